@@ -1,0 +1,45 @@
+# The two set-up commands: `make demo` and `make test`. Everything else here serves them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v $(HOME)/.pyenv/versions/3.12.1/bin/python3.12 || command -v python3.12)
+VENV := .venv
+TOOLS := .venv-tools
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test venv tools lint typecheck pytest bench clean
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements/dev.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "python3.12 not found: install it (pyenv install 3.12.1)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements/dev.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+# sam, cfn-lint and checkov pin versions that clash with the project's: they get their own environment.
+tools: $(TOOLS)/.installed
+$(TOOLS)/.installed: requirements/tools.lock
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q -r requirements/tools.lock
+	touch $@
+
+demo: venv
+	$(BIN)/regime-trader demo
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy layers/regime/regime trader_host functions infra tests bench
+
+pytest: venv tools
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,19 @@
+"""One definition per data contract, imported by every side that reads or writes it."""
+
+from regime.contracts.bar import Bar, BarError, BarSource
+from regime.contracts.model_metadata import ModelMetadata
+from regime.contracts.regime_item import Regime, RegimeItem
+from regime.contracts.trade_records import ExitReason, Fill, RoundTrip, Side
+
+__all__ = [
+    "Bar",
+    "BarError",
+    "BarSource",
+    "ExitReason",
+    "Fill",
+    "ModelMetadata",
+    "Regime",
+    "RegimeItem",
+    "RoundTrip",
+    "Side",
+]

@@ -1,0 +1,125 @@
+"""Fill and round-trip records: what the host sends to Firehose and Athena queries.
+
+Money is exact: prices and USD amounts are Decimal, P&L is counted in whole ticks first. JSON carries them as
+numbers (a price on the 0.01 grid prints exactly).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def sign(self) -> int:
+        """+1 for a buy, -1 for a sell."""
+        return 1 if self is Side.BUY else -1
+
+
+class ExitReason(StrEnum):
+    TARGET = "target"
+    TRAIL = "trail"
+    STALE_TO_MARKET = "stale-to-market"
+    FLATTEN = "flatten"
+    KILL = "kill"
+
+
+def _iso(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")
+
+
+def _num(value: Decimal) -> float | int:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution; `execution_id` is the dedupe key everywhere downstream."""
+
+    execution_id: str
+    order_id: str
+    symbol: str
+    side: Side
+    qty: int
+    price: Decimal
+    ts: datetime
+    commission_usd: Decimal
+    regime: str
+    zscore: float
+    role: str  # "entry" or "exit"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "execution_id": self.execution_id,
+            "order_id": self.order_id,
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "qty": self.qty,
+            "price": _num(self.price),
+            "ts": _iso(self.ts),
+            "commission_usd": _num(self.commission_usd),
+            "regime": self.regime,
+            "zscore": round(self.zscore, 6),
+            "role": self.role,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class RoundTrip:
+    """An entry and its exit, with P&L in ticks, then gross, fees and net in USD."""
+
+    trip_id: str
+    symbol: str
+    side: Side  # side of the entry
+    qty: int
+    entry_ts: datetime
+    exit_ts: datetime
+    entry_price: Decimal
+    exit_price: Decimal
+    regime: str
+    zscore: float
+    exit_reason: ExitReason
+    pnl_ticks: int
+    gross_usd: Decimal
+    fees_usd: Decimal
+    entry_execution_ids: tuple[str, ...] = ()
+    exit_execution_ids: tuple[str, ...] = ()
+
+    @property
+    def net_usd(self) -> Decimal:
+        return self.gross_usd - self.fees_usd
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trip_id": self.trip_id,
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "qty": self.qty,
+            "entry_ts": _iso(self.entry_ts),
+            "exit_ts": _iso(self.exit_ts),
+            "entry_price": _num(self.entry_price),
+            "exit_price": _num(self.exit_price),
+            "regime": self.regime,
+            "zscore": round(self.zscore, 6),
+            "exit_reason": self.exit_reason.value,
+            "pnl_ticks": self.pnl_ticks,
+            "gross_usd": _num(self.gross_usd),
+            "fees_usd": _num(self.fees_usd),
+            "net_usd": _num(self.net_usd),
+            "entry_execution_ids": list(self.entry_execution_ids),
+            "exit_execution_ids": list(self.exit_execution_ids),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))

@@ -1,0 +1,69 @@
+"""RegimeVote: the article's polling of the two hemispheres, for one window or many at once.
+
+Each hemisphere (trend/notrend, range/norange) has three models. A model votes for the class it gives the
+higher probability (a positive vote needs p > 0.5, as scikit-learn's argmax breaks a 0.5 tie towards the
+negative class). The hemisphere follows its majority; its confidence is the sum, over the models that agree
+with the majority, of the probability each gave to the class it voted for. Then:
+trend+norange -> trend; notrend+range -> range; notrend+norange -> nothing; trend+range -> the hemisphere
+with the higher confidence, and a tie goes to range (the article's `ifelse(trend_conf > range_conf, ...)`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from regime.contracts.regime_item import Regime
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+# Codes of the batch path, in the order of REGIMES.
+NOTHING, TREND, RANGE = 0, 1, 2
+REGIMES = (Regime.NOTHING, Regime.TREND, Regime.RANGE)
+
+
+@dataclass(frozen=True)
+class HemispherePoll:
+    """Majority label and confidence of one hemisphere, per window."""
+
+    vote: BoolArray
+    confidence: FloatArray
+
+
+def poll(positive_probs: npt.ArrayLike) -> HemispherePoll:
+    """Poll the models of one hemisphere. `positive_probs`: shape (n, models), P(trend) or P(range)."""
+    p = np.atleast_2d(np.asarray(positive_probs, dtype=np.float64))
+    votes = p > 0.5
+    majority = votes.sum(axis=1) * 2 > p.shape[1]
+    agree = votes == majority[:, None]
+    chosen_prob = np.where(votes, p, 1.0 - p)
+    return HemispherePoll(vote=majority, confidence=(agree * chosen_prob).sum(axis=1))
+
+
+@dataclass(frozen=True)
+class RegimeVote:
+    """The final decision per window, with what led to it."""
+
+    code: npt.NDArray[np.int8]
+    trend: HemispherePoll
+    range: HemispherePoll
+
+    @classmethod
+    def of(cls, trend_probs: npt.ArrayLike, range_probs: npt.ArrayLike) -> RegimeVote:
+        """Vote from P(trend) and P(range) of each model, shape (n, 3) each (or (3,) for one window)."""
+        t, r = poll(trend_probs), poll(range_probs)
+        both_pick_trend = t.confidence > r.confidence
+        code = np.where(
+            t.vote & ~r.vote,
+            TREND,
+            np.where(~t.vote & r.vote, RANGE, np.where(t.vote & r.vote, np.where(both_pick_trend, TREND, RANGE),
+                                                       NOTHING)),
+        ).astype(np.int8)
+        return cls(code=code, trend=t, range=r)
+
+    def regime(self, i: int = 0) -> Regime:
+        """The decision for window i."""
+        return REGIMES[int(self.code[i])]

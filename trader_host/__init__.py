@@ -1,0 +1,1 @@
+"""The always-on trading host: broker adapters, strategy, execution, risk, cloud adapters, backtest, CLI."""

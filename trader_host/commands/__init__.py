@@ -1,0 +1,1 @@
+"""Subcommands of `regime-trader`, one module each."""
