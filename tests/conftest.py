@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from regime.models import TrainConfig
+from regime.synthetic import SyntheticMarket, synthetic_days
+from regime.training import TrainedEnsemble, train_ensemble
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -50,7 +53,7 @@ def moto_endpoint() -> Iterator[str]:
     os.environ.update(
         AWS_ENDPOINT_URL=url,
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's dummy credentials
+        AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
         AWS_REGION="us-east-1",
     )
@@ -66,7 +69,13 @@ def moto_endpoint() -> Iterator[str]:
                 os.environ[k] = v
 
 
-_AWS_ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")
+_AWS_ENV = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+)
 
 
 @pytest.fixture
@@ -75,3 +84,24 @@ def moto_reset(moto_endpoint: str) -> str:
     req = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
     urllib.request.urlopen(req, timeout=10).close()
     return moto_endpoint
+
+
+@pytest.fixture(scope="session")
+def small_market() -> SyntheticMarket:
+    """Eight synthetic sessions: enough to train and evaluate a small ensemble in a few seconds."""
+    return synthetic_days(8, seed=11)
+
+
+@pytest.fixture(scope="session")
+def small_ensemble(small_market: SyntheticMarket) -> TrainedEnsemble:
+    """An ensemble trained on `small_market` (two walk-forward folds), shared by every test that needs one."""
+    config = TrainConfig(folds=2, gbt_iterations=60, svm_max_samples=800)
+    return train_ensemble(small_market.bars, config, truth=small_market.truth)
+
+
+@pytest.fixture(scope="session")
+def small_model_path(small_ensemble: TrainedEnsemble, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`small_ensemble` written as ensemble.onnx."""
+    path = tmp_path_factory.mktemp("model") / "ensemble.onnx"
+    path.write_bytes(small_ensemble.onnx_bytes)
+    return path

@@ -96,9 +96,9 @@ class BarSeries:
         """End of bar i's minute: the moment a decision using bars up to i can be made."""
         return datetime_of(int(self.minute[i]) + 1)
 
-    def take(self, index: npt.ArrayLike) -> BarSeries:
+    def take(self, index: slice | npt.NDArray[np.int64]) -> BarSeries:
         """The bars at `index` (a slice or positions), keeping their segment numbers."""
-        idx = index if isinstance(index, slice) else np.asarray(index)
+        idx = index
         return BarSeries(
             self.symbol,
             self.minute[idx],
@@ -137,11 +137,15 @@ class BarSeries:
         return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
 
 
-def _validate(m: IntArray, o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, v: FloatArray) -> None:
+def _validate(
+    m: IntArray, o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, v: FloatArray
+) -> None:
     def fail(mask: npt.NDArray[np.bool_], what: str) -> None:
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
-            raise BarError(f"bar {i} at {datetime_of(int(m[i])).isoformat()}: {what} ({int(mask.sum())} bad bars)")
+            raise BarError(
+                f"bar {i} at {datetime_of(int(m[i])).isoformat()}: {what} ({int(mask.sum())} bad bars)"
+            )
 
     for name, col in (("open", o), ("high", h), ("low", lo), ("close", c)):
         fail(~np.isfinite(col) | (col <= 0), f"{name} must be a positive finite number")

@@ -54,8 +54,17 @@ class FeatureSpec:
     @property
     def min_bars(self) -> int:
         """Contiguous bars needed for one row: the longest window, one more for a change, plus the lags."""
-        longest = max(self.sma, self.lma, self.rsi, self.atr, self.atr_long, self.slope, self.efficiency,
-                      self.zscore, self.volume)
+        longest = max(
+            self.sma,
+            self.lma,
+            self.rsi,
+            self.atr,
+            self.atr_long,
+            self.slope,
+            self.efficiency,
+            self.zscore,
+            self.volume,
+        )
         return longest + 1 + self.lags - 1
 
     @property
@@ -142,7 +151,8 @@ def indicators(series: BarSeries, spec: FeatureSpec) -> FloatArray:
         (c - mean_z) / sd_z,
         np.log((v + 1.0) / (vol_mean + 1.0)),
     )
-    return np.clip(np.column_stack(cols), -spec.clip, spec.clip)
+    out: FloatArray = np.clip(np.column_stack(cols), -spec.clip, spec.clip)
+    return out
 
 
 def _lagged(ind: FloatArray, spec: FeatureSpec) -> FloatArray:

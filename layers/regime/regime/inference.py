@@ -76,13 +76,20 @@ class RegimeModel:
         p = self.probabilities(features)
         return RegimeVote.of(p[:, :HEMISPHERE_SIZE], p[:, HEMISPHERE_SIZE:])
 
-    def decide(self, series: BarSeries, *, now: datetime, validity: timedelta = DEFAULT_VALIDITY) -> RegimeItem:
+    def decide(
+        self, series: BarSeries, *, now: datetime, validity: timedelta = DEFAULT_VALIDITY
+    ) -> RegimeItem:
         """The decision for the window ending at the last bar; too little history gives `nothing` and why."""
         if len(series) == 0:
             raise InsufficientHistory("no bars")
         end = series.window_end(len(series) - 1)
-        base = {"symbol": series.symbol, "window_end": end, "computed_at": now,
-                "valid_until": end + validity, "model_version": self.version}
+        base = {
+            "symbol": series.symbol,
+            "window_end": end,
+            "computed_at": now,
+            "valid_until": end + validity,
+            "model_version": self.version,
+        }
         try:
             x = window_features(series, self.feature_spec)
         except InsufficientHistory as exc:

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from regime.bar_series import BarSeries, FloatArray
+from regime.bar_series import BarSeries
 from regime.features import FeatureSpec, atr
 
 BoolArray = npt.NDArray[np.bool_]

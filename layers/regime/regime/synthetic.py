@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from regime.bar_series import BarSeries, FloatArray, IntArray
-from regime.vote import NOTHING, RANGE, TREND
+from regime.vote import RANGE, TREND
 
 SESSION_OPEN_UTC_HOUR = 22  # the session for trading date D opens at 22:00 UTC on D-1 ...
 SESSION_MINUTES = 23 * 60  # ... and closes at 21:00 UTC on D
@@ -86,10 +86,13 @@ def session_minutes(spec: MarketSpec) -> IntArray:
     first_minute = int(first_open.timestamp()) // 60
     if not spec.session_gaps:
         return np.arange(first_minute, first_minute + spec.days * SESSION_MINUTES, dtype=np.int64)
-    runs, day = [], spec.first_day
+    runs: list[IntArray] = []
+    day = spec.first_day
     while len(runs) < spec.days:
         if day.weekday() < 5:
-            opens = datetime.combine(day, datetime.min.time(), UTC) - timedelta(hours=24 - SESSION_OPEN_UTC_HOUR)
+            opens = datetime.combine(day, datetime.min.time(), UTC) - timedelta(
+                hours=24 - SESSION_OPEN_UTC_HOUR
+            )
             start = int(opens.timestamp()) // 60
             runs.append(np.arange(start, start + SESSION_MINUTES, dtype=np.int64))
         day += timedelta(days=1)
@@ -112,8 +115,13 @@ def _regime_path(spec: MarketSpec, n: int, rng: np.random.Generator) -> npt.NDAr
     weights = np.asarray(spec.regime_weights, dtype=np.float64)
     pos, current = 0, int(rng.choice(3, p=weights / weights.sum()))
     while pos < n:
-        length = int(np.clip(rng.lognormal(np.log(spec.regime_median_minutes), 0.8),
-                             spec.regime_min_minutes, spec.regime_max_minutes))
+        length = int(
+            np.clip(
+                rng.lognormal(np.log(spec.regime_median_minutes), 0.8),
+                spec.regime_min_minutes,
+                spec.regime_max_minutes,
+            )
+        )
         codes[pos : pos + length] = current
         pos += length
         w = weights.copy()
@@ -124,23 +132,29 @@ def _regime_path(spec: MarketSpec, n: int, rng: np.random.Generator) -> npt.NDAr
 
 def _minute_volatility(spec: MarketSpec, minutes: IntArray, rng: np.random.Generator) -> FloatArray:
     """Per-minute sd of the fair value, in price: AR(1) log-vol times a time-of-day profile."""
-    n = minutes.shape[0]
+    n = int(minutes.shape[0])
     phi = spec.vol_persistence
-    shocks = rng.normal(0.0, spec.vol_of_vol, n)
+    shocks = rng.normal(0.0, spec.vol_of_vol, size=n)
     log_vol = affine_scan(np.full(n, phi), shocks, 0.0)
     hour = (minutes // 60) % 24
     profile = np.where((hour >= 13) & (hour < 20), 1.35, np.where((hour >= 22) | (hour < 6), 0.7, 1.0))
     return spec.vol_ticks_per_minute * spec.tick_size * profile * np.exp(log_vol - log_vol.mean())
 
 
-def _fair_value(spec: MarketSpec, tick_minute_idx: IntArray, dt: FloatArray, regime: npt.NDArray[np.int8],
-                vol: FloatArray, rng: np.random.Generator) -> FloatArray:
+def _fair_value(
+    spec: MarketSpec,
+    tick_minute_idx: IntArray,
+    dt: FloatArray,
+    regime: npt.NDArray[np.int8],
+    vol: FloatArray,
+    rng: np.random.Generator,
+) -> FloatArray:
     """Fair value at every tick, regime by regime (one vectorised scan per regime run)."""
-    n = tick_minute_idx.shape[0]
+    n = int(tick_minute_idx.shape[0])
     x = np.empty(n)
     tick_regime = regime[tick_minute_idx]
     sigma = vol[tick_minute_idx]
-    eps = rng.normal(0.0, 1.0, n)
+    eps = rng.normal(0.0, 1.0, size=n)
     theta = np.log(2.0) / spec.range_half_life_minutes
     cuts = np.flatnonzero(np.diff(tick_regime)) + 1
     level = spec.start_price
@@ -180,7 +194,11 @@ def generate(spec: MarketSpec) -> SyntheticMarket:
     fair = _fair_value(spec, tick_minute_idx, dt, regime, vol, rng)
     if spec.jump_prob_per_minute > 0:
         jumps = rng.random(n_min) < spec.jump_prob_per_minute
-        sizes = jumps * rng.choice((-1, 1), n_min) * rng.integers(spec.jump_ticks // 2, spec.jump_ticks * 2, n_min)
+        sizes = (
+            jumps
+            * rng.choice((-1, 1), n_min)
+            * rng.integers(spec.jump_ticks // 2, spec.jump_ticks * 2, n_min)
+        )
         fair = fair + np.cumsum(sizes)[tick_minute_idx] * spec.tick_size
     fair_ticks = fair / spec.tick_size
     wide = rng.random(fair.shape[0]) < spec.wide_spread_prob
@@ -188,14 +206,15 @@ def generate(spec: MarketSpec) -> SyntheticMarket:
     ask = np.where(wide, bid + 2, bid + 1)
     buyer = rng.random(fair.shape[0]) < 0.5
     last = np.where(buyer, ask, bid)
-    size = 1 + rng.geometric(0.45, fair.shape[0]) - 1
-    ticks = TickTape(spec.tick_size, time, bid, ask, last, size.astype(np.int64))
+    size = rng.geometric(0.45, size=int(fair.shape[0])).astype(np.int64)
+    ticks = TickTape(spec.tick_size, time, bid, ask, last, size)
     bars = _bars_from_ticks(spec, minutes, counts, last, size)
     return SyntheticMarket(spec=spec, ticks=ticks, bars=bars, truth=regime)
 
 
-def _bars_from_ticks(spec: MarketSpec, minutes: IntArray, counts: IntArray, last: IntArray,
-                     size: IntArray) -> BarSeries:
+def _bars_from_ticks(
+    spec: MarketSpec, minutes: IntArray, counts: IntArray, last: IntArray, size: IntArray
+) -> BarSeries:
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     ends = starts + counts - 1
     tick = spec.tick_size

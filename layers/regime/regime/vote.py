@@ -59,8 +59,11 @@ class RegimeVote:
         code = np.where(
             t.vote & ~r.vote,
             TREND,
-            np.where(~t.vote & r.vote, RANGE, np.where(t.vote & r.vote, np.where(both_pick_trend, TREND, RANGE),
-                                                       NOTHING)),
+            np.where(
+                ~t.vote & r.vote,
+                RANGE,
+                np.where(t.vote & r.vote, np.where(both_pick_trend, TREND, RANGE), NOTHING),
+            ),
         ).astype(np.int8)
         return cls(code=code, trend=t, range=r)
 
