@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from regime.models import TrainConfig
 from regime.synthetic import SyntheticMarket, synthetic_days
 from regime.training import TrainedEnsemble, train_ensemble

@@ -93,13 +93,11 @@ def load_bar_file(path: Path | str, *, symbol: str | None = None, max_fill_minut
         ),
     ]
     bad = np.zeros(rows, dtype=bool)
-    reasons: list[str] = []
+    found: list[tuple[int, str]] = []  # (file line, first reason), line 1 being the header
     for mask, reason in checks:
-        new = mask & ~bad
-        reasons.extend(
-            f"row {int(i) + 2}: {reason}" for i in np.flatnonzero(new)[: MAX_REPORTED - len(reasons)]
-        )
+        found.extend((int(i) + 2, reason) for i in np.flatnonzero(mask & ~bad)[:MAX_REPORTED])
         bad |= mask
+    reasons = [f"row {line}: {reason}" for line, reason in sorted(found)[:MAX_REPORTED]]
     epoch_minute = ts.dt.tz_convert(None).to_numpy().astype("datetime64[m]").astype(np.int64)
     good = df.assign(_minute=epoch_minute)[~bad]
     good = good.sort_values("_minute", kind="stable")

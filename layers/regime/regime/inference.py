@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -66,13 +67,13 @@ class RegimeModel:
     def min_bars(self) -> int:
         return self.feature_spec.min_bars
 
-    def probabilities(self, features: FloatArray) -> FloatArray:
+    def probabilities(self, features: npt.NDArray[np.floating[Any]]) -> FloatArray:
         """P(positive class) of every model, shape (n, 6), in the order of metadata.model_names."""
         x = np.ascontiguousarray(features, dtype=np.float32)
         (out,) = self._session.run([self._output], {self._input: x})
         return np.asarray(out, dtype=np.float64)
 
-    def vote(self, features: FloatArray) -> RegimeVote:
+    def vote(self, features: npt.NDArray[np.floating[Any]]) -> RegimeVote:
         p = self.probabilities(features)
         return RegimeVote.of(p[:, :HEMISPHERE_SIZE], p[:, HEMISPHERE_SIZE:])
 

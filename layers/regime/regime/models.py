@@ -124,6 +124,8 @@ def to_onnx_models(models: list[tuple[str, Any]], n_features: int) -> list[tuple
     with warnings.catch_warnings():
         # skl2onnx probes SVC.probA_, deprecated in scikit-learn 1.9; the calibrator does not use it.
         warnings.simplefilter("ignore", FutureWarning)
+        # skl2onnx passes booleans where onnx wants ints (onnx warns, and converts them).
+        warnings.filterwarnings("ignore", "Field onnx.AttributeProto", DeprecationWarning)
         return [
             (
                 name,

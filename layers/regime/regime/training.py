@@ -73,6 +73,7 @@ def train_on_dataset(
         },
         oos_scores=_headline(evaluation),
     )
+    metadata = ModelMetadata.from_json(metadata.to_json())  # what readers will see: JSON types only
     merged = merge_classifiers(
         to_onnx_models(models, n_features), n_features, {METADATA_KEY: metadata.to_json()}
     )

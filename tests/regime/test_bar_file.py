@@ -1,0 +1,83 @@
+"""Bars files: CSV and Parquet, bad rows set aside and reported, rolls and gaps cut, the real MCL file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regime.bar_file import load_bar_file, symbol_from_name
+from regime.contracts.bar import BarError
+
+MCL = Path(__file__).resolve().parents[3] / "shared" / "data" / "MCL_1m_2026-01-15_2026-02-27.csv"
+
+CSV = """ts_utc,open,high,low,close,volume,contract_approx
+2026-01-15T18:49:00Z,59.06,59.07,59.03,59.04,29,MCLG26
+2026-01-15T18:50:00Z,59.05,59.05,58.99,59.01,70,MCLG26
+2026-01-15T18:51:00Z,59.02,59.03,58.96,58.96,49,MCLG26
+2026-01-15T18:52:00Z,59.00,58.90,58.95,59.00,41,MCLG26
+2026-01-15T18:53:00Z,abc,59.03,58.96,58.96,49,MCLG26
+2026-01-15T18:54:30Z,59.02,59.03,58.96,58.96,49,MCLG26
+not-a-date,59.02,59.03,58.96,58.96,49,MCLG26
+2026-01-15T18:57:00Z,59.02,59.03,58.96,58.96,49,MCLG26
+2026-01-15T18:57:00Z,59.02,59.03,58.96,58.97,50,MCLG26
+2026-01-15T19:10:00Z,60.02,60.03,59.96,59.96,49,MCLH26
+"""
+
+
+def test_bad_rows_are_set_aside_and_named(tmp_path: Path) -> None:
+    path = tmp_path / "MCL_test.csv"
+    path.write_text(CSV)
+    loaded = load_bar_file(path)
+    assert loaded.rows == 10 and loaded.rejected_count == 4 and loaded.duplicates == 1
+    assert loaded.rejected == [
+        "row 5: low <= open,close <= high does not hold",
+        "row 6: a price is missing, not a number or not positive",
+        "row 7: timestamp is not a minute start",
+        "row 8: timestamp is not a date",
+    ]
+    s = loaded.series
+    assert s.symbol == "MCL"
+    # 18:49-18:51, then 18:52-18:56 filled flat from 18:51's close... up to 18:57 (kept: the later duplicate)
+    assert s.close[s.minute == s.minute[0] + 8][0] == 58.97
+    assert loaded.segments == 2  # the roll to H26 cuts
+    assert "4 rows set aside" in loaded.summary()
+
+
+def test_parquet_reads_the_same(tmp_path: Path) -> None:
+    csv = tmp_path / "CL_a.csv"
+    csv.write_text(CSV)
+    pq = tmp_path / "CL_a.parquet"
+    pd.read_csv(csv).to_parquet(pq)
+    a, b = load_bar_file(csv).series, load_bar_file(pq).series
+    np.testing.assert_array_equal(a.close, b.close)
+    np.testing.assert_array_equal(a.segment, b.segment)
+
+
+def test_missing_columns_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("ts_utc,open,high,low\n2026-01-15T18:49:00Z,1,1,1\n")
+    with pytest.raises(BarError, match=r"missing column.*close, volume"):
+        load_bar_file(path)
+
+
+def test_missing_file_is_named() -> None:
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
+        load_bar_file("nope.csv")
+
+
+def test_symbol_from_file_name() -> None:
+    assert symbol_from_name(Path("MCL_1m_2026-01-15_2026-02-27.csv")) == "MCL"
+
+
+@pytest.mark.realdata
+def test_the_real_mcl_file() -> None:
+    loaded = load_bar_file(MCL)
+    assert loaded.rows == 42171 and loaded.rejected_count == 0
+    s = loaded.series
+    assert s.symbol == "MCL" and 0 < loaded.filled < 1000
+    # Sessions are cut by the daily break and weekends, and rolls cut inside the stitched series.
+    assert 25 < loaded.segments < 60
+    assert (np.diff(s.minute)[np.diff(s.segment) == 0] == 1).all()  # gap-free inside a segment

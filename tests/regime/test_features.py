@@ -1,0 +1,84 @@
+"""Features: 50 inputs, no look-ahead, one answer from the single-window and batch paths, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from regime.bar_series import BarSeries
+from regime.features import FeatureSpec, InsufficientHistory, feature_matrix, window_features
+from regime.synthetic import SyntheticMarket
+
+SPEC = FeatureSpec()
+
+
+def test_about_fifty_named_inputs() -> None:
+    assert len(SPEC.names) == 50 == len(set(SPEC.names))
+    assert SPEC.min_bars == 65
+
+
+def test_rows_have_values_once_history_is_long_enough(small_market: SyntheticMarket) -> None:
+    bars = small_market.bars.take(slice(0, 300))
+    f = feature_matrix(bars, SPEC)
+    assert f.shape == (300, 50)
+    assert np.isnan(f[: SPEC.min_bars - 1]).all()
+    assert np.isfinite(f[SPEC.min_bars - 1 :]).all()
+    assert np.abs(f[SPEC.min_bars - 1 :]).max() <= SPEC.clip
+
+
+def test_bars_after_t_do_not_move_the_features_at_t(small_market: SyntheticMarket) -> None:
+    s = small_market.bars.take(slice(0, 400))
+    t = 250
+    before = feature_matrix(s, SPEC)[: t + 1]
+    rng = np.random.default_rng(0)
+    shock = rng.uniform(0.5, 2.0, len(s) - t - 1)
+    changed = BarSeries(
+        s.symbol, s.minute,
+        np.concatenate((s.open[: t + 1], s.open[t + 1 :] * shock)),
+        np.concatenate((s.high[: t + 1], s.high[t + 1 :] * shock * 1.01)),
+        np.concatenate((s.low[: t + 1], s.low[t + 1 :] * shock * 0.99)),
+        np.concatenate((s.close[: t + 1], s.close[t + 1 :] * shock)),
+        np.concatenate((s.volume[: t + 1], s.volume[t + 1 :] * 7)),
+        s.segment, s.filled,
+    )  # fmt: skip
+    after = feature_matrix(changed, SPEC)
+    np.testing.assert_array_equal(before, after[: t + 1])
+    assert not np.allclose(feature_matrix(s, SPEC)[t + 1 :], after[t + 1 :])
+    np.testing.assert_array_equal(window_features(changed.take(slice(0, t + 1)), SPEC)[0], before[t])
+
+
+def test_single_window_path_equals_batch_path(small_market: SyntheticMarket) -> None:
+    s = small_market.bars.take(slice(0, 600))
+    batch = feature_matrix(s, SPEC)
+    for t in range(SPEC.min_bars - 1, 600, 37):
+        np.testing.assert_allclose(
+            window_features(s.take(slice(0, t + 1)), SPEC)[0], batch[t], rtol=0, atol=1e-9
+        )
+
+
+def test_too_short_history_is_a_clear_error(small_market: SyntheticMarket) -> None:
+    with pytest.raises(InsufficientHistory, match=r"only 64 contiguous .* need 65"):
+        window_features(small_market.bars.take(slice(0, 64)), SPEC)
+
+
+def test_history_cut_by_a_gap_is_too_short(small_market: SyntheticMarket) -> None:
+    s = small_market.bars
+    # The first bars of the second session: the daily break cuts the history.
+    second = int(np.flatnonzero(np.diff(s.segment))[0]) + 1
+    with pytest.raises(InsufficientHistory, match="only 10 contiguous"):
+        window_features(s.take(slice(0, second + 10)), SPEC)
+    assert np.isnan(feature_matrix(s, SPEC)[second : second + SPEC.min_bars - 1]).all()
+
+
+def test_flat_market_gives_finite_features() -> None:
+    n = 100
+    flat = np.full(n, 70.0)
+    s = BarSeries.from_arrays("CL", np.arange(n), flat, flat, flat, flat, np.zeros(n))
+    assert np.isfinite(window_features(s, SPEC)).all()
+
+
+def test_features_are_indifferent_to_price_level(small_market: SyntheticMarket) -> None:
+    s = small_market.bars.take(slice(0, 200))
+    shifted = BarSeries(s.symbol, s.minute, s.open + 30, s.high + 30, s.low + 30, s.close + 30,
+                        s.volume, s.segment, s.filled)  # fmt: skip
+    np.testing.assert_allclose(feature_matrix(s, SPEC)[-1], feature_matrix(shifted, SPEC)[-1], atol=1e-8)
