@@ -31,7 +31,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy layers/regime/regime trader_host functions infra tests bench
+	$(BIN)/mypy $(wildcard layers/regime/regime trader_host functions infra tests bench)
 
 pytest: venv tools
 	$(BIN)/pytest

@@ -1,0 +1,1 @@
+"""Benchmarks: each module has `main()`, prints its figures and writes JSON to bench/results/."""
