@@ -1,0 +1,1 @@
+"""ingest_bars: Kinesis -> bars table."""

@@ -1,0 +1,1 @@
+"""regime: the 5-minute regime decision for every configured symbol."""

@@ -1,0 +1,1 @@
+"""train: train, evaluate and promote the ensemble."""

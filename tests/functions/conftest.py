@@ -1,0 +1,48 @@
+"""Fixtures for the function tests: the template's stack on the local endpoint, handlers bound to it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SDK_MAX_ATTEMPTS", "2")  # keep the SDK's real backoff short in throttling tests
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "RegimeTrader")
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # functions/ and infra/ are not installed packages
+    sys.path.insert(0, str(REPO))
+
+from infra.local_cloud.handlers import BoundFunction, bind_functions  # noqa: E402
+from infra.local_cloud.stack import LocalStack, deploy  # noqa: E402
+
+
+def reset_endpoint(url: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
+
+
+@pytest.fixture(scope="module")
+def local_stack(moto_endpoint: str) -> LocalStack:
+    """template.yaml deployed on a clean endpoint, once per test module (tests isolate by symbol)."""
+    reset_endpoint(moto_endpoint)
+    return deploy()
+
+
+@pytest.fixture(scope="module")
+def functions(local_stack: LocalStack) -> dict[str, BoundFunction]:
+    return bind_functions(local_stack)
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small ensemble trained once per session on synthetic days (about 2 s): the layer's copy in tests."""
+    from regime.synthetic import synthetic_days
+    from regime.training import TrainConfig, train_ensemble
+
+    config = TrainConfig(mlp_max_iter=50, gbt_iterations=20, svm_max_samples=300, folds=2)
+    trained = train_ensemble(synthetic_days(2, seed=3).bars, config)
+    path = tmp_path_factory.mktemp("layer") / "ensemble.onnx"
+    path.write_bytes(trained.onnx_bytes)
+    return path

@@ -1,0 +1,43 @@
+"""Answers the local endpoint cannot give by itself (throttling), injected where the SDK sends requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+class _Body:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+@contextmanager
+def server_errors(client: Any, operation: str, code: str, times: int) -> Iterator[list[int]]:
+    """Make the endpoint answer `operation` with HTTP 400 `code` for the next `times` calls.
+
+    The SDK's own retry logic then runs for real; yields a list whose length counts the refused calls.
+    """
+    refused: list[int] = []
+
+    def answer(request: Any, **_: Any) -> AWSResponse | None:
+        if len(refused) >= times:
+            return None
+        refused.append(1)
+        body = f'{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"simulated {code}"}}'.encode()
+        return AWSResponse(request.url, 400, {"x-amzn-ErrorType": code}, _Body(body))  # type: ignore[arg-type]
+
+    event = f"before-send.{client.meta.service_model.endpoint_prefix}.{operation}"
+    client.meta.events.register(event, answer)
+    try:
+        yield refused
+    finally:
+        client.meta.events.unregister(event, answer)

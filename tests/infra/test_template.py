@@ -1,0 +1,159 @@
+"""template.yaml: the linters pass, the SQL files and pins agree with it, and the design's rules hold."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.local_cloud.template_yaml import REPO, TEMPLATE, load_template
+
+TOOLS = REPO / ".venv-tools" / "bin"
+
+
+def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
+    tool = TOOLS / args[0]
+    assert tool.exists(), f"{tool} is missing: run `make tools`"
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "BC_SKIP_MAPPING": "TRUE"}
+    return subprocess.run(
+        [str(tool), *args[1:]], capture_output=True, text=True, cwd=REPO, env=env, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def test_sam_validate_lint() -> None:
+    proc = run_tool("sam", "validate", "--lint", "-t", str(TEMPLATE))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "is a valid SAM Template" in proc.stdout + proc.stderr
+
+
+def test_cfn_lint_finds_nothing() -> None:
+    proc = run_tool("cfn-lint", str(TEMPLATE))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_checkov_fails_nothing_and_every_skip_has_a_reason(template: dict[str, Any]) -> None:
+    proc = run_tool("checkov", "-f", str(TEMPLATE), "--skip-download", "--quiet", "--compact", "-o", "json")
+    report = json.loads(proc.stdout)
+    summary = report["summary"]
+    assert summary["failed"] == 0 and summary["parsing_errors"] == 0, report["results"].get("failed_checks")
+    assert summary["passed"] > 50  # it really looked at the resources
+    for logical_id, resource in template["Resources"].items():
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert len(str(skip.get("comment", ""))) > 20, f"{logical_id}: skip {skip['id']} needs a reason"
+
+
+def test_named_query_sql_is_the_file_in_infra_athena(template: dict[str, Any]) -> None:
+    queries = {
+        k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::Athena::NamedQuery"
+    }
+    assert queries
+    files = {str(p.relative_to(REPO)) for p in (REPO / "infra" / "athena").glob("*.sql")}
+    assert files == {q["Description"] for q in queries.values()}
+    for props in queries.values():
+        assert (REPO / props["Description"]).read_text() == props["QueryString"], props["Description"]
+
+
+def _statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def walk(owner: str, node: Any) -> None:
+        if isinstance(node, dict):
+            if "Effect" in node and "Action" in node:
+                found.append((owner, node))
+            for v in node.values():
+                walk(owner, v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(owner, v)
+
+    for logical_id, resource in template["Resources"].items():
+        walk(logical_id, resource.get("Properties", {}))
+    return found
+
+
+def test_no_wildcard_action_is_ever_allowed(template: dict[str, Any]) -> None:
+    statements = _statements(template)
+    assert len(statements) > 20
+    for owner, st in statements:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if st["Effect"] == "Allow":
+            assert not any("*" in str(a) for a in actions), f"{owner}: wildcard action in {actions}"
+        else:  # the only deny is TLS-only on buckets
+            assert st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, owner
+
+
+def test_every_bucket_is_encrypted_versioned_private_and_tls_only(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    buckets = [k for k, r in resources.items() if r["Type"] == "AWS::S3::Bucket"]
+    policies = {
+        r["Properties"]["Bucket"]["Ref"] for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"
+    }
+    assert len(buckets) == 4 and set(buckets) == policies
+    for name in buckets:
+        props = resources[name]["Properties"]
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert all(props["PublicAccessBlockConfiguration"].values())
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+
+
+def test_functions_are_arm64_python312_and_regime_has_no_tracer(template: dict[str, Any]) -> None:
+    assert template["Globals"]["Function"]["Architectures"] == ["arm64"]
+    functions = {
+        k: r["Properties"]
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+    assert set(functions) == {"IngestBarsFunction", "RegimeFunction", "TrainFunction"}
+    for props in functions.values():
+        assert props.get("PackageType") == "Image" or props["Runtime"] == "python3.12"
+        assert "Tracing" not in props
+    assert functions["RegimeFunction"]["ReservedConcurrentExecutions"] == 1
+    assert "Tracer" not in (REPO / "functions" / "regime" / "app.py").read_text()
+
+
+def test_no_secret_in_template_or_samconfig() -> None:
+    text = (TEMPLATE.read_text() + (REPO / "samconfig.toml").read_text()).lower()
+    for word in ("password", "secret_access_key", "aws_access_key_id", "ibkr_", "token"):
+        assert word not in text, word
+
+
+def _lock_pins() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (REPO / "requirements" / "dev.lock").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==", 1)
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "functions/ingest_bars/requirements.txt",
+        "functions/regime/requirements.txt",
+        "functions/train/requirements.txt",
+        "layers/regime/requirements.txt",
+    ],
+)
+def test_function_requirements_pin_what_the_project_tests_with(path: str) -> None:
+    lock = _lock_pins()
+    pins = [line for line in (REPO / path).read_text().splitlines() if line and not line.startswith("#")]
+    assert pins
+    for line in pins:
+        name, version = line.split("==", 1)
+        assert lock[name.strip().lower().replace("_", "-")] == version.strip(), f"{path}: {line}"
+
+
+def test_layer_requirements_are_numpy_and_onnxruntime_only() -> None:
+    text = Path(REPO / "layers" / "regime" / "requirements.txt").read_text()
+    names = {line.split("==")[0] for line in text.splitlines() if line and not line.startswith("#")}
+    assert names == {"numpy", "onnxruntime"}
