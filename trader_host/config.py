@@ -1,0 +1,235 @@
+"""The host's configuration: one TOML file (`config/strategy.toml`), parsed into typed, validated sections.
+
+A wrong key or value raises ConfigError naming the section, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any, TypeVar
+
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "config" / "strategy.toml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the offending key."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyConfig:
+    lookback_bars: int = 20
+    z_thresh: float = 2.0
+    z_thresh_up: float = 0.5
+    z_target: float = 0.2
+    stop_offset_ticks: int = 4
+    reset_gap_minutes: int = 30
+
+    def check(self) -> None:
+        _require(self.lookback_bars >= 2, "strategy.lookback_bars", "at least 2 (an unbiased sd needs 2)")
+        _require(self.z_thresh > 0, "strategy.z_thresh", "positive")
+        _require(self.z_thresh_up >= 0, "strategy.z_thresh_up", ">= 0")
+        _require(0 <= self.z_target < self.z_thresh, "strategy.z_target", "in [0, z_thresh)")
+        _require(self.stop_offset_ticks >= 1, "strategy.stop_offset_ticks", ">= 1")
+        _require(self.reset_gap_minutes >= 1, "strategy.reset_gap_minutes", ">= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    order_qty: int = 1
+    fill_timeout_s: float = 5.0
+    cancel_timeout_s: float = 3.0
+    status_retry_s: float = 3.0
+
+    def check(self) -> None:
+        _require(self.order_qty >= 1, "execution.order_qty", ">= 1")
+        for name in ("fill_timeout_s", "cancel_timeout_s", "status_retry_s"):
+            _require(getattr(self, name) > 0, f"execution.{name}", "positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Blackout:
+    """No new entry on `days` between `start` and `end` (local time in `tz`)."""
+
+    days: tuple[str, ...]
+    start: time
+    end: time
+    tz: str = "America/New_York"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskConfig:
+    max_position: int = 1
+    max_daily_loss_usd: float = 300.0
+    max_orders_per_minute: int = 6
+    no_entry_before_break_minutes: float = 10.0
+    flatten_before_break_minutes: float = 2.0
+    max_quote_age_s: float = 30.0
+    kill_switch_poll_s: float = 5.0
+    shutdown_timeout_s: float = 30.0
+    blackout: tuple[Blackout, ...] = ()
+
+    def check(self) -> None:
+        _require(self.max_position >= 1, "risk.max_position", ">= 1")
+        _require(self.max_daily_loss_usd > 0, "risk.max_daily_loss_usd", "positive")
+        _require(self.max_orders_per_minute >= 1, "risk.max_orders_per_minute", ">= 1")
+        _require(
+            self.no_entry_before_break_minutes >= self.flatten_before_break_minutes >= 0,
+            "risk.no_entry_before_break_minutes",
+            ">= flatten_before_break_minutes >= 0",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeesConfig:
+    schedule: str = "tiered"
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    ack_latency_s: float = 0.05
+    slippage_ticks: int = 0
+    spread_ticks: int = 1
+
+    def check(self) -> None:
+        _require(self.ack_latency_s >= 0, "sim.ack_latency_s", ">= 0")
+        _require(self.slippage_ticks >= 0, "sim.slippage_ticks", ">= 0")
+        _require(self.spread_ticks >= 1, "sim.spread_ticks", ">= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class CloudConfig:
+    regime_table: str = "regime"
+    regime_poll_s: float = 20.0
+    kill_switch_parameter: str = "/regime-trader/kill-switch"
+    bar_stream: str = "regime-trader-bars"
+    fills_stream: str = "regime-trader-fills"
+    round_trips_stream: str = "regime-trader-round-trips"
+    spool_dir: str = "spool"
+    publish_batch_size: int = 100
+    publish_interval_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentConfig:
+    symbol: str = "CL"
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """Every section of the configuration file."""
+
+    instrument: InstrumentConfig = field(default_factory=InstrumentConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    fees: FeesConfig = field(default_factory=FeesConfig)
+    sim: SimConfig = field(default_factory=SimConfig)
+    cloud: CloudConfig = field(default_factory=CloudConfig)
+
+    def check(self) -> None:
+        self.strategy.check()
+        self.execution.check()
+        self.risk.check()
+        self.sim.check()
+
+
+def _require(ok: bool, key: str, expected: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}: must be {expected}")
+
+
+T = TypeVar("T")
+
+
+def _section[T](cls: type[T], name: str, raw: Any) -> T:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}]: expected a table, got {type(raw).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(f"[{name}]: unknown key(s) {', '.join(unknown)}; known: {', '.join(fields)}")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        default = getattr(cls(), key)
+        if isinstance(default, bool) or not isinstance(default, int | float | str):
+            values[key] = value
+            continue
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(default):
+            raise ConfigError(f"{name}.{key}: expected {type(default).__name__}, got {value!r}")
+        values[key] = value
+    return cls(**values)
+
+
+def _clock(value: Any, key: str) -> time:
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{key}: expected HH:MM, got {value!r}") from None
+
+
+def _blackouts(raw: Any) -> tuple[Blackout, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("risk.blackout: expected an array of tables")
+    out = []
+    for i, item in enumerate(raw):
+        key = f"risk.blackout[{i}]"
+        if not isinstance(item, dict) or not {"days", "start", "end"} <= set(item):
+            raise ConfigError(f"{key}: expected a table with days, start, end")
+        days = tuple(str(d).lower()[:3] for d in item["days"])
+        bad = [d for d in days if d not in WEEKDAYS]
+        if bad:
+            raise ConfigError(f"{key}.days: unknown day(s) {bad}; use {', '.join(WEEKDAYS)}")
+        start, end = _clock(item["start"], f"{key}.start"), _clock(item["end"], f"{key}.end")
+        if end <= start:
+            raise ConfigError(f"{key}: end {end} must be after start {start}")
+        out.append(Blackout(days, start, end, str(item.get("tz", "America/New_York"))))
+    return tuple(out)
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "instrument": InstrumentConfig,
+    "strategy": StrategyConfig,
+    "execution": ExecutionConfig,
+    "risk": RiskConfig,
+    "fees": FeesConfig,
+    "sim": SimConfig,
+    "cloud": CloudConfig,
+}
+
+
+def parse_config(data: dict[str, Any]) -> HostConfig:
+    """Build and validate a HostConfig from decoded TOML."""
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+    parts: dict[str, Any] = {}
+    for name, cls in SECTIONS.items():
+        raw = dict(data.get(name, {}))
+        blackout = raw.pop("blackout", None) if name == "risk" else None
+        section = _section(cls, name, raw)
+        if blackout is not None:
+            section = dataclasses.replace(section, blackout=_blackouts(blackout))
+        parts[name] = section
+    config = HostConfig(**parts)
+    config.check()
+    return config
+
+
+def load_config(path: Path | str | None = None) -> HostConfig:
+    """Read the configuration file (default: config/strategy.toml at the repository root)."""
+    p = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: configuration file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    return parse_config(data)

@@ -1,0 +1,47 @@
+"""Where the trader gets the regime: a port with in-memory implementations (the DynamoDB one is in cloud/).
+
+Whatever the source, a missing or expired decision is `nothing`: no new entry.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from regime.contracts import Regime
+from regime.vote import REGIMES
+
+
+class RegimeSource(Protocol):
+    def regime_at(self, now: float) -> Regime:
+        """The regime to trade at `now` (epoch seconds)."""
+        ...
+
+
+class FixedRegime:
+    """Always the same regime (always-range, always-trend baselines; tests)."""
+
+    def __init__(self, regime: Regime) -> None:
+        self.regime = regime
+
+    def regime_at(self, now: float) -> Regime:
+        return self.regime
+
+
+class RegimeTimeline:
+    """Regime codes per epoch minute, `nothing` outside the covered span (backtests)."""
+
+    def __init__(self, first_minute: int, codes: npt.NDArray[np.int8]) -> None:
+        self.first_minute = first_minute
+        self._codes = [REGIMES[int(c)] for c in codes]
+
+    def regime_at(self, now: float) -> Regime:
+        k = int(now // 60) - self.first_minute
+        if 0 <= k < len(self._codes):
+            return self._codes[k]
+        return Regime.NOTHING
+
+    def __len__(self) -> int:
+        return len(self._codes)
