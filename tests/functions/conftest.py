@@ -38,11 +38,8 @@ def functions(local_stack: LocalStack) -> dict[str, BoundFunction]:
 @pytest.fixture(scope="session")
 def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small ensemble trained once per session on synthetic days (about 2 s): the layer's copy in tests."""
-    from regime.synthetic import synthetic_days
-    from regime.training import TrainConfig, train_ensemble
+    from infra.layer_model import train_layer_model
 
-    config = TrainConfig(mlp_max_iter=50, gbt_iterations=20, svm_max_samples=300, folds=2)
-    trained = train_ensemble(synthetic_days(2, seed=3).bars, config)
     path = tmp_path_factory.mktemp("layer") / "ensemble.onnx"
-    path.write_bytes(trained.onnx_bytes)
+    path.write_bytes(train_layer_model(days=2, seed=3, quick=True)[0])
     return path
