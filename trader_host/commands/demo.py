@@ -17,14 +17,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    train_args = argparse.Namespace(
-        synthetic_days=args.days,
-        bars=None,
-        symbol=None,
-        tick_size=0.01,
-        seed=7,
-        folds=4,
-        out=args.out / "model",
-        no_progress=False,
+    from trader_host.cli import build_parser
+
+    train_args = build_parser().parse_args(
+        ["train", "--synthetic-days", str(args.days), "--out", str(args.out / "model")]
     )
     return train.run(train_args)

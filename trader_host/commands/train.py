@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from regime.features import FeatureSpec
+from regime.labels import LabelSpec
 from regime.models import TrainConfig
 from regime.scorecard import scorecard_text
 from regime.training import TrainedEnsemble, steps, train_ensemble
@@ -32,6 +33,8 @@ def register(sub: Any) -> None:
     p.add_argument("--symbol", help="symbol of the bars file (default: the file name's prefix)")
     p.add_argument("--tick-size", type=float, default=0.01, help="instrument tick (CL/MCL 0.01, MES 0.25)")
     p.add_argument("--seed", type=int, default=7, help="seed of the synthetic market")
+    p.add_argument("--range-z", type=float, default=LabelSpec().range_z, help="range label band, in ATRs")
+    p.add_argument("--trend-k", type=float, default=LabelSpec().trend_k, help="trend label travel, in ATRs")
     p.add_argument("--folds", type=int, default=TrainConfig().folds, help="walk-forward folds")
     p.add_argument("--out", type=Path, default=Path("artifacts/model"), help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -42,7 +45,11 @@ def run_training(args: argparse.Namespace) -> tuple[TrainedEnsemble, dict[str, A
     """Load the data the arguments name and train; returns the ensemble and a description of the data."""
     from tqdm import tqdm
 
-    config = TrainConfig(feature_spec=FeatureSpec(tick_size=args.tick_size), folds=args.folds, seed=0)
+    config = TrainConfig(
+        feature_spec=FeatureSpec(tick_size=args.tick_size),
+        label_spec=LabelSpec(range_z=args.range_z, trend_k=args.trend_k),
+        folds=args.folds,
+    )
     bar = tqdm(total=steps(config), desc="training", unit="model", disable=args.no_progress)
 
     def progress(step: str) -> None:
