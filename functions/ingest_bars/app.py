@@ -8,6 +8,9 @@
 - A bar whose write still fails after the SDK's retries (throttling, an outage) is reported in
   `batchItemFailures`; Lambda retries from it, and past MaximumRetryAttempts the event source mapping's
   on-failure destination (the same queue) gets the batch's coordinates.
+
+Powertools' BatchProcessor calls a handler once per record; a replay or a simulated session delivers hundreds
+of bars per batch and the writes must be batched (25 per call), so the partial batch response is built here.
 """
 
 from __future__ import annotations

@@ -16,11 +16,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
+from infra.layer_model import DEFAULT_OUT
 from infra.local_cloud.template_yaml import REPO
 
 STATE = REPO / "build" / "local-cloud" / "state.json"
 LOG = STATE.parent / "local-cloud.log"
+STOP_TIMEOUT = 150  # s: longer than any function's timeout in the template
 
 
 def read_state() -> dict[str, object] | None:
@@ -56,8 +59,22 @@ def up(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     try:
         use_endpoint(endpoint)
-        params = {"Symbols": args.symbols} if args.symbols else None
-        cloud = LocalCloud.deploy(args.stack, params)
+        params = dict(p.split("=", 1) for p in args.param)
+        if args.symbols:
+            params["Symbols"] = args.symbols
+        cloud = LocalCloud.deploy(args.stack, params or None)
+        layer_model = Path(
+            args.layer_model
+            or cloud.functions["RegimeFunction"].env.get("LAYER_MODEL_PATH", "")
+            or DEFAULT_OUT
+        )
+        cloud.override_env("RegimeFunction", LAYER_MODEL_PATH=str(layer_model.resolve()))
+        if not layer_model.exists():
+            logging.warning(
+                "no layer model at %s: decisions will be `nothing` until one is published; "
+                "write one with `python -m infra.layer_model --quick`",
+                layer_model,
+            )
         STATE.parent.mkdir(parents=True, exist_ok=True)
         STATE.write_text(
             json.dumps(
@@ -89,6 +106,8 @@ def _spawn(args: argparse.Namespace) -> int:
     command += ["--port", str(args.port)] if args.port else []
     command += ["--endpoint", args.endpoint] if args.endpoint else []
     command += ["--symbols", args.symbols] if args.symbols else []
+    command += ["--layer-model", args.layer_model] if args.layer_model else []
+    command += [f"--param={p}" for p in args.param]
     with LOG.open("ab") as log_file:
         proc = subprocess.Popen(
             command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
@@ -116,11 +135,12 @@ def down(args: argparse.Namespace) -> int:
     pid = int(str(state["pid"]))
     if alive(pid):
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
+        # A scheduled invocation in progress finishes first (the regime function may wait for late bars).
+        deadline = time.monotonic() + STOP_TIMEOUT
         while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         if alive(pid):
-            print(f"pid {pid} did not stop within 20 s", file=sys.stderr)
+            print(f"pid {pid} did not stop within {STOP_TIMEOUT} s", file=sys.stderr)
             return 1
     STATE.unlink(missing_ok=True)
     print("local cloud down")
@@ -148,6 +168,19 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--endpoint", default="", help="use this running endpoint instead of starting one")
     p_up.add_argument("--stack", default="regime-trader-local")
     p_up.add_argument("--symbols", default="", help="comma-separated symbols (template default otherwise)")
+    p_up.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a template parameter override (repeatable), e.g. BarWaitSeconds=5",
+    )
+    p_up.add_argument(
+        "--layer-model",
+        default="",
+        help="ensemble.onnx the regime function falls back to "
+        "(default: the layer's, written by `python -m infra.layer_model`)",
+    )
     p_up.add_argument("--detach", action="store_true", help="run in the background; return once it is up")
     p_up.set_defaults(func=up)
     sub.add_parser("down", help="stop a running local cloud").set_defaults(func=down)
@@ -156,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # one line per client otherwise
     return int(args.func(args))
 
 

@@ -7,6 +7,7 @@ cloud.advance_to(now)                  # ingest what arrived, then fire the sche
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -56,6 +57,20 @@ class LocalCloud:
             t for t in scheduled_targets(functions) if include is None or t.function.logical_id in include
         ]
         return cls(stack, functions, stream_sources(functions), targets)
+
+    def override_env(self, logical_id: str, **env: str) -> BoundFunction:
+        """Change a function's environment wherever it is wired (e.g. LAYER_MODEL_PATH for a local model)."""
+        old = self.functions[logical_id]
+        new = dataclasses.replace(old, env={**old.env, **env})
+        self.functions[logical_id] = new
+        for target in self.schedules:
+            if target.function is old:
+                target.function = new
+        for source in self.sources:
+            for mapping in source.mappings:
+                if mapping.function is old:
+                    mapping.function = new
+        return new
 
     def pump(self) -> int:
         """Deliver what arrived on the streams (to the functions and the archive); returns records read."""

@@ -16,7 +16,7 @@ from regime.synthetic import synthetic_days
 from tests.functions.endpoint_faults import EVENTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-SMALL = {"mlp_max_iter": 50, "gbt_iterations": 20, "svm_max_samples": 300, "folds": 2}
+SMALL = {"mlp_max_iter": 30, "gbt_iterations": 10, "svm_max_samples": 200, "folds": 2}
 
 
 @pytest.fixture(scope="module")

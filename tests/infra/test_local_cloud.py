@@ -27,12 +27,8 @@ pytestmark = pytest.mark.integration
 def cloud(moto_endpoint: str, layer_model: Path) -> LocalCloud:
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()
     deployed = LocalCloud.deploy(parameters={"Symbols": "CL,MCL"}, include={"RegimeFunction"})
-    regime = deployed.functions["RegimeFunction"]
-    local_env = {"LAYER_MODEL_PATH": str(layer_model), "BAR_WAIT_SECONDS": "0"}
-    deployed.functions["RegimeFunction"] = dataclasses.replace(regime, env={**regime.env, **local_env})
-    for target in deployed.schedules:
-        if target.function.logical_id == "RegimeFunction":
-            target.function = deployed.functions["RegimeFunction"]
+    wired = deployed.override_env("RegimeFunction", LAYER_MODEL_PATH=str(layer_model), BAR_WAIT_SECONDS="0")
+    assert [t.function for t in deployed.schedules] == [wired]
     return deployed
 
 
