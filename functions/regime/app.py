@@ -24,7 +24,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities import parameters
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
@@ -37,7 +37,8 @@ from regime.inference import DEFAULT_VALIDITY, RegimeModel
 
 SERVICE = "regime"
 logger = Logger(service=SERVICE)
-metrics = Metrics(namespace="RegimeTrader", service=SERVICE)
+NAMESPACE = "RegimeTrader"
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 SDK_MAX_ATTEMPTS = int(os.environ.get("SDK_MAX_ATTEMPTS", "4"))
 _SDK_CONFIG = Config(
@@ -290,12 +291,16 @@ def _boundary(event: dict[str, Any]) -> datetime:
 
 
 def _record_metrics(item: RegimeItem) -> None:
-    name = {Regime.TREND: "RegimeTrend", Regime.RANGE: "RegimeRange", Regime.NOTHING: "RegimeNothing"}[
-        item.regime
-    ]
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="TrendConfidence", unit=MetricUnit.NoUnit, value=item.trend_confidence)
-    metrics.add_metric(name="RangeConfidence", unit=MetricUnit.NoUnit, value=item.range_confidence)
+    """Per symbol (a dimension): which regime, and each hemisphere's confidence."""
+    name = {Regime.TREND: "RegimeTrend", Regime.RANGE: "RegimeRange", Regime.NOTHING: "RegimeNothing"}
+    dims = {"service": SERVICE, "symbol": item.symbol}
+    for metric, unit, value in (
+        (name[item.regime], MetricUnit.Count, 1.0),
+        ("TrendConfidence", MetricUnit.NoUnit, item.trend_confidence),
+        ("RangeConfidence", MetricUnit.NoUnit, item.range_confidence),
+    ):
+        with single_metric(name=metric, unit=unit, value=value, namespace=NAMESPACE, default_dimensions=dims):
+            pass
 
 
 @metrics.log_metrics

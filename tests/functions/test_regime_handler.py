@@ -87,7 +87,10 @@ def fresh_model_cache() -> None:
 
 
 def test_decides_writes_keeps_history_and_archives(
-    local_stack: LocalStack, functions: dict[str, BoundFunction], small_model: Path
+    local_stack: LocalStack,
+    functions: dict[str, BoundFunction],
+    small_model: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     bars = session_bars("RGA")
     boundary = boundary_after(bars, 100)
@@ -106,6 +109,14 @@ def test_decides_writes_keeps_history_and_archives(
     assert parsed.regime.value == decision["regime"]
     assert len(stored(local_stack, "RegimeHistoryTable", "RGA")) == 1
     assert [a["window_end"] for a in archived(local_stack, "RGA")] == [decision["window_end"]]
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    per_symbol = [m for m in emf if m.get("symbol") == "RGA"]
+    assert {n["Name"] for m in per_symbol for n in m["_aws"]["CloudWatchMetrics"][0]["Metrics"]} == {
+        f"Regime{decision['regime'].capitalize()}",
+        "TrendConfidence",
+        "RangeConfidence",
+    }
+    assert any(m.get("DecisionsWritten") == [1.0] for m in emf)
 
 
 def test_two_invocations_for_one_window_write_once(

@@ -157,3 +157,19 @@ def test_layer_requirements_are_numpy_and_onnxruntime_only() -> None:
     text = Path(REPO / "layers" / "regime" / "requirements.txt").read_text()
     names = {line.split("==")[0] for line in text.splitlines() if line and not line.startswith("#")}
     assert names == {"numpy", "onnxruntime"}
+
+
+def test_dashboard_body_is_json_once_substituted(template: dict[str, Any]) -> None:
+    from infra.local_cloud.intrinsics import resolve
+
+    names = {
+        "AWS::Region": "us-east-1",
+        "RegimeFunction": "r",
+        "IngestBarsFunction": "i",
+        "TrainFunction": "t",
+    }
+    body = resolve(
+        template["Resources"]["Dashboard"]["Properties"]["DashboardBody"], names, lambda n, a: None
+    )
+    widgets = json.loads(body)["widgets"]
+    assert len(widgets) == 4 and all(w["properties"]["metrics"] for w in widgets)
