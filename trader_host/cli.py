@@ -12,6 +12,7 @@ from collections.abc import Sequence
 SUBCOMMANDS = {
     "train": "trader_host.commands.train",
     "demo": "trader_host.commands.demo",
+    "backtest": "trader_host.commands.backtest",
 }
 
 

@@ -98,7 +98,9 @@ class Trader:
         elif isinstance(event, OrderAccepted):
             self.executor.on_accepted(event)
         elif isinstance(event, OrderCancelled):
-            self.executor.on_cancelled(event)
+            commands = self.executor.on_cancelled(event)
+            self._book_fills(now)
+            return commands + self.on_time(now)
         elif isinstance(event, OrderRejected):
             self.executor.on_rejected(event)
         elif isinstance(event, OrderStatus):

@@ -104,10 +104,22 @@ class OrderExecutor:
         if order is not None:
             self._finish(order, OrderState.REJECTED, ev.ts, ev.reason)
 
-    def on_cancelled(self, ev: OrderCancelled) -> None:
+    def on_cancelled(self, ev: OrderCancelled) -> list[Command]:
+        """A confirmed cancel is final, unless it reveals executions we never heard of: ask for them first."""
         order = self._known(ev.order_id, "cancel")
-        if order is not None:
-            self._finish(order, OrderState.CANCELLED, ev.ts, "cancel confirmed")
+        if order is None or order.is_final:
+            return []
+        if ev.filled_qty > order.filled_qty:
+            log.warning(
+                "order %s cancelled after %d filled, %d reported: asking for its executions",
+                order.order_id,
+                ev.filled_qty,
+                order.filled_qty,
+            )
+            order.status_requested_at = ev.ts
+            return [QueryOrder(order.order_id)]
+        self._finish(order, OrderState.CANCELLED, ev.ts, "cancel confirmed")
+        return []
 
     def on_execution(self, ev: Execution) -> None:
         """Count an execution once; it is queued for the ledger (see take_fills)."""
@@ -142,6 +154,16 @@ class OrderExecutor:
             return []
         order.status_requested_at = None
         state = ev.state
+        if ev.filled_qty > order.filled_qty:
+            # The status counts executions it did not list: ask again rather than settle on a wrong count.
+            log.error(
+                "order %s status: %d filled but %d executions known",
+                order.order_id,
+                ev.filled_qty,
+                order.filled_qty,
+            )
+            order.status_requested_at = ev.ts
+            return []
         if state is BrokerOrderState.CANCELLED:
             self._finish(order, OrderState.CANCELLED, ev.ts, "cancelled (status)")
         elif state is BrokerOrderState.REJECTED:

@@ -5,8 +5,9 @@ Rules (prices in ticks):
   for a sell), which is never worse than its limit;
 - a resting buy limit at L fills at L when the market trades through it: last < L, or the ask comes down
   to L or below (sell limit: last > L or bid >= L);
-- a market order fills at the touch plus `slippage_ticks` against it;
-- with the partial-fill fault, a crossing may fill only part of what is left; the rest keeps working.
+- a market order fills at once at the touch plus `slippage_ticks` against it (in several executions
+  with the partial-fill fault); it never rests;
+- with the partial-fill fault, a limit crossing may fill only part of what is left; the rest keeps working.
 Commissions come from the fee schedule, per execution.
 """
 
@@ -54,6 +55,7 @@ class MatchingEngine:
         self._exec_seq = 0
         self.resting: dict[str, SimOrder] = {}
         self.net_position = 0
+        self.max_abs_position = 0  # the exchange's truth, whatever the client believes
 
     def arrive(self, order: SimOrder, ts: float, bid: int, ask: int) -> list[Execution]:
         """The order reaches the book; marketable orders fill at the touch now."""
@@ -62,7 +64,9 @@ class MatchingEngine:
         buy = req.side is Side.BUY
         if req.order_type is OrderType.MARKET:
             price = ask + self.slippage_ticks if buy else bid - self.slippage_ticks
-            fills = [self._fill(order, ts, price)]
+            fills = []
+            while order.remaining:  # a market order takes the book at once, possibly in several executions
+                fills.append(self._fill(order, ts, price))
         elif req.limit is not None and ((buy and ask <= req.limit) or (not buy and bid >= req.limit)):
             fills = [self._fill(order, ts, ask if buy else bid)]
         else:
@@ -85,16 +89,12 @@ class MatchingEngine:
         fills: list[Execution] = []
         for order in list(self.resting.values()):
             req = order.request
-            if req.order_type is OrderType.MARKET:
-                price = ask + self.slippage_ticks if req.side is Side.BUY else bid - self.slippage_ticks
-                fills.append(self._fill(order, ts, price))
-            else:
-                limit = req.limit if req.limit is not None else 0
-                crossed = (
-                    (last < limit or ask <= limit) if req.side is Side.BUY else (last > limit or bid >= limit)
-                )
-                if crossed:
-                    fills.append(self._fill(order, ts, limit))
+            limit = req.limit if req.limit is not None else 0
+            crossed = (
+                (last < limit or ask <= limit) if req.side is Side.BUY else (last > limit or bid >= limit)
+            )
+            if crossed:
+                fills.append(self._fill(order, ts, limit))
             if order.state is not BrokerOrderState.WORKING:
                 self.resting.pop(req.order_id, None)
         return fills
@@ -117,6 +117,7 @@ class MatchingEngine:
         order.filled += qty
         order.executions.append(ex)
         self.net_position += req.side.sign * qty
+        self.max_abs_position = max(self.max_abs_position, abs(self.net_position))
         if order.remaining == 0:
             order.state = BrokerOrderState.FILLED
         return ex

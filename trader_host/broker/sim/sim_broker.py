@@ -144,10 +144,10 @@ class SimBroker:
             ti = t_list[self._i] if self._i < n else _INF
             tb = bar_end[self._b] if self._b < nb else _INF
             th = heap[0][0] if heap else _INF
-            t = min(ti, tb, th)
-            if t == _INF and not self._ended:
-                self._ended = True
+            if ti == _INF and tb == _INF and not self._ended:
+                self._ended = True  # the market data is over, even if orders still talk
                 return FeedEnded(self._now)
+            t = min(ti, tb, th)
             if until is not None and t > until:
                 await self._advance(until)
                 return None

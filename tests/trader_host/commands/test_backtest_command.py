@@ -1,0 +1,111 @@
+"""`regime-trader backtest` end to end on synthetic days and on a bars file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from regime.synthetic import synthetic_days
+from trader_host.cli import main
+
+MCL = Path(__file__).resolve().parents[4] / "shared" / "data" / "MCL_1m_2026-01-15_2026-02-27.csv"
+
+
+def test_backtest_on_synthetic_days_with_every_regime_source(
+    tmp_path: Path, small_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bt.json"
+    code = main(
+        [
+            "backtest",
+            "--synthetic-days",
+            "2",
+            "--seed",
+            "5",
+            "--model",
+            str(small_model_path),
+            "--json",
+            str(out),
+        ]
+    )
+    assert code == 0
+    text = capsys.readouterr().out
+    header = next(line for line in text.splitlines() if line.startswith("metric"))
+    assert header.split() == ["metric", "ml", "truth", "range", "trend", "random"]
+    for row in (
+        "trades",
+        "wins",
+        "losses",
+        "scratches",
+        "ticks_per_trip",
+        "round_turns_per_hour",
+        "gross_usd",
+        "fees_usd",
+        "net_usd",
+        "max_drawdown_usd",
+    ):
+        assert any(line.startswith(row) for line in text.splitlines()), row
+    data = json.loads(out.read_text())
+    results = {r["name"]: r for r in data["results"]}
+    assert set(results) == {"ml", "truth", "range", "trend", "random"}
+    assert results["truth"]["trades"] > 0
+    for r in results.values():
+        assert r["net_usd"] == pytest.approx(r["gross_usd"] - r["fees_usd"])
+        assert r["fees_usd"] == pytest.approx(2.84 * r["trades"], rel=0.01) or r["trades"] == 0
+    assert data["ml_capture"] is not None
+
+
+def test_backtest_on_a_bars_file_sets_bad_rows_aside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bars = tmp_path / "MCL_1m.csv"
+    series = synthetic_days(1, seed=2).bars
+    lines = ["ts_utc,open,high,low,close,volume"] + [
+        f"{b.ts:%Y-%m-%dT%H:%M:00Z},{b.open},{b.high},{b.low},{b.close},{b.volume}" for b in series.to_bars()
+    ]
+    lines.insert(50, "2026-01-05T00:00:00Z,-1,1,1,1,1")
+    bars.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "bt.json"
+    assert (
+        main(
+            [
+                "backtest",
+                "--bars",
+                str(bars),
+                "--regimes",
+                "range,trend",
+                "--fees",
+                "retail",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    data = json.loads(out.read_text())
+    assert data["meta"]["symbol"] == "MCL" and data["meta"]["rejected"] == 1
+    assert data["meta"]["fees"] == "retail"
+    trend = data["results"][1]
+    assert trend["fees_usd"] == pytest.approx(4.60 * trend["trades"])
+
+
+def test_backtest_refuses_what_it_cannot_do(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    assert main(["backtest", "--synthetic-days", "1", "--regimes", "ml"]) == 2
+    assert "--model" in caplog.text
+    assert main(["backtest", "--synthetic-days", "1", "--regimes", "tarot"]) == 2
+    assert "unknown tarot" in caplog.text
+    assert main(["backtest", "--bars", str(tmp_path / "none.csv")]) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_backtest_on_the_mcl_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not MCL.exists():
+        pytest.skip("../shared/data is not present on this machine")
+    out = tmp_path / "mcl.json"
+    assert main(["backtest", "--bars", str(MCL), "--regimes", "range,trend,random", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["meta"]["symbol"] == "MCL" and data["meta"]["bars"] > 40_000
+    assert all(r["trades"] > 0 for r in data["results"])

@@ -1,0 +1,136 @@
+"""`regime-trader backtest`: the strategy over synthetic days or a bars file, one column per regime source.
+
+Every column runs the same Trader, TradingSession and SimBroker (virtual clock) as a live session; only the
+regime source differs: the ONNX ensemble (batch inference at every 5-minute boundary), the true regime
+(synthetic data), always-range, always-trend, and random.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from regime.bar_file import load_bar_file
+from regime.synthetic import synthetic_days
+from trader_host.backtest.regime_choices import CHOICES, regime_source
+from trader_host.backtest.report import BacktestResult, ml_capture, table, to_json
+from trader_host.backtest.runner import run_backtest
+from trader_host.broker.sim.market_tape import MarketTape
+from trader_host.config import ConfigError, FeesConfig, load_config
+from trader_host.fees import fee_schedule
+from trader_host.instruments import SYNTHETIC_SESSION, UnknownInstrument, contract
+
+log = logging.getLogger(__name__)
+# Per-order logs are for live sessions and -v; a backtest places tens of thousands of orders.
+_CHATTY = ("trader_host.trader", "trader_host.execution", "trader_host.broker", "trader_host.session")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("backtest", help="backtest the strategy with each regime source, side by side")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--synthetic-days", type=int, default=30, help="weekday sessions of synthetic market")
+    src.add_argument(
+        "--bars",
+        type=Path,
+        help="CSV or Parquet of 1-minute bars (ts_utc, open, high, low, close, volume[, contract_approx])",
+    )
+    p.add_argument("--symbol", help="contract of the bars file (CL, MCL, MES; default: file name prefix)")
+    p.add_argument("--seed", type=int, default=7, help="seed of the synthetic market and the random regime")
+    p.add_argument("--model", type=Path, help="ensemble.onnx for the 'ml' column (see `regime-trader train`)")
+    p.add_argument(
+        "--regimes",
+        default=None,
+        help=f"comma-separated columns among {','.join(CHOICES)} (default: all that apply)",
+    )
+    p.add_argument("--config", type=Path, help="strategy config (default: config/strategy.toml)")
+    p.add_argument(
+        "--fees", choices=("retail", "tiered", "none"), help="fee preset (default: from the config)"
+    )
+    p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+        if args.fees:
+            config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
+        fees = fee_schedule(config.fees.schedule)
+        if not getattr(args, "verbose", False):
+            for name in _CHATTY:
+                logging.getLogger(name).setLevel(logging.WARNING)
+        meta: dict[str, Any] = {"fees": fees.name, "config": str(args.config or "config/strategy.toml")}
+        truth = None
+        if args.bars is not None:
+            loaded = load_bar_file(args.bars, symbol=args.symbol)
+            if loaded.rejected_count:
+                log.warning(
+                    "%s: %d malformed row(s) set aside, e.g. %s",
+                    args.bars,
+                    loaded.rejected_count,
+                    "; ".join(loaded.rejected[:3]),
+                )
+            series = loaded.series
+            spec = contract(args.symbol or series.symbol)
+            tape = MarketTape.from_bars(series, spec, config.sim.spread_ticks)
+            meta.update(source=str(args.bars), rows=loaded.rows, rejected=loaded.rejected_count)
+        else:
+            market = synthetic_days(args.synthetic_days, seed=args.seed)
+            series, truth = market.bars, market.truth
+            spec = contract(args.symbol or "CL").with_session(SYNTHETIC_SESSION)
+            tape = MarketTape.from_synthetic(market)
+            meta.update(source=f"synthetic {args.synthetic_days} days seed {args.seed}")
+        choices = _choices(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
+        meta.update(symbol=spec.symbol, bars=len(series), ticks=tape.n_ticks, regimes=choices)
+        results: list[BacktestResult] = []
+        for choice in choices:
+            source = regime_source(choice, series, model_path=args.model, truth=truth, seed=args.seed)
+            result, _ = run_backtest(choice, tape, spec, config, fees, source)
+            log.info(
+                "%s: %d trips, net %s USD (%.1fs, %.0f ticks/s)",
+                choice,
+                result.trades,
+                result.net_usd,
+                result.seconds,
+                result.ticks / max(result.seconds, 1e-9),
+            )
+            results.append(result)
+    except (ConfigError, UnknownInstrument, ValueError, FileNotFoundError) as exc:
+        log.error("backtest: %s", exc)
+        return 2
+    print(
+        f"{spec.symbol}: {meta['source']}; {len(series):,} bars, {tape.n_ticks:,} ticks; fees {fees.name} "
+        f"({fees.per_side_usd} USD/side)"
+    )
+    print(table(results))
+    capture = ml_capture(results)
+    if capture is not None:
+        print(
+            f"ML captures {capture['gross_usd']:.0%} of the hindsight (true-regime) gross P&L, "
+            f"{capture['net_usd']:.0%} of its net"
+        )
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(to_json(results, meta))
+        print(f"results written to {args.json}")
+    return 0
+
+
+def _choices(requested: str | None, *, has_truth: bool, has_model: bool) -> list[str]:
+    if requested:
+        names = [c.strip() for c in requested.split(",") if c.strip()]
+        unknown = [c for c in names if c not in CHOICES]
+        if unknown:
+            raise ValueError(f"--regimes: unknown {', '.join(unknown)}; choose from {', '.join(CHOICES)}")
+        return names
+    return [c for c in CHOICES if (c != "truth" or has_truth) and (c != "ml" or has_model)]
+
+
+def results_json(path: Path) -> dict[str, Any]:
+    """Read back a --json file (tests, notebooks)."""
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
