@@ -112,9 +112,14 @@ class ModelStore:
             pointer = parameters.get_parameter(
                 settings.pointer_parameter, transform="json", max_age=settings.pointer_max_age
             )
-            entry = (pointer or {}).get(symbol) if isinstance(pointer, dict) else None
-        except parameters.exceptions.GetParameterError as exc:
+            entry = pointer.get(symbol) if isinstance(pointer, dict) else None
+        except (
+            parameters.exceptions.GetParameterError,
+            parameters.exceptions.TransformParameterError,
+        ) as exc:
             entry, problem = None, f"pointer unreadable: {exc}"
+        if entry is not None and not (isinstance(entry, dict) and isinstance(entry.get("key"), str)):
+            entry, problem = None, f"pointer entry for {symbol} has no S3 key: {entry!r}"
         if entry:
             key = str(entry["key"])
             if key in self._loaded:

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("SDK_MAX_ATTEMPTS", "2")  # keep the SDK's real backoff short in throttling tests
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "RegimeTrader")
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # functions/ and infra/ are not installed packages
     sys.path.insert(0, str(REPO))

@@ -256,3 +256,23 @@ def test_throttled_write_is_retried_then_fails_clearly(
     assert "RGH: PutItem" in str(err.value) and THROTTLE in str(err.value)
     (item,) = stored(local_stack, "RegimeTable", "RGH")
     assert item["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")  # the failed window left no trace
+
+
+@pytest.mark.parametrize(
+    "pointer_value", ["not json", '{"RGI": {"version": "no key"}}', '{"RGI": "models/x"}']
+)
+def test_a_broken_pointer_falls_back_to_the_layer(
+    local_stack: LocalStack, functions: dict[str, BoundFunction], small_model: Path, pointer_value: str
+) -> None:
+    bars = session_bars("RGI")
+    boundary = boundary_after(bars, 100)
+    ingest(functions, [b for b in bars if b.ts < boundary])
+    pointer = local_stack.physical["ModelPointerParameter"]
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name=pointer, Value=pointer_value, Overwrite=True)
+    try:
+        fn = regime_fn(functions, small_model, "RGI")
+        decision = fn.invoke(schedule_event(boundary))["decisions"]["RGI"]
+        assert decision["model_version"] == RegimeModel.load(small_model).version and decision["reason"] == ""
+    finally:
+        ssm.put_parameter(Name=pointer, Value="{}", Overwrite=True)
