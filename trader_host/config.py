@@ -105,7 +105,7 @@ class SimConfig:
 class CloudConfig:
     regime_table: str = "regime"
     regime_poll_s: float = 20.0
-    kill_switch_parameter: str = "/regime-trader/kill-switch"
+    kill_switch_parameter: str = "/regime-trader/dev/kill-switch"
     bar_stream: str = "regime-trader-bars"
     fills_stream: str = "regime-trader-fills"
     round_trips_stream: str = "regime-trader-round-trips"

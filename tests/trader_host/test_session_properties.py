@@ -106,7 +106,7 @@ def fault_plans(draw: st.DrawFn) -> FaultPlan:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     steps=st.lists(st.integers(-3, 3), min_size=300, max_size=900),
     spread=st.lists(st.sampled_from([1, 1, 1, 2]), min_size=1, max_size=8),

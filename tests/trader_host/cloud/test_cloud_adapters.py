@@ -1,0 +1,244 @@
+"""Cloud adapters against a real local endpoint (moto server): Kinesis, DynamoDB, Firehose and SSM."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.stub import Stubber
+
+from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, RoundTrip, Side
+from trader_host.cloud.aws import client
+from trader_host.cloud.bar_publisher import KinesisBarPublisher
+from trader_host.cloud.batching import send_batches
+from trader_host.cloud.kill_switch import SsmKillSwitch
+from trader_host.cloud.record_sink import FirehoseRecordSink
+from trader_host.cloud.regime_reader import DynamoRegimeReader
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 1, 13, 15, 0, tzinfo=UTC)
+DEAD = "http://127.0.0.1:9"  # nothing listens there: the cloud is unreachable
+
+
+def dead_client(service: str) -> Any:
+    cfg = Config(connect_timeout=0.2, read_timeout=0.2, retries={"max_attempts": 1})
+    return boto3.client(service, endpoint_url=DEAD, config=cfg)  # type: ignore[call-overload]
+
+
+def bars(n: int, symbol: str = "CL") -> list[Bar]:
+    return [
+        Bar(symbol, T0 + timedelta(minutes=k), 70.0, 70.02, 69.99, 70.01, 10 + k, BarSource.SIM)
+        for k in range(n)
+    ]
+
+
+def read_stream(kinesis: Any, stream: str) -> list[dict[str, Any]]:
+    shard = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    out = kinesis.get_records(ShardIterator=it["ShardIterator"], Limit=10_000)
+    return [{"key": r["PartitionKey"], **json.loads(r["Data"])} for r in out["Records"]]
+
+
+@pytest.fixture
+def kinesis(moto_reset: str) -> Iterator[Any]:
+    k = client("kinesis")
+    k.create_stream(StreamName="bars", ShardCount=1)
+    yield k
+
+
+def test_bar_publisher_batches_to_kinesis(kinesis: Any, tmp_path: Path) -> None:
+    pub = KinesisBarPublisher(kinesis, "bars", tmp_path, batch_size=100, interval_s=1e9)
+    for bar in bars(250):
+        pub.publish(bar)
+    assert pub.sent == 200  # two full batches so far
+    pub.flush()
+    records = read_stream(kinesis, "bars")
+    assert len(records) == 250 and {r["key"] for r in records} == {"CL"}
+    assert [Bar.from_dict({k: v for k, v in r.items() if k != "key"}) for r in records] == bars(250)
+
+
+def test_bar_publisher_spools_while_unreachable_and_replays_in_order(kinesis: Any, tmp_path: Path) -> None:
+    down = KinesisBarPublisher(dead_client("kinesis"), "bars", tmp_path, batch_size=10, sleep=lambda s: None)
+    for bar in bars(25):
+        down.publish(bar)
+    down.flush()
+    assert len(down.spool) == 25 and down.sent == 0
+    up = KinesisBarPublisher(kinesis, "bars", tmp_path, batch_size=10)
+    more = bars(30)[25:]
+    for bar in more:
+        up.publish(bar)
+    up.flush()
+    assert len(up.spool) == 0
+    records = read_stream(kinesis, "bars")
+    assert [r["ts"] for r in records] == [b.to_dict()["ts"] for b in bars(30)]  # nothing lost, oldest first
+
+
+def test_throttled_records_are_retried_then_spooled(tmp_path: Path) -> None:
+    k = boto3.client("kinesis", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    throttled = {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "slow down"}
+    ok = {"SequenceNumber": "1", "ShardId": "shardId-000000000000"}
+    with Stubber(k) as stub:  # botocore's own stubber: the real client, scripted answers
+        stub.add_response("put_records", {"FailedRecordCount": 1, "Records": [ok, throttled]})
+        stub.add_response("put_records", {"Records": [ok]})
+        pub = KinesisBarPublisher(k, "bars", tmp_path, batch_size=2, sleep=lambda s: None)
+        for bar in bars(2):
+            pub.publish(bar)
+        stub.assert_no_pending_responses()
+    assert pub.sent == 2 and len(pub.spool) == 0
+    waits: list[float] = []
+    left = send_batches(
+        ["a", "b", "c"], lambda batch: ["Throttled"] * len(batch), max_batch=2, attempts=3, sleep=waits.append
+    )
+    assert left == ["a", "b", "c"] and waits == [0.05, 0.1, 0.05, 0.1]  # backoff per batch, then spooled
+
+
+@pytest.fixture
+def regime_table(moto_reset: str) -> Any:
+    ddb = boto3.resource("dynamodb")
+    return ddb.create_table(
+        TableName="regime",
+        KeySchema=[{"AttributeName": "symbol", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "symbol", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def put_regime(table: Any, regime: Regime, window_end: datetime, symbol: str = "CL") -> None:
+    item = RegimeItem(
+        symbol,
+        regime,
+        window_end,
+        window_end + timedelta(seconds=3),
+        window_end + timedelta(minutes=6),
+        "v1",
+        trend_vote=True,
+        trend_confidence=2.1,
+    )
+    table.put_item(Item=json.loads(json.dumps(item.to_dict()), parse_float=Decimal))
+
+
+def test_regime_reader_valid_expired_missing_malformed(regime_table: Any) -> None:
+    reader = DynamoRegimeReader(regime_table, "CL", poll_s=10.0)
+    now = T0.timestamp()
+    assert reader.regime_at(now) is Regime.NOTHING  # missing
+    put_regime(regime_table, Regime.TREND, T0)
+    assert reader.regime_at(now + 1) is Regime.NOTHING  # cached until the next poll
+    assert reader.regime_at(now + 10) is Regime.TREND
+    assert reader.regime_at(now + 359) is Regime.TREND
+    assert reader.regime_at(now + 360) is Regime.NOTHING  # expired: valid_until = window_end + 6 min
+    regime_table.put_item(Item={"symbol": "CL", "regime": "sideways"})
+    reader.refresh()
+    assert reader.regime_at(now + 361) is Regime.NOTHING and reader.errors == 1
+
+
+def test_regime_reader_keeps_the_cached_item_when_the_cloud_is_down(regime_table: Any) -> None:
+    put_regime(regime_table, Regime.RANGE, T0)
+    reader = DynamoRegimeReader(regime_table, "CL", poll_s=10.0)
+    now = T0.timestamp()
+    assert reader.regime_at(now) is Regime.RANGE
+    reader.table = boto3.resource(
+        "dynamodb",
+        endpoint_url=DEAD,
+        config=Config(connect_timeout=0.2, read_timeout=0.2, retries={"max_attempts": 1}),
+    ).Table("regime")
+    assert reader.regime_at(now + 20) is Regime.RANGE and reader.errors == 1
+    assert reader.regime_at(now + 400) is Regime.NOTHING  # but its expiry still applies
+
+
+def fill(n: int) -> Fill:
+    return Fill(
+        f"x{n}", f"o{n}", "CL", Side.BUY, 1, Decimal("70.01"), T0, Decimal("1.42"), "range", -2.2, "entry"
+    )
+
+
+def trip(n: int) -> RoundTrip:
+    return RoundTrip(
+        f"rt-x{n}",
+        "CL",
+        Side.BUY,
+        1,
+        T0,
+        T0,
+        Decimal("70.01"),
+        Decimal("70.03"),
+        "range",
+        -2.2,
+        ExitReason.TARGET,
+        2,
+        Decimal(20),
+        Decimal("2.84"),
+        ("x1",),
+        ("x2",),
+    )
+
+
+@pytest.fixture
+def firehose(moto_reset: str) -> Any:
+    s3 = client("s3")
+    s3.create_bucket(Bucket="lake")
+    fh = client("firehose")
+    for name, prefix in (("fills", "fills/"), ("trips", "round_trips/")):
+        fh.create_delivery_stream(
+            DeliveryStreamName=name,
+            DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+                "BucketARN": "arn:aws:s3:::lake",
+                "Prefix": prefix,
+                "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 1},
+            },
+        )
+    return fh
+
+
+def lake_lines(prefix: str) -> list[dict[str, Any]]:
+    s3 = client("s3")
+    out = []
+    for obj in s3.list_objects_v2(Bucket="lake", Prefix=prefix).get("Contents", []):
+        body = s3.get_object(Bucket="lake", Key=obj["Key"])["Body"].read().decode()
+        out += [json.loads(line) for line in body.splitlines() if line.strip()]
+    return out
+
+
+def test_record_sink_dedupes_and_delivers_to_the_lake(firehose: Any, tmp_path: Path) -> None:
+    sink = FirehoseRecordSink(firehose, "fills", "trips", tmp_path)
+    sink.put([fill(1), fill(2), trip(1)])
+    sink.put([fill(2), trip(1)])  # the same execution and round trip again
+    sink.flush()
+    assert sink.duplicates == 2
+    fills = lake_lines("fills/")
+    assert sorted(f["execution_id"] for f in fills) == ["x1", "x2"]
+    (rt,) = lake_lines("round_trips/")
+    assert rt["trip_id"] == "rt-x1" and rt["net_usd"] == pytest.approx(17.16)
+
+
+def test_record_sink_spools_while_unreachable_then_replays(firehose: Any, tmp_path: Path) -> None:
+    down = FirehoseRecordSink(dead_client("firehose"), "fills", "trips", tmp_path, sleep=lambda s: None)
+    down.put([fill(1), trip(1)])
+    down.flush()
+    assert lake_lines("fills/") == []
+    up = FirehoseRecordSink(firehose, "fills", "trips", tmp_path)
+    up.put([fill(2)])
+    up.flush()
+    assert sorted(f["execution_id"] for f in lake_lines("fills/")) == ["x1", "x2"]
+    assert [t["trip_id"] for t in lake_lines("round_trips/")] == ["rt-x1"]
+    assert not any(p.read_text() for p in tmp_path.glob("*.jsonl"))
+
+
+def test_kill_switch_reads_ssm(moto_reset: str) -> None:
+    ssm = client("ssm")
+    switch = SsmKillSwitch(ssm, "/regime-trader/dev/kill-switch")
+    assert switch.engaged(0.0) is False  # no parameter: off
+    ssm.put_parameter(Name="/regime-trader/dev/kill-switch", Value="off", Type="String")
+    assert switch.engaged(1.0) is False
+    ssm.put_parameter(Name="/regime-trader/dev/kill-switch", Value="on", Type="String", Overwrite=True)
+    assert switch.engaged(2.0) is True
+    switch.client = dead_client("ssm")
+    assert switch.engaged(3.0) is True  # unreadable: keeps the last known state
