@@ -199,6 +199,7 @@ def train_symbol(
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Train every requested symbol; write the pointer once, after all of them."""
+    metrics.add_metric(name="TrainRequested", unit=MetricUnit.Count, value=1)
     settings = Settings.from_env()
     request = Request.from_event(event or {}, settings)
     pointer = read_pointer(settings.pointer_parameter)
