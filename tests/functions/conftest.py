@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("SDK_MAX_ATTEMPTS", "2")  # keep the SDK's real backoff short in throttling tests
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # functions/ and infra/ are not installed packages
-    sys.path.insert(0, str(REPO))
+from infra.local_cloud.handlers import BoundFunction, bind_functions
+from infra.local_cloud.stack import LocalStack, deploy
 
-from infra.local_cloud.handlers import BoundFunction, bind_functions  # noqa: E402
-from infra.local_cloud.stack import LocalStack, deploy  # noqa: E402
+os.environ.setdefault("SDK_MAX_ATTEMPTS", "2")  # keep the SDK's real backoff short in throttling tests
 
 
 def reset_endpoint(url: str) -> None:

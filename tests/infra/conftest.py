@@ -1,15 +1,10 @@
-"""Fixtures for the infra tests: the repository root importable (infra/ and functions/ are not installed)."""
+"""Fixtures for the infra tests."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 
 @pytest.fixture(scope="session")

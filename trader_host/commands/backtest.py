@@ -14,12 +14,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from regime.bar_file import load_bar_file
-from regime.synthetic import synthetic_days
 from trader_host.backtest.regime_choices import CHOICES, regime_source
 from trader_host.backtest.report import BacktestResult, ml_capture, table, to_json
 from trader_host.backtest.runner import run_backtest
 from trader_host.broker.sim.market_tape import MarketTape
+from trader_host.commands.market_data import add_market_arguments, load_market_data
 from trader_host.config import ConfigError, FeesConfig, load_config
 from trader_host.fees import fee_schedule
 from trader_host.instruments import SYNTHETIC_SESSION, UnknownInstrument, contract
@@ -31,15 +30,7 @@ _CHATTY = ("trader_host.trader", "trader_host.execution", "trader_host.broker", 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("backtest", help="backtest the strategy with each regime source, side by side")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--synthetic-days", type=int, default=30, help="weekday sessions of synthetic market")
-    src.add_argument(
-        "--bars",
-        type=Path,
-        help="CSV or Parquet of 1-minute bars (ts_utc, open, high, low, close, volume[, contract_approx])",
-    )
-    p.add_argument("--symbol", help="contract of the bars file (CL, MCL, MES; default: file name prefix)")
-    p.add_argument("--seed", type=int, default=7, help="seed of the synthetic market and the random regime")
+    add_market_arguments(p)  # --seed also seeds the random regime
     p.add_argument("--model", type=Path, help="ensemble.onnx for the 'ml' column (see `regime-trader train`)")
     p.add_argument(
         "--regimes",
@@ -63,27 +54,19 @@ def run(args: argparse.Namespace) -> int:
         if not getattr(args, "verbose", False):
             for name in _CHATTY:
                 logging.getLogger(name).setLevel(logging.WARNING)
+            # Daily-loss stops are routine per-day events in every column; the table shows their effect.
+            logging.getLogger("trader_host.risk").setLevel(logging.ERROR)
         meta: dict[str, Any] = {"fees": fees.name, "config": str(args.config or "config/strategy.toml")}
-        truth = None
-        if args.bars is not None:
-            loaded = load_bar_file(args.bars, symbol=args.symbol)
-            if loaded.rejected_count:
-                log.warning(
-                    "%s: %d malformed row(s) set aside, e.g. %s",
-                    args.bars,
-                    loaded.rejected_count,
-                    "; ".join(loaded.rejected[:3]),
-                )
-            series = loaded.series
+        data = load_market_data(args)
+        series, truth = data.series, data.truth
+        if data.market is None:
             spec = contract(args.symbol or series.symbol)
             tape = MarketTape.from_bars(series, spec, config.sim.spread_ticks)
-            meta.update(source=str(args.bars), rows=loaded.rows, rejected=loaded.rejected_count)
+            meta.update(source=data.source, rows=data.rows, rejected=data.rejected_count)
         else:
-            market = synthetic_days(args.synthetic_days, seed=args.seed)
-            series, truth = market.bars, market.truth
-            spec = contract(args.symbol or "CL").with_session(SYNTHETIC_SESSION)
-            tape = MarketTape.from_synthetic(market)
-            meta.update(source=f"synthetic {args.synthetic_days} days seed {args.seed}")
+            spec = contract(args.symbol or data.market.spec.symbol).with_session(SYNTHETIC_SESSION)
+            tape = MarketTape.from_synthetic(data.market)
+            meta.update(source=data.source)
         choices = _choices(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
         meta.update(symbol=spec.symbol, bars=len(series), ticks=tape.n_ticks, regimes=choices)
         results: list[BacktestResult] = []

@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ from regime.labels import LabelSpec
 from regime.models import TrainConfig
 from regime.scorecard import scorecard_text
 from regime.training import TrainedEnsemble, steps, train_ensemble
+from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
+from trader_host.instruments import UnknownInstrument, contract
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +24,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "train", help="train the six-model ONNX ensemble and print its walk-forward evaluation"
     )
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--synthetic-days", type=int, default=30, help="weekday sessions of synthetic market")
-    src.add_argument(
-        "--bars",
-        type=Path,
-        help="CSV or Parquet of 1-minute bars (ts_utc, open, high, low, close, volume[, contract_approx])",
+    add_market_arguments(p)
+    p.add_argument(
+        "--tick-size", type=float, help="instrument tick (default: from the symbol's contract spec)"
     )
-    p.add_argument("--symbol", help="symbol of the bars file (default: the file name's prefix)")
-    p.add_argument("--tick-size", type=float, default=0.01, help="instrument tick (CL/MCL 0.01, MES 0.25)")
-    p.add_argument("--seed", type=int, default=7, help="seed of the synthetic market")
     p.add_argument("--range-z", type=float, default=LabelSpec().range_z, help="range label band, in ATRs")
     p.add_argument("--trend-k", type=float, default=LabelSpec().trend_k, help="trend label travel, in ATRs")
     p.add_argument("--folds", type=int, default=TrainConfig().folds, help="walk-forward folds")
@@ -41,14 +36,32 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def tick_size(args: argparse.Namespace, data: MarketData) -> float:
+    """--tick-size, else the synthetic market's, else the contract spec's; an unknown symbol must say it."""
+    if args.tick_size is not None:
+        return float(args.tick_size)
+    if data.market is not None:
+        return data.market.spec.tick_size
+    try:
+        return float(contract(data.series.symbol).tick_size)
+    except UnknownInstrument as exc:
+        raise ValueError(f"{exc.args[0]}: give --tick-size") from None
+
+
 def run_training(args: argparse.Namespace) -> tuple[TrainedEnsemble, dict[str, Any]]:
     """Load the data the arguments name and train; returns the ensemble and a description of the data."""
     from tqdm import tqdm
 
+    data = load_market_data(args)
     config = TrainConfig(
-        feature_spec=FeatureSpec(tick_size=args.tick_size),
+        feature_spec=FeatureSpec(tick_size=tick_size(args, data)),
         label_spec=LabelSpec(range_z=args.range_z, trend_k=args.trend_k),
         folds=args.folds,
+    )
+    source: dict[str, Any] = (
+        {"synthetic_days": args.synthetic_days, "seed": args.seed}
+        if data.market
+        else {"file": args.bars.name}
     )
     bar = tqdm(total=steps(config), desc="training", unit="model", disable=args.no_progress)
 
@@ -57,32 +70,9 @@ def run_training(args: argparse.Namespace) -> tuple[TrainedEnsemble, dict[str, A
         bar.update(1)
 
     started = time.perf_counter()
-    data: dict[str, Any]
-    if args.bars:
-        from regime.bar_file import load_bar_file
-
-        loaded = load_bar_file(args.bars, symbol=args.symbol)
-        data = {"source": str(args.bars), "summary": loaded.summary(), "rejected": loaded.rejected}
-        log.info("%s", loaded.summary())
-        trained = train_ensemble(loaded.series, config, source={"file": args.bars.name}, progress=progress)
-    else:
-        from regime.synthetic import synthetic_days
-
-        market = synthetic_days(args.synthetic_days, seed=args.seed)
-        data = {
-            "source": f"synthetic: {args.synthetic_days} sessions, seed {args.seed}",
-            "summary": f"{len(market.bars)} bars, {len(market.ticks)} ticks",
-        }
-        trained = train_ensemble(
-            market.bars,
-            replace(config, feature_spec=FeatureSpec(tick_size=market.spec.tick_size)),
-            truth=market.truth,
-            source={"synthetic_days": args.synthetic_days, "seed": args.seed},
-            progress=progress,
-        )
+    trained = train_ensemble(data.series, config, truth=data.truth, source=source, progress=progress)
     bar.close()
-    data["train_seconds"] = round(time.perf_counter() - started, 2)
-    return trained, data
+    return trained, {**data.describe(), "train_seconds": round(time.perf_counter() - started, 2)}
 
 
 def write_artifacts(trained: TrainedEnsemble, data: dict[str, Any], out: Path) -> Path:
@@ -101,7 +91,11 @@ def write_artifacts(trained: TrainedEnsemble, data: dict[str, Any], out: Path) -
 
 
 def run(args: argparse.Namespace) -> int:
-    trained, data = run_training(args)
+    try:
+        trained, data = run_training(args)
+    except (ValueError, FileNotFoundError) as exc:
+        log.error("train: %s", exc)
+        return 2
     model_path = write_artifacts(trained, data, args.out)
     print(f"\ndata: {data['source']} ({data['summary']})")
     print(scorecard_text(trained.evaluation))

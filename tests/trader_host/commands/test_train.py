@@ -41,7 +41,16 @@ def test_train_on_a_bars_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     report = json.loads((out_dir / "evaluation.json").read_text())
     assert report["data"]["rejected"] == ["row 101: a price is missing, not a number or not positive"]
     assert "truth" not in report["evaluation"]
-    assert RegimeModel.load(out_dir / "ensemble.onnx").metadata.training_range["symbols"] == ["CL"]
+    metadata = RegimeModel.load(out_dir / "ensemble.onnx").metadata
+    assert metadata.training_range["symbols"] == ["CL"]
+    assert metadata.feature_spec["tick_size"] == 0.01  # from CL's contract spec
+
+
+def test_an_unknown_symbol_needs_a_tick_size(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bars = tmp_path / "ZZ_1m.csv"
+    bars.write_text("ts_utc,open,high,low,close,volume\n2026-01-05T00:00:00Z,1,1,1,1,1\n")
+    assert main(["train", "--bars", str(bars), "--out", str(tmp_path), "--no-progress"]) == 2
+    assert "no contract spec for 'ZZ'" in caplog.text and "--tick-size" in caplog.text
 
 
 @pytest.mark.slow

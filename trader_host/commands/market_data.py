@@ -1,0 +1,89 @@
+"""The market a command runs on: synthetic sessions or a bars file (what `train` and `backtest` share)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from regime.bar_series import BarSeries
+from regime.synthetic import SyntheticMarket
+
+log = logging.getLogger(__name__)
+
+
+def add_market_arguments(parser: argparse.ArgumentParser, *, default_seed: int = 7) -> None:
+    """--synthetic-days | --bars, --symbol, --seed."""
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--synthetic-days", type=int, default=30, help="weekday sessions of synthetic market")
+    src.add_argument(
+        "--bars",
+        type=Path,
+        help="CSV or Parquet of 1-minute bars (ts_utc, open, high, low, close, volume[, contract_approx])",
+    )
+    parser.add_argument(
+        "--symbol", help="symbol of the bars file (CL, MCL, MES; default: the file name prefix)"
+    )
+    parser.add_argument("--seed", type=int, default=default_seed, help="seed of the synthetic market")
+
+
+@dataclass(frozen=True)
+class MarketData:
+    """Bars to run on; the synthetic market (ticks and true regime) when there is one."""
+
+    series: BarSeries
+    source: str
+    summary: str
+    market: SyntheticMarket | None = None
+    rows: int = 0
+    rejected: list[str] = field(default_factory=list)
+    rejected_count: int = 0
+
+    @property
+    def truth(self) -> npt.NDArray[np.int8] | None:
+        return None if self.market is None else self.market.truth
+
+    def describe(self) -> dict[str, Any]:
+        """What a report says about its data."""
+        out: dict[str, Any] = {"source": self.source, "summary": self.summary}
+        if self.market is None:
+            out.update(rows=self.rows, rejected_count=self.rejected_count, rejected=self.rejected)
+        return out
+
+
+def load_market_data(args: argparse.Namespace) -> MarketData:
+    """Generate or read the market the arguments name; malformed rows of a file are reported, set aside."""
+    if args.bars is not None:
+        from regime.bar_file import load_bar_file
+
+        loaded = load_bar_file(args.bars, symbol=args.symbol)
+        log.info("%s", loaded.summary())
+        if loaded.rejected_count:
+            log.warning(
+                "%s: %d malformed row(s) set aside, e.g. %s",
+                args.bars,
+                loaded.rejected_count,
+                "; ".join(loaded.rejected[:3]),
+            )
+        return MarketData(
+            loaded.series,
+            str(args.bars),
+            loaded.summary(),
+            rows=loaded.rows,
+            rejected=loaded.rejected,
+            rejected_count=loaded.rejected_count,
+        )
+    from regime.synthetic import synthetic_days
+
+    market = synthetic_days(args.synthetic_days, seed=args.seed)
+    return MarketData(
+        market.bars,
+        f"synthetic: {args.synthetic_days} sessions, seed {args.seed}",
+        f"{len(market.bars):,} bars, {len(market.ticks):,} ticks",
+        market=market,
+    )
