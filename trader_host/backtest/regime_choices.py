@@ -1,8 +1,11 @@
-"""Where a backtest's regime comes from: the ONNX ensemble, the true regime, a fixed regime, or chance.
+"""Where a backtest's regime comes from: the ONNX ensemble, the true regime, the labels in hindsight, a fixed
+regime, or chance.
 
 The ML timeline mimics production: a decision at every 5-minute boundary from the bars up to it (batch
 inference, same features and vote as the Lambda), acted on from that boundary for `validity` minutes
-(expired -> nothing). The true regime (synthetic data only) is known in hindsight, minute by minute.
+(expired -> nothing). The true regime (synthetic data only) is known in hindsight, minute by minute. The
+hindsight regime is what the model is trained to predict: each 5-minute window's own labels, known only once
+it is over (real data has no true regime, but it has this oracle).
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import numpy.typing as npt
 
 from regime.bar_series import BarSeries
 from regime.contracts import Regime
+from regime.features import FeatureSpec
 from regime.inference import RegimeModel
+from regime.labels import LabelSpec, make_labels
 from regime.vote import NOTHING, RANGE, TREND
 from trader_host.regime_source import FixedRegime, RegimeSource, RegimeTimeline
 
-CHOICES = ("ml", "truth", "range", "trend", "random")
+CHOICES = ("ml", "truth", "hindsight", "range", "trend", "random")
 DECISION_EVERY_MINUTES = 5
 VALIDITY_MINUTES = 6  # as regime.inference.DEFAULT_VALIDITY: the next decision normally lands first
 
@@ -51,6 +56,21 @@ def truth_timeline(series: BarSeries, truth: npt.NDArray[np.int8]) -> RegimeTime
     return RegimeTimeline(first, codes)
 
 
+def hindsight_timeline(series: BarSeries, label_spec: LabelSpec, feature_spec: FeatureSpec) -> RegimeTimeline:
+    """Each 5-minute window traded under its own labels (trend only -> trend, range -> range, neither ->
+    nothing; a window labelled both goes to range, as a confidence tie does in the vote)."""
+    first, n = _span(series)
+    labels = make_labels(series, label_spec, feature_spec)
+    ends = series.minute + 1
+    codes = np.full(n, NOTHING, dtype=np.int8)
+    at = np.flatnonzero((ends % DECISION_EVERY_MINUTES == 0) & labels.valid)
+    code = np.where(labels.range, RANGE, np.where(labels.trend, TREND, NOTHING)).astype(np.int8)
+    for i in at.tolist():
+        start = int(ends[i]) - first
+        codes[start : start + label_spec.horizon] = code[i]
+    return RegimeTimeline(first, codes)
+
+
 def random_timeline(series: BarSeries, seed: int = 0) -> RegimeTimeline:
     """A uniformly random regime for every 5-minute window (what a useless model would do)."""
     first, n = _span(series)
@@ -77,6 +97,7 @@ def regime_source(
     model_path: Path | None = None,
     truth: npt.NDArray[np.int8] | None = None,
     seed: int = 0,
+    tick_size: float = 0.01,
 ) -> RegimeSource:
     """The regime source named `choice` (one of CHOICES); a missing input is a clear error."""
     if choice == "range":
@@ -89,6 +110,13 @@ def regime_source(
         if truth is None:
             raise ValueError("regime 'truth' needs synthetic data (a bars file has no true regime)")
         return truth_timeline(series, truth)
+    if choice == "hindsight":
+        if model_path is not None:  # the labels the model was trained on
+            md = RegimeModel.load(model_path).metadata
+            return hindsight_timeline(
+                series, LabelSpec.from_dict(md.label_spec), FeatureSpec.from_dict(md.feature_spec)
+            )
+        return hindsight_timeline(series, LabelSpec(), FeatureSpec(tick_size=tick_size))
     if choice == "ml":
         if model_path is None:
             raise ValueError("regime 'ml' needs --model PATH to an ensemble.onnx (see `regime-trader train`)")

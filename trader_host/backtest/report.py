@@ -104,13 +104,14 @@ def table(results: list[BacktestResult]) -> str:
     return "\n".join(lines)
 
 
-def ml_capture(results: list[BacktestResult]) -> dict[str, float] | None:
-    """The value of the ML: the share of the hindsight (true-regime) P&L it captures, gross and net."""
+def ml_capture(results: list[BacktestResult]) -> dict[str, Any] | None:
+    """The value of the ML: the share of the hindsight P&L it captures, gross and net, against the true
+    regime where there is one (synthetic data), else against the labels known in hindsight."""
     by_name = {r.name: r for r in results}
-    ml, truth = by_name.get("ml"), by_name.get("truth")
+    ml, truth = by_name.get("ml"), by_name.get("truth") or by_name.get("hindsight")
     if ml is None or truth is None:
         return None
-    out = {}
+    out: dict[str, Any] = {"against": "true-regime" if truth.name == "truth" else "hindsight-label"}
     for key in ("gross_usd", "net_usd"):
         denominator = float(getattr(truth, key))
         out[key] = float(getattr(ml, key)) / denominator if denominator else float("nan")

@@ -71,7 +71,14 @@ def run(args: argparse.Namespace) -> int:
         meta.update(symbol=spec.symbol, bars=len(series), ticks=tape.n_ticks, regimes=choices)
         results: list[BacktestResult] = []
         for choice in choices:
-            source = regime_source(choice, series, model_path=args.model, truth=truth, seed=args.seed)
+            source = regime_source(
+                choice,
+                series,
+                model_path=args.model,
+                truth=truth,
+                seed=args.seed,
+                tick_size=float(spec.tick_size),
+            )
             result, _ = run_backtest(choice, tape, spec, config, fees, source)
             log.info(
                 "%s: %d trips, net %s USD (%.1fs, %.0f ticks/s)",
@@ -93,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     capture = ml_capture(results)
     if capture is not None:
         print(
-            f"ML captures {capture['gross_usd']:.0%} of the hindsight (true-regime) gross P&L, "
+            f"ML captures {capture['gross_usd']:.0%} of the {capture['against']} gross P&L, "
             f"{capture['net_usd']:.0%} of its net"
         )
     if args.json is not None:

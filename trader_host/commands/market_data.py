@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from regime.bar_series import BarSeries
+from regime.bar_series import BarSeries, minute_of
 from regime.synthetic import SyntheticMarket
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,16 @@ def add_market_arguments(parser: argparse.ArgumentParser, *, default_seed: int =
         "--symbol", help="symbol of the bars file (CL, MCL, MES; default: the file name prefix)"
     )
     parser.add_argument("--seed", type=int, default=default_seed, help="seed of the synthetic market")
+    parser.add_argument("--start", type=_utc, help="bars file: first minute to use (UTC, e.g. 2026-02-10)")
+    parser.add_argument("--end", type=_utc, help="bars file: use bars before this moment (UTC)")
+
+
+def _utc(text: str) -> datetime:
+    try:
+        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or time: {text!r}") from None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -58,10 +69,22 @@ class MarketData:
 
 def load_market_data(args: argparse.Namespace) -> MarketData:
     """Generate or read the market the arguments name; malformed rows of a file are reported, set aside."""
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    if args.bars is None and (start or end):
+        raise ValueError(
+            "--start/--end select part of a --bars file; for synthetic data use --synthetic-days"
+        )
     if args.bars is not None:
         from regime.bar_file import load_bar_file
 
         loaded = load_bar_file(args.bars, symbol=args.symbol)
+        series = loaded.series
+        if start or end:
+            lo = minute_of(start) if start else int(series.minute[0])
+            hi = minute_of(end) if end else int(series.minute[-1]) + 1
+            series = series.take(np.flatnonzero((series.minute >= lo) & (series.minute < hi)))
+            if len(series) == 0:
+                raise ValueError(f"{args.bars}: no bars between {start} and {end}")
         log.info("%s", loaded.summary())
         if loaded.rejected_count:
             log.warning(
@@ -70,10 +93,12 @@ def load_market_data(args: argparse.Namespace) -> MarketData:
                 loaded.rejected_count,
                 "; ".join(loaded.rejected[:3]),
             )
+        span = f" from {start:%Y-%m-%d %H:%M}" if start else ""
+        span += f" until {end:%Y-%m-%d %H:%M}" if end else ""
         return MarketData(
-            loaded.series,
-            str(args.bars),
-            loaded.summary(),
+            series,
+            str(args.bars) + span,
+            loaded.summary() + (f"; {len(series):,} bars{span}" if span else ""),
             rows=loaded.rows,
             rejected=loaded.rejected,
             rejected_count=loaded.rejected_count,

@@ -61,7 +61,7 @@ def run_training(args: argparse.Namespace) -> tuple[TrainedEnsemble, dict[str, A
     source: dict[str, Any] = (
         {"synthetic_days": args.synthetic_days, "seed": args.seed}
         if data.market
-        else {"file": args.bars.name}
+        else {"file": args.bars.name, "start": str(args.start or ""), "end": str(args.end or "")}
     )
     bar = tqdm(total=steps(config), desc="training", unit="model", disable=args.no_progress)
 

@@ -110,3 +110,23 @@ def test_regime_source_errors_name_what_is_missing() -> None:
     with pytest.raises(ValueError, match="unknown regime source"):
         regime_source("astrology", series)
     assert regime_source("range", series).regime_at(0.0) is Regime.RANGE
+
+
+def test_hindsight_trades_each_window_under_its_own_labels() -> None:
+    from regime.features import FeatureSpec
+    from regime.labels import LabelSpec, make_labels
+    from trader_host.backtest.regime_choices import hindsight_timeline
+
+    series = synthetic_days(1, seed=12).bars
+    labels = make_labels(series, LabelSpec(), FeatureSpec())
+    tl = hindsight_timeline(series, LabelSpec(), FeatureSpec())
+    checked = 0
+    for i in range(len(series)):
+        end = int(series.minute[i]) + 1
+        if end % 5 or not labels.valid[i]:
+            continue
+        expected = "range" if labels.range[i] else "trend" if labels.trend[i] else "nothing"
+        for minute in range(end, end + 5):  # the window after the boundary, not the one before
+            assert tl.regime_at(minute * 60.0 + 30).value == expected
+        checked += 1
+    assert checked > 200

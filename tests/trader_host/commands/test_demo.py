@@ -21,5 +21,5 @@ def test_demo_trains_then_backtests_on_unseen_sessions(
     assert "ML captures" in out and "net_usd" in out
     model = RegimeModel.load(tmp_path / "model" / "ensemble.onnx")
     results = json.loads((tmp_path / "backtest.json").read_text())
-    assert results["meta"]["regimes"] == ["ml", "truth", "range", "trend", "random"]
+    assert results["meta"]["regimes"] == ["ml", "truth", "hindsight", "range", "trend", "random"]
     assert model.metadata.training_range["seed"] == 7  # trained on seed 7, backtested on seed 8
