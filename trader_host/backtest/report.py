@@ -113,8 +113,9 @@ def ml_capture(results: list[BacktestResult]) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {"against": "true-regime" if truth.name == "truth" else "hindsight-label"}
     for key in ("gross_usd", "net_usd"):
+        # A share of a loss means nothing: only a positive hindsight P&L can be captured.
         denominator = float(getattr(truth, key))
-        out[key] = float(getattr(ml, key)) / denominator if denominator else float("nan")
+        out[key] = float(getattr(ml, key)) / denominator if denominator > 0 else float("nan")
     return out
 
 

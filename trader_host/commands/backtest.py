@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -99,15 +100,19 @@ def run(args: argparse.Namespace) -> int:
     print(table(results))
     capture = ml_capture(results)
     if capture is not None:
-        print(
-            f"ML captures {capture['gross_usd']:.0%} of the {capture['against']} gross P&L, "
-            f"{capture['net_usd']:.0%} of its net"
-        )
+        print("ML captures " + ", ".join(_share(capture[k], k) for k in ("gross_usd", "net_usd")))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(to_json(results, meta))
         print(f"results written to {args.json}")
     return 0
+
+
+def _share(value: float, key: str) -> str:
+    what = key.removesuffix("_usd")
+    if math.isnan(value):
+        return f"nothing of the {what} (the hindsight {what} P&L is not positive)"
+    return f"{value:.0%} of the hindsight {what} P&L"
 
 
 def _choices(requested: str | None, *, has_truth: bool, has_model: bool) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -130,3 +131,11 @@ def test_hindsight_trades_each_window_under_its_own_labels() -> None:
             assert tl.regime_at(minute * 60.0 + 30).value == expected
         checked += 1
     assert checked > 200
+
+
+def test_no_share_of_a_hindsight_loss() -> None:
+    ml = summarize("ml", [trip(-2)], hours=1.0)
+    hindsight = summarize("hindsight", [trip(-1)], hours=1.0)
+    capture = ml_capture([ml, hindsight])
+    assert capture is not None and capture["against"] == "hindsight-label"
+    assert math.isnan(capture["gross_usd"]) and math.isnan(capture["net_usd"])
