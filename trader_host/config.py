@@ -10,10 +10,12 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "config" / "strategy.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+StopExit = Literal["passive", "touch", "market"]
+STOP_EXIT_MODES: tuple[str, ...] = get_args(StopExit)
 
 
 class ConfigError(ValueError):
@@ -44,11 +46,19 @@ class ExecutionConfig:
     fill_timeout_s: float = 5.0
     cancel_timeout_s: float = 3.0
     status_retry_s: float = 3.0
+    # How a trailing-stop exit is sent: "passive" (the article: limit at the far side, stale -> market),
+    # "touch" (limit at the near side: marketable, never worse than the touch) or "market" (at once).
+    stop_exit: StopExit = "passive"
 
     def check(self) -> None:
         _require(self.order_qty >= 1, "execution.order_qty", ">= 1")
         for name in ("fill_timeout_s", "cancel_timeout_s", "status_retry_s"):
             _require(getattr(self, name) > 0, f"execution.{name}", "positive")
+        _require(
+            self.stop_exit in STOP_EXIT_MODES,
+            "execution.stop_exit",
+            f"one of {', '.join(STOP_EXIT_MODES)} (got {self.stop_exit!r})",
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from trader_host.broker.port import (
 from trader_host.config import HostConfig
 from trader_host.execution.commands import Command
 from trader_host.execution.executor import OrderExecutor
+from trader_host.execution.exit_policy import ExitOrder, exit_order
 from trader_host.execution.ledger import FillContext, PositionLedger
 from trader_host.execution.order import Order, Role
 from trader_host.instruments import ContractSpec
@@ -209,36 +210,26 @@ class Trader:
             return commands
         side = Side.SELL if position > 0 else Side.BUY
         if market:
+            how = ExitOrder(OrderType.MARKET, None)
             if reason in (ExitReason.TARGET, ExitReason.TRAIL):
-                reason = ExitReason.STALE_TO_MARKET
-            commands.append(
-                self.executor.place(
-                    side,
-                    abs(position),
-                    OrderType.MARKET,
-                    None,
-                    Role.EXIT,
-                    now,
-                    self._trade_regime(),
-                    self.last_z or 0.0,
-                    reason,
-                )
-            )
+                reason = ExitReason.STALE_TO_MARKET  # a stale exit's market replacement
         else:
-            limit = self.last_tick.ask if side is Side.SELL else self.last_tick.bid
-            commands.append(
-                self.executor.place(
-                    side,
-                    abs(position),
-                    OrderType.LIMIT,
-                    limit,
-                    Role.EXIT,
-                    now,
-                    self._trade_regime(),
-                    self.last_z or 0.0,
-                    reason,
-                )
+            # A stop exit sent at market by design (stop_exit = "market") keeps its reason TRAIL.
+            tick = self.last_tick
+            how = exit_order(side, reason, tick.bid, tick.ask, self.config.execution.stop_exit)
+        commands.append(
+            self.executor.place(
+                side,
+                abs(position),
+                how.order_type,
+                how.limit,
+                Role.EXIT,
+                now,
+                self._trade_regime(),
+                self.last_z or 0.0,
+                reason,
             )
+        )
         return commands
 
     def _trade_regime(self) -> Regime:

@@ -30,6 +30,7 @@ def test_the_shipped_config_holds_the_article_parameters() -> None:
         ({"risk": {"max_position": 0}}, r"risk.max_position"),
         ({"risk": {"blackout": [{"days": ["xyz"], "start": "10:00", "end": "11:00"}]}}, r"unknown day"),
         ({"risk": {"blackout": [{"days": ["wed"], "start": "11:00", "end": "10:00"}]}}, r"must be after"),
+        ({"execution": {"stop_exit": "limit"}}, r"execution.stop_exit: .*market \(got 'limit'\)"),
         ({"strateg": {}}, r"unknown section"),
     ],
 )

@@ -16,7 +16,7 @@ from trader_host.broker.port import (
     OrderType,
     Tick,
 )
-from trader_host.config import HostConfig, RiskConfig, StrategyConfig
+from trader_host.config import ExecutionConfig, HostConfig, RiskConfig, StrategyConfig
 from trader_host.execution.commands import CancelOrder, Command, PlaceOrder, QueryOrder
 from trader_host.execution.order import OrderState
 from trader_host.fees import TIERED
@@ -102,6 +102,33 @@ def test_trailing_stop_exit() -> None:
     fill(tr, exit_cmd, 2.1, exit_cmd.request.limit or 0)
     (trip,) = trips(tr)
     assert trip.exit_reason is ExitReason.TRAIL
+
+
+def test_touch_stop_sells_at_the_bid_and_keeps_its_reason() -> None:
+    tr = trader(replace(CONFIG, execution=ExecutionConfig(stop_exit="touch")))
+    enter_long(tr)
+    exit_cmd = place(tr.on_tick(tick(2, 992), T0 + 2, Regime.RANGE))  # bid 992, ask 993
+    assert exit_cmd.request.order_type is OrderType.LIMIT and exit_cmd.request.limit == 992
+    fill(tr, exit_cmd, 2.1, 992)
+    (trip,) = trips(tr)
+    assert trip.exit_reason is ExitReason.TRAIL and trip.pnl_ticks == -4
+
+
+def test_market_stop_goes_at_once_and_keeps_its_reason() -> None:
+    tr = trader(replace(CONFIG, execution=ExecutionConfig(stop_exit="market")))
+    enter_long(tr)
+    exit_cmd = place(tr.on_tick(tick(2, 992), T0 + 2, Regime.RANGE))
+    assert exit_cmd.request.order_type is OrderType.MARKET and exit_cmd.request.limit is None
+    fill(tr, exit_cmd, 2.1, 991)  # slipped a tick
+    (trip,) = trips(tr)
+    assert trip.exit_reason is ExitReason.TRAIL and trip.pnl_ticks == -5
+
+
+def test_market_stop_leaves_target_exits_passive() -> None:
+    tr = trader(replace(CONFIG, execution=ExecutionConfig(stop_exit="market")))
+    enter_long(tr)
+    exit_cmd = place(tr.on_tick(tick(2, 1000), T0 + 2, Regime.RANGE))
+    assert exit_cmd.request.order_type is OrderType.LIMIT and exit_cmd.request.limit == 1001
 
 
 def test_stale_entry_is_cancelled_and_a_late_fill_is_managed_not_doubled() -> None:

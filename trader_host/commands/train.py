@@ -31,6 +31,11 @@ def register(sub: Any) -> None:
     p.add_argument("--range-z", type=float, default=LabelSpec().range_z, help="range label band, in ATRs")
     p.add_argument("--trend-k", type=float, default=LabelSpec().trend_k, help="trend label travel, in ATRs")
     p.add_argument("--folds", type=int, default=TrainConfig().folds, help="walk-forward folds")
+    p.add_argument(
+        "--balanced",
+        action="store_true",
+        help="weight each label class by its inverse frequency (a model's 0.5 then means a balanced prior)",
+    )
     p.add_argument("--out", type=Path, default=Path("artifacts/model"), help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -57,6 +62,7 @@ def run_training(args: argparse.Namespace) -> tuple[TrainedEnsemble, dict[str, A
         feature_spec=FeatureSpec(tick_size=tick_size(args, data)),
         label_spec=LabelSpec(range_z=args.range_z, trend_k=args.trend_k),
         folds=args.folds,
+        balanced=args.balanced,
     )
     source: dict[str, Any] = (
         {"synthetic_days": args.synthetic_days, "seed": args.seed}
