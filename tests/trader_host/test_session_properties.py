@@ -18,7 +18,15 @@ from regime.contracts import RoundTrip
 from trader_host.broker.sim.faults import FaultPlan
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.broker.sim.sim_broker import SimBroker
-from trader_host.config import ExecutionConfig, HostConfig, RiskConfig, SimConfig, StrategyConfig
+from trader_host.config import (
+    STOP_EXIT_MODES,
+    ExecutionConfig,
+    HostConfig,
+    RiskConfig,
+    SimConfig,
+    StopExit,
+    StrategyConfig,
+)
 from trader_host.execution.order import FINAL_STATES
 from trader_host.fees import TIERED
 from trader_host.instruments import SYNTHETIC_SESSION, contract
@@ -56,13 +64,13 @@ def random_tape(steps: list[int], spread: list[int]) -> MarketTape:
     )
 
 
-def config(max_position: int, qty: int) -> HostConfig:
+def config(max_position: int, qty: int, stop_exit: StopExit = "passive") -> HostConfig:
     return HostConfig(
         strategy=StrategyConfig(
             lookback_bars=3, z_thresh=0.8, z_thresh_up=3.0, z_target=0.2, stop_offset_ticks=2
         ),
         execution=ExecutionConfig(
-            order_qty=qty, fill_timeout_s=2.0, cancel_timeout_s=1.5, status_retry_s=1.0
+            order_qty=qty, fill_timeout_s=2.0, cancel_timeout_s=1.5, status_retry_s=1.0, stop_exit=stop_exit
         ),
         risk=RiskConfig(
             max_position=max_position,
@@ -114,13 +122,20 @@ def fault_plans(draw: st.DrawFn) -> FaultPlan:
     faults=fault_plans(),
     max_position=st.integers(1, 3),
     qty=st.integers(1, 3),
+    stop_exit=st.sampled_from(STOP_EXIT_MODES),
 )
 def test_session_invariants_under_random_markets_and_faults(
-    steps: list[int], spread: list[int], regimes: list[int], faults: FaultPlan, max_position: int, qty: int
+    steps: list[int],
+    spread: list[int],
+    regimes: list[int],
+    faults: FaultPlan,
+    max_position: int,
+    qty: int,
+    stop_exit: StopExit,
 ) -> None:
     qty = min(qty, max_position)
     tape = random_tape(steps, spread)
-    cfg = config(max_position, qty)
+    cfg = config(max_position, qty, stop_exit)
     broker = SimBroker(tape, TIERED, cfg.sim, faults)
     trader = Trader(contract("CL").with_session(SYNTHETIC_SESSION), cfg)
     minutes = int(tape.bar_minute[-1] - tape.bar_minute[0]) + 1
