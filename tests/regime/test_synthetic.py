@@ -72,6 +72,17 @@ def test_trends_travel_and_ranges_stay() -> None:
     assert np.median(moves[TREND]) > 2 * np.median(moves[RANGE])
 
 
+@pytest.mark.parametrize("seed", [3, 8])  # seeds whose trends once walked the price to zero and below
+def test_weeks_of_sessions_stay_plausible(seed: int) -> None:
+    close = synthetic_days(30, seed=seed).bars.close
+    assert close.min() > 0.6 * 70.0 and close.max() < 1.4 * 70.0
+
+
+def test_prices_stay_positive_even_without_reversion_near_zero() -> None:
+    m = generate(MarketSpec(days=5, seed=1, start_price=0.5, reversion_scale=1e6, jump_prob_per_minute=0.05))
+    assert m.ticks.bid_ticks.min() >= 1 and m.bars.low.min() >= 0.01
+
+
 def test_jumps_are_optional() -> None:
     calm = generate(MarketSpec(days=1, seed=9))
     jumpy = generate(MarketSpec(days=1, seed=9, jump_prob_per_minute=0.01, jump_ticks=30))

@@ -2,10 +2,11 @@
 
 The true regime switches between trend (drift that persists), range (mean reversion around the level where
 the range began) and random walk (neither), with random durations from minutes to hours. Volatility clusters
-(log-volatility is AR(1) per minute) and follows the day (busier in the New York session). Ticks arrive at a
-rate that rises with volatility, with bid and ask on the tick grid (usually one tick wide), trade sizes and
-so volume; optional price jumps; optional session gaps (CME's daily break 21:00-22:00 UTC and weekends).
-The same seed always gives the same market.
+(log-volatility is AR(1) per minute) and follows the day (busier in the New York session). Prices move in
+log space and a trend's direction leans back toward the start price, so months of sessions stay plausible
+and positive. Ticks arrive at a rate that rises with volatility, with bid and ask on the tick grid (usually
+one tick wide), trade sizes and so volume; optional price jumps; optional session gaps (CME's daily break
+21:00-22:00 UTC and weekends). The same seed always gives the same market.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class MarketSpec:
     regime_max_minutes: int = 240
     regime_weights: tuple[float, float, float] = (0.35, 0.3, 0.35)  # nothing, trend, range
     trend_drift_sigmas: float = 0.9  # drift per minute, in units of the minute's volatility
+    # A trend's direction leans back toward the start price (logistic in the distance, this fraction of the
+    # start price = odds of e to 1), so that weeks of trends wander like a commodity, not off to zero.
+    reversion_scale: float = 0.05
     range_half_life_minutes: float = 1.5
     wide_spread_prob: float = 0.05
     jump_prob_per_minute: float = 0.0
@@ -168,10 +172,17 @@ def _fair_value(
         else:
             drift = 0.0
             if code == TREND:
-                drift = float(rng.choice((-1.0, 1.0))) * spec.trend_drift_sigmas * float(sg.mean())
+                drift = _trend_sign(spec, level, rng) * spec.trend_drift_sigmas * float(sg.mean())
             x[s:e] = level + np.cumsum(drift * d + sg * np.sqrt(d) * z)
         level = float(x[e - 1])
-    return x
+    # Log-price: identical near the start price, and never zero or negative however far a path wanders.
+    return spec.start_price * np.exp((x - spec.start_price) / spec.start_price)
+
+
+def _trend_sign(spec: MarketSpec, level: float, rng: np.random.Generator) -> float:
+    distance = (level - spec.start_price) / (spec.reversion_scale * spec.start_price)
+    p_up = 1.0 / (1.0 + np.exp(np.clip(distance, -50.0, 50.0)))
+    return 1.0 if rng.random() < p_up else -1.0
 
 
 def generate(spec: MarketSpec) -> SyntheticMarket:
@@ -199,10 +210,12 @@ def generate(spec: MarketSpec) -> SyntheticMarket:
             * rng.choice((-1, 1), n_min)
             * rng.integers(spec.jump_ticks // 2, spec.jump_ticks * 2, n_min)
         )
-        fair = fair + np.cumsum(sizes)[tick_minute_idx] * spec.tick_size
+        # In log-price too (a jump of k ticks at the start price), so a jump never makes a price negative.
+        fair = fair * np.exp(np.cumsum(sizes)[tick_minute_idx] * spec.tick_size / spec.start_price)
     fair_ticks = fair / spec.tick_size
     wide = rng.random(fair.shape[0]) < spec.wide_spread_prob
     bid = np.where(wide, np.round(fair_ticks) - 1, np.floor(fair_ticks)).astype(np.int64)
+    bid = np.maximum(bid, 1)  # a quote is at least one tick, even for a market spec'd near zero
     ask = np.where(wide, bid + 2, bid + 1)
     buyer = rng.random(fair.shape[0]) < 0.5
     last = np.where(buyer, ask, bid)
