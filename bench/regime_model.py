@@ -85,11 +85,18 @@ def main() -> None:
     assert isinstance(d, dict)
     print(f"one window (features + ONNX + vote): median {d['median_us']} us, p99 {d['p99_us']} us")
 
-    t0 = time.perf_counter()
-    batch = model.decide_batch(bars)
-    batch_s = time.perf_counter() - t0
-    decided = int(np.isfinite(batch.probabilities[:, 0]).sum())
-    print(f"batch path: {decided:,} windows in {batch_s:.2f} s ({decided / batch_s:,.0f} windows/s)")
+    batches: dict[str, dict[str, float]] = {}
+    for threads, label in ((1, "one_thread"), (0, "every_core")):
+        batch_model = RegimeModel.load(trained.onnx_bytes, threads=threads)
+        t0 = time.perf_counter()
+        batch = batch_model.decide_batch(bars)
+        batch_s = time.perf_counter() - t0
+        decided = int(np.isfinite(batch.probabilities[:, 0]).sum())
+        batches[label] = {"windows": decided, "seconds": round(batch_s, 3), "per_s": round(decided / batch_s)}
+        print(
+            f"batch path, {label.replace('_', ' ')}: {decided:,} windows in {batch_s:.2f} s "
+            f"({decided / batch_s:,.0f} windows/s)"
+        )
 
     path = RESULTS_MODEL
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +128,7 @@ def main() -> None:
             "train_final_fit_s": round(fit_s, 2),
             "train_with_walk_forward_s": round(full_s, 2),
             "one_window": window,
-            "batch": {"windows": decided, "seconds": round(batch_s, 3), "per_s": round(decided / batch_s)},
+            "batch": batches,
             "onnx_bytes": size,
             "import_s": round(imp_med, 3),
             "model_load_s": round(load_med, 3),

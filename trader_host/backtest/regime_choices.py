@@ -120,5 +120,5 @@ def regime_source(
     if choice == "ml":
         if model_path is None:
             raise ValueError("regime 'ml' needs --model PATH to an ensemble.onnx (see `regime-trader train`)")
-        return ml_timeline(series, RegimeModel.load(model_path))[0]
+        return ml_timeline(series, RegimeModel.load(model_path, threads=0))[0]  # batch: every core
     raise ValueError(f"unknown regime source {choice!r}; choose from {', '.join(CHOICES)}")

@@ -35,6 +35,9 @@ class BatchDecisions:
     probabilities: FloatArray  # (n, 6), NaN where there was too little history
 
 
+BATCH_ROWS = 1024  # rows per onnxruntime run in batch inference (measured: 2x faster than one huge run)
+
+
 class RegimeModel:
     """A loaded ensemble. Thread-compatible: one onnxruntime session, created once."""
 
@@ -46,10 +49,14 @@ class RegimeModel:
         self._output = metadata.output_name
 
     @classmethod
-    def load(cls, source: Path | str | bytes) -> RegimeModel:
-        """Load from a path or from the bytes of an ensemble.onnx."""
+    def load(cls, source: Path | str | bytes, threads: int = 1) -> RegimeModel:
+        """Load from a path or from the bytes of an ensemble.onnx.
+
+        `threads`: onnxruntime's intra-op threads. 1 (the default) suits one window at a time, where threads
+        cost more than they give; batch users (backtests) pass 0 for one per core.
+        """
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # one small row: threads cost more than they give
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -70,8 +77,11 @@ class RegimeModel:
     def probabilities(self, features: npt.NDArray[np.floating[Any]]) -> FloatArray:
         """P(positive class) of every model, shape (n, 6), in the order of metadata.model_names."""
         x = np.ascontiguousarray(features, dtype=np.float32)
-        (out,) = self._session.run([self._output], {self._input: x})
-        return np.asarray(out, dtype=np.float64)
+        if len(x) <= BATCH_ROWS:
+            (out,) = self._session.run([self._output], {self._input: x})
+            return np.asarray(out, dtype=np.float64)
+        # In slices: the SVMs' (rows x support vectors) kernel matrix then stays in cache, not gigabytes.
+        return np.vstack([self.probabilities(x[i : i + BATCH_ROWS]) for i in range(0, len(x), BATCH_ROWS)])
 
     def vote(self, features: npt.NDArray[np.floating[Any]]) -> RegimeVote:
         p = self.probabilities(features)

@@ -49,7 +49,8 @@ class TrainConfig:
         return d
 
 
-def _build(kind: str, config: TrainConfig) -> Any:
+def build_classifier(kind: str, config: TrainConfig) -> Any:
+    """An unfitted scikit-learn classifier of `kind` ("mlp", "svm" or "gbt"), configured by `config`."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.neural_network import MLPClassifier
@@ -103,7 +104,7 @@ def fit_models(
             if kind == "svm" and len(x) > config.svm_max_samples:
                 pick = np.linspace(0, len(x) - 1, config.svm_max_samples).astype(np.int64)
                 xs, ys = x[pick], y[pick]
-            model = _build(kind, config)
+            model = build_classifier(kind, config)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 model.fit(xs, ys, **_weights(model, ys, config.balanced))
@@ -133,21 +134,26 @@ def predict_positive(models: list[tuple[str, Any]], x: npt.NDArray[np.float32]) 
 
 
 def to_onnx_models(models: list[tuple[str, Any]], n_features: int) -> list[tuple[str, Any]]:
-    """Convert each fitted model to ONNX (float input, probabilities as a plain tensor)."""
+    """Convert each fitted model to ONNX (float input, probabilities as a plain tensor).
+
+    The SVMs are written as matrix algebra (regime.svm_graph), the others by skl2onnx.
+    """
     import warnings
 
     from skl2onnx import to_onnx
 
+    from regime.svm_graph import calibrated_svm_onnx
+
     sample = np.zeros((1, n_features), dtype=np.float32)
     with warnings.catch_warnings():
-        # skl2onnx probes SVC.probA_, deprecated in scikit-learn 1.9; the calibrator does not use it.
-        warnings.simplefilter("ignore", FutureWarning)
         # skl2onnx passes booleans where onnx wants ints (onnx warns, and converts them).
         warnings.filterwarnings("ignore", "Field onnx.AttributeProto", DeprecationWarning)
         return [
             (
                 name,
-                to_onnx(
+                calibrated_svm_onnx(model, n_features)
+                if name.endswith("_svm")
+                else to_onnx(
                     model,
                     sample,
                     options={id(model): {"zipmap": False}},
