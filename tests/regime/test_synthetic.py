@@ -83,6 +83,15 @@ def test_prices_stay_positive_even_without_reversion_near_zero() -> None:
     assert m.ticks.bid_ticks.min() >= 1 and m.bars.low.min() >= 0.01
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("days", 0), ("start_price", -1.0), ("reversion_scale", 0.0), ("vol_persistence", 1.0)],
+)
+def test_an_impossible_spec_is_refused_by_name(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=f"MarketSpec.{field} must be"):
+        MarketSpec(**{field: value})  # type: ignore[arg-type]
+
+
 def test_jumps_are_optional() -> None:
     calm = generate(MarketSpec(days=1, seed=9))
     jumpy = generate(MarketSpec(days=1, seed=9, jump_prob_per_minute=0.01, jump_ticks=30))

@@ -52,6 +52,22 @@ class MarketSpec:
     jump_prob_per_minute: float = 0.0
     jump_ticks: int = 20
 
+    def __post_init__(self) -> None:
+        for name in (
+            "days",
+            "tick_size",
+            "start_price",
+            "ticks_per_minute",
+            "vol_ticks_per_minute",
+            "reversion_scale",
+            "range_half_life_minutes",
+            "regime_median_minutes",
+        ):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"MarketSpec.{name} must be positive, got {getattr(self, name)!r}")
+        if not 0 < self.vol_persistence < 1:
+            raise ValueError(f"MarketSpec.vol_persistence must be in (0, 1), got {self.vol_persistence!r}")
+
 
 @dataclass(frozen=True)
 class TickTape:
