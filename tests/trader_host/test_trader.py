@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from regime.contracts import ExitReason, Regime, RoundTrip, Side
 from trader_host.broker.port import (
     Execution,
@@ -16,7 +18,7 @@ from trader_host.broker.port import (
     OrderType,
     Tick,
 )
-from trader_host.config import ExecutionConfig, HostConfig, RiskConfig, StrategyConfig
+from trader_host.config import ExecutionConfig, HostConfig, RiskConfig, StopExit, StrategyConfig
 from trader_host.execution.commands import CancelOrder, Command, PlaceOrder, QueryOrder
 from trader_host.execution.order import OrderState
 from trader_host.fees import TIERED
@@ -104,24 +106,23 @@ def test_trailing_stop_exit() -> None:
     assert trip.exit_reason is ExitReason.TRAIL
 
 
-def test_touch_stop_sells_at_the_bid_and_keeps_its_reason() -> None:
-    tr = trader(replace(CONFIG, execution=ExecutionConfig(stop_exit="touch")))
-    enter_long(tr)
-    exit_cmd = place(tr.on_tick(tick(2, 992), T0 + 2, Regime.RANGE))  # bid 992, ask 993
-    assert exit_cmd.request.order_type is OrderType.LIMIT and exit_cmd.request.limit == 992
-    fill(tr, exit_cmd, 2.1, 992)
-    (trip,) = trips(tr)
-    assert trip.exit_reason is ExitReason.TRAIL and trip.pnl_ticks == -4
-
-
-def test_market_stop_goes_at_once_and_keeps_its_reason() -> None:
-    tr = trader(replace(CONFIG, execution=ExecutionConfig(stop_exit="market")))
+@pytest.mark.parametrize(
+    ("stop_exit", "order_type", "limit", "fill_price"),
+    [
+        ("touch", OrderType.LIMIT, 992, 992),  # bid 992, ask 993: sells at the bid
+        ("market", OrderType.MARKET, None, 991),  # at once, and slipped a tick
+    ],
+)
+def test_stop_exit_modes_send_their_order_and_keep_the_reason(
+    stop_exit: StopExit, order_type: OrderType, limit: int | None, fill_price: int
+) -> None:
+    tr = trader(replace(CONFIG, execution=ExecutionConfig(stop_exit=stop_exit)))
     enter_long(tr)
     exit_cmd = place(tr.on_tick(tick(2, 992), T0 + 2, Regime.RANGE))
-    assert exit_cmd.request.order_type is OrderType.MARKET and exit_cmd.request.limit is None
-    fill(tr, exit_cmd, 2.1, 991)  # slipped a tick
+    assert exit_cmd.request.order_type is order_type and exit_cmd.request.limit == limit
+    fill(tr, exit_cmd, 2.1, fill_price)
     (trip,) = trips(tr)
-    assert trip.exit_reason is ExitReason.TRAIL and trip.pnl_ticks == -5
+    assert trip.exit_reason is ExitReason.TRAIL and trip.pnl_ticks == fill_price - 996
 
 
 def test_market_stop_leaves_target_exits_passive() -> None:
