@@ -36,7 +36,7 @@ def calibrated_svm_onnx(pipeline: Any, n_features: int) -> onnx.ModelProto:
     svc, (sigmoid,) = fitted.estimator, fitted.calibrators
     if svc.kernel != "rbf":
         raise ValueError(f"expected an RBF kernel, got {svc.kernel!r}")
-    gamma = float(svc._gamma)
+    gamma = float(svc._gamma)  # the fitted value: gamma="scale" is resolved at fit time, kept only here
     sv = np.asarray(svc.support_vectors_, dtype=np.float64)
     # Rows of the augmented product: 2g sv (n_features), then -g (times |z|^2), then -g |sv|^2 (times 1).
     kernel_rhs = np.vstack([2.0 * gamma * sv.T, np.full((1, len(sv)), -gamma), -gamma * (sv**2).sum(1)[None]])
