@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 def add_market_arguments(parser: argparse.ArgumentParser, *, default_seed: int = 7) -> None:
     """--synthetic-days | --bars, --symbol, --seed."""
     src = parser.add_mutually_exclusive_group()
-    src.add_argument("--synthetic-days", type=int, default=30, help="weekday sessions of synthetic market")
+    src.add_argument(
+        "--synthetic-days", type=_sessions, default=30, help="weekday sessions of synthetic market"
+    )
     src.add_argument(
         "--bars",
         type=Path,
@@ -33,6 +35,16 @@ def add_market_arguments(parser: argparse.ArgumentParser, *, default_seed: int =
     parser.add_argument("--seed", type=int, default=default_seed, help="seed of the synthetic market")
     parser.add_argument("--start", type=_utc, help="bars file: first minute to use (UTC, e.g. 2026-02-10)")
     parser.add_argument("--end", type=_utc, help="bars file: use bars before this moment (UTC)")
+
+
+def _sessions(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of sessions: {text!r}") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"at least one session is needed, got {days}")
+    return days
 
 
 def _utc(text: str) -> datetime:

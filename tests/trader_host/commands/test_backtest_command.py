@@ -103,6 +103,12 @@ def test_backtest_refuses_what_it_cannot_do(tmp_path: Path, caplog: pytest.LogCa
     assert "--start/--end select part of a --bars file" in caplog.text
 
 
+def test_a_session_count_below_one_is_refused_by_argparse(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["backtest", "--synthetic-days", "0"])
+    assert stop.value.code == 2 and "--synthetic-days: at least one session" in capsys.readouterr().err
+
+
 def test_backtest_on_part_of_a_bars_file(tmp_path: Path) -> None:
     bars = tmp_path / "MCL_1m.csv"
     series = synthetic_days(2, seed=4).bars
