@@ -6,6 +6,8 @@ import dataclasses
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -54,6 +56,17 @@ def regime_fn(
         **env,
     }
     return dataclasses.replace(fn, env={**fn.env, **extra})
+
+
+@contextmanager
+def model_pointer(stack: LocalStack, value: str) -> Iterator[None]:
+    """The SSM model pointer holds `value` inside the block, and no model after it."""
+    pointer, ssm = stack.physical["ModelPointerParameter"], boto3.client("ssm")
+    ssm.put_parameter(Name=pointer, Value=value, Overwrite=True)
+    try:
+        yield
+    finally:
+        ssm.put_parameter(Name=pointer, Value="{}", Overwrite=True)
 
 
 def schedule_event(boundary: datetime) -> dict[str, Any]:
@@ -196,18 +209,13 @@ def test_pointer_to_s3_model_is_used_once_per_container(
     boto3.client("s3").put_object(
         Bucket=local_stack.physical["ModelsBucket"], Key=key, Body=small_model.read_bytes()
     )
-    pointer = local_stack.physical["ModelPointerParameter"]
-    ssm = boto3.client("ssm")
-    ssm.put_parameter(Name=pointer, Value=json.dumps({"RGF": {"key": key, "version": "x"}}), Overwrite=True)
-    try:
+    with model_pointer(local_stack, json.dumps({"RGF": {"key": key, "version": "x"}})):
         # The layer copy is gone: only the S3 model can serve.
         fn = regime_fn(functions, small_model, "RGF", LAYER_MODEL_PATH="/nonexistent/ensemble.onnx")
         assert fn.invoke(schedule_event(boundary))["decisions"]["RGF"]["reason"] == ""
         loaded = dict(app.MODELS._loaded)
         assert fn.invoke(schedule_event(boundary + timedelta(minutes=5)))["decisions"]["RGF"]["written"]
         assert list(loaded) == [key] and app.MODELS._loaded[key] is loaded[key]  # not loaded twice
-    finally:
-        ssm.put_parameter(Name=pointer, Value="{}", Overwrite=True)
 
 
 def test_missing_model_falls_back_to_the_layer_then_says_so(
@@ -216,12 +224,7 @@ def test_missing_model_falls_back_to_the_layer_then_says_so(
     bars = session_bars("RGG")
     boundary = boundary_after(bars, 100)
     ingest(functions, [b for b in bars if b.ts < boundary + timedelta(minutes=5)])
-    pointer = local_stack.physical["ModelPointerParameter"]
-    ssm = boto3.client("ssm")
-    ssm.put_parameter(
-        Name=pointer, Value=json.dumps({"RGG": {"key": "models/RGG/gone.onnx"}}), Overwrite=True
-    )
-    try:
+    with model_pointer(local_stack, json.dumps({"RGG": {"key": "models/RGG/gone.onnx"}})):
         fallback = regime_fn(functions, small_model, "RGG").invoke(schedule_event(boundary))["decisions"][
             "RGG"
         ]
@@ -232,8 +235,6 @@ def test_missing_model_falls_back_to_the_layer_then_says_so(
         )["decisions"]["RGG"]
         assert none["regime"] == "nothing" and none["model_version"] == "none"
         assert "models/RGG/gone.onnx unusable" in none["reason"] and "no layer model" in none["reason"]
-    finally:
-        ssm.put_parameter(Name=pointer, Value="{}", Overwrite=True)
 
 
 def test_throttled_write_is_retried_then_fails_clearly(
@@ -267,12 +268,7 @@ def test_a_broken_pointer_falls_back_to_the_layer(
     bars = session_bars("RGI")
     boundary = boundary_after(bars, 100)
     ingest(functions, [b for b in bars if b.ts < boundary])
-    pointer = local_stack.physical["ModelPointerParameter"]
-    ssm = boto3.client("ssm")
-    ssm.put_parameter(Name=pointer, Value=pointer_value, Overwrite=True)
-    try:
+    with model_pointer(local_stack, pointer_value):
         fn = regime_fn(functions, small_model, "RGI")
         decision = fn.invoke(schedule_event(boundary))["decisions"]["RGI"]
         assert decision["model_version"] == RegimeModel.load(small_model).version and decision["reason"] == ""
-    finally:
-        ssm.put_parameter(Name=pointer, Value="{}", Overwrite=True)
