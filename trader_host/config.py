@@ -16,6 +16,8 @@ DEFAULT_PATH = Path(__file__).resolve().parents[1] / "config" / "strategy.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 StopExit = Literal["passive", "touch", "market"]
 STOP_EXIT_MODES: tuple[str, ...] = get_args(StopExit)
+RestartPosition = Literal["flatten", "adopt"]
+RESTART_POSITIONS: tuple[str, ...] = get_args(RestartPosition)
 
 
 class ConfigError(ValueError):
@@ -81,6 +83,8 @@ class RiskConfig:
     max_quote_age_s: float = 30.0
     kill_switch_poll_s: float = 5.0
     shutdown_timeout_s: float = 30.0
+    # A position found open at a restart: "flatten" it at market, or "adopt" it (trailing stop re-armed).
+    restart_position: RestartPosition = "flatten"
     blackout: tuple[Blackout, ...] = ()
 
     def check(self) -> None:
@@ -91,6 +95,12 @@ class RiskConfig:
             self.no_entry_before_break_minutes >= self.flatten_before_break_minutes >= 0,
             "risk.no_entry_before_break_minutes",
             ">= flatten_before_break_minutes >= 0",
+        )
+        _require(self.kill_switch_poll_s > 0, "risk.kill_switch_poll_s", "positive")
+        _require(
+            self.restart_position in RESTART_POSITIONS,
+            "risk.restart_position",
+            f"one of {', '.join(RESTART_POSITIONS)} (got {self.restart_position!r})",
         )
 
 
@@ -113,15 +123,23 @@ class SimConfig:
 
 @dataclass(frozen=True, slots=True)
 class CloudConfig:
+    """Names of the stack's resources (`--stack-outputs` overrides them) and the host's local state."""
+
     regime_table: str = "regime"
-    regime_poll_s: float = 20.0
+    regime_poll_s: float = 5.0
     kill_switch_parameter: str = "/regime-trader/dev/kill-switch"
+    strategy_config_parameter: str = "/regime-trader/dev/strategy-config"
     bar_stream: str = "regime-trader-bars"
     fills_stream: str = "regime-trader-fills"
     round_trips_stream: str = "regime-trader-round-trips"
-    spool_dir: str = "spool"
+    state_dir: str = "state"
     publish_batch_size: int = 100
     publish_interval_s: float = 10.0
+
+    def check(self) -> None:
+        _require(self.regime_poll_s > 0, "cloud.regime_poll_s", "positive")
+        _require(self.publish_batch_size >= 1, "cloud.publish_batch_size", ">= 1")
+        _require(self.publish_interval_s > 0, "cloud.publish_interval_s", "positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +164,7 @@ class HostConfig:
         self.execution.check()
         self.risk.check()
         self.sim.check()
+        self.cloud.check()
 
 
 def _require(ok: bool, key: str, expected: str) -> None:
@@ -230,6 +249,20 @@ def parse_config(data: dict[str, Any]) -> HostConfig:
     config = HostConfig(**parts)
     config.check()
     return config
+
+
+def with_strategy_overrides(config: HostConfig, overrides: Any, source: str) -> HostConfig:
+    """`config` with the [strategy] keys of `overrides` (a JSON object, e.g. the SSM parameter) applied."""
+    if not isinstance(overrides, dict):
+        raise ConfigError(
+            f"{source}: expected a JSON object of [strategy] keys, got {type(overrides).__name__}"
+        )
+    try:
+        strategy = _section(StrategyConfig, "strategy", {**dataclasses.asdict(config.strategy), **overrides})
+        strategy.check()
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    return dataclasses.replace(config, strategy=strategy)
 
 
 def load_config(path: Path | str | None = None) -> HostConfig:

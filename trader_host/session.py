@@ -1,42 +1,65 @@
 """TradingSession: the async loop that joins a broker port, the pure Trader, a regime source and the sinks.
 
-One loop, no threads: wait for the next broker event (or the next deadline: an order timeout, a kill-switch
-poll), hand it to the trader, send the commands it returns, pass its records to the sink. On the end of
-the data, on `stop` or on the kill switch, the session flattens and waits (bounded) until no order lives.
+One loop: wait for the next broker event (or the next deadline: an order timeout, a cloud job), hand it to
+the trader, send the commands it returns, journal its records. Cloud I/O never runs here: each duty is a
+CloudJob in a worker thread (`inline_cloud` awaits it, for virtual clocks where waiting costs no market
+time; otherwise it runs beside the ticks). On the end of the data, on `stop` or on the kill switch the
+session flattens and waits (bounded) until no order lives. Any exception escaping the loop, a job or the
+journal flattens too, halts entries, is logged with its reason and leaves `failure` set (exit non-zero).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from regime.contracts import Bar, BarSource, Fill, RoundTrip
-from trader_host.broker.port import BrokerEvent, BrokerPort, BrokerUnavailable, FeedEnded, MinuteBar
+from trader_host.broker.port import (
+    BrokerEvent,
+    BrokerPort,
+    BrokerUnavailable,
+    ConnectionChanged,
+    FeedEnded,
+    MinuteBar,
+    Tick,
+)
+from trader_host.cloud.cloud_job import CloudJob
 from trader_host.execution.commands import CancelOrder, Command, PlaceOrder, QueryOrder
 from trader_host.instruments import utc
 from trader_host.regime_source import RegimeSource
+from trader_host.restart import ReconcileError, reconcile
 from trader_host.trader import Trader
 
 log = logging.getLogger(__name__)
+FINAL_FLUSH_TIMEOUT_S = 30.0
 
 
 class KillSwitch(Protocol):
     poll_interval_s: float
+    state: bool  # the last answer
 
     def engaged(self, now: float) -> bool:
-        """True once the operator has pulled the switch (the reader decides when to ask the cloud)."""
+        """Ask the switch (blocking); True once the operator has pulled it."""
         ...
 
 
 class RecordSink(Protocol):
-    def put(self, records: list[Fill | RoundTrip]) -> None: ...
-
-    def flush(self) -> None: ...
+    def put(self, records: list[Fill | RoundTrip]) -> None:
+        """Keep `records` durably (the journal); raises OSError when it cannot."""
+        ...
 
 
 class BarSink(Protocol):
+    batch_size: int
+    interval_s: float
+
     def publish(self, bar: Bar) -> None: ...
+
+    def pending(self) -> int: ...
 
     def flush(self) -> None: ...
 
@@ -54,6 +77,10 @@ class TradingSession:
         records: RecordSink | None = None,
         bars: BarSink | None = None,
         bar_source: BarSource = BarSource.SIM,
+        jobs: Sequence[CloudJob] = (),
+        final_jobs: Sequence[CloudJob] = (),
+        inline_cloud: bool = True,
+        live: bool = False,
     ) -> None:
         self.broker = broker
         self.trader = trader
@@ -62,49 +89,132 @@ class TradingSession:
         self.records = records
         self.bars = bars
         self.bar_source = bar_source
+        self.inline_cloud = inline_cloud
+        self.live = live  # reconcile with the broker at start and after reconnects; warm the strategy up
+        self.jobs = list(jobs)
+        self.final_jobs = list(final_jobs)  # run once more at the end (ship what is left)
+        if kill_switch is not None:
+            self.jobs.append(CloudJob("kill-switch", kill_switch.engaged, kill_switch.poll_interval_s))
+        if bars is not None:
+            flush = CloudJob(
+                "bars",
+                lambda now: bars.flush(),
+                bars.interval_s,
+                ready=lambda: bars.pending() >= bars.batch_size,
+            )
+            self.jobs.append(flush)
+            self.final_jobs.append(flush)
         self.events = 0
-        self._next_kill_poll = 0.0
+        self.failure: str | None = None
+        self.tick_latency_s: list[float] = []  # per-tick decision time: event in, commands sent
+        self.unjournaled: list[Fill | RoundTrip] = []
+        self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.jobs)), thread_name_prefix="cloud")
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Trade until the end of the data (sim), `stop`, or a kill; then flatten and close."""
+        """Trade until the end of the data (sim), `stop`, a kill or a failure; then flatten and close."""
         broker, trader = self.broker, self.trader
         await broker.connect()
         try:
-            while not (stop is not None and stop.is_set()):
-                event = await broker.next_event(self._until())
-                if event is None and self._until() is None:
-                    break
-                await self._handle(event)
-                if isinstance(event, FeedEnded) or trader.risk.kill_reason is not None:
-                    break
+            try:
+                if self.live:
+                    await self._start_live()
+                while not (stop is not None and stop.is_set()):
+                    event = await broker.next_event(self._until())
+                    if event is None and self._until() is None:
+                        break
+                    await self._handle(event)
+                    if isinstance(event, FeedEnded) or trader.risk.kill_reason is not None:
+                        break
+            except ReconcileError as exc:
+                self._fail(f"reconcile: {exc}")
+                return  # the books disagree: sending anything would be a guess
+            except Exception as exc:
+                log.exception("trading loop failed")
+                self._fail(f"{type(exc).__name__}: {exc}")
             await self._shutdown()
+        except Exception as exc:
+            log.exception("shutdown failed")
+            self._fail(f"shutdown: {type(exc).__name__}: {exc}")
         finally:
+            await self._final_flush()
             await broker.close()
-            self._flush()
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _fail(self, reason: str) -> None:
+        """Record the first failure and halt: no more entries, the position is closed at market."""
+        if self.failure is None:
+            self.failure = reason
+            log.error("FAILURE, flattening and halting: %s", reason)
+        self.trader.risk.engage_kill(self.broker.now(), f"failure: {reason}")
+
+    async def _start_live(self) -> None:
+        broker, trader = self.broker, self.trader
+        warmup = await broker.recent_bars(trader.config.strategy.lookback_bars)
+        for bar in warmup:
+            trader.strategy.on_bar(bar)
+        now = broker.now()
+        log.info("strategy warmed up with %d bar(s); reconciling with the broker", len(warmup))
+        await self._send(await reconcile(broker, trader, now, at_start=True))
+        self._journal(now)
 
     def _until(self) -> float | None:
         deadline = self.trader.next_deadline()
-        if self.kill_switch is not None:
-            poll = self._next_kill_poll
-            deadline = poll if deadline is None else min(deadline, poll)
+        for job in self.jobs:
+            if job.task is None:
+                deadline = job.next_at if deadline is None else min(deadline, job.next_at)
         return deadline
 
     async def _handle(self, event: BrokerEvent | None) -> None:
         trader, now = self.trader, self.broker.now()
         self.events += 1
+        await self._run_jobs(now)
+        started = time.perf_counter()
         commands: list[Command] = []
-        if self.kill_switch is not None and now >= self._next_kill_poll:
-            self._next_kill_poll = now + self.kill_switch.poll_interval_s
-            if trader.risk.kill_reason is None and self.kill_switch.engaged(now):
-                commands += trader.kill(now, "kill switch")
+        ks = self.kill_switch
+        if ks is not None and ks.state and trader.risk.kill_reason is None:
+            commands += trader.kill(now, "kill switch")
         if isinstance(event, MinuteBar) and self.bars is not None:
             self.bars.publish(self._bar_record(event))
         commands += trader.on_event(event, now, self.regime.regime_at(now))
         await self._send(commands)
-        if self.records is not None:
-            records = trader.take_records()
-            if records:
-                self.records.put(records)
+        if isinstance(event, Tick):
+            self.tick_latency_s.append(time.perf_counter() - started)
+        self._journal(now)
+        if isinstance(event, ConnectionChanged) and event.connected and self.live:
+            await self._send(await reconcile(self.broker, trader, now, at_start=False))
+            self._journal(now)
+
+    async def _run_jobs(self, now: float) -> None:
+        for job in self.jobs:
+            error = job.collect(now)
+            if error is not None:
+                self._job_failed(job, error)
+            if job.due(now):
+                future = job.start(now, self._executor)
+                if self.inline_cloud:
+                    await asyncio.wait([future])
+                    error = job.collect(now)
+                    if error is not None:
+                        self._job_failed(job, error)
+
+    def _job_failed(self, job: CloudJob, error: BaseException) -> None:
+        log.error("cloud job %s failed", job.name, exc_info=error)
+        self._fail(f"{job.name}: {type(error).__name__}: {error}")
+
+    def _journal(self, now: float) -> None:
+        """Make the trader's new records durable; a failed write keeps them in memory and halts."""
+        if self.records is None:
+            return
+        records = self.unjournaled + self.trader.take_records()
+        if not records:
+            return
+        try:
+            self.records.put(records)
+        except OSError as exc:
+            self.unjournaled = records
+            self._fail(f"journal write failed ({exc}); {len(records)} record(s) held in memory")
+            return
+        self.unjournaled = []
 
     async def _send(self, commands: list[Command]) -> None:
         broker, trader = self.broker, self.trader
@@ -129,6 +239,7 @@ class TradingSession:
         now = broker.now()
         end = now + trader.config.risk.shutdown_timeout_s
         await self._send(trader.shutdown(now))
+        self._journal(now)
         while not trader.is_idle and broker.now() < end:
             deadline = trader.next_deadline()
             until = end if deadline is None else min(deadline, end)
@@ -143,6 +254,28 @@ class TradingSession:
                 trader.config.risk.shutdown_timeout_s,
             )
 
+    async def _final_flush(self) -> None:
+        """Ship what is left (bars, journal), bounded in time; on failure the data stays on disk."""
+        if self.unjournaled:
+            log.critical(
+                "%d record(s) could not be journaled; they are at the broker and come back at the next "
+                "start's reconcile: %s",
+                len(self.unjournaled),
+                "; ".join(r.to_json() for r in self.unjournaled),
+            )
+        pending = [job.task for job in self.jobs if job.task is not None]
+        if pending:
+            await asyncio.wait(pending, timeout=FINAL_FLUSH_TIMEOUT_S)
+        loop = asyncio.get_running_loop()
+        now = self.broker.now()
+        for job in self.final_jobs:
+            try:
+                await asyncio.wait_for(
+                    loop.run_in_executor(self._executor, job.action, now), FINAL_FLUSH_TIMEOUT_S
+                )
+            except Exception as exc:  # the data is still on disk: the next start ships it
+                log.error("final %s failed (kept on disk for the next start): %s", job.name, exc)
+
     def _bar_record(self, bar: MinuteBar) -> Bar:
         spec = self.trader.spec
         return Bar(
@@ -155,11 +288,3 @@ class TradingSession:
             volume=bar.volume,
             source=self.bar_source,
         )
-
-    def _flush(self) -> None:
-        for sink in (self.records, self.bars):
-            if sink is not None:
-                try:
-                    sink.flush()
-                except Exception:  # a sink spools what it cannot send; never lose the session's exit
-                    log.exception("flushing %s failed", type(sink).__name__)

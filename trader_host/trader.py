@@ -17,6 +17,7 @@ from trader_host.broker.port import (
     Execution,
     FeedEnded,
     MinuteBar,
+    OpenOrder,
     OrderAccepted,
     OrderCancelled,
     OrderRejected,
@@ -55,6 +56,8 @@ class Trader:
         self.max_abs_position = 0
         self._exit_reason: ExitReason | None = None  # the exit under way for the open position
         self._exit_to_market = False  # a stale exit: the rest goes at market
+        self._restart_flatten = False  # a position found at restart, to close at market
+        self._adopt_pending = False  # ... or to keep: its trailing stop is armed on the next tick
         self._records: list[Fill | RoundTrip] = []
 
     # -- queries ---------------------------------------------------------------------------------------------
@@ -80,6 +83,23 @@ class Trader:
         """Kill switch: halt for good and flatten."""
         self.risk.engage_kill(now, source)
         return self.on_time(now)
+
+    def adopt_orphan(self, open_order: OpenOrder, now: float) -> list[Command]:
+        """A working order left by a previous process: cancel it, and book whatever it fills meanwhile."""
+        side, position = open_order.request.side, self.ledger.position
+        role = Role.EXIT if position and side.sign != (1 if position > 0 else -1) else Role.ENTRY
+        return [self.executor.adopt(open_order, role, now)]
+
+    def on_restart_position(self) -> None:
+        """An open position survived a restart: flatten it at market, or adopt it (risk.restart_position)."""
+        if self.config.risk.restart_position == "adopt":
+            self._adopt_pending = True
+            log.warning(
+                "restart: adopting position %d; its trailing stop is armed on the next tick", self.position
+            )
+        else:
+            self._restart_flatten = True
+            log.warning("restart: flattening position %d at market", self.position)
 
     def shutdown(self, now: float) -> list[Command]:
         """Orderly stop: no more entries, close the position."""
@@ -122,6 +142,11 @@ class Trader:
     def on_tick(self, tick: Tick, now: float, regime: Regime) -> list[Command]:
         self.last_tick = tick
         z = self.last_z = self.strategy.zscore(tick.last)
+        if self._adopt_pending:
+            self._adopt_pending = False
+            side = self.ledger.open_side
+            if side is not None:
+                self.strategy.open_trade(side, self.ledger.open_regime or Regime.NOTHING, tick.last)
         commands = self.executor.on_time(now) if self.executor.active else []
         if self.ledger.position:
             reason = self.strategy.exit_signal(tick.last, z)  # every tick: it ratchets the trailing stop
@@ -179,6 +204,7 @@ class Trader:
                 self.strategy.close_trade()
                 self._exit_reason = None
                 self._exit_to_market = False
+                self._restart_flatten = False
             if after != 0 and (before == 0 or closed):
                 side = Side.BUY if after > 0 else Side.SELL
                 self.strategy.open_trade(side, order.regime if order else Regime.NOTHING, ex.price)
@@ -191,6 +217,8 @@ class Trader:
         forced = self.risk.flatten_reason(now, self.ledger.realised_net_usd, unreal)
         if any(o.stale for o in self.executor.alive(Role.EXIT)):
             self._exit_to_market = True
+        if forced is None and self._restart_flatten and self.ledger.position:
+            forced = ExitReason.FLATTEN
         if forced is not None:
             return self._work_exit(forced, now, market=True)
         if self._exit_reason is not None and self.ledger.position:

@@ -5,20 +5,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 from regime.contracts import Bar, ExitReason, Fill, Regime, RoundTrip
 from regime.synthetic import synthetic_days
 from trader_host.broker.sim.market_tape import MarketTape
+from trader_host.broker.sim.sim_book import SimBook
 from trader_host.broker.sim.sim_broker import SimBroker
-from trader_host.cloud.aws import client
-from trader_host.cloud.bar_publisher import KinesisBarPublisher
-from trader_host.cloud.kill_switch import SsmKillSwitch
-from trader_host.cloud.record_sink import FirehoseRecordSink
 from trader_host.config import HostConfig, RiskConfig
 from trader_host.fees import TIERED
 from trader_host.instruments import SYNTHETIC_SESSION, contract
+from trader_host.journal.trade_journal import TradeJournal
 from trader_host.regime_source import FixedRegime
+from trader_host.restart import restore
 from trader_host.session import TradingSession
 from trader_host.trader import Trader
 
@@ -33,13 +30,18 @@ class KillAt:
     def __init__(self, at: float) -> None:
         self.at = at
         self.polls = 0
+        self.state = False
 
     def engaged(self, now: float) -> bool:
         self.polls += 1
-        return now >= self.at
+        self.state = now >= self.at
+        return self.state
 
 
 class Collect:
+    batch_size = 10_000
+    interval_s = 1e9
+
     def __init__(self) -> None:
         self.records: list[Fill | RoundTrip] = []
         self.bars: list[Bar] = []
@@ -50,6 +52,9 @@ class Collect:
 
     def publish(self, bar: Bar) -> None:
         self.bars.append(bar)
+
+    def pending(self) -> int:
+        return 0
 
     def flush(self) -> None:
         self.flushes += 1
@@ -80,36 +85,42 @@ def test_kill_switch_mid_session_flattens_and_stops() -> None:
     assert sink.bars and sink.bars[0].symbol == "CL" and sink.flushes == 2
 
 
-@pytest.mark.integration
-def test_session_end_to_end_through_the_local_cloud(moto_reset: str, tmp_path: Path) -> None:
-    kinesis, firehose, ssm, s3 = client("kinesis"), client("firehose"), client("ssm"), client("s3")
-    kinesis.create_stream(StreamName="bars", ShardCount=1)
-    s3.create_bucket(Bucket="lake")
-    for name in ("fills", "trips"):
-        firehose.create_delivery_stream(
-            DeliveryStreamName=name,
-            ExtendedS3DestinationConfiguration={
-                "RoleARN": "arn:aws:iam::123456789012:role/f",
-                "BucketARN": "arn:aws:s3:::lake",
-                "Prefix": f"{name}/",
-            },
-        )
-    ssm.put_parameter(Name="/regime-trader/dev/kill-switch", Value="off", Type="String")
+class FillsDisk(TradeJournal):
+    """A real journal whose disk fills up (the kernel's /dev/full answers ENOSPC) once a position is open."""
+
+    full = False
+
+    def put(self, records: list[Fill | RoundTrip]) -> None:
+        if self.full:
+            self._fh.close()
+            self._fh = open("/dev/full", "ab")  # noqa: SIM115 - the journal closes it
+        super().put(records)
+        self.full = any(isinstance(r, Fill) and r.role == "entry" for r in records)
+
+
+def test_a_full_disk_flattens_halts_and_loses_no_fill(tmp_path: Path) -> None:
     market = synthetic_days(1, seed=3)
     tape = MarketTape.from_synthetic(market)
-    trader = Trader(contract("CL").with_session(SYNTHETIC_SESSION), CONFIG)
-    session = TradingSession(
-        SimBroker(tape, TIERED, CONFIG.sim),
-        trader,
-        FixedRegime(Regime.TREND),
-        kill_switch=SsmKillSwitch(ssm, "/regime-trader/dev/kill-switch", poll_interval_s=600.0),
-        records=FirehoseRecordSink(firehose, "fills", "trips", tmp_path),
-        bars=KinesisBarPublisher(kinesis, "bars", tmp_path, batch_size=500, interval_s=1e9),
-    )
+    spec = contract("CL").with_session(SYNTHETIC_SESSION)
+    book = SimBook(tmp_path / "sim.book", "seed 3")
+    broker = SimBroker(tape, TIERED, CONFIG.sim, book=book)
+    journal = FillsDisk(tmp_path / "CL.journal")
+    trader = Trader(spec, CONFIG, id_prefix="r1-")
+    session = TradingSession(broker, trader, FixedRegime(Regime.TREND), records=journal, live=True)
     asyncio.run(session.run())
-    shard = kinesis.describe_stream(StreamName="bars")["StreamDescription"]["Shards"][0]["ShardId"]
-    it = kinesis.get_shard_iterator(StreamName="bars", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    assert len(kinesis.get_records(ShardIterator=it["ShardIterator"], Limit=10_000)["Records"]) == tape.n_bars
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake").get("Contents", [])]
-    assert any(k.startswith("fills/") for k in keys) and any(k.startswith("trips/") for k in keys)
-    assert trader.ledger.round_trips
+    assert session.failure is not None and "journal write failed" in session.failure
+    assert trader.is_idle and broker.engine.net_position == 0  # flattened at the broker
+    assert trader.risk.kill_reason is not None and len(trader.ledger.round_trips) == 1  # halted at once
+    journaled = {e.record_id for e in TradeJournal(tmp_path / "CL.journal").read()[0] if e.kind == "fill"}
+    held = {r.execution_id for r in session.unjournaled if isinstance(r, Fill)}
+    assert len(journaled) == 1 and held and journaled | held == {f.execution_id for f in trader.ledger.fills}
+    # The next start books what the full disk kept out of the journal, from the broker's own books.
+    restarted = Trader(spec, CONFIG, id_prefix="r2-")
+    journal2 = TradeJournal(tmp_path / "CL.journal")
+    restore(restarted, journal2.read()[0], 0.0)
+    broker2 = SimBroker(tape, TIERED, CONFIG.sim, book=SimBook(tmp_path / "sim.book", "seed 3"))
+    session2 = TradingSession(broker2, restarted, FixedRegime(Regime.NOTHING), records=journal2, live=True)
+    asyncio.run(session2.run())
+    after = {e.record_id for e in TradeJournal(tmp_path / "CL.journal").read()[0] if e.kind == "fill"}
+    assert after == {ex.execution_id for o in broker2._orders.values() for ex in o.executions}
+    assert session2.failure is None and restarted.position == 0

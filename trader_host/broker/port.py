@@ -39,6 +39,13 @@ class OrderRequest(NamedTuple):
     limit: int | None = None  # ticks; None for a market order
 
 
+class OpenOrder(NamedTuple):
+    """An order the broker still works, as it reports it at a reconcile (ours or a previous process's)."""
+
+    request: OrderRequest
+    filled_qty: int
+
+
 class Tick(NamedTuple):
     """Top of book and the last trade."""
 
@@ -168,4 +175,16 @@ class BrokerPort(Protocol):
 
     async def positions(self) -> dict[str, int]:
         """Net position per symbol, as the broker books it."""
+        ...
+
+    async def open_orders(self) -> list[OpenOrder]:
+        """Every order the broker still works for this account, whoever sent it."""
+        ...
+
+    async def executions(self) -> list[Execution]:
+        """The account's executions the broker still reports (IB: the current day's), oldest first."""
+        ...
+
+    async def recent_bars(self, count: int) -> list[MinuteBar]:
+        """The last `count` completed 1-minute bars (to warm the strategy up after a restart)."""
         ...

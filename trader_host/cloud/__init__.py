@@ -1,6 +1,6 @@
-"""The host's cloud edges (boto3): bar publisher, regime reader, fill sink and kill switch.
+"""The host's cloud edges (boto3): bar publisher, regime reader, journal shipper, kill switch, stack outputs.
 
-They are called from the session's single asyncio loop, synchronously and rarely (a batch a minute, a read
-every few seconds), with short botocore timeouts, so no thread is needed; anything that cannot be sent is
-spooled to disk and replayed, never dropped.
+Every boto3 call is blocking, so none runs on the event loop: each adapter's I/O is a CloudJob run in a worker
+thread, with short botocore timeouts, and the tick path only reads what the last call left behind. Anything
+that cannot be sent stays on disk (journal, spool) and goes later, never dropped.
 """

@@ -14,3 +14,8 @@ HOST_BOTO_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attem
 def client(service: str) -> Any:
     """A boto3 client for `service` with the host's timeouts (typed Any: not every service has stubs here)."""
     return boto3.client(service, config=HOST_BOTO_CONFIG)  # type: ignore[call-overload]
+
+
+def resource(service: str) -> Any:
+    """A boto3 resource (DynamoDB tables) with the same timeouts."""
+    return boto3.resource(service, config=HOST_BOTO_CONFIG)  # type: ignore[call-overload]

@@ -1,10 +1,16 @@
-"""KinesisBarPublisher: completed bars to the bar stream (partition key = symbol), batched and spooled."""
+"""KinesisBarPublisher: completed bars to the bar stream (partition key = symbol), batched and spooled.
+
+`publish` only queues (the trading loop calls it); `flush` does the I/O and runs off the event loop, as a
+CloudJob: every `interval_s` or as soon as `batch_size` bars wait. Bars that cannot be sent are spooled to
+disk and go first next time, oldest first.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +24,7 @@ KINESIS_MAX_BATCH = 500
 
 
 class KinesisBarPublisher:
-    """Buffers bars; sends them every `batch_size` bars or `interval_s` seconds, oldest (spooled) first."""
+    """Implements the session's BarSink."""
 
     def __init__(
         self,
@@ -28,7 +34,6 @@ class KinesisBarPublisher:
         *,
         batch_size: int = 100,
         interval_s: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
@@ -36,26 +41,25 @@ class KinesisBarPublisher:
         self.spool = DiskSpool(spool_dir, f"bars-{stream}")
         self.batch_size = batch_size
         self.interval_s = interval_s
-        self._clock = clock
         self._sleep = sleep
-        self._buffer: list[tuple[str, str]] = []  # (partition key, JSON)
-        self._last_flush = clock()
+        self._queue: deque[str] = deque()  # appended by the loop, drained by flush (deque ops are atomic)
         self.sent = 0
 
     def publish(self, bar: Bar) -> None:
-        """Queue one bar; sends when the batch is full or the interval has passed."""
-        self._buffer.append((bar.symbol, bar.to_json()))
-        if len(self._buffer) >= self.batch_size or self._clock() - self._last_flush >= self.interval_s:
-            self.flush()
+        """Queue one bar (no I/O)."""
+        self._queue.append(bar.to_json())
+
+    def pending(self) -> int:
+        """Bars queued in memory, not yet offered to the stream."""
+        return len(self._queue)
 
     def flush(self) -> None:
-        """Send the spool, then the buffer; whatever is refused goes (back) to the spool."""
-        self._last_flush = self._clock()
+        """Send the spool, then the queue; whatever is refused goes (back) to the spool."""
         self.spool.replay(self._send)
-        lines = [line for _, line in self._buffer]
-        self._buffer.clear()
-        unsent = self._send(lines)
-        self.spool.append(unsent)
+        lines = []
+        while self._queue:
+            lines.append(self._queue.popleft())
+        self.spool.append(self._send(lines))
 
     def _send(self, lines: list[str]) -> list[str]:
         if not lines:

@@ -1,45 +1,67 @@
 """DynamoRegimeReader: the current regime of one symbol from the DynamoDB `regime` table (key = symbol).
 
-Read every `poll_s` seconds of the session's clock; between reads the cached item is used. Missing item,
-expired item (now >= valid_until), unreadable item: `nothing`, so no new entry. A failed read keeps the
-cached item, whose own expiry still applies.
+`refresh` (blocking, run off the event loop by a CloudJob) reads the item; `regime_at` only looks at the
+cached one, so a tick never waits for the cloud. A new decision is due after each 5-minute boundary: once
+it has been read, the next read waits for the next boundary; until then it is retried every `poll_s`.
+
+A decision is `nothing` when the item is missing or unreadable, after its `valid_until`, when its window
+ended longer ago than the decision validity (whatever `valid_until` says: a clock or a writer can be
+wrong), and when its model version is unknown. A failed read keeps the cached item; its age still applies.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from regime.contracts import Regime, RegimeItem
+from regime.inference import DEFAULT_VALIDITY
 
 log = logging.getLogger(__name__)
+CADENCE_S = 300.0  # the regime function decides at every 5-minute boundary
+UNKNOWN_MODEL_VERSIONS = frozenset({"", "none", "unknown"})
+
+
+def usable_regime(item: RegimeItem | None, now: float, validity: timedelta = DEFAULT_VALIDITY) -> Regime:
+    """The regime `item` allows at `now` (epoch seconds): its own, or `nothing` with the reason logged."""
+    if item is None:
+        return Regime.NOTHING
+    if now >= item.valid_until.timestamp():
+        return Regime.NOTHING
+    if now - item.window_end.timestamp() > validity.total_seconds():
+        return Regime.NOTHING
+    if item.model_version.strip().lower() in UNKNOWN_MODEL_VERSIONS:
+        return Regime.NOTHING
+    return item.regime
 
 
 class DynamoRegimeReader:
     """Implements RegimeSource for live sessions."""
 
-    def __init__(self, table: Any, symbol: str, poll_s: float = 20.0) -> None:
+    def __init__(self, table: Any, symbol: str, poll_s: float = 5.0) -> None:
         self.table = table  # a boto3 DynamoDB Table resource
         self.symbol = symbol
         self.poll_s = poll_s
         self.item: RegimeItem | None = None
-        self._valid_until = float("-inf")
-        self._next_poll = float("-inf")
         self.reads = 0
         self.errors = 0
 
     def regime_at(self, now: float) -> Regime:
-        if now >= self._next_poll:
-            self._next_poll = now + self.poll_s
-            self.refresh()
-        if self.item is None or now >= self._valid_until:
-            return Regime.NOTHING
-        return self.item.regime
+        return usable_regime(self.item, now)
 
-    def refresh(self) -> None:
-        """Read the item now."""
+    def next_read_at(self, now: float) -> float:
+        """When to read next: the next boundary if the current one's decision is in, else soon."""
+        boundary = (now // CADENCE_S) * CADENCE_S
+        item = self.item
+        if item is not None and item.window_end.timestamp() >= boundary:
+            return boundary + CADENCE_S + 1.0
+        return now + self.poll_s
+
+    def refresh(self, now: float | None = None) -> None:
+        """Read the item now (blocking)."""
         self.reads += 1
         try:
             raw = self.table.get_item(Key={"symbol": self.symbol}).get("Item")
@@ -50,14 +72,14 @@ class DynamoRegimeReader:
         if raw is None:
             if self.item is not None:
                 log.warning("regime item for %s disappeared", self.symbol)
-            self.item, self._valid_until = None, float("-inf")
+            self.item = None
             return
         try:
             item = RegimeItem.from_dict(raw)
         except (KeyError, ValueError, TypeError) as exc:
             self.errors += 1
             log.error("regime item for %s is malformed, treated as nothing: %s (%r)", self.symbol, exc, raw)
-            self.item, self._valid_until = None, float("-inf")
+            self.item = None
             return
         if self.item is None or item.window_end != self.item.window_end:
             log.info(
@@ -68,4 +90,4 @@ class DynamoRegimeReader:
                 item.model_version,
                 item.valid_until,
             )
-        self.item, self._valid_until = item, item.valid_until.timestamp()
+        self.item = item

@@ -17,6 +17,7 @@ from regime.contracts import ExitReason, Regime, Side
 from trader_host.broker.port import (
     BrokerOrderState,
     Execution,
+    OpenOrder,
     OrderAccepted,
     OrderCancelled,
     OrderRejected,
@@ -42,7 +43,7 @@ class OrderExecutor:
         self.orders: dict[str, Order] = {}
         self.active: dict[str, Order] = {}
         self.duplicate_executions = 0
-        self._seen: set[str] = set()
+        self.seen: set[str] = set()  # execution ids already booked (and journaled)
         self._seq = 0
         self._fills: list[tuple[Execution, Order | None]] = []
 
@@ -87,6 +88,17 @@ class OrderExecutor:
         order.cancel_requested_at = now
         return CancelOrder(order.order_id)
 
+    def adopt(self, open_order: OpenOrder, role: Role, now: float) -> CancelOrder:
+        """Take charge of an order a previous process left working, only to cancel it and book its fills."""
+        order = Order(open_order.request, role, now, Regime.NOTHING, 0.0)
+        order.filled_qty = open_order.filled_qty
+        order.acknowledge()
+        order.stale = True
+        order.cancel_requested_at = now
+        self.orders[order.order_id] = order
+        self.active[order.order_id] = order
+        return CancelOrder(order.order_id)
+
     def send_failed(self, order_id: str, now: float, reason: str) -> None:
         """The place request never left (broker unavailable): the order is rejected by us."""
         order = self.orders.get(order_id)
@@ -123,11 +135,11 @@ class OrderExecutor:
 
     def on_execution(self, ev: Execution) -> None:
         """Count an execution once; it is queued for the ledger (see take_fills)."""
-        if ev.execution_id in self._seen:
+        if ev.execution_id in self.seen:
             self.duplicate_executions += 1
             log.debug("duplicate execution %s ignored", ev.execution_id)
             return
-        self._seen.add(ev.execution_id)
+        self.seen.add(ev.execution_id)
         order = self.orders.get(ev.order_id)
         if order is None:
             log.error(

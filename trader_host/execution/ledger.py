@@ -71,6 +71,10 @@ class PositionLedger:
     def open_side(self) -> Side | None:
         return self._trip.side if self._trip else None
 
+    @property
+    def open_regime(self) -> Regime | None:
+        return self._trip.regime if self._trip else None
+
     def unrealised_ticks(self, mark: int) -> float:
         """Open P&L at price `mark`, average-cost, in ticks (for risk checks, not for accounting)."""
         t = self._trip

@@ -45,6 +45,11 @@ class RiskGate:
             self.kill_reason = source
             log.warning("kill switch engaged at %.3f by %s: flatten and halt", now, source)
 
+    def restore_day(self, net_at_day_start: Decimal) -> None:
+        """After a restart: the realised net when the current trading day began (the rest counts today)."""
+        self._last_net = net_at_day_start
+        self._next_close = float("-inf")
+
     def begin_shutdown(self) -> None:
         self.shutting_down = True
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,15 +13,17 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
 from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, RoundTrip, Side
 from trader_host.cloud.aws import client
 from trader_host.cloud.bar_publisher import KinesisBarPublisher
 from trader_host.cloud.batching import send_batches
+from trader_host.cloud.journal_shipper import JournalShipper
 from trader_host.cloud.kill_switch import SsmKillSwitch
-from trader_host.cloud.record_sink import FirehoseRecordSink
-from trader_host.cloud.regime_reader import DynamoRegimeReader
+from trader_host.cloud.regime_reader import DynamoRegimeReader, usable_regime
+from trader_host.journal.trade_journal import TradeJournal
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 1, 13, 15, 0, tzinfo=UTC)
@@ -57,8 +60,9 @@ def test_bar_publisher_batches_to_kinesis(kinesis: Any, tmp_path: Path) -> None:
     pub = KinesisBarPublisher(kinesis, "bars", tmp_path, batch_size=100, interval_s=1e9)
     for bar in bars(250):
         pub.publish(bar)
-    assert pub.sent == 200  # two full batches so far
+    assert pub.sent == 0 and pub.pending() == 250
     pub.flush()
+    assert pub.sent == 250 and pub.pending() == 0
     records = read_stream(kinesis, "bars")
     assert len(records) == 250 and {r["key"] for r in records} == {"CL"}
     assert [Bar.from_dict({k: v for k, v in r.items() if k != "key"}) for r in records] == bars(250)
@@ -90,6 +94,8 @@ def test_throttled_records_are_retried_then_spooled(tmp_path: Path) -> None:
         pub = KinesisBarPublisher(k, "bars", tmp_path, batch_size=2, sleep=lambda s: None)
         for bar in bars(2):
             pub.publish(bar)
+        assert pub.pending() == 2  # publishing only queues: the loop never waits for the stream
+        pub.flush()
         stub.assert_no_pending_responses()
     assert pub.sent == 2 and len(pub.spool) == 0
     waits: list[float] = []
@@ -127,9 +133,11 @@ def put_regime(table: Any, regime: Regime, window_end: datetime, symbol: str = "
 def test_regime_reader_valid_expired_missing_malformed(regime_table: Any) -> None:
     reader = DynamoRegimeReader(regime_table, "CL", poll_s=10.0)
     now = T0.timestamp()
+    reader.refresh()
     assert reader.regime_at(now) is Regime.NOTHING  # missing
     put_regime(regime_table, Regime.TREND, T0)
-    assert reader.regime_at(now + 1) is Regime.NOTHING  # cached until the next poll
+    assert reader.regime_at(now + 1) is Regime.NOTHING  # the cache answers until the next read
+    reader.refresh()
     assert reader.regime_at(now + 10) is Regime.TREND
     assert reader.regime_at(now + 359) is Regime.TREND
     assert reader.regime_at(now + 360) is Regime.NOTHING  # expired: valid_until = window_end + 6 min
@@ -138,16 +146,45 @@ def test_regime_reader_valid_expired_missing_malformed(regime_table: Any) -> Non
     assert reader.regime_at(now + 361) is Regime.NOTHING and reader.errors == 1
 
 
+def test_regime_reader_reads_again_only_when_a_new_decision_is_due(regime_table: Any) -> None:
+    reader = DynamoRegimeReader(regime_table, "CL", poll_s=5.0)
+    boundary = T0.timestamp()
+    reader.refresh()
+    assert reader.next_read_at(boundary + 2) == boundary + 7  # not in yet: retry soon
+    put_regime(regime_table, Regime.RANGE, T0)
+    reader.refresh()
+    assert reader.next_read_at(boundary + 8) == boundary + 301  # in: wait for the next boundary
+
+
+def test_a_stale_decision_with_a_future_valid_until_is_nothing(regime_table: Any) -> None:
+    old = T0 - timedelta(hours=5)
+    item = RegimeItem("CL", Regime.TREND, old, old, T0 + timedelta(hours=1), "v1")
+    regime_table.put_item(Item=json.loads(json.dumps(item.to_dict()), parse_float=Decimal))
+    reader = DynamoRegimeReader(regime_table, "CL")
+    reader.refresh()
+    assert reader.item is not None and reader.item.valid_until > T0
+    assert reader.regime_at(T0.timestamp()) is Regime.NOTHING  # its window ended 5 hours ago
+    assert usable_regime(item, old.timestamp() + 60) is Regime.TREND  # fresh, it would have counted
+
+
+def test_a_decision_of_an_unknown_model_version_is_nothing() -> None:
+    fresh = RegimeItem("CL", Regime.RANGE, T0, T0, T0 + timedelta(minutes=6), "none")
+    assert usable_regime(fresh, T0.timestamp() + 30) is Regime.NOTHING
+    assert usable_regime(replace(fresh, model_version="v7"), T0.timestamp() + 30) is Regime.RANGE
+
+
 def test_regime_reader_keeps_the_cached_item_when_the_cloud_is_down(regime_table: Any) -> None:
     put_regime(regime_table, Regime.RANGE, T0)
     reader = DynamoRegimeReader(regime_table, "CL", poll_s=10.0)
     now = T0.timestamp()
+    reader.refresh()
     assert reader.regime_at(now) is Regime.RANGE
     reader.table = boto3.resource(
         "dynamodb",
         endpoint_url=DEAD,
         config=Config(connect_timeout=0.2, read_timeout=0.2, retries={"max_attempts": 1}),
     ).Table("regime")
+    reader.refresh()
     assert reader.regime_at(now + 20) is Regime.RANGE and reader.errors == 1
     assert reader.regime_at(now + 400) is Regime.NOTHING  # but its expiry still applies
 
@@ -207,29 +244,49 @@ def lake_lines(prefix: str) -> list[dict[str, Any]]:
     return out
 
 
-def test_record_sink_dedupes_and_delivers_to_the_lake(firehose: Any, tmp_path: Path) -> None:
-    sink = FirehoseRecordSink(firehose, "fills", "trips", tmp_path)
-    sink.put([fill(1), fill(2), trip(1)])
-    sink.put([fill(2), trip(1)])  # the same execution and round trip again
-    sink.flush()
-    assert sink.duplicates == 2
+def test_journal_shipper_delivers_each_kind_to_its_stream(firehose: Any, tmp_path: Path) -> None:
+    journal = TradeJournal(tmp_path / "CL.journal")
+    journal.append([fill(1), fill(2), trip(1)])
+    shipper = JournalShipper(journal, firehose, "fills", "trips")
+    assert shipper.backlog_bytes() > 0
+    assert shipper.ship() == 3 and shipper.backlog_bytes() == 0
+    assert shipper.ship() == 0  # nothing new: no call
     fills = lake_lines("fills/")
     assert sorted(f["execution_id"] for f in fills) == ["x1", "x2"]
     (rt,) = lake_lines("round_trips/")
     assert rt["trip_id"] == "rt-x1" and rt["net_usd"] == pytest.approx(17.16)
+    assert fills[0] == fill(1).to_dict()  # the lake gets the contract's own JSON
 
 
-def test_record_sink_spools_while_unreachable_then_replays(firehose: Any, tmp_path: Path) -> None:
-    down = FirehoseRecordSink(dead_client("firehose"), "fills", "trips", tmp_path, sleep=lambda s: None)
-    down.put([fill(1), trip(1)])
-    down.flush()
-    assert lake_lines("fills/") == []
-    up = FirehoseRecordSink(firehose, "fills", "trips", tmp_path)
-    up.put([fill(2)])
-    up.flush()
+def test_journal_shipper_keeps_everything_while_unreachable_then_ships(firehose: Any, tmp_path: Path) -> None:
+    journal = TradeJournal(tmp_path / "CL.journal")
+    journal.append([fill(1), trip(1)])
+    down = JournalShipper(journal, dead_client("firehose"), "fills", "trips", sleep=lambda s: None)
+    assert down.ship() == 0 and lake_lines("fills/") == []
+    journal.append([fill(2)])
+    up = JournalShipper(TradeJournal(tmp_path / "CL.journal"), firehose, "fills", "trips")  # a restart
+    assert up.ship() == 3
     assert sorted(f["execution_id"] for f in lake_lines("fills/")) == ["x1", "x2"]
     assert [t["trip_id"] for t in lake_lines("round_trips/")] == ["rt-x1"]
-    assert not any(p.read_text() for p in tmp_path.glob("*.jsonl"))
+
+
+def test_a_lost_answer_resends_and_the_lake_dedupes_on_the_id(firehose: Any, tmp_path: Path) -> None:
+    journal = TradeJournal(tmp_path / "CL.journal")
+    journal.append([fill(1), fill(2)])
+    shipper = JournalShipper(journal, firehose, "fills", "trips")
+    real_put = firehose.put_record_batch
+
+    def accepted_then_lost(**kwargs: Any) -> Any:
+        real_put(**kwargs)  # the server takes the batch ...
+        raise EndpointConnectionError(endpoint_url="lost")  # ... and its answer never arrives
+
+    firehose.put_record_batch = accepted_then_lost
+    assert shipper.ship() == 0
+    firehose.put_record_batch = real_put
+    assert shipper.ship() == 2
+    ids = [f["execution_id"] for f in lake_lines("fills/")]
+    assert sorted(ids) == ["x1", "x1", "x2", "x2"]  # at least once ...
+    assert sorted(set(ids)) == ["x1", "x2"]  # ... and exactly once after deduplication on the id
 
 
 def test_kill_switch_reads_ssm(moto_reset: str) -> None:

@@ -57,6 +57,10 @@ class MatchingEngine:
         self.net_position = 0
         self.max_abs_position = 0  # the exchange's truth, whatever the client believes
 
+    def restore_sequence(self, executions: int) -> None:
+        """Continue execution ids after `executions` earlier ones (a resumed account never reuses an id)."""
+        self._exec_seq = max(self._exec_seq, executions)
+
     def arrive(self, order: SimOrder, ts: float, bid: int, ask: int) -> list[Execution]:
         """The order reaches the book; marketable orders fill at the touch now."""
         order.live = True

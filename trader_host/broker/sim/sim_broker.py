@@ -12,9 +12,11 @@ ask for the status of its orders after the reconnect.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import logging
 import math
+import time
 from typing import Any
 
 from regime.contracts import Side
@@ -26,6 +28,7 @@ from trader_host.broker.port import (
     Execution,
     FeedEnded,
     MinuteBar,
+    OpenOrder,
     OrderAccepted,
     OrderCancelled,
     OrderRejected,
@@ -37,6 +40,7 @@ from trader_host.broker.port import (
 from trader_host.broker.sim.faults import NO_FAULTS, FaultPlan, WindowCursor
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.broker.sim.matching import MatchingEngine, SimOrder
+from trader_host.broker.sim.sim_book import SimBook
 from trader_host.config import SimConfig
 from trader_host.fees import FeeSchedule
 
@@ -55,6 +59,7 @@ class SimBroker:
         config: SimConfig | None = None,
         faults: FaultPlan = NO_FAULTS,
         pace: float | None = None,
+        book: SimBook | None = None,
     ) -> None:
         self.config = config or SimConfig()
         self.config.check()
@@ -97,6 +102,40 @@ class SimBroker:
         self._wall0 = self._virt0 = 0.0
         self.ticks_replayed = 0
         self.bars_replayed = 0
+        self.book = book
+        if book is not None:
+            self._resume(book)
+
+    def _resume(self, book: SimBook) -> None:
+        """Take the account and the market position from the broker's books (a restart of the host)."""
+        account = book.account
+        if account.clock is None and not account.orders:
+            return
+        self._orders = account.orders
+        engine = self.engine
+        last_exec = 0.0
+        for order in account.orders.values():
+            for ex in order.executions:
+                engine.net_position += ex.side.sign * ex.qty
+                last_exec = max(last_exec, ex.ts)
+            if order.state is BrokerOrderState.WORKING and order.live:
+                engine.resting[order.request.order_id] = order
+        engine.restore_sequence(account.executions)
+        resume = max(account.clock or self._now, last_exec, self._now)
+        if self.pace is not None and account.wall is not None:
+            resume += max(0.0, time.time() - account.wall) * self.pace  # the market moved on meanwhile
+        self._i = bisect.bisect_right(self._t, resume)
+        self._b = bisect.bisect_right(self._bar_end, resume)
+        self._now = resume
+        for order in account.orders.values():
+            if order.state is BrokerOrderState.WORKING and not order.live:
+                self._push(resume + self._one_way, _ARRIVE, order)
+        log.info(
+            "sim: resumed the account at %.3f: position %d, %d working order(s)",
+            resume,
+            engine.net_position,
+            sum(o.state is BrokerOrderState.WORKING for o in account.orders.values()),
+        )
 
     # -- BrokerPort ------------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -118,9 +157,13 @@ class SimBroker:
             raise ValueError(f"order id {request.order_id} already used")
         order = SimOrder(request)
         self._orders[request.order_id] = order
+        if self.book is not None:
+            self.book.order(request)
         problem = _invalid(request, self.symbol)
         if problem:
             order.state = BrokerOrderState.REJECTED
+            if self.book is not None:
+                self.book.final(request.order_id, BrokerOrderState.REJECTED)
             self._deliver(self._now + 2 * self._one_way, OrderRejected(self._now, request.order_id, problem))
             return
         self._push(self._now + self._one_way, _ARRIVE, order)
@@ -136,6 +179,26 @@ class SimBroker:
     async def positions(self) -> dict[str, int]:
         self._require_connection("positions")
         return {self.symbol: self.engine.net_position}
+
+    async def open_orders(self) -> list[OpenOrder]:
+        self._require_connection("open orders")
+        return [
+            OpenOrder(o.request, o.filled)
+            for o in self._orders.values()
+            if o.state is BrokerOrderState.WORKING
+        ]
+
+    async def executions(self) -> list[Execution]:
+        self._require_connection("executions")
+        return sorted((ex for o in self._orders.values() for ex in o.executions), key=lambda e: e.ts)
+
+    async def recent_bars(self, count: int) -> list[MinuteBar]:
+        self._require_connection("historical bars")
+        off = self._offset
+        return [
+            MinuteBar(m, o + off, h + off, lo + off, c + off, v)
+            for m, o, h, lo, c, v in self._bars[max(0, self._b - count) : self._b]
+        ]
 
     async def next_event(self, until: float | None = None) -> BrokerEvent | None:
         t_list, bar_end, heap = self._t, self._bar_end, self._heap
@@ -210,12 +273,16 @@ class SimBroker:
         minute, o, h, lo, c, v = self._bars[self._b]
         self._b += 1
         self.bars_replayed += 1
+        if self.book is not None:
+            self.book.clock(self._now)
         if not self.connected:
             return None
         off = self._offset
         return MinuteBar(minute, o + off, h + off, lo + off, c + off, v)
 
     def _report_execution(self, ex: Execution) -> None:
+        if self.book is not None:
+            self.book.execution(ex)  # the exchange's books first: it survives whatever the client does
         rng, f = self._rng, self.faults
         if f.lost_execution_prob and rng.random() < f.lost_execution_prob:
             log.debug("sim: execution report %s lost", ex.execution_id)
@@ -244,17 +311,23 @@ class SimBroker:
             order: SimOrder = payload
             if self._rng.random() < self.faults.reject_prob:
                 order.state = BrokerOrderState.REJECTED
+                if self.book is not None:
+                    self.book.final(order.request.order_id, BrokerOrderState.REJECTED)
                 self._deliver(
                     back, OrderRejected(back, order.request.order_id, "rejected by exchange (sim fault)")
                 )
                 return None
             bid, ask, _ = self._mkt
+            if self.book is not None:
+                self.book.arrived(order.request.order_id)
             self._ack(OrderAccepted(back, order.request.order_id))
             for ex in self.engine.arrive(order, now, bid, ask):
                 self._report_execution(ex)
         elif kind == _CANCEL:
             cancelled = self.engine.cancel(payload)
             if cancelled is not None:
+                if self.book is not None:
+                    self.book.final(payload, BrokerOrderState.CANCELLED)
                 self._ack(OrderCancelled(back, payload, cancelled.filled))
         elif kind == _STATUS:
             sim = self._orders.get(payload)

@@ -1,0 +1,80 @@
+"""CloudNames: the stack's resource names the host talks to, from its outputs or from `[cloud]`.
+
+`--stack-outputs` takes either a JSON file (what `python -m infra.local_cloud status` prints: its `outputs`
+and its `endpoint`; or a plain {OutputKey: value} object) or the name of a deployed stack, whose outputs are
+read with boto3. Whatever is not named there comes from the config's `[cloud]` section.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trader_host.config import CloudConfig, ConfigError
+
+# Stack output -> CloudConfig field
+OUTPUT_FIELDS = {
+    "BarStreamName": "bar_stream",
+    "RegimeTableName": "regime_table",
+    "FillsDeliveryStreamName": "fills_stream",
+    "RoundTripsDeliveryStreamName": "round_trips_stream",
+    "KillSwitchParameterName": "kill_switch_parameter",
+    "StrategyConfigParameterName": "strategy_config_parameter",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CloudNames:
+    bar_stream: str
+    regime_table: str
+    fills_stream: str
+    round_trips_stream: str
+    kill_switch_parameter: str
+    strategy_config_parameter: str
+    endpoint: str  # "" = AWS itself (or whatever AWS_ENDPOINT_URL says)
+
+    def describe(self) -> str:
+        where = self.endpoint or os.environ.get("AWS_ENDPOINT_URL", "") or "AWS"
+        return (
+            f"{where}: bars -> {self.bar_stream}, regime <- {self.regime_table}, "
+            f"fills -> {self.fills_stream}, round trips -> {self.round_trips_stream}, "
+            f"kill switch {self.kill_switch_parameter}"
+        )
+
+
+def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: Any = None) -> CloudNames:
+    """Names from `stack_outputs` (a file or a stack name), the rest from `config`."""
+    outputs: dict[str, str] = {}
+    endpoint = ""
+    if stack_outputs:
+        path = Path(stack_outputs)
+        if path.is_file():
+            try:
+                doc = json.loads(path.read_text())
+            except ValueError as exc:
+                raise ConfigError(f"--stack-outputs {path}: not JSON ({exc})") from None
+            if not isinstance(doc, dict):
+                raise ConfigError(f"--stack-outputs {path}: expected a JSON object")
+            endpoint = str(doc.get("endpoint", ""))
+            outputs = {str(k): str(v) for k, v in dict(doc.get("outputs", doc)).items()}
+        else:
+            outputs = _deployed_outputs(stack_outputs, cloudformation)
+    names = {f: getattr(config, f) for f in OUTPUT_FIELDS.values()}
+    names.update({OUTPUT_FIELDS[k]: v for k, v in outputs.items() if k in OUTPUT_FIELDS})
+    return CloudNames(endpoint=endpoint, **names)
+
+
+def _deployed_outputs(stack: str, cloudformation: Any) -> dict[str, str]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from trader_host.cloud.aws import client
+
+    cfn = cloudformation or client("cloudformation")
+    try:
+        described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    except (BotoCoreError, ClientError) as exc:
+        raise ConfigError(f"--stack-outputs {stack!r}: neither a file nor a readable stack ({exc})") from None
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}

@@ -1,0 +1,230 @@
+"""`regime-trader run`: the live host, the one place that assembles it.
+
+Broker adapter (`--broker sim` now: the simulated broker on a virtual or real-pace clock, with its own books
+on disk so that it outlives the host as a real broker does), the Trader, the journal, and the cloud adapters
+named by the stack's outputs; then the TradingSession. At start the journal is replayed (position, the day's
+P&L) and the broker reconciled. Ctrl-C and SIGTERM flatten and stop; a failure flattens and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from regime.contracts import BarSource, Regime
+from trader_host.broker.sim.market_tape import MarketTape
+from trader_host.broker.sim.sim_book import SimBook
+from trader_host.broker.sim.sim_broker import SimBroker
+from trader_host.cloud.cloud_job import CloudJob
+from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
+from trader_host.config import ConfigError, HostConfig, load_config, with_strategy_overrides
+from trader_host.fees import fee_schedule
+from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, contract
+from trader_host.journal.trade_journal import TradeJournal
+from trader_host.regime_source import FixedRegime, RegimeSource
+from trader_host.restart import restore
+from trader_host.session import TradingSession
+from trader_host.trader import Trader
+
+log = logging.getLogger(__name__)
+SHIP_EARLY_BYTES = 64 * 1024  # ship before the timer when this much journal waits
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="run the live trading host (simulated broker for now)")
+    p.add_argument("--broker", choices=("sim",), default="sim", help="broker adapter")
+    add_market_arguments(p)
+    p.add_argument("--pace", type=float, help="sim clock: times real time (1 = real time; default: virtual)")
+    cloud = p.add_mutually_exclusive_group()
+    cloud.add_argument(
+        "--stack-outputs",
+        help="the cloud's names: a JSON file (`python -m infra.local_cloud status`) or a stack name",
+    )
+    cloud.add_argument("--no-cloud", action="store_true", help="standalone: a local journal only")
+    p.add_argument(
+        "--regime",
+        choices=[r.value for r in Regime],
+        help="trade under this fixed regime instead of the cloud's decisions (required with --no-cloud)",
+    )
+    p.add_argument("--config", type=Path, help="strategy config (default: config/strategy.toml)")
+    p.add_argument("--state-dir", type=Path, help="journal, spools, sim books (default: [cloud] state_dir)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        host = _assemble(args)
+    except (ConfigError, ValueError, OSError) as exc:
+        print(f"regime-trader run: {exc}")
+        return 2
+    return asyncio.run(_serve(host))
+
+
+@dataclasses.dataclass
+class LiveHost:
+    session: TradingSession
+    journal: TradeJournal
+    banner: str
+
+
+def _assemble(args: argparse.Namespace) -> LiveHost:
+    if args.no_cloud and args.regime is None:
+        raise ConfigError("--no-cloud has no regime decisions: name one with --regime trend|range|nothing")
+    config = load_config(args.config)
+    names = None
+    if not args.no_cloud:
+        from trader_host.cloud.stack_outputs import cloud_names
+
+        names = cloud_names(config.cloud, args.stack_outputs)
+        if names.endpoint and not os.environ.get("AWS_ENDPOINT_URL"):
+            os.environ["AWS_ENDPOINT_URL"] = names.endpoint
+        config = _strategy_from_ssm(config, names.strategy_config_parameter)
+    data = load_market_data(args)
+    spec, tape = _market(args, data, config)
+    state = Path(args.state_dir or config.cloud.state_dir)
+    journal = TradeJournal(state / f"{spec.symbol}.journal")
+    book = SimBook(state / "sim-broker" / f"{spec.symbol}.book", f"{data.source} ({spec.symbol})")
+    broker = SimBroker(tape, fee_schedule(config.fees.schedule), config.sim, pace=args.pace, book=book)
+    trader = Trader(spec, config, id_prefix=f"{spec.symbol}-r{_next_run(state)}-")
+    restored = restore(trader, journal.read()[0], broker.now())
+    regime: RegimeSource = FixedRegime(Regime(args.regime)) if args.regime else FixedRegime(Regime.NOTHING)
+    jobs: list[CloudJob] = []
+    final: list[CloudJob] = []
+    bars = kill_switch = None
+    if names is not None:
+        from trader_host.cloud.aws import client, resource
+        from trader_host.cloud.bar_publisher import KinesisBarPublisher
+        from trader_host.cloud.journal_shipper import JournalShipper
+        from trader_host.cloud.kill_switch import SsmKillSwitch
+        from trader_host.cloud.regime_reader import DynamoRegimeReader
+
+        cc = config.cloud
+        bars = KinesisBarPublisher(
+            client("kinesis"),
+            names.bar_stream,
+            state / "spool",
+            batch_size=cc.publish_batch_size,
+            interval_s=cc.publish_interval_s,
+        )
+        kill_switch = SsmKillSwitch(
+            client("ssm"), names.kill_switch_parameter, config.risk.kill_switch_poll_s
+        )
+        shipper = JournalShipper(journal, client("firehose"), names.fills_stream, names.round_trips_stream)
+        ship = CloudJob(
+            "ship",
+            lambda now: shipper.ship(),
+            cc.publish_interval_s,
+            ready=lambda: shipper.backlog_bytes() >= SHIP_EARLY_BYTES,
+        )
+        jobs.append(ship)
+        final.append(ship)
+        if args.regime is None:
+            reader = DynamoRegimeReader(
+                resource("dynamodb").Table(names.regime_table), spec.symbol, cc.regime_poll_s
+            )
+            regime = reader
+            jobs.append(CloudJob("regime", reader.refresh, cc.regime_poll_s, schedule=reader.next_read_at))
+    session = TradingSession(
+        broker,
+        trader,
+        regime,
+        kill_switch=kill_switch,
+        records=journal,
+        bars=bars,
+        bar_source=BarSource.SIM,
+        jobs=jobs,
+        final_jobs=final,
+        inline_cloud=args.pace is None,
+        live=True,
+    )
+    clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
+    banner = (
+        f"regime-trader run: {spec.symbol} on the sim broker ({data.source}; {clock}); "
+        f"regime: {args.regime or 'from the cloud'}; "
+        f"cloud: {names.describe() if names else 'none (--no-cloud)'}; state {state}; {restored.describe()}"
+    )
+    return LiveHost(session, journal, banner)
+
+
+def _market(
+    args: argparse.Namespace, data: MarketData, config: HostConfig
+) -> tuple[ContractSpec, MarketTape]:
+    if data.market is None:
+        spec = contract(args.symbol or data.series.symbol)
+        return spec, MarketTape.from_bars(data.series, spec, config.sim.spread_ticks)
+    spec = contract(args.symbol or data.market.spec.symbol).with_session(SYNTHETIC_SESSION)
+    return spec, MarketTape.from_synthetic(data.market)
+
+
+def _strategy_from_ssm(config: HostConfig, parameter: str) -> HostConfig:
+    """The strategy overrides an operator keeps in SSM (JSON); the config file holds every default."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from trader_host.cloud.aws import client
+
+    try:
+        value = client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return config
+        raise ConfigError(f"strategy config {parameter}: unreadable ({exc})") from None
+    except BotoCoreError as exc:
+        raise ConfigError(f"strategy config {parameter}: unreadable ({exc})") from None
+    try:
+        overrides = json.loads(value)
+    except ValueError as exc:
+        raise ConfigError(f"strategy config {parameter}: not JSON ({exc})") from None
+    if overrides:
+        log.info("strategy overrides from %s: %s", parameter, overrides)
+    return with_strategy_overrides(config, overrides, parameter)
+
+
+def _next_run(state: Path) -> int:
+    """A number per start, so a restarted host never reuses an order id the broker has seen."""
+    path = state / "runs"
+    try:
+        runs = int(path.read_text()) + 1
+    except (OSError, ValueError):
+        runs = 1
+    path.write_text(str(runs))
+    return runs
+
+
+def ks_engaged(session: TradingSession) -> bool:
+    return session.kill_switch is not None and session.kill_switch.state
+
+
+async def _serve(host: LiveHost) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(host.banner, flush=True)
+    session = host.session
+    try:
+        await session.run(stop)
+    finally:
+        host.journal.close()
+    trader = session.trader
+    ledger = trader.ledger
+    print(
+        f"session over: position {trader.position}, {len(ledger.fills)} fill(s), {len(ledger.round_trips)} "
+        f"round trip(s), realised net {ledger.realised_net_usd} USD"
+        + (
+            f"; stopped by {'signal' if stop.is_set() else 'the end of the data'}"
+            if session.failure is None
+            else ""
+        ),
+        flush=True,
+    )
+    if session.failure is not None:
+        print(f"FAILED: {session.failure}", flush=True)
+        return 1
+    return 0

@@ -1,0 +1,126 @@
+"""TradeJournal: every fill and round trip, appended and fsynced before the ledger's figures are trusted.
+
+The journal is the host's memory across crashes: a restart rebuilds the position and the day's realised P&L
+from it, and the shipper forwards to the lake whatever lies past its cursor. Lines are checksummed
+(`journal_line`); a torn tail left by a kill is cut off and quarantined at open, so the next append never
+glues a good record onto a broken one; a corrupt line found later is quarantined and skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from regime.contracts import Fill, RoundTrip
+from trader_host.journal.journal_line import encode_line
+from trader_host.journal.line_file import read_lines, repair_tail
+from trader_host.journal.quarantine import Quarantine
+
+log = logging.getLogger(__name__)
+KINDS = ("fill", "round_trip")
+
+
+class JournalWriteError(OSError):
+    """An append did not reach the disk (disk full, I/O error); nothing of it was kept."""
+
+
+class JournalEntry(NamedTuple):
+    offset: int  # byte offset of the line in the journal
+    kind: str  # "fill" | "round_trip"
+    record: dict[str, Any]  # the record's to_dict()
+
+    @property
+    def record_id(self) -> str:
+        """The dedupe key: a fill's execution id, a round trip's trip id."""
+        return str(self.record["execution_id" if self.kind == "fill" else "trip_id"])
+
+
+def kind_of(record: Fill | RoundTrip) -> str:
+    return "fill" if isinstance(record, Fill) else "round_trip"
+
+
+class TradeJournal:
+    """One append-only file of trade records for one symbol."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.quarantine = Quarantine(self.path.with_name(self.path.stem + ".quarantine.jsonl"))
+        created = not self.path.exists()
+        repair_tail(self.path, self.quarantine)
+        self._fh = self.path.open("ab")
+        if created:
+            _fsync_dir(self.path.parent)  # the new file's name is durable too
+        self.appended = 0
+
+    def append(self, records: Sequence[Fill | RoundTrip]) -> None:
+        """Write `records` and fsync; raises JournalWriteError (with nothing half-written kept) on failure."""
+        if not records:
+            return
+        data = b"".join(
+            encode_line(json.dumps({"kind": kind_of(r), "record": r.to_dict()}, separators=(",", ":")))
+            for r in records
+        )
+        fh = self._fh
+        start = self.path.stat().st_size
+        try:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        except OSError as exc:
+            self._undo(start)
+            raise JournalWriteError(exc.errno, f"journal {self.path}: {exc.strerror or exc}") from exc
+        self.appended += len(records)
+
+    def _undo(self, start: int) -> None:
+        # A partial line must not stay: the next append would be glued to it. Best effort on a sick disk.
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        try:
+            with self.path.open("r+b") as fh:
+                fh.truncate(start)
+        except OSError as exc:
+            log.error("journal %s: could not cut a failed append back to %d: %s", self.path, start, exc)
+        self._fh = self.path.open("ab")
+
+    def read(self, start: int = 0) -> tuple[list[JournalEntry], int]:
+        """Complete lines from byte `start`: the good entries, and the offset after the last complete line.
+
+        An incomplete last line (being written now) is left for the next read; a corrupt line is quarantined.
+        """
+        lines, end = read_lines(self.path, start, self.quarantine)
+        entries = [e for e in (self._parse(offset, text) for offset, text in lines) if e is not None]
+        return entries, end
+
+    def _parse(self, offset: int, text: str) -> JournalEntry | None:
+        try:
+            doc = json.loads(text)
+            kind, record = doc["kind"], doc["record"]
+            if kind not in KINDS or not isinstance(record, dict):
+                raise ValueError(f"unknown kind {kind!r}")
+            entry = JournalEntry(offset, kind, record)
+            entry.record_id  # noqa: B018 - a record without its id cannot be deduplicated downstream
+        except (ValueError, KeyError, TypeError) as exc:
+            self.quarantine.put(self.path, offset, text.encode(), f"bad record: {exc}")
+            return None
+        return entry
+
+    def put(self, records: list[Fill | RoundTrip]) -> None:
+        """The session's RecordSink: append and fsync."""
+        self.append(records)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
