@@ -81,6 +81,7 @@ class TradingSession:
         final_jobs: Sequence[CloudJob] = (),
         inline_cloud: bool = True,
         live: bool = False,
+        wall_clock_jobs: bool = True,
     ) -> None:
         self.broker = broker
         self.trader = trader
@@ -94,13 +95,18 @@ class TradingSession:
         self.jobs = list(jobs)
         self.final_jobs = list(final_jobs)  # run once more at the end (ship what is left)
         if kill_switch is not None:
-            self.jobs.append(CloudJob("kill-switch", kill_switch.engaged, kill_switch.poll_interval_s))
+            self.jobs.append(
+                CloudJob(
+                    "kill-switch", kill_switch.engaged, kill_switch.poll_interval_s, wall=wall_clock_jobs
+                )
+            )
         if bars is not None:
             flush = CloudJob(
                 "bars",
                 lambda now: bars.flush(),
                 bars.interval_s,
                 ready=lambda: bars.pending() >= bars.batch_size,
+                wall=wall_clock_jobs,
             )
             self.jobs.append(flush)
             self.final_jobs.append(flush)
@@ -160,8 +166,9 @@ class TradingSession:
     def _until(self) -> float | None:
         deadline = self.trader.next_deadline()
         for job in self.jobs:
-            if job.task is None:
-                deadline = job.next_at if deadline is None else min(deadline, job.next_at)
+            wake = job.deadline()
+            if wake is not None:
+                deadline = wake if deadline is None else min(deadline, wake)
         return deadline
 
     async def _handle(self, event: BrokerEvent | None) -> None:

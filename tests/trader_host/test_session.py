@@ -72,7 +72,13 @@ def test_kill_switch_mid_session_flattens_and_stops() -> None:
     kill_at = (first.entry_ts.timestamp() + first.exit_ts.timestamp()) / 2
     switch, sink = KillAt(kill_at), Collect()
     session = TradingSession(
-        broker, trader, FixedRegime(Regime.TREND), kill_switch=switch, records=sink, bars=sink
+        broker,
+        trader,
+        FixedRegime(Regime.TREND),
+        kill_switch=switch,
+        records=sink,
+        bars=sink,
+        wall_clock_jobs=False,  # this operator acts on the market's clock
     )
     asyncio.run(session.run())
     trips = trader.ledger.round_trips

@@ -130,7 +130,9 @@ def _assemble(args: argparse.Namespace) -> LiveHost:
                 resource("dynamodb").Table(names.regime_table), spec.symbol, cc.regime_poll_s
             )
             regime = reader
-            jobs.append(CloudJob("regime", reader.refresh, cc.regime_poll_s, schedule=reader.next_read_at))
+            jobs.append(
+                CloudJob("regime", reader.refresh, cc.regime_poll_s, schedule=reader.next_read_at, wall=False)
+            )
     session = TradingSession(
         broker,
         trader,

@@ -1,0 +1,120 @@
+"""`regime-trader run` as a real process against the local cloud: killed with SIGKILL mid-trade, restarted.
+
+Afterwards every execution the simulated broker made is in the S3 lake exactly once after deduplication,
+the host's position matches the broker's, and the restarted host counts the first run's realised loss in
+its day (the daily loss limit survives the restart).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.local_cloud.cloud import LocalCloud
+from regime.contracts import BarSource
+from trader_host.broker.sim.sim_book import SimBook
+from trader_host.cloud.aws import client
+from trader_host.journal.trade_journal import TradeJournal
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+REPO = Path(__file__).resolve().parents[3]
+MARKET = ["--synthetic-days", "1", "--seed", "3"]
+BOOK_ID = "synthetic: 1 sessions, seed 3 (CL)"  # the sim account's market, as `run` names it
+
+
+@pytest.fixture(scope="module")
+def stack_outputs(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()
+    cloud = LocalCloud.deploy(include=set())  # the host's side only: no schedule fires here
+    path = tmp_path_factory.mktemp("cloud") / "outputs.json"
+    path.write_text(json.dumps({"endpoint": moto_endpoint, "outputs": cloud.stack.outputs}))
+    return path
+
+
+def host(state: Path, outputs: Path, *extra: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "trader_host.cli", "run", "--stack-outputs", str(outputs)]
+    command += ["--regime", "trend", "--state-dir", str(state), *MARKET, *extra]
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'layers' / 'regime'}:{REPO}"}
+    return subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def journal_records(state: Path) -> list[tuple[str, dict[str, Any]]]:
+    journal = TradeJournal(state / "CL.journal")
+    try:
+        return [(e.kind, e.record) for e in journal.read()[0]]
+    finally:
+        journal.close()
+
+
+def lake(outputs: Path) -> list[dict[str, Any]]:
+    bucket = json.loads(outputs.read_text())["outputs"]["DataLakeBucketName"]
+    s3 = client("s3")
+    lines: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode()
+            lines += [json.loads(line) for line in body.splitlines() if line.strip()]
+    return lines
+
+
+def test_sigkill_mid_trade_then_restart_loses_nothing(stack_outputs: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = host(state, stack_outputs, "--pace", "600")
+    deadline = time.monotonic() + 120
+    try:
+        while True:  # kill as soon as the journal shows an open position
+            assert first.poll() is None, first.communicate()[0][-3000:]
+            assert time.monotonic() < deadline, "no trade opened within 2 minutes"
+            records = journal_records(state) if (state / "CL.journal").exists() else []
+            fills = [r for kind, r in records if kind == "fill"]
+            trips = [r for kind, r in records if kind == "round_trip"]
+            if len(trips) >= 2 and fills[-1]["role"] == "entry":
+                break
+            time.sleep(0.01)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+    killed_with = SimBook(state / "sim-broker" / "CL.book", BOOK_ID)
+    broker_position = sum(
+        ex.side.sign * ex.qty for o in killed_with.account.orders.values() for ex in o.executions
+    )
+    killed_with.close()
+    assert broker_position != 0  # killed mid-trade: the broker holds a position
+    records = journal_records(state)
+    first_net = sum(Decimal(str(r["gross_usd"])) for k, r in records if k == "round_trip") - sum(
+        Decimal(str(r["commission_usd"])) for k, r in records if k == "fill"
+    )
+
+    second = host(state, stack_outputs)  # virtual clock: the rest of the day as fast as it goes
+    out, _ = second.communicate(timeout=300)
+    assert second.returncode == 0, out[-3000:]
+    banner = next(line for line in out.splitlines() if line.startswith("regime-trader run:"))
+    assert f"today {first_net} USD" in banner  # the day's loss limit starts from the first run's P&L
+    assert "restart: flattening position" in out and "session over" in out
+
+    book = SimBook(state / "sim-broker" / "CL.book", BOOK_ID)
+    executions = {ex.execution_id for o in book.account.orders.values() for ex in o.executions}
+    assert sum(ex.side.sign * ex.qty for o in book.account.orders.values() for ex in o.executions) == 0
+    assert "position 0" in out.splitlines()[-1]  # the host agrees: flat
+    journaled = [r["execution_id"] for kind, r in journal_records(state) if kind == "fill"]
+    assert len(journaled) == len(set(journaled)) and set(journaled) == executions
+    landed = lake(stack_outputs)
+    lake_fills = {r["execution_id"] for r in landed if "execution_id" in r}
+    assert lake_fills == executions  # every fill the broker made, exactly once after deduplication
+    trip_ids = {r["trip_id"] for k, r in journal_records(state) if k == "round_trip"}
+    assert {r["trip_id"] for r in landed if "trip_id" in r} == trip_ids
+    bars = [r for r in landed if r.get("source") == BarSource.SIM.value]
+    assert not bars or all(r["symbol"] == "CL" for r in bars)
