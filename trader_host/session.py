@@ -111,6 +111,7 @@ class TradingSession:
             self.jobs.append(flush)
             self.final_jobs.append(flush)
         self.events = 0
+        self.stop_at: float | None = None  # broker time at which to stop (flatten and close)
         self.failure: str | None = None
         self.tick_latency_s: list[float] = []  # per-tick decision time: event in, commands sent
         self.unjournaled: list[Fill | RoundTrip] = []
@@ -125,6 +126,9 @@ class TradingSession:
                 if self.live:
                     await self._start_live()
                 while not (stop is not None and stop.is_set()):
+                    if self.stop_at is not None and broker.now() >= self.stop_at:
+                        log.info("stopping at %.3f as asked", broker.now())
+                        break
                     event = await broker.next_event(self._until())
                     if event is None and self._until() is None:
                         break

@@ -42,6 +42,7 @@ def register(sub: Any) -> None:
     p.add_argument("--broker", choices=("sim",), default="sim", help="broker adapter")
     add_market_arguments(p)
     p.add_argument("--pace", type=float, help="sim clock: times real time (1 = real time; default: virtual)")
+    p.add_argument("--minutes", type=float, help="stop (flat) after this many minutes of market time")
     cloud = p.add_mutually_exclusive_group()
     cloud.add_argument(
         "--stack-outputs",
@@ -60,7 +61,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        host = _assemble(args)
+        host = assemble(args)
     except (ConfigError, ValueError, OSError) as exc:
         print(f"regime-trader run: {exc}")
         return 2
@@ -74,7 +75,8 @@ class LiveHost:
     banner: str
 
 
-def _assemble(args: argparse.Namespace) -> LiveHost:
+def assemble(args: argparse.Namespace) -> LiveHost:
+    """Build the live host the arguments describe (the composition root; the tests use it too)."""
     if args.no_cloud and args.regime is None:
         raise ConfigError("--no-cloud has no regime decisions: name one with --regime trend|range|nothing")
     config = load_config(args.config)
@@ -146,6 +148,8 @@ def _assemble(args: argparse.Namespace) -> LiveHost:
         inline_cloud=args.pace is None,
         live=True,
     )
+    if args.minutes is not None:
+        session.stop_at = broker.now() + args.minutes * 60.0
     clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
     banner = (
         f"regime-trader run: {spec.symbol} on the sim broker ({data.source}; {clock}); "
