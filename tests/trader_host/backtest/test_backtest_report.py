@@ -32,7 +32,7 @@ def trip(ticks: int, fees: str = "2.84", qty: int = 1) -> RoundTrip:
         NOW,
         Decimal(70),
         Decimal(70),
-        "range",
+        Regime.RANGE,
         -2.1,
         ExitReason.TARGET,
         ticks,

@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, RoundTrip, Side
+from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, Role, RoundTrip, Side
 from trader_host.cloud.aws import client
 from trader_host.cloud.bar_publisher import KinesisBarPublisher
 from trader_host.cloud.batching import send_batches
@@ -154,7 +154,17 @@ def test_regime_reader_keeps_the_cached_item_when_the_cloud_is_down(regime_table
 
 def fill(n: int) -> Fill:
     return Fill(
-        f"x{n}", f"o{n}", "CL", Side.BUY, 1, Decimal("70.01"), T0, Decimal("1.42"), "range", -2.2, "entry"
+        f"x{n}",
+        f"o{n}",
+        "CL",
+        Side.BUY,
+        1,
+        Decimal("70.01"),
+        T0,
+        Decimal("1.42"),
+        Regime.RANGE,
+        -2.2,
+        Role.ENTRY,
     )
 
 
@@ -168,7 +178,7 @@ def trip(n: int) -> RoundTrip:
         T0,
         Decimal("70.01"),
         Decimal("70.03"),
-        "range",
+        Regime.RANGE,
         -2.2,
         ExitReason.TARGET,
         2,
