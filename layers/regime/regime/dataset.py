@@ -11,7 +11,7 @@ import numpy.typing as npt
 from regime.bar_series import BarSeries, IntArray
 from regime.features import FeatureSpec, feature_matrix
 from regime.labels import LabelSpec, make_labels
-from regime.vote import NOTHING, RANGE, TREND
+from regime.vote import NOTHING, RANGE, TREND, regime_codes
 
 Float32Array = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
@@ -37,11 +37,9 @@ class Dataset:
 
     @property
     def label_regime(self) -> CodeArray:
-        """The labels as one regime code: trend-only -> TREND, range-only -> RANGE, neither -> NOTHING.
-
-        Windows labelled both trend and range are coded TREND here; scoring treats both answers as right.
-        """
-        return np.where(self.trend, TREND, np.where(self.range, RANGE, NOTHING)).astype(np.int8)
+        """The labels as one regime code, by the vote's rule (`regime_codes`): a window labelled both trend
+        and range is a tie and is coded RANGE; scoring treats both answers as right."""
+        return regime_codes(self.trend, self.range)
 
 
 def future_truth(truth: npt.NDArray[np.int8], horizon: int) -> npt.NDArray[np.int8]:

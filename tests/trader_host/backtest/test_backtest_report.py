@@ -133,6 +133,21 @@ def test_hindsight_trades_each_window_under_its_own_labels() -> None:
     assert checked > 200
 
 
+def test_hindsight_regimes_and_dataset_labels_break_a_tie_the_same_way() -> None:
+    from regime.dataset import build_dataset
+    from regime.features import FeatureSpec
+    from regime.labels import LabelSpec
+    from regime.vote import REGIMES
+    from trader_host.backtest.regime_choices import hindsight_timeline
+
+    series = synthetic_days(1, seed=12).bars
+    ds = build_dataset(series, FeatureSpec(), LabelSpec())
+    tl = hindsight_timeline(series, LabelSpec(), FeatureSpec())
+    assert (ds.trend & ds.range).any()  # windows labelled both: the tie is exercised
+    for minute, code in zip(ds.minute.tolist(), ds.label_regime.tolist(), strict=True):
+        assert tl.regime_at((minute + 1) * 60.0 + 30) is REGIMES[code]
+
+
 def test_no_share_of_a_hindsight_loss() -> None:
     ml = summarize("ml", [trip(-2)], hours=1.0)
     hindsight = summarize("hindsight", [trip(-1)], hours=1.0)
