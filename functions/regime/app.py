@@ -33,7 +33,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 import regime
 from regime.bar_series import BarSeries
 from regime.contracts import Bar, BarError, Regime, RegimeItem
-from regime.inference import DEFAULT_VALIDITY, RegimeModel
+from regime.contracts.cadence import DECISION_INTERVAL
+from regime.contracts.cadence import DECISION_VALIDITY as DEFAULT_VALIDITY
+from regime.inference import RegimeModel
 
 SERVICE = "regime"
 logger = Logger(service=SERVICE)
@@ -44,7 +46,7 @@ SDK_MAX_ATTEMPTS = int(os.environ.get("SDK_MAX_ATTEMPTS", "4"))
 _SDK_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": SDK_MAX_ATTEMPTS}, connect_timeout=2, read_timeout=5
 )
-STALE_AFTER = timedelta(minutes=5)  # a window ending earlier than this before the boundary is no decision
+STALE_AFTER = DECISION_INTERVAL  # a window ending earlier than this before the boundary is no decision
 DEFAULT_LAYER_MODEL = Path(regime.__file__).parent / "model" / "ensemble.onnx"
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from regime.bar_series import BarSeries
 from regime.contracts import Regime
+from regime.contracts.cadence import DECISION_EVERY_MINUTES, VALIDITY_MINUTES
 from regime.features import FeatureSpec
 from regime.inference import RegimeModel
 from regime.labels import LabelSpec, make_labels
@@ -24,8 +25,6 @@ from regime.vote import NOTHING, RANGE, TREND, regime_codes
 from trader_host.regime_source import FixedRegime, RegimeSource, RegimeTimeline
 
 CHOICES = ("ml", "truth", "hindsight", "range", "trend", "random")
-DECISION_EVERY_MINUTES = 5
-VALIDITY_MINUTES = 6  # as regime.inference.DEFAULT_VALIDITY: the next decision normally lands first
 
 
 def _span(series: BarSeries) -> tuple[int, int]:

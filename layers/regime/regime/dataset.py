@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from regime.bar_series import BarSeries, IntArray
+from regime.contracts.cadence import DECISION_EVERY_MINUTES
 from regime.features import FeatureSpec, feature_matrix
 from regime.labels import LabelSpec, make_labels
 from regime.vote import NOTHING, RANGE, TREND, regime_codes
@@ -59,7 +60,7 @@ def build_dataset(
     feature_spec: FeatureSpec,
     label_spec: LabelSpec,
     *,
-    stride: int = 5,
+    stride: int = DECISION_EVERY_MINUTES,
     truth: Sequence[npt.NDArray[np.int8] | None] | npt.NDArray[np.int8] | None = None,
 ) -> Dataset:
     """Samples at the decision times (window ends on a `stride`-minute boundary) that have both a full

@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, Role, RoundTrip, Side
+from regime.contracts.cadence import DECISION_VALIDITY
 from trader_host.cloud.aws import client
 from trader_host.cloud.bar_publisher import KinesisBarPublisher
 from trader_host.cloud.batching import send_batches
@@ -116,7 +117,7 @@ def put_regime(table: Any, regime: Regime, window_end: datetime, symbol: str = "
         regime,
         window_end,
         window_end + timedelta(seconds=3),
-        window_end + timedelta(minutes=6),
+        window_end + DECISION_VALIDITY,
         "v1",
         trend_vote=True,
         trend_confidence=2.1,
