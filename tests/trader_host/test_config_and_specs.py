@@ -77,6 +77,15 @@ def test_cme_session_hours_follow_new_york_time() -> None:
     assert SYNTHETIC_SESSION.seconds_to_close(datetime(2026, 1, 13, 20, 0, tzinfo=UTC).timestamp()) == 3600
 
 
+def test_the_synthetic_session_is_where_the_synthetic_market_trades() -> None:
+    from regime.synthetic import synthetic_days
+
+    bars = synthetic_days(2, seed=5, first_day=date(2026, 1, 9)).bars  # a Friday, then the weekend
+    assert all(SYNTHETIC_SESSION.is_open(m * 60.0) for m in bars.minute.tolist())
+    for _, stop in bars.segment_bounds():  # the minute after each session is the break or the weekend
+        assert not SYNTHETIC_SESSION.is_open((int(bars.minute[stop - 1]) + 1) * 60.0)
+
+
 def test_fee_presets_are_the_articles() -> None:
     assert RETAIL.per_side_usd == Decimal("2.30") and RETAIL.round_turn_usd == Decimal("4.60")
     assert TIERED.per_side_usd == Decimal("1.42") and TIERED.round_turn_usd == Decimal("2.84")
