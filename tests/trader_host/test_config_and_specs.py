@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from regime.contracts.zscore_window import ZSCORE_WINDOW_BARS
 from trader_host.config import ConfigError, load_config, parse_config
 from trader_host.fees import RETAIL, TIERED, fee_schedule
 from trader_host.instruments import CME_GLOBEX, SYNTHETIC_SESSION, UnknownInstrument, contract
@@ -19,6 +20,8 @@ def test_the_shipped_config_holds_the_article_parameters() -> None:
     assert (s.z_thresh, s.z_thresh_up, s.z_target, s.stop_offset_ticks) == (2.0, 0.5, 0.2, 4)
     assert cfg.fees.schedule in ("retail", "tiered")
     assert cfg.risk.blackout and cfg.risk.blackout[0].days == ("wed",)
+    # The trigger's window is the model's z-score feature window unless the file sets another.
+    assert s.lookback_bars == ZSCORE_WINDOW_BARS
 
 
 @pytest.mark.parametrize(
