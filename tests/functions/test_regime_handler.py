@@ -21,6 +21,7 @@ from infra.local_cloud.handlers import BoundFunction
 from infra.local_cloud.stack import LocalStack
 from regime.contracts import Bar, RegimeItem
 from regime.contracts.cadence import DECISION_EVERY_MINUTES, DECISION_INTERVAL, DECISION_VALIDITY
+from regime.contracts.timestamps import format_minute
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 from tests.functions.bar_events import kinesis_event
@@ -114,7 +115,7 @@ def test_decides_writes_keeps_history_and_archives(
     result = regime_fn(functions, small_model, "RGA").invoke(schedule_event(boundary))
 
     decision = result["decisions"]["RGA"]
-    assert decision["written"] and decision["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")
+    assert decision["written"] and decision["window_end"] == format_minute(boundary)
     assert decision["model_version"] == model.version and decision["reason"] == ""
     (item,) = stored(local_stack, "RegimeTable", "RGA")
     parsed = RegimeItem.from_dict(item)
@@ -166,7 +167,7 @@ def test_waits_for_a_late_last_bar(
     decision = fn.invoke(schedule_event(boundary))["decisions"]["RGC"]
     late.join()
     assert 0.4 <= time.monotonic() - started < 4
-    assert decision["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")
+    assert decision["window_end"] == format_minute(boundary)
 
 
 def test_a_bar_that_never_comes_costs_one_minute_after_a_bounded_wait(
@@ -179,7 +180,7 @@ def test_a_bar_that_never_comes_costs_one_minute_after_a_bounded_wait(
     started = time.monotonic()
     decision = fn.invoke(schedule_event(boundary))["decisions"]["RGD"]
     assert 0.3 <= time.monotonic() - started < 3
-    assert decision["window_end"] == (boundary - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:00Z")
+    assert decision["window_end"] == format_minute(boundary - timedelta(minutes=1))
 
 
 @pytest.mark.parametrize(
@@ -257,7 +258,7 @@ def test_throttled_write_is_retried_then_fails_clearly(
     assert len(refused) == app.SDK_MAX_ATTEMPTS
     assert "RGH: PutItem" in str(err.value) and THROTTLE in str(err.value)
     (item,) = stored(local_stack, "RegimeTable", "RGH")
-    assert item["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")  # the failed window left no trace
+    assert item["window_end"] == format_minute(boundary)  # the failed window left no trace
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 
 from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, Role, RoundTrip, Side
 from regime.contracts.cadence import DECISION_VALIDITY
+from regime.contracts.numbers import exact_decimals
 from trader_host.cloud.aws import client
 from trader_host.cloud.bar_publisher import KinesisBarPublisher
 from trader_host.cloud.batching import send_batches
@@ -122,7 +123,7 @@ def put_regime(table: Any, regime: Regime, window_end: datetime, symbol: str = "
         trend_vote=True,
         trend_confidence=2.1,
     )
-    table.put_item(Item=json.loads(json.dumps(item.to_dict()), parse_float=Decimal))
+    table.put_item(Item=exact_decimals(item.to_dict()))
 
 
 def test_regime_reader_valid_expired_missing_malformed(regime_table: Any) -> None:

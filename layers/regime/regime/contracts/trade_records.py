@@ -13,7 +13,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from regime.contracts.numbers import json_number as _num
 from regime.contracts.regime_item import Regime
+from regime.contracts.timestamps import format_utc as _iso
 
 
 class Side(StrEnum):
@@ -48,14 +50,6 @@ class ExitReason(StrEnum):
     STALE_TO_MARKET = "stale-to-market"
     FLATTEN = "flatten"
     KILL = "kill"
-
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
-
-
-def _num(value: Decimal) -> float | int:
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 @dataclass(frozen=True, slots=True)
