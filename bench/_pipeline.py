@@ -21,6 +21,7 @@ from infra.local_cloud.cloud import LocalCloud
 from infra.local_cloud.endpoint import MotoServer, use_endpoint
 from infra.local_cloud.handlers import BoundFunction
 from regime.contracts import Bar
+from regime.contracts.cadence import DECISION_EVERY_MINUTES, DECISION_INTERVAL
 from regime.synthetic import synthetic_days
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # one JSON line per decision otherwise
@@ -34,15 +35,15 @@ class Pipeline:
     bars: list[Bar]
 
     def boundaries(self, count: int, history_minutes: int = 80) -> list[datetime]:
-        """5-minute boundaries with a full window of bars before each."""
+        """Decision boundaries with a full window of bars before each."""
         first = self.bars[0].ts + timedelta(minutes=history_minutes)
-        first += timedelta(minutes=(-first.minute) % 5)
+        first += timedelta(minutes=(-first.minute) % DECISION_EVERY_MINUTES)
         last = self.bars[-1].ts + timedelta(minutes=1)
         out: list[datetime] = []
         t = first
         while t <= last and len(out) < count:
             out.append(t)
-            t += timedelta(minutes=5)
+            t += DECISION_INTERVAL
         return out
 
 

@@ -18,6 +18,7 @@ from bench.results import percentiles_us, write_results
 from functions.regime import app
 from infra.local_cloud.handlers import environment
 from regime.bar_series import BarSeries
+from regime.contracts.timestamps import format_minute
 from regime.inference import RegimeModel
 
 CALLS = 200
@@ -52,7 +53,8 @@ def main() -> None:
                 model.decide(BarSeries.from_bars(window), now=datetime.now(UTC))
                 compute.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                app.read_bars(settings.bars_table, "CL", app._iso(b - timedelta(minutes=80)), app._iso(b))
+                since = format_minute(b - timedelta(minutes=80))
+                app.read_bars(settings.bars_table, "CL", since, format_minute(b))
                 reads.append(time.perf_counter() - t0)
     figures = {
         "calls": len(timed),

@@ -12,6 +12,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
+from regime.contracts.zscore_window import ZSCORE_WINDOW_BARS
+
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "config" / "strategy.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 StopExit = Literal["passive", "touch", "market"]
@@ -26,7 +28,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class StrategyConfig:
-    lookback_bars: int = 20
+    lookback_bars: int = ZSCORE_WINDOW_BARS  # the model's z-score feature window unless set otherwise
     z_thresh: float = 2.0
     z_thresh_up: float = 0.5
     z_target: float = 0.2

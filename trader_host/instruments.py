@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from regime.contracts.synthetic_calendar import DAILY_BREAK_END_UTC, DAILY_BREAK_START_UTC
+
 
 class UnknownInstrument(KeyError):
     """A symbol with no contract specification."""
@@ -20,7 +22,8 @@ class SessionHours:
     """A daily session that closes at `close` and reopens at `reopen` (exchange local time, `tz`).
 
     CME Globex energy and equity futures: Sunday-Friday 18:00-17:00 New York time, a one-hour daily break.
-    The synthetic market uses the same shape in UTC (21:00-22:00), see `SYNTHETIC_SESSION`.
+    The synthetic market uses the same shape in UTC (`regime.contracts.synthetic_calendar`), see
+    `SYNTHETIC_SESSION`.
     """
 
     tz: str
@@ -58,7 +61,7 @@ class SessionHours:
 
 
 CME_GLOBEX = SessionHours(tz="America/New_York", close=time(17, 0), reopen=time(18, 0))
-SYNTHETIC_SESSION = SessionHours(tz="UTC", close=time(21, 0), reopen=time(22, 0))
+SYNTHETIC_SESSION = SessionHours(tz="UTC", close=DAILY_BREAK_START_UTC, reopen=DAILY_BREAK_END_UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from trader_host.risk.risk_gate import RiskGate
 from trader_host.strategy.zscore_strategy import ZScoreStrategy
 
 log = logging.getLogger(__name__)
-_NO_CONTEXT = FillContext("unknown", Regime.NOTHING, 0.0, None)
+_NO_CONTEXT = FillContext(None, Regime.NOTHING, 0.0, None)  # not our order: the ledger infers its role
 
 
 class Trader:
@@ -181,7 +181,7 @@ class Trader:
             ctx = (
                 _NO_CONTEXT
                 if order is None
-                else FillContext(order.role.value, order.regime, order.zscore, order.exit_reason)
+                else FillContext(order.role, order.regime, order.zscore, order.exit_reason)
             )
             before = self.ledger.position
             fill, closed = self.ledger.apply(ex, ctx)

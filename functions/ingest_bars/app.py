@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -33,6 +32,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from regime.contracts import Bar, BarError
+from regime.contracts.numbers import exact_decimals
 
 SERVICE = "ingest_bars"
 logger = Logger(service=SERVICE)
@@ -136,7 +136,7 @@ def _payload_text(kinesis: dict[str, Any]) -> str:
 
 def bar_item(bar: Bar, ttl_days: int) -> dict[str, Any]:
     """The DynamoDB item: the Bar contract's own fields (numbers as exact Decimals) plus the TTL."""
-    item: dict[str, Any] = json.loads(bar.to_json(), parse_float=Decimal)
+    item = exact_decimals(bar.to_dict())
     item["expires_at"] = int(bar.ts.timestamp()) + ttl_days * 86_400
     return item
 

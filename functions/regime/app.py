@@ -33,7 +33,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 import regime
 from regime.bar_series import BarSeries
 from regime.contracts import Bar, BarError, Regime, RegimeItem
-from regime.inference import DEFAULT_VALIDITY, RegimeModel
+from regime.contracts.cadence import DECISION_INTERVAL
+from regime.contracts.cadence import DECISION_VALIDITY as DEFAULT_VALIDITY
+from regime.contracts.numbers import exact_decimals, json_number
+from regime.contracts.timestamps import format_minute as _iso
+from regime.inference import RegimeModel
 
 SERVICE = "regime"
 logger = Logger(service=SERVICE)
@@ -44,7 +48,7 @@ SDK_MAX_ATTEMPTS = int(os.environ.get("SDK_MAX_ATTEMPTS", "4"))
 _SDK_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": SDK_MAX_ATTEMPTS}, connect_timeout=2, read_timeout=5
 )
-STALE_AFTER = timedelta(minutes=5)  # a window ending earlier than this before the boundary is no decision
+STALE_AFTER = DECISION_INTERVAL  # a window ending earlier than this before the boundary is no decision
 DEFAULT_LAYER_MODEL = Path(regime.__file__).parent / "model" / "ensemble.onnx"
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()
@@ -146,9 +150,7 @@ MODELS = ModelStore()
 
 # ---------------------------------------------------------------- bars
 def _number(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    return json_number(value) if isinstance(value, Decimal) else value
 
 
 def bar_of_item(item: dict[str, Any]) -> Bar:
@@ -178,10 +180,6 @@ def read_bars(table: str, symbol: str, after: str, before: str) -> list[Bar]:
         if "LastEvaluatedKey" not in page:
             return bars
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _iso(ts: datetime) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:00Z")
 
 
 def collect_windows(settings: Settings, boundary: datetime) -> dict[str, list[Bar]]:
@@ -237,8 +235,7 @@ def decide(symbol: str, bars: list[Bar], boundary: datetime, now: datetime, sett
 
 
 def _wire(record: dict[str, Any]) -> dict[str, Any]:
-    exact: dict[str, Any] = json.loads(json.dumps(record), parse_float=Decimal)  # DynamoDB wants Decimal
-    return {k: _SER.serialize(v) for k, v in exact.items()}
+    return {k: _SER.serialize(v) for k, v in exact_decimals(record).items()}
 
 
 def store(item: RegimeItem, settings: Settings) -> bool:

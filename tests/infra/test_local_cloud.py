@@ -17,6 +17,7 @@ from infra.local_cloud.event_sources import KinesisMapping
 from infra.local_cloud.sam_translate import translate, with_local_artifacts
 from infra.local_cloud.template_yaml import load_template
 from regime.contracts import Bar, RegimeItem
+from regime.contracts.cadence import DECISION_EVERY_MINUTES
 from regime.synthetic import synthetic_days
 from tests.infra import failing_handler
 
@@ -75,7 +76,8 @@ def test_a_virtual_session_flows_from_kinesis_to_regime_decisions(cloud: LocalCl
     for minute in range(150):  # the host publishes each minute's bars, in batches of symbols
         now = start + timedelta(minutes=minute + 1)
         _publish(cloud, [series[s][minute] for s in series])
-        if now.minute % 5 == 0:  # drive the clock on the boundaries only: the schedule fires there
+        # Drive the clock on the boundaries only: the schedule fires there.
+        if now.minute % DECISION_EVERY_MINUTES == 0:
             decided.extend(cloud.advance_to(now))
     regime_calls = [r for name, _, r in decided if name == "RegimeFunction"]
     assert len(regime_calls) == 30 and all(isinstance(r, dict) for r in regime_calls)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from infra.local_cloud.template_yaml import REPO, TEMPLATE, load_template
+from regime.contracts.cadence import DECISION_EVERY_MINUTES
 
 TOOLS = REPO / ".venv-tools" / "bin"
 
@@ -78,6 +79,12 @@ def _statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     for logical_id, resource in template["Resources"].items():
         walk(logical_id, resource.get("Properties", {}))
     return found
+
+
+def test_the_regime_schedule_runs_at_the_contract_cadence(template: dict[str, Any]) -> None:
+    # YAML cannot import the constant: this keeps the cron on the decision boundaries the core assumes.
+    schedule = template["Parameters"]["RegimeSchedule"]["Default"]
+    assert schedule == f"cron(0/{DECISION_EVERY_MINUTES} * * * ? *)"
 
 
 def test_no_wildcard_action_is_ever_allowed(template: dict[str, Any]) -> None:

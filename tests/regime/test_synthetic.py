@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from regime.synthetic import SESSION_MINUTES, MarketSpec, affine_scan, generate, synthetic_days
+from regime.contracts.synthetic_calendar import SESSION_MINUTES
+from regime.synthetic import MarketSpec, affine_scan, generate, synthetic_days
 from regime.vote import NOTHING, RANGE, TREND
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from regime.contracts.regime_item import Regime
-from regime.vote import RegimeVote, poll
+from regime.vote import NOTHING, RANGE, TREND, RegimeVote, poll, regime_codes
 
 
 def article_poll(labels: list[bool], probs: list[float]) -> tuple[bool, float]:
@@ -52,6 +52,14 @@ def test_confidence_tie_between_hemispheres_goes_to_range() -> None:
     v = RegimeVote.of([0.7, 0.7, 0.7], [0.7, 0.7, 0.7])
     assert v.trend.confidence[0] == v.range.confidence[0]
     assert v.regime(0) is Regime.RANGE
+
+
+def test_regime_codes_send_both_to_range_unless_trend_wins() -> None:
+    trend = [False, True, False, True, True]
+    rng = [False, False, True, True, True]
+    assert regime_codes(trend, rng).tolist() == [NOTHING, TREND, RANGE, RANGE, RANGE]
+    wins = [True, True, True, False, True]
+    assert regime_codes(trend, rng, trend_wins=wins).tolist() == [NOTHING, TREND, RANGE, RANGE, TREND]
 
 
 def test_higher_confidence_wins_when_both_fire() -> None:

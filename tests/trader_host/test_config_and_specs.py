@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from regime.contracts.zscore_window import ZSCORE_WINDOW_BARS
 from trader_host.config import ConfigError, load_config, parse_config
 from trader_host.fees import RETAIL, TIERED, fee_schedule
 from trader_host.instruments import CME_GLOBEX, SYNTHETIC_SESSION, UnknownInstrument, contract
@@ -19,6 +20,8 @@ def test_the_shipped_config_holds_the_article_parameters() -> None:
     assert (s.z_thresh, s.z_thresh_up, s.z_target, s.stop_offset_ticks) == (2.0, 0.5, 0.2, 4)
     assert cfg.fees.schedule in ("retail", "tiered")
     assert cfg.risk.blackout and cfg.risk.blackout[0].days == ("wed",)
+    # The trigger's window is the model's z-score feature window unless the file sets another.
+    assert s.lookback_bars == ZSCORE_WINDOW_BARS
 
 
 @pytest.mark.parametrize(
@@ -75,6 +78,15 @@ def test_cme_session_hours_follow_new_york_time() -> None:
     assert CME_GLOBEX.next_close(saturday) == monday_close
     assert CME_GLOBEX.trading_date(datetime(2026, 1, 13, 23, 30, tzinfo=UTC).timestamp()) == date(2026, 1, 14)
     assert SYNTHETIC_SESSION.seconds_to_close(datetime(2026, 1, 13, 20, 0, tzinfo=UTC).timestamp()) == 3600
+
+
+def test_the_synthetic_session_is_where_the_synthetic_market_trades() -> None:
+    from regime.synthetic import synthetic_days
+
+    bars = synthetic_days(2, seed=5, first_day=date(2026, 1, 9)).bars  # a Friday, then the weekend
+    assert all(SYNTHETIC_SESSION.is_open(m * 60.0) for m in bars.minute.tolist())
+    for _, stop in bars.segment_bounds():  # the minute after each session is the break or the weekend
+        assert not SYNTHETIC_SESSION.is_open((int(bars.minute[stop - 1]) + 1) * 60.0)
 
 
 def test_fee_presets_are_the_articles() -> None:

@@ -17,15 +17,14 @@ import numpy.typing as npt
 
 from regime.bar_series import BarSeries
 from regime.contracts import Regime
+from regime.contracts.cadence import DECISION_EVERY_MINUTES, VALIDITY_MINUTES
 from regime.features import FeatureSpec
 from regime.inference import RegimeModel
 from regime.labels import LabelSpec, make_labels
-from regime.vote import NOTHING, RANGE, TREND
+from regime.vote import NOTHING, RANGE, TREND, regime_codes
 from trader_host.regime_source import FixedRegime, RegimeSource, RegimeTimeline
 
 CHOICES = ("ml", "truth", "hindsight", "range", "trend", "random")
-DECISION_EVERY_MINUTES = 5
-VALIDITY_MINUTES = 6  # as regime.inference.DEFAULT_VALIDITY: the next decision normally lands first
 
 
 def _span(series: BarSeries) -> tuple[int, int]:
@@ -57,14 +56,14 @@ def truth_timeline(series: BarSeries, truth: npt.NDArray[np.int8]) -> RegimeTime
 
 
 def hindsight_timeline(series: BarSeries, label_spec: LabelSpec, feature_spec: FeatureSpec) -> RegimeTimeline:
-    """Each 5-minute window traded under its own labels (trend only -> trend, range -> range, neither ->
-    nothing; a window labelled both goes to range, as a confidence tie does in the vote)."""
+    """Each 5-minute window traded under its own labels, coded by the vote's rule (`regime_codes`: a window
+    labelled both goes to range, as a confidence tie does in the vote)."""
     first, n = _span(series)
     labels = make_labels(series, label_spec, feature_spec)
     ends = series.minute + 1
     codes = np.full(n, NOTHING, dtype=np.int8)
     at = np.flatnonzero((ends % DECISION_EVERY_MINUTES == 0) & labels.valid)
-    code = np.where(labels.range, RANGE, np.where(labels.trend, TREND, NOTHING)).astype(np.int8)
+    code = regime_codes(labels.trend, labels.range)
     for i in at.tolist():
         start = int(ends[i]) - first
         codes[start : start + label_spec.horizon] = code[i]

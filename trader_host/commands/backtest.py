@@ -15,6 +15,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from regime.contracts.zscore_window import window_mismatch
+from regime.inference import RegimeModel
 from trader_host.backtest.regime_choices import CHOICES, regime_source
 from trader_host.backtest.report import BacktestResult, ml_capture, table, to_json
 from trader_host.backtest.runner import run_backtest
@@ -69,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
             tape = MarketTape.from_synthetic(data.market)
             meta.update(source=data.source)
         choices = _choices(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
+        if args.model is not None and "ml" in choices:  # where the trigger and the model's feature meet
+            model_window = RegimeModel.load(args.model).metadata.zscore_window
+            mismatch = window_mismatch(config.strategy.lookback_bars, model_window)
+            if mismatch:
+                log.warning("backtest: %s", mismatch)
         meta.update(symbol=spec.symbol, bars=len(series), ticks=tape.n_ticks, regimes=choices)
         results: list[BacktestResult] = []
         for choice in choices:

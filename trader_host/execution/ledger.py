@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from regime.contracts import ExitReason, Fill, Regime, RoundTrip, Side
+from regime.contracts import ExitReason, Fill, Regime, Role, RoundTrip, Side
 from trader_host.broker.port import Execution
 from trader_host.instruments import ContractSpec, utc
 
@@ -38,9 +38,12 @@ class _OpenTrip:
 
 @dataclass(frozen=True, slots=True)
 class FillContext:
-    """Why the order behind an execution was sent (carried into the records)."""
+    """Why the order behind an execution was sent (carried into the records).
 
-    role: str
+    `role` is None when the order is not ours: the ledger then takes it from the execution's effect.
+    """
+
+    role: Role | None
     regime: Regime
     zscore: float
     exit_reason: ExitReason | None
@@ -96,9 +99,9 @@ class PositionLedger:
             price=self.spec.price(ex.price),
             ts=utc(ex.ts),
             commission_usd=ex.commission_usd,
-            regime=ctx.regime.value,
+            regime=ctx.regime,
             zscore=ctx.zscore,
-            role=ctx.role,
+            role=ctx.role if ctx.role is not None else Role.of_effect(self.position, ex.side),
         )
         self.fills.append(fill)
         self.fees_usd += ex.commission_usd
@@ -149,7 +152,7 @@ class PositionLedger:
             exit_ts=utc(ts),
             entry_price=self._avg(t.entry_value, t.entry_qty),
             exit_price=self._avg(t.exit_value, t.exit_qty),
-            regime=t.regime.value,
+            regime=t.regime,
             zscore=t.zscore,
             exit_reason=reason,
             pnl_ticks=pnl,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from regime.contracts import ExitReason, Regime
+from regime.contracts import Role as Role  # defined with the records; re-exported for the executor's users
 from trader_host.broker.port import OrderRequest, OrderType
 
 log = logging.getLogger(__name__)
@@ -21,11 +22,6 @@ class OrderState(StrEnum):
 
 
 FINAL_STATES = frozenset({OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED})
-
-
-class Role(StrEnum):
-    ENTRY = "entry"
-    EXIT = "exit"
 
 
 @dataclass(slots=True)

@@ -9,9 +9,10 @@ import numpy as np
 import numpy.typing as npt
 
 from regime.bar_series import BarSeries, IntArray
+from regime.contracts.cadence import DECISION_EVERY_MINUTES
 from regime.features import FeatureSpec, feature_matrix
 from regime.labels import LabelSpec, make_labels
-from regime.vote import NOTHING, RANGE, TREND
+from regime.vote import NOTHING, RANGE, TREND, regime_codes
 
 Float32Array = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
@@ -37,11 +38,9 @@ class Dataset:
 
     @property
     def label_regime(self) -> CodeArray:
-        """The labels as one regime code: trend-only -> TREND, range-only -> RANGE, neither -> NOTHING.
-
-        Windows labelled both trend and range are coded TREND here; scoring treats both answers as right.
-        """
-        return np.where(self.trend, TREND, np.where(self.range, RANGE, NOTHING)).astype(np.int8)
+        """The labels as one regime code, by the vote's rule (`regime_codes`): a window labelled both trend
+        and range is a tie and is coded RANGE; scoring treats both answers as right."""
+        return regime_codes(self.trend, self.range)
 
 
 def future_truth(truth: npt.NDArray[np.int8], horizon: int) -> npt.NDArray[np.int8]:
@@ -61,7 +60,7 @@ def build_dataset(
     feature_spec: FeatureSpec,
     label_spec: LabelSpec,
     *,
-    stride: int = 5,
+    stride: int = DECISION_EVERY_MINUTES,
     truth: Sequence[npt.NDArray[np.int8] | None] | npt.NDArray[np.int8] | None = None,
 ) -> Dataset:
     """Samples at the decision times (window ends on a `stride`-minute boundary) that have both a full

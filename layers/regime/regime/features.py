@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from regime.bar_series import BarSeries, FloatArray
+from regime.contracts.zscore_window import ZSCORE_WINDOW_BARS
 
 INDICATORS = (
     "ret",  # close-to-close change / ATR
@@ -25,7 +26,7 @@ INDICATORS = (
     "slope",  # least-squares slope of closes per minute / ATR
     "range",  # (high - low) / ATR
     "efficiency",  # signed efficiency ratio: net move / path length
-    "zscore",  # (close - mean) / unbiased sd: the strategy's own trigger
+    "zscore",  # (close - mean) / unbiased sd: the strategy's trigger (window: regime.contracts.zscore_window)
     "volume",  # log volume against its long mean
 )
 
@@ -45,7 +46,7 @@ class FeatureSpec:
     atr_long: int = 60
     slope: int = 10
     efficiency: int = 10
-    zscore: int = 20
+    zscore: int = ZSCORE_WINDOW_BARS  # the model's own, kept in its metadata (see zscore_window)
     volume: int = 60
     lags: int = 5
     clip: float = 10.0

@@ -12,13 +12,13 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from regime.bar_series import BarSeries, FloatArray
+from regime.contracts.cadence import DECISION_VALIDITY
 from regime.contracts.model_metadata import METADATA_KEY, ModelMetadata
 from regime.contracts.regime_item import Regime, RegimeItem
 from regime.features import FeatureSpec, InsufficientHistory, feature_matrix, window_features
 from regime.vote import NOTHING, RegimeVote
 
-# A decision covers the 5 minutes after its window; one more minute lets the next one land.
-DEFAULT_VALIDITY = timedelta(minutes=6)
+DEFAULT_VALIDITY = DECISION_VALIDITY  # the contract's, under the name this module has always offered
 HEMISPHERE_SIZE = 3
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from regime.contracts.cadence import DECISION_EVERY_MINUTES
 from regime.features import FeatureSpec
 from regime.labels import LabelSpec
 
@@ -28,7 +29,7 @@ class TrainConfig:
 
     feature_spec: FeatureSpec = field(default_factory=FeatureSpec)
     label_spec: LabelSpec = field(default_factory=LabelSpec)
-    stride: int = 5  # decision times, as live: every 5 minutes on the clock
+    stride: int = DECISION_EVERY_MINUTES  # decision times, as live: every boundary of the clock
     mlp_hidden: tuple[int, ...] = (32, 16)
     mlp_max_iter: int = 200
     svm_c: float = 1.0

@@ -6,7 +6,8 @@ the range began) and random walk (neither), with random durations from minutes t
 log space and a trend's direction leans back toward the start price, so months of sessions stay plausible
 and positive. Ticks arrive at a rate that rises with volatility, with bid and ask on the tick grid (usually
 one tick wide), trade sizes and so volume; optional price jumps; optional session gaps (CME's daily break
-21:00-22:00 UTC and weekends). The same seed always gives the same market.
+and weekends, on the UTC calendar of `regime.contracts.synthetic_calendar`). The same seed always gives the
+same market.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from regime.bar_series import BarSeries, FloatArray, IntArray
+from regime.contracts.synthetic_calendar import DAILY_BREAK_END_UTC, SESSION_MINUTES
 from regime.vote import RANGE, TREND
-
-SESSION_OPEN_UTC_HOUR = 22  # the session for trading date D opens at 22:00 UTC on D-1 ...
-SESSION_MINUTES = 23 * 60  # ... and closes at 21:00 UTC on D
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +97,14 @@ class SyntheticMarket:
     truth: npt.NDArray[np.int8] = field(repr=False)
 
 
+def _session_open(day: date) -> datetime:
+    """When the session for trading date `day` opens: at the end of the daily break on the day before."""
+    return datetime.combine(day - timedelta(days=1), DAILY_BREAK_END_UTC, UTC)
+
+
 def session_minutes(spec: MarketSpec) -> IntArray:
     """Epoch minutes that trade: weekday sessions with their daily break, or one unbroken run."""
-    first_open = datetime.combine(spec.first_day, datetime.min.time(), UTC) - timedelta(
-        hours=24 - SESSION_OPEN_UTC_HOUR
-    )
+    first_open = _session_open(spec.first_day)
     first_minute = int(first_open.timestamp()) // 60
     if not spec.session_gaps:
         return np.arange(first_minute, first_minute + spec.days * SESSION_MINUTES, dtype=np.int64)
@@ -110,10 +112,7 @@ def session_minutes(spec: MarketSpec) -> IntArray:
     day = spec.first_day
     while len(runs) < spec.days:
         if day.weekday() < 5:
-            opens = datetime.combine(day, datetime.min.time(), UTC) - timedelta(
-                hours=24 - SESSION_OPEN_UTC_HOUR
-            )
-            start = int(opens.timestamp()) // 60
+            start = int(_session_open(day).timestamp()) // 60
             runs.append(np.arange(start, start + SESSION_MINUTES, dtype=np.int64))
         day += timedelta(days=1)
     return np.concatenate(runs)

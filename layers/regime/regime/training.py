@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from regime.bar_series import BarSeries, datetime_of
 from regime.contracts.model_metadata import METADATA_KEY, ModelMetadata
+from regime.contracts.timestamps import format_utc
 from regime.dataset import Dataset, build_dataset
 from regime.evaluation import walk_forward
 from regime.models import MODEL_NAMES, Progress, TrainConfig, fit_models, predict_positive, to_onnx_models
@@ -57,7 +58,7 @@ def train_on_dataset(
     n_features = ds.x.shape[1]
     metadata = ModelMetadata(
         version=_version(ds.x, config, created),
-        created_at=created.isoformat().replace("+00:00", "Z"),
+        created_at=format_utc(created),
         feature_names=config.feature_spec.names,
         feature_spec=config.feature_spec.to_dict(),
         label_spec=config.label_spec.to_dict(),

@@ -25,6 +25,20 @@ NOTHING, TREND, RANGE = 0, 1, 2
 REGIMES = (Regime.NOTHING, Regime.TREND, Regime.RANGE)
 
 
+def regime_codes(
+    is_trend: npt.ArrayLike, is_range: npt.ArrayLike, *, trend_wins: npt.ArrayLike = False
+) -> npt.NDArray[np.int8]:
+    """The regime code of each window from its two binary answers (votes or labels).
+
+    trend only -> TREND, range only -> RANGE, neither -> NOTHING; both -> TREND where `trend_wins`, else
+    RANGE. The vote passes `trend_conf > range_conf`, so a confidence tie goes to range; labels carry no
+    confidence, so a window labelled both is a tie and goes to range too: the one rule for both.
+    """
+    t, r = np.asarray(is_trend, dtype=bool), np.asarray(is_range, dtype=bool)
+    both = np.where(np.asarray(trend_wins, dtype=bool), TREND, RANGE)
+    return np.where(t & r, both, np.where(t, TREND, np.where(r, RANGE, NOTHING))).astype(np.int8)
+
+
 @dataclass(frozen=True)
 class HemispherePoll:
     """Majority label and confidence of one hemisphere, per window."""
@@ -55,16 +69,7 @@ class RegimeVote:
     def of(cls, trend_probs: npt.ArrayLike, range_probs: npt.ArrayLike) -> RegimeVote:
         """Vote from P(trend) and P(range) of each model, shape (n, 3) each (or (3,) for one window)."""
         t, r = poll(trend_probs), poll(range_probs)
-        both_pick_trend = t.confidence > r.confidence
-        code = np.where(
-            t.vote & ~r.vote,
-            TREND,
-            np.where(
-                ~t.vote & r.vote,
-                RANGE,
-                np.where(t.vote & r.vote, np.where(both_pick_trend, TREND, RANGE), NOTHING),
-            ),
-        ).astype(np.int8)
+        code = regime_codes(t.vote, r.vote, trend_wins=t.confidence > r.confidence)
         return cls(code=code, trend=t, range=r)
 
     def regime(self, i: int = 0) -> Regime:

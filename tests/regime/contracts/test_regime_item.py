@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from regime.contracts.cadence import DECISION_VALIDITY
 from regime.contracts.regime_item import Regime, RegimeItem
 
 
@@ -15,7 +16,7 @@ def item() -> RegimeItem:
         regime=Regime.RANGE,
         window_end=end,
         computed_at=end + timedelta(seconds=7.25),
-        valid_until=end + timedelta(minutes=6),
+        valid_until=end + DECISION_VALIDITY,
         model_version="v1",
         trend_vote=False,
         trend_confidence=1.9,

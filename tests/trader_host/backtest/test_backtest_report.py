@@ -13,6 +13,7 @@ import pytest
 
 from regime.bar_series import BarSeries
 from regime.contracts import ExitReason, Regime, RoundTrip, Side
+from regime.contracts.cadence import DECISION_EVERY_MINUTES, VALIDITY_MINUTES
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 from regime.vote import RANGE, TREND
@@ -32,7 +33,7 @@ def trip(ticks: int, fees: str = "2.84", qty: int = 1) -> RoundTrip:
         NOW,
         Decimal(70),
         Decimal(70),
-        "range",
+        Regime.RANGE,
         -2.1,
         ExitReason.TARGET,
         ticks,
@@ -76,8 +77,9 @@ def test_truth_and_random_timelines() -> None:
     assert tl.regime_at(0.0) is Regime.NOTHING  # outside the data
     rnd = random_timeline(series, seed=1)
     m0 = float(series.minute[0]) * 60
-    window = {rnd.regime_at(m0 + 60 * j) for j in range(5 - int(series.minute[0]) % 5)}
-    assert len(window) == 1  # constant inside a 5-minute window
+    to_boundary = DECISION_EVERY_MINUTES - int(series.minute[0]) % DECISION_EVERY_MINUTES
+    window = {rnd.regime_at(m0 + 60 * j) for j in range(to_boundary)}
+    assert len(window) == 1  # constant inside a decision interval
     with pytest.raises(ValueError, match="truth"):
         truth_timeline(series, market.truth[:-1])
 
@@ -88,15 +90,15 @@ def test_ml_timeline_decides_every_five_minutes_and_expires(small_model_path: Pa
     tl, shares = ml_timeline(series, model)
     assert sum(shares.values()) == pytest.approx(1.0)
     ends = series.minute + 1
-    at = np.flatnonzero(ends % 5 == 0)
+    at = np.flatnonzero(ends % DECISION_EVERY_MINUTES == 0)
     decisions = model.decide_batch(series, at)
     j = len(at) // 2
     start = int(ends[at[j]]) * 60
     expected = ("nothing", "trend", "range")[decisions.code[j]]
     assert all(tl.regime_at(start + s).value == expected for s in (0, 60, 299))
-    # after the last bar: the last decision lasts its 6 minutes of validity, then nothing
+    # after the last bar: the last decision lasts its validity (VALIDITY_MINUTES), then nothing
     last_end = int(series.minute[-1]) + 1
-    assert tl.regime_at(last_end * 60 + 7 * 60) is Regime.NOTHING
+    assert tl.regime_at(last_end * 60 + (VALIDITY_MINUTES + 1) * 60) is Regime.NOTHING
     assert {TREND, RANGE} & set(decisions.code.tolist())  # the model does say something
 
 
@@ -124,13 +126,28 @@ def test_hindsight_trades_each_window_under_its_own_labels() -> None:
     checked = 0
     for i in range(len(series)):
         end = int(series.minute[i]) + 1
-        if end % 5 or not labels.valid[i]:
+        if end % DECISION_EVERY_MINUTES or not labels.valid[i]:
             continue
         expected = "range" if labels.range[i] else "trend" if labels.trend[i] else "nothing"
         for minute in range(end, end + 5):  # the window after the boundary, not the one before
             assert tl.regime_at(minute * 60.0 + 30).value == expected
         checked += 1
     assert checked > 200
+
+
+def test_hindsight_regimes_and_dataset_labels_break_a_tie_the_same_way() -> None:
+    from regime.dataset import build_dataset
+    from regime.features import FeatureSpec
+    from regime.labels import LabelSpec
+    from regime.vote import REGIMES
+    from trader_host.backtest.regime_choices import hindsight_timeline
+
+    series = synthetic_days(1, seed=12).bars
+    ds = build_dataset(series, FeatureSpec(), LabelSpec())
+    tl = hindsight_timeline(series, LabelSpec(), FeatureSpec())
+    assert (ds.trend & ds.range).any()  # windows labelled both: the tie is exercised
+    for minute, code in zip(ds.minute.tolist(), ds.label_regime.tolist(), strict=True):
+        assert tl.regime_at((minute + 1) * 60.0 + 30) is REGIMES[code]
 
 
 def test_no_share_of_a_hindsight_loss() -> None:

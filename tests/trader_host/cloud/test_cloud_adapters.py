@@ -16,7 +16,9 @@ from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
-from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, RoundTrip, Side
+from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, Role, RoundTrip, Side
+from regime.contracts.cadence import DECISION_VALIDITY
+from regime.contracts.numbers import exact_decimals
 from trader_host.cloud.aws import client
 from trader_host.cloud.bar_publisher import KinesisBarPublisher
 from trader_host.cloud.batching import send_batches
@@ -122,12 +124,12 @@ def put_regime(table: Any, regime: Regime, window_end: datetime, symbol: str = "
         regime,
         window_end,
         window_end + timedelta(seconds=3),
-        window_end + timedelta(minutes=6),
+        window_end + DECISION_VALIDITY,
         "v1",
         trend_vote=True,
         trend_confidence=2.1,
     )
-    table.put_item(Item=json.loads(json.dumps(item.to_dict()), parse_float=Decimal))
+    table.put_item(Item=exact_decimals(item.to_dict()))
 
 
 def test_regime_reader_valid_expired_missing_malformed(regime_table: Any) -> None:
@@ -191,7 +193,17 @@ def test_regime_reader_keeps_the_cached_item_when_the_cloud_is_down(regime_table
 
 def fill(n: int) -> Fill:
     return Fill(
-        f"x{n}", f"o{n}", "CL", Side.BUY, 1, Decimal("70.01"), T0, Decimal("1.42"), "range", -2.2, "entry"
+        f"x{n}",
+        f"o{n}",
+        "CL",
+        Side.BUY,
+        1,
+        Decimal("70.01"),
+        T0,
+        Decimal("1.42"),
+        Regime.RANGE,
+        -2.2,
+        Role.ENTRY,
     )
 
 
@@ -205,7 +217,7 @@ def trip(n: int) -> RoundTrip:
         T0,
         Decimal("70.01"),
         Decimal("70.03"),
-        "range",
+        Regime.RANGE,
         -2.2,
         ExitReason.TARGET,
         2,

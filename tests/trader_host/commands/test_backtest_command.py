@@ -93,6 +93,19 @@ def test_backtest_on_a_bars_file_sets_bad_rows_aside(
     assert trend["fees_usd"] == pytest.approx(4.60 * trend["trades"])
 
 
+def test_a_strategy_window_other_than_the_models_is_logged(
+    tmp_path: Path, small_model_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "strategy.toml"
+    config.write_text("[strategy]\nlookback_bars = 30\n")
+    args = ["backtest", "--synthetic-days", "1", "--model", str(small_model_path), "--regimes", "ml"]
+    assert main([*args, "--config", str(config)]) == 0
+    assert "strategy.lookback_bars = 30 but the model's z-score feature was trained on 20 bars" in caplog.text
+    caplog.clear()
+    assert main(args) == 0  # the shipped config trades the model's window: nothing to say
+    assert "lookback_bars" not in caplog.text
+
+
 def test_backtest_refuses_what_it_cannot_do(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     assert main(["backtest", "--synthetic-days", "1", "--regimes", "ml"]) == 2
     assert "--model" in caplog.text

@@ -6,14 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from regime.contracts import ExitReason, Regime, Side
+from regime.contracts import ExitReason, Regime, Role, Side
 from trader_host.broker.port import Execution
 from trader_host.execution.ledger import FillContext, PositionLedger
 from trader_host.fees import TIERED
 from trader_host.instruments import contract
 
-ENTRY = FillContext("entry", Regime.RANGE, -2.1, None)
-EXIT = FillContext("exit", Regime.RANGE, 0.0, ExitReason.TARGET)
+ENTRY = FillContext(Role.ENTRY, Regime.RANGE, -2.1, None)
+EXIT = FillContext(Role.EXIT, Regime.RANGE, 0.0, ExitReason.TARGET)
+FOREIGN = FillContext(None, Regime.NOTHING, 0.0, None)  # an order the host does not know
 
 
 def _ex(n: int, side: Side, qty: int, price: int) -> Execution:
@@ -23,7 +24,7 @@ def _ex(n: int, side: Side, qty: int, price: int) -> Execution:
 def test_round_trip_pnl_in_ticks_then_usd_with_fees() -> None:
     ledger = PositionLedger(contract("CL"))
     fill, closed = ledger.apply(_ex(1, Side.BUY, 1, 7000), ENTRY)
-    assert fill.price == Decimal("70.00") and fill.role == "entry" and fill.regime == "range"
+    assert fill.price == Decimal("70.00") and fill.role is Role.ENTRY and fill.regime is Regime.RANGE
     assert closed == [] and ledger.position == 1
     _, closed = ledger.apply(_ex(2, Side.SELL, 1, 7003), EXIT)
     (trip,) = closed
@@ -61,6 +62,17 @@ def test_a_flip_closes_the_trip_and_opens_a_new_one_with_split_fees() -> None:
     _, closed2 = ledger.apply(_ex(3, Side.BUY, 2, 7002), EXIT)
     assert closed2[0].trip_id != closed[0].trip_id
     assert ledger.realised_net_usd == sum(t.net_usd for t in ledger.round_trips)
+
+
+def test_a_foreign_fill_takes_its_role_from_its_effect_on_the_position() -> None:
+    ledger = PositionLedger(contract("CL"))
+    roles = [
+        ledger.apply(_ex(n, side, qty, 7000), FOREIGN)[0].role
+        for n, (side, qty) in enumerate([(Side.SELL, 1), (Side.SELL, 1), (Side.BUY, 1), (Side.BUY, 3)])
+    ]
+    # opens, adds, reduces, then closes and flips (closing comes first, so the flip is an exit)
+    assert roles == [Role.ENTRY, Role.ENTRY, Role.EXIT, Role.EXIT] and ledger.position == 2
+    assert ledger.apply(_ex(9, Side.BUY, 1, 7000), FOREIGN)[0].role is Role.ENTRY
 
 
 def test_rejects_a_non_positive_quantity() -> None:

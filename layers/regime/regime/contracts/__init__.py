@@ -3,7 +3,7 @@
 from regime.contracts.bar import Bar, BarError, BarSource
 from regime.contracts.model_metadata import ModelMetadata
 from regime.contracts.regime_item import Regime, RegimeItem
-from regime.contracts.trade_records import ExitReason, Fill, RoundTrip, Side
+from regime.contracts.trade_records import ExitReason, Fill, Role, RoundTrip, Side
 
 __all__ = [
     "Bar",
@@ -14,6 +14,7 @@ __all__ = [
     "ModelMetadata",
     "Regime",
     "RegimeItem",
+    "Role",
     "RoundTrip",
     "Side",
 ]

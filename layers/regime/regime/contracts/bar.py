@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from regime.contracts.timestamps import format_minute
+
 
 class BarError(ValueError):
     """A bar that breaks the contract; the message names the field and what is wrong with it."""
@@ -39,11 +41,6 @@ def parse_minute(value: object, field: str = "ts") -> datetime:
     if ts.second or ts.microsecond:
         raise BarError(f"{field}: must be a minute start, got {value!r}")
     return ts.astimezone(UTC)
-
-
-def format_minute(ts: datetime) -> str:
-    """The canonical text form of a minute: '2026-01-15T18:49:00Z'."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:00Z")
 
 
 def _price(record: dict[str, Any], field: str) -> float:

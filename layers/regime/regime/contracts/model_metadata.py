@@ -30,6 +30,11 @@ class ModelMetadata:
         return int(self.feature_spec["min_bars"])
 
     @property
+    def zscore_window(self) -> int:
+        """Bars in the mean and sd of the `zscore` feature, as trained (`regime.contracts.zscore_window`)."""
+        return int(self.feature_spec["zscore"])
+
+    @property
     def headline_score(self) -> float:
         """The out-of-sample score used to decide promotion (vote accuracy against the labels)."""
         return float(self.oos_scores.get("vote_accuracy", float("nan")))

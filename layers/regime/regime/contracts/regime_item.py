@@ -7,7 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from regime.contracts.bar import format_minute, parse_minute
+from regime.contracts.bar import parse_minute
+from regime.contracts.timestamps import format_minute, format_utc
 
 
 class Regime(StrEnum):
@@ -47,7 +48,7 @@ class RegimeItem:
             "symbol": self.symbol,
             "regime": self.regime.value,
             "window_end": format_minute(self.window_end),
-            "computed_at": self.computed_at.isoformat().replace("+00:00", "Z"),
+            "computed_at": format_utc(self.computed_at),
             "valid_until": format_minute(self.valid_until),
             "model_version": self.model_version,
             "trend_vote": self.trend_vote,

@@ -13,6 +13,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from regime.contracts.numbers import json_number as _num
+from regime.contracts.regime_item import Regime
+from regime.contracts.timestamps import format_utc as _iso
+
 
 class Side(StrEnum):
     BUY = "BUY"
@@ -24,20 +28,28 @@ class Side(StrEnum):
         return 1 if self is Side.BUY else -1
 
 
+class Role(StrEnum):
+    """What an execution did to the position: opened or increased it (entry), reduced or closed it (exit)."""
+
+    ENTRY = "entry"
+    EXIT = "exit"
+
+    @classmethod
+    def of_effect(cls, position: int, side: Side) -> Role:
+        """The role of an execution on `side` against a signed `position`, from its effect alone.
+
+        For a fill whose order the host does not know (placed elsewhere, or before a restart): it opens or
+        increases the position -> entry; it reduces or closes it -> exit (a flip closes first, so exit).
+        """
+        return cls.EXIT if position * side.sign < 0 else cls.ENTRY
+
+
 class ExitReason(StrEnum):
     TARGET = "target"
     TRAIL = "trail"
     STALE_TO_MARKET = "stale-to-market"
     FLATTEN = "flatten"
     KILL = "kill"
-
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
-
-
-def _num(value: Decimal) -> float | int:
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +64,9 @@ class Fill:
     price: Decimal
     ts: datetime
     commission_usd: Decimal
-    regime: str
+    regime: Regime
     zscore: float
-    role: str  # "entry" or "exit"
+    role: Role
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,9 +78,9 @@ class Fill:
             "price": _num(self.price),
             "ts": _iso(self.ts),
             "commission_usd": _num(self.commission_usd),
-            "regime": self.regime,
+            "regime": self.regime.value,
             "zscore": round(self.zscore, 6),
-            "role": self.role,
+            "role": self.role.value,
         }
 
     def to_json(self) -> str:
@@ -87,7 +99,7 @@ class RoundTrip:
     exit_ts: datetime
     entry_price: Decimal
     exit_price: Decimal
-    regime: str
+    regime: Regime
     zscore: float
     exit_reason: ExitReason
     pnl_ticks: int
@@ -110,7 +122,7 @@ class RoundTrip:
             "exit_ts": _iso(self.exit_ts),
             "entry_price": _num(self.entry_price),
             "exit_price": _num(self.exit_price),
-            "regime": self.regime,
+            "regime": self.regime.value,
             "zscore": round(self.zscore, 6),
             "exit_reason": self.exit_reason.value,
             "pnl_ticks": self.pnl_ticks,
