@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from regime.contracts import Regime, Side
+from regime.contracts import Regime, Role, Side
 from trader_host.broker.port import BrokerPort, Execution
 from trader_host.execution.commands import Command
 from trader_host.execution.ledger import FillContext
@@ -74,7 +74,7 @@ def restore(trader: Trader, entries: list[JournalEntry], now: float) -> RestoreS
         trader.executor.seen.add(ex.execution_id)
         record = entry.record
         ledger.apply(
-            ex, FillContext(str(record["role"]), Regime(record["regime"]), float(record["zscore"]), None)
+            ex, FillContext(Role(record["role"]), Regime(record["regime"]), float(record["zscore"]), None)
         )
         fills += 1
     if day_start is None:

@@ -86,8 +86,7 @@ class Trader:
 
     def adopt_orphan(self, open_order: OpenOrder, now: float) -> list[Command]:
         """A working order left by a previous process: cancel it, and book whatever it fills meanwhile."""
-        side, position = open_order.request.side, self.ledger.position
-        role = Role.EXIT if position and side.sign != (1 if position > 0 else -1) else Role.ENTRY
+        role = Role.of_effect(self.ledger.position, open_order.request.side)
         return [self.executor.adopt(open_order, role, now)]
 
     def on_restart_position(self) -> None:

@@ -18,14 +18,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from regime.contracts import Regime, RegimeItem
-from regime.inference import DEFAULT_VALIDITY
+from regime.contracts.cadence import DECISION_INTERVAL, DECISION_VALIDITY
 
 log = logging.getLogger(__name__)
-CADENCE_S = 300.0  # the regime function decides at every 5-minute boundary
+CADENCE_S = DECISION_INTERVAL.total_seconds()  # the regime function decides at every boundary
 UNKNOWN_MODEL_VERSIONS = frozenset({"", "none", "unknown"})
 
 
-def usable_regime(item: RegimeItem | None, now: float, validity: timedelta = DEFAULT_VALIDITY) -> Regime:
+def usable_regime(item: RegimeItem | None, now: float, validity: timedelta = DECISION_VALIDITY) -> Regime:
     """The regime `item` allows at `now` (epoch seconds): its own, or `nothing` with the reason logged."""
     if item is None:
         return Regime.NOTHING

@@ -18,7 +18,6 @@ from regime.contracts.regime_item import Regime, RegimeItem
 from regime.features import FeatureSpec, InsufficientHistory, feature_matrix, window_features
 from regime.vote import NOTHING, RegimeVote
 
-DEFAULT_VALIDITY = DECISION_VALIDITY  # the contract's, under the name this module has always offered
 HEMISPHERE_SIZE = 3
 
 
@@ -88,7 +87,7 @@ class RegimeModel:
         return RegimeVote.of(p[:, :HEMISPHERE_SIZE], p[:, HEMISPHERE_SIZE:])
 
     def decide(
-        self, series: BarSeries, *, now: datetime, validity: timedelta = DEFAULT_VALIDITY
+        self, series: BarSeries, *, now: datetime, validity: timedelta = DECISION_VALIDITY
     ) -> RegimeItem:
         """The decision for the window ending at the last bar; too little history gives `nothing` and why."""
         if len(series) == 0:

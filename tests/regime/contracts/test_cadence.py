@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from regime.contracts.cadence import DECISION_EVERY_MINUTES, DECISION_INTERVAL, DECISION_VALIDITY
-from regime.inference import DEFAULT_VALIDITY
 
 
 def test_a_decision_outlives_the_interval_by_one_minute() -> None:
     assert DECISION_INTERVAL == timedelta(minutes=DECISION_EVERY_MINUTES) == timedelta(minutes=5)
     assert DECISION_INTERVAL + timedelta(minutes=1) == DECISION_VALIDITY
-    assert DEFAULT_VALIDITY is DECISION_VALIDITY  # inference offers the contract's, not its own

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from regime.contracts import Fill, Side
+from regime.contracts import Fill, Regime, Role, Side
 from trader_host.cloud.spool import DiskSpool
 from trader_host.journal.journal_line import CorruptLine, decode_line, encode_line
 from trader_host.journal.ship_cursor import ShipCursor
@@ -21,7 +21,17 @@ T0 = datetime(2026, 1, 13, 15, 0, tzinfo=UTC)
 
 def fill(n: int) -> Fill:
     return Fill(
-        f"x{n}", f"o{n}", "CL", Side.BUY, 1, Decimal("70.01"), T0, Decimal("1.42"), "range", -2.2, "entry"
+        f"x{n}",
+        f"o{n}",
+        "CL",
+        Side.BUY,
+        1,
+        Decimal("70.01"),
+        T0,
+        Decimal("1.42"),
+        Regime.RANGE,
+        -2.2,
+        Role.ENTRY,
     )
 
 
