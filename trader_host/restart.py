@@ -63,6 +63,7 @@ def restore(trader: Trader, entries: list[JournalEntry], now: float) -> RestoreS
     today = session.trading_date(now)
     day_start: Decimal | None = None
     fills = 0
+    trip_ids = {e.record_id for e in entries if e.kind == "round_trip"}
     for entry in entries:
         if entry.kind != "fill" or entry.record["symbol"] != trader.spec.symbol:
             continue
@@ -73,10 +74,13 @@ def restore(trader: Trader, entries: list[JournalEntry], now: float) -> RestoreS
             day_start = ledger.realised_net_usd
         trader.executor.seen.add(ex.execution_id)
         record = entry.record
-        ledger.apply(
-            ex, FillContext(Role(record["role"]), Regime(record["regime"]), float(record["zscore"]), None)
-        )
+        context = FillContext(Role(record["role"]), Regime(record["regime"]), float(record["zscore"]), None)
+        _, closed = ledger.apply(ex, context)
         fills += 1
+        for trip in closed:
+            if trip.trip_id not in trip_ids:  # its line was torn by a kill: journal and ship it again
+                log.warning("restore: round trip %s was not journaled; recording it again", trip.trip_id)
+                trader.reemit(trip)
     if day_start is None:
         day_start = ledger.realised_net_usd
     trader.risk.restore_day(day_start)

@@ -70,6 +70,10 @@ class Trader:
         """Flat with no live order."""
         return self.ledger.position == 0 and not self.executor.active
 
+    def reemit(self, record: Fill | RoundTrip) -> None:
+        """Hand a record to the sinks again (a round trip a kill kept out of the journal)."""
+        self._records.append(record)
+
     def take_records(self) -> list[Fill | RoundTrip]:
         """Fill and round-trip records produced since the last call (for the sinks)."""
         records, self._records = self._records, []

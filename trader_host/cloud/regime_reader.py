@@ -22,6 +22,8 @@ from regime.contracts.cadence import DECISION_INTERVAL, DECISION_VALIDITY
 
 log = logging.getLogger(__name__)
 CADENCE_S = DECISION_INTERVAL.total_seconds()  # the regime function decides at every boundary
+RETRY_WINDOW_S = 60.0  # after a boundary, look for its decision this long (a replayed day pays per read)
+RETRY_WINDOW_S = 60.0  # after a boundary, look for its decision this long (a replay pays per read)
 UNKNOWN_MODEL_VERSIONS = frozenset({"", "none", "unknown"})
 
 
@@ -56,8 +58,9 @@ class DynamoRegimeReader:
         """When to read next: the next boundary if the current one's decision is in, else soon."""
         boundary = (now // CADENCE_S) * CADENCE_S
         item = self.item
-        if item is not None and item.window_end.timestamp() >= boundary:
-            return boundary + CADENCE_S + 1.0
+        fresh = item is not None and item.window_end.timestamp() >= boundary
+        if fresh or now + self.poll_s > boundary + RETRY_WINDOW_S:
+            return boundary + CADENCE_S + 1.0  # in, or too late to matter: wait for the next boundary
         return now + self.poll_s
 
     def refresh(self, now: float | None = None) -> None:

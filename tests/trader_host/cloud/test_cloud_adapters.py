@@ -153,6 +153,7 @@ def test_regime_reader_reads_again_only_when_a_new_decision_is_due(regime_table:
     boundary = T0.timestamp()
     reader.refresh()
     assert reader.next_read_at(boundary + 2) == boundary + 7  # not in yet: retry soon
+    assert reader.next_read_at(boundary + 58) == boundary + 301  # a minute late: wait for the next one
     put_regime(regime_table, Regime.RANGE, T0)
     reader.refresh()
     assert reader.next_read_at(boundary + 8) == boundary + 301  # in: wait for the next boundary
