@@ -6,7 +6,8 @@ it has been read, the next read waits for the next boundary; until then it is re
 
 A decision is `nothing` when the item is missing or unreadable, after its `valid_until`, when its window
 ended longer ago than the decision validity (whatever `valid_until` says: a clock or a writer can be
-wrong), and when its model version is unknown. A failed read keeps the cached item; its age still applies.
+wrong) or ends in the future, and when its model version is unknown. A failed read keeps the cached
+item; its age still applies.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from regime.contracts.cadence import DECISION_INTERVAL, DECISION_VALIDITY
 
 log = logging.getLogger(__name__)
 CADENCE_S = DECISION_INTERVAL.total_seconds()  # the regime function decides at every boundary
+CLOCK_SKEW_S = 60.0  # a decision's window may end at most this far ahead of our clock
 RETRY_WINDOW_S = 60.0  # after a boundary, look for its decision this long (a replayed day pays per read)
+CLOCK_SKEW_S = 60.0  # a decision's window may end at most this far ahead of our clock
 RETRY_WINDOW_S = 60.0  # after a boundary, look for its decision this long (a replay pays per read)
 UNKNOWN_MODEL_VERSIONS = frozenset({"", "none", "unknown"})
 
@@ -33,7 +36,8 @@ def usable_regime(item: RegimeItem | None, now: float, validity: timedelta = DEC
         return Regime.NOTHING
     if now >= item.valid_until.timestamp():
         return Regime.NOTHING
-    if now - item.window_end.timestamp() > validity.total_seconds():
+    age = now - item.window_end.timestamp()
+    if age > validity.total_seconds() or age < -CLOCK_SKEW_S:  # too old, or about a window not yet over
         return Regime.NOTHING
     if item.model_version.strip().lower() in UNKNOWN_MODEL_VERSIONS:
         return Regime.NOTHING

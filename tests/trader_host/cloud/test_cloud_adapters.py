@@ -168,6 +168,7 @@ def test_a_stale_decision_with_a_future_valid_until_is_nothing(regime_table: Any
     assert reader.item is not None and reader.item.valid_until > T0
     assert reader.regime_at(T0.timestamp()) is Regime.NOTHING  # its window ended 5 hours ago
     assert usable_regime(item, old.timestamp() + 60) is Regime.TREND  # fresh, it would have counted
+    assert usable_regime(item, old.timestamp() - 3600) is Regime.NOTHING  # about a window not yet over
 
 
 def test_a_decision_of_an_unknown_model_version_is_nothing() -> None:

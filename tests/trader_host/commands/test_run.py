@@ -7,6 +7,7 @@ its day (the daily loss limit survives the restart).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,12 @@ from typing import Any
 import pytest
 
 from infra.local_cloud.cloud import LocalCloud
-from regime.contracts import BarSource
+from regime.contracts import BarSource, Regime, RegimeItem, Role
+from regime.contracts.cadence import DECISION_VALIDITY
 from trader_host.broker.sim.sim_book import SimBook
-from trader_host.cloud.aws import client
+from trader_host.cli import build_parser
+from trader_host.cloud.aws import client, resource
+from trader_host.commands.run import LiveHost, assemble
 from trader_host.journal.trade_journal import TradeJournal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -118,3 +123,33 @@ def test_sigkill_mid_trade_then_restart_loses_nothing(stack_outputs: Path, tmp_p
     assert {r["trip_id"] for r in landed if "trip_id" in r} == trip_ids
     bars = [r for r in landed if r.get("source") == BarSource.SIM.value]
     assert not bars or all(r["symbol"] == "CL" for r in bars)
+
+
+def test_the_host_trades_the_regime_the_cloud_decided_and_only_while_it_is_valid(
+    stack_outputs: Path, tmp_path: Path
+) -> None:
+    dry = host_in_process(tmp_path / "dry", None, "--no-cloud", "--regime", "trend", "--minutes", "600")
+    asyncio.run(dry.session.run())
+    first_entry = dry.session.trader.ledger.fills[0]
+    boundary = int(first_entry.ts.timestamp() // 300) * 300
+    window_end = datetime.fromtimestamp(boundary, tz=UTC)
+    item = RegimeItem("CL", Regime.TREND, window_end, window_end, window_end + DECISION_VALIDITY, "v-test")
+    table = json.loads(stack_outputs.read_text())["outputs"]["RegimeTableName"]
+    resource("dynamodb").Table(table).put_item(
+        Item=json.loads(json.dumps(item.to_dict()), parse_float=Decimal)
+    )
+
+    live = host_in_process(tmp_path / "live", stack_outputs, "--minutes", "600")
+    assert "regime: from the cloud" in live.banner
+    asyncio.run(live.session.run())
+    entries = [f for f in live.session.trader.ledger.fills if f.role is Role.ENTRY]
+    assert entries and entries[0].execution_id == first_entry.execution_id  # the same first trade ...
+    assert all(f.regime is Regime.TREND for f in entries)
+    end = boundary + DECISION_VALIDITY.total_seconds() + 1  # ... and none once the decision expired
+    assert all(boundary <= f.ts.timestamp() <= end for f in entries)
+
+
+def host_in_process(state: Path, outputs: Path | None, *extra: str) -> LiveHost:
+    cloud = ["--stack-outputs", str(outputs)] if outputs else []
+    args = build_parser().parse_args(["run", *cloud, "--state-dir", str(state), *MARKET, *extra])
+    return assemble(args)
