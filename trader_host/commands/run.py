@@ -203,10 +203,6 @@ def _next_run(state: Path) -> int:
     return runs
 
 
-def ks_engaged(session: TradingSession) -> bool:
-    return session.kill_switch is not None and session.kill_switch.state
-
-
 async def _serve(host: LiveHost) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -220,14 +216,19 @@ async def _serve(host: LiveHost) -> int:
         host.journal.close()
     trader = session.trader
     ledger = trader.ledger
+    if session.failure is not None:
+        why = "failure"
+    elif stop.is_set():
+        why = "a signal"
+    elif trader.risk.kill_reason is not None:
+        why = f"kill switch: {trader.risk.kill_reason}"
+    elif session.stop_at is not None and session.broker.now() >= session.stop_at:
+        why = "--minutes"
+    else:
+        why = "the end of the data"
     print(
-        f"session over: position {trader.position}, {len(ledger.fills)} fill(s), {len(ledger.round_trips)} "
-        f"round trip(s), realised net {ledger.realised_net_usd} USD"
-        + (
-            f"; stopped by {'signal' if stop.is_set() else 'the end of the data'}"
-            if session.failure is None
-            else ""
-        ),
+        f"session over ({why}): position {trader.position}, {len(ledger.fills)} fill(s), "
+        f"{len(ledger.round_trips)} round trip(s), realised net {ledger.realised_net_usd} USD",
         flush=True,
     )
     if session.failure is not None:

@@ -153,3 +153,28 @@ def host_in_process(state: Path, outputs: Path | None, *extra: str) -> LiveHost:
     cloud = ["--stack-outputs", str(outputs)] if outputs else []
     args = build_parser().parse_args(["run", *cloud, "--state-dir", str(state), *MARKET, *extra])
     return assemble(args)
+
+
+def test_sigterm_mid_trade_flattens_and_exits_cleanly(stack_outputs: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    proc = host(state, stack_outputs, "--pace", "600")
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline
+            records = journal_records(state) if (state / "CL.journal").exists() else []
+            if records and records[-1][0] == "fill" and records[-1][1]["role"] == "entry":
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out[-3000:]
+    assert "session over (a signal): position 0" in out
+    book = SimBook(state / "sim-broker" / "CL.book", BOOK_ID)
+    assert sum(ex.side.sign * ex.qty for o in book.account.orders.values() for ex in o.executions) == 0
+    assert records[-1][1]["execution_id"] in {
+        r["execution_id"] for k, r in journal_records(state) if k == "fill"
+    }
+    assert journal_records(state)[-1][0] == "round_trip"  # the flatten closed the trip, and it was journaled
