@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 
-from regime.contracts import ExitReason, Fill, Regime, Role, RoundTrip, Side
-
-T0 = datetime(2026, 1, 15, 19, 0, 30, tzinfo=UTC)
+from regime.contracts import ExitReason, Regime, Role, Side
+from tests.sample_records import sample_fill, sample_trip
 
 
 @pytest.mark.parametrize(
@@ -29,25 +26,8 @@ def test_role_of_an_execution_from_its_effect(position: int, side: Side, role: R
 
 
 def test_json_carries_the_string_values() -> None:
-    fill = Fill(
-        "x1", "o1", "CL", Side.BUY, 1, Decimal("70.01"), T0, Decimal("1.42"), Regime.RANGE, -2.2, Role.EXIT
-    )
-    trip = RoundTrip(
-        "rt-x1",
-        "CL",
-        Side.BUY,
-        1,
-        T0,
-        T0,
-        Decimal("70.01"),
-        Decimal("70.03"),
-        Regime.TREND,
-        -2.2,
-        ExitReason.TRAIL,
-        2,
-        Decimal(20),
-        Decimal("2.84"),
-    )
+    fill = sample_fill(1, Role.EXIT)
+    trip = sample_trip(1, Regime.TREND, ExitReason.TRAIL)
     f, t = json.loads(fill.to_json()), json.loads(trip.to_json())
-    assert (f["regime"], f["role"], f["ts"], f["price"]) == ("range", "exit", "2026-01-15T19:00:30Z", 70.01)
+    assert (f["regime"], f["role"], f["ts"], f["price"]) == ("range", "exit", "2026-01-13T15:00:00Z", 70.01)
     assert (t["regime"], t["exit_reason"], t["net_usd"]) == ("trend", "trail", 17.16)

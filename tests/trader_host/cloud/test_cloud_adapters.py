@@ -16,9 +16,10 @@ from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
-from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, Role, RoundTrip, Side
+from regime.contracts import Bar, BarSource, Fill, Regime, RegimeItem, RoundTrip
 from regime.contracts.cadence import DECISION_VALIDITY
 from regime.contracts.numbers import exact_decimals
+from tests.sample_records import sample_fill, sample_trip
 from trader_host.cloud.aws import client
 from trader_host.cloud.bar_publisher import KinesisBarPublisher
 from trader_host.cloud.batching import send_batches
@@ -194,40 +195,11 @@ def test_regime_reader_keeps_the_cached_item_when_the_cloud_is_down(regime_table
 
 
 def fill(n: int) -> Fill:
-    return Fill(
-        f"x{n}",
-        f"o{n}",
-        "CL",
-        Side.BUY,
-        1,
-        Decimal("70.01"),
-        T0,
-        Decimal("1.42"),
-        Regime.RANGE,
-        -2.2,
-        Role.ENTRY,
-    )
+    return sample_fill(n)
 
 
 def trip(n: int) -> RoundTrip:
-    return RoundTrip(
-        f"rt-x{n}",
-        "CL",
-        Side.BUY,
-        1,
-        T0,
-        T0,
-        Decimal("70.01"),
-        Decimal("70.03"),
-        Regime.RANGE,
-        -2.2,
-        ExitReason.TARGET,
-        2,
-        Decimal(20),
-        Decimal("2.84"),
-        ("x1",),
-        ("x2",),
-    )
+    return sample_trip(n)
 
 
 @pytest.fixture

@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import json
 import zlib
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from regime.contracts import Fill, Regime, Role, Side
+from regime.contracts import Fill
+from tests.sample_records import sample_fill
 from trader_host.cloud.spool import DiskSpool
 from trader_host.journal.journal_line import CorruptLine, decode_line, encode_line
 from trader_host.journal.ship_cursor import ShipCursor
 from trader_host.journal.trade_journal import JournalWriteError, TradeJournal
 
-T0 = datetime(2026, 1, 13, 15, 0, tzinfo=UTC)
-
 
 def fill(n: int) -> Fill:
-    return Fill(
-        f"x{n}",
-        f"o{n}",
-        "CL",
-        Side.BUY,
-        1,
-        Decimal("70.01"),
-        T0,
-        Decimal("1.42"),
-        Regime.RANGE,
-        -2.2,
-        Role.ENTRY,
-    )
+    return sample_fill(n)
 
 
 def ids(journal: TradeJournal, start: int = 0) -> list[str]:
