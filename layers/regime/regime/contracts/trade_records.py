@@ -55,6 +55,11 @@ class Fill:
     regime: str
     zscore: float
     role: str  # "entry" or "exit"
+    # Optional, for execution quality (infra/athena/execution_quality.sql); None/"" until the host records them.
+    signal_ts: datetime | None = None  # when the strategy decided to send the order
+    ack_ts: datetime | None = None  # when the broker acknowledged the order
+    signal_price: Decimal | None = None  # the last price the signal saw (slippage is measured against it)
+    order_type: str = ""  # "limit" or "market" (a stale exit replaced by a market order is "market")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +74,10 @@ class Fill:
             "regime": self.regime,
             "zscore": round(self.zscore, 6),
             "role": self.role,
+            "signal_ts": None if self.signal_ts is None else _iso(self.signal_ts),
+            "ack_ts": None if self.ack_ts is None else _iso(self.ack_ts),
+            "signal_price": None if self.signal_price is None else _num(self.signal_price),
+            "order_type": self.order_type,
         }
 
     def to_json(self) -> str:
