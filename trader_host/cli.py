@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "train": "trader_host.commands.train",
     "demo": "trader_host.commands.demo",
     "backtest": "trader_host.commands.backtest",
+    "stats": "trader_host.commands.stats",
 }
 
 

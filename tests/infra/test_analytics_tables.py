@@ -56,8 +56,20 @@ def _firehose_prefixes(template: dict[str, Any]) -> set[str]:
 def _contract_keys() -> dict[str, set[str]]:
     fill = Fill("e1", "o1", "CL", Side.BUY, 1, Decimal("60.00"), NOW, Decimal("1.42"), "range", 2.1, "entry")
     trip = RoundTrip(
-        "rt-e1", "CL", Side.BUY, 1, NOW, NOW, Decimal("60"), Decimal("60.01"), "range", 2.1,
-        ExitReason.TARGET, 1, Decimal("10"), Decimal("2.84"),
+        "rt-e1",
+        "CL",
+        Side.BUY,
+        1,
+        NOW,
+        NOW,
+        Decimal("60"),
+        Decimal("60.01"),
+        "range",
+        2.1,
+        ExitReason.TARGET,
+        1,
+        Decimal("10"),
+        Decimal("2.84"),
     )
     item = RegimeItem("CL", Regime.RANGE, NOW, NOW, NOW, "v1")
     bar = Bar("CL", NOW, 60.0, 60.0, 60.0, 60.0, 1, BarSource.SIM, wap=60.0, count=1)

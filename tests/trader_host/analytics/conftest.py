@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # hand_lake, beside this file (importlib import mode)
-
-from hand_lake import write_hand_lake  # noqa: E402
-
-from trader_host.analytics.engine import LocalAthena  # noqa: E402
-from trader_host.analytics.lake import FolderLake, load_lake  # noqa: E402
+from tests.trader_host.analytics.hand_lake import write_hand_lake
+from trader_host.analytics.engine import LocalAthena
+from trader_host.analytics.lake import FolderLake, load_lake
 
 
 @pytest.fixture(scope="module")

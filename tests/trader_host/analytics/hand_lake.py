@@ -2,12 +2,14 @@
 
 CL (0.01 tick, 10 USD a tick), tiered fees 1.42 USD a side. Five round trips:
 
-| trip | side | qty | regime | entry (UTC)      | exit             | prices        | reason          | ticks | gross | fees | net     |
-| T1   | BUY  | 1   | range  | 01-15 14:00:10   | 14:03:00         | 60.00 -> 60.03 | target         | +3    | 30    | 2.84 | 27.16   |
-| T2   | SELL | 1   | trend  | 01-15 14:10:00   | 14:12:00         | 60.10 -> 60.14 | trail          | -4    | -40   | 2.84 | -42.84  |
-| T3   | BUY  | 1   | range  | 01-15 15:06:00   | 15:07:00         | 60.20 -> 60.20 | stale-to-market | 0    | 0     | 2.84 | -2.84   |
-| T4   | SELL | 2   | trend  | 01-16 15:00:00   | 15:02:00         | 61.00 -> 60.95 | trail          | +10   | 100   | 5.68 | 94.32   |
-| T5   | SELL | 1   | trend  | 01-20 16:00:00   | 16:30:00         | 61.00 -> 61.29 | flatten        | -29   | -290  | 2.84 | -292.84 |
+| trip | side | qty | regime | entry (UTC) | exit  | prices         | reason          | ticks | net     |
+| T1   | BUY  | 1   | range  | 01-15 14:00:10 | 14:03 | 60.00 -> 60.03 | target       | +3    | 27.16   |
+| T2   | SELL | 1   | trend  | 01-15 14:10 | 14:12 | 60.10 -> 60.14 | trail           | -4    | -42.84  |
+| T3   | BUY  | 1   | range  | 01-15 15:06 | 15:07 | 60.20 -> 60.20 | stale-to-market | 0     | -2.84   |
+| T4   | SELL | 2   | trend  | 01-16 15:00 | 15:02 | 61.00 -> 60.95 | trail           | +10   | 94.32   |
+| T5   | SELL | 1   | trend  | 01-20 16:00 | 16:30 | 61.00 -> 61.29 | flatten         | -29   | -292.84 |
+
+Gross is ticks * 10 USD, fees 2.84 USD a contract (5.68 for T4).
 
 Bars: 90 one-minute CL bars 2026-01-15 14:00..15:29, flat at 60.00, rising 60.01..60.05 over 14:40..14:44,
 then flat at 60.05. Decisions (window_end; votes trend/range; realised labels trend/range):
@@ -49,12 +51,37 @@ def _trip(
     fee = FEE * qty
     fills = [
         Fill(f"e{n}a", f"o{n}a", "CL", side, qty, p_in, at(entry), fee, regime, 2.1, "entry"),
-        Fill(f"e{n}b", f"o{n}b", "CL", Side.SELL if side is Side.BUY else Side.BUY, qty, p_out, at(exit_), fee,
-             regime, 0.1, "exit"),
+        Fill(
+            f"e{n}b",
+            f"o{n}b",
+            "CL",
+            Side.SELL if side is Side.BUY else Side.BUY,
+            qty,
+            p_out,
+            at(exit_),
+            fee,
+            regime,
+            0.1,
+            "exit",
+        ),
     ]
     trip = RoundTrip(
-        f"rt-e{n}a", "CL", side, qty, at(entry), at(exit_), p_in, p_out, regime, 2.1, reason, ticks,
-        Decimal(ticks * 10), fee * 2, (f"e{n}a",), (f"e{n}b",),
+        f"rt-e{n}a",
+        "CL",
+        side,
+        qty,
+        at(entry),
+        at(exit_),
+        p_in,
+        p_out,
+        regime,
+        2.1,
+        reason,
+        ticks,
+        Decimal(ticks * 10),
+        fee * 2,
+        (f"e{n}a",),
+        (f"e{n}b",),
     )
     return trip, fills
 
@@ -63,10 +90,27 @@ def trips_and_fills() -> tuple[list[RoundTrip], list[Fill]]:
     specs = [
         (1, Side.BUY, 1, "range", "01-15T14:00:10", "01-15T14:03:00", ("60.00", "60.03"), ExitReason.TARGET),
         (2, Side.SELL, 1, "trend", "01-15T14:10:00", "01-15T14:12:00", ("60.10", "60.14"), ExitReason.TRAIL),
-        (3, Side.BUY, 1, "range", "01-15T15:06:00", "01-15T15:07:00", ("60.20", "60.20"),
-         ExitReason.STALE_TO_MARKET),
+        (
+            3,
+            Side.BUY,
+            1,
+            "range",
+            "01-15T15:06:00",
+            "01-15T15:07:00",
+            ("60.20", "60.20"),
+            ExitReason.STALE_TO_MARKET,
+        ),
         (4, Side.SELL, 2, "trend", "01-16T15:00:00", "01-16T15:02:00", ("61.00", "60.95"), ExitReason.TRAIL),
-        (5, Side.SELL, 1, "trend", "01-20T16:00:00", "01-20T16:30:00", ("61.00", "61.29"), ExitReason.FLATTEN),
+        (
+            5,
+            Side.SELL,
+            1,
+            "trend",
+            "01-20T16:00:00",
+            "01-20T16:30:00",
+            ("61.00", "61.29"),
+            ExitReason.FLATTEN,
+        ),
     ]
     trips: list[RoundTrip] = []
     fills: list[Fill] = []
@@ -85,7 +129,9 @@ def trips_and_fills() -> tuple[list[RoundTrip], list[Fill]]:
 def _with(fill: Fill, signal: str, ack: str, price: str, order_type: str) -> Fill:
     from dataclasses import replace
 
-    return replace(fill, signal_ts=at(signal), ack_ts=at(ack), signal_price=Decimal(price), order_type=order_type)
+    return replace(
+        fill, signal_ts=at(signal), ack_ts=at(ack), signal_price=Decimal(price), order_type=order_type
+    )
 
 
 def bars() -> list[Bar]:
@@ -98,7 +144,9 @@ def bars() -> list[Bar]:
     return out
 
 
-def _decision(version: str, window_end: str, regime: Regime, trend: bool, rng: bool, conf: float = 2.0) -> RegimeItem:
+def _decision(
+    version: str, window_end: str, regime: Regime, trend: bool, rng: bool, conf: float = 2.0
+) -> RegimeItem:
     end = at(window_end)
     return RegimeItem(
         symbol="CL",

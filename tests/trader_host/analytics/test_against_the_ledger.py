@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -64,7 +63,11 @@ def test_statistics_table_equals_the_ledger(session: tuple[Trader, BacktestResul
         result.scratches,
     )
     # Money to the cent (exactly: both sides are Decimal).
-    assert (row["gross_usd"], row["fees_usd"], row["net_usd"]) == (result.gross_usd, result.fees_usd, result.net_usd)
+    assert (row["gross_usd"], row["fees_usd"], row["net_usd"]) == (
+        result.gross_usd,
+        result.fees_usd,
+        result.net_usd,
+    )
     assert row["net_usd"] == trader.ledger.realised_net_usd
     assert row["avg_win_ticks"] == pytest.approx(result.avg_win_ticks, abs=5e-5)
     assert row["avg_loss_ticks"] == pytest.approx(result.avg_loss_ticks, abs=5e-5)
@@ -83,7 +86,9 @@ def _trading_day(ts: datetime) -> date:
     return (ts.astimezone(NEW_YORK) + timedelta(hours=7)).date()
 
 
-def test_daily_pnl_and_drawdown_equal_the_ledgers(session: tuple[Trader, BacktestResult, LocalAthena]) -> None:
+def test_daily_pnl_and_drawdown_equal_the_ledgers(
+    session: tuple[Trader, BacktestResult, LocalAthena],
+) -> None:
     trader, result, athena = session
     expected: dict[date, Decimal] = defaultdict(Decimal)
     trips: list[RoundTrip] = trader.ledger.round_trips

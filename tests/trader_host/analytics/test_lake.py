@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import boto3
@@ -11,7 +12,22 @@ from trader_host.analytics.lake import FolderLake, S3Lake, clean_record, hour_of
 from trader_host.analytics.schema import TABLES
 
 FILLS = TABLES["fills"]
-GOOD = '{"execution_id":"e1","order_id":"o1","symbol":"CL","side":"BUY","qty":1,"price":60.01,"ts":"2026-01-15T14:00:00Z","commission_usd":1.42,"regime":"range","zscore":2.1,"role":"entry"}'
+GOOD = json.dumps(
+    {
+        "execution_id": "e1",
+        "order_id": "o1",
+        "symbol": "CL",
+        "side": "BUY",
+        "qty": 1,
+        "price": 60.01,
+        "ts": "2026-01-15T14:00:00Z",
+        "commission_usd": 1.42,
+        "regime": "range",
+        "zscore": 2.1,
+        "role": "entry",
+    },
+    separators=(",", ":"),
+)
 
 
 def test_a_good_line_keeps_its_columns_fills_missing_ones_with_none_and_drops_unknown_keys() -> None:
@@ -65,7 +81,9 @@ def test_the_s3_lake_reads_what_the_folder_holds(moto_endpoint: str, hand_lake: 
     s3.create_bucket(Bucket="lake-test")
     for path in hand_lake.rglob("*"):
         if path.is_file():
-            s3.put_object(Bucket="lake-test", Key=path.relative_to(hand_lake).as_posix(), Body=path.read_bytes())
+            s3.put_object(
+                Bucket="lake-test", Key=path.relative_to(hand_lake).as_posix(), Body=path.read_bytes()
+            )
     from_s3 = load_lake(S3Lake(s3, "lake-test"))
     from_folder = load_lake(FolderLake(hand_lake))
     for table in TABLES:

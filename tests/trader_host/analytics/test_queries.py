@@ -56,7 +56,10 @@ def test_daily_pnl_equity_drawdown_and_the_loss_limit_day(athena: LocalAthena) -
 
 
 def test_pnl_by_hour_of_entry(athena: LocalAthena) -> None:
-    rows = [(r["entry_hour_utc"], r["round_trips"], r["wins"], r["net_usd"]) for r in athena.run("pnl_by_hour").records()]
+    rows = [
+        (r["entry_hour_utc"], r["round_trips"], r["wins"], r["net_usd"])
+        for r in athena.run("pnl_by_hour").records()
+    ]
     assert rows == [(14, 2, 1, D("-15.68")), (15, 2, 1, D("91.48")), (16, 1, 0, D("-292.84"))]
 
 
@@ -75,7 +78,10 @@ def test_pnl_by_regime_joins_the_decision_in_force_at_entry(athena: LocalAthena)
 
 
 def test_exit_reasons_and_trade_outcomes(athena: LocalAthena) -> None:
-    reasons = {(r["regime"], r["exit_reason"]): (r["round_trips"], r["net_usd"]) for r in athena.run("exit_reasons").records()}
+    reasons = {
+        (r["regime"], r["exit_reason"]): (r["round_trips"], r["net_usd"])
+        for r in athena.run("exit_reasons").records()
+    }
     assert reasons == {
         ("range", "stale-to-market"): (1, D("-2.84")),
         ("range", "target"): (1, D("27.16")),
@@ -83,23 +89,51 @@ def test_exit_reasons_and_trade_outcomes(athena: LocalAthena) -> None:
         ("trend", "trail"): (2, D("51.48")),  # T2 -42.84 + T4 94.32
     }
     outcomes = [(r["regime"], r["ticks"], r["round_trips"]) for r in athena.run("trade_outcomes").records()]
-    assert outcomes == [("range", 0, 1), ("range", 3, 1), ("trend", -29, 1), ("trend", -4, 1), ("trend", 5, 1)]
+    assert outcomes == [
+        ("range", 0, 1),
+        ("range", 3, 1),
+        ("trend", -29, 1),
+        ("trend", -4, 1),
+        ("trend", 5, 1),
+    ]
 
 
 def test_daily_fills_count_each_execution_and_commission_once(athena: LocalAthena) -> None:
-    rows = [(r["day"], r["fills"], r["contracts"], r["commission_usd"]) for r in athena.run("daily_fills").records()]
-    assert rows == [("2026-01-15", 6, 6, D("8.52")), ("2026-01-16", 2, 4, D("5.68")), ("2026-01-20", 2, 2, D("2.84"))]
+    rows = [
+        (r["day"], r["fills"], r["contracts"], r["commission_usd"])
+        for r in athena.run("daily_fills").records()
+    ]
+    assert rows == [
+        ("2026-01-15", 6, 6, D("8.52")),
+        ("2026-01-16", 2, 4, D("5.68")),
+        ("2026-01-20", 2, 2, D("2.84")),
+    ]
 
 
 def test_execution_quality_latency_and_slippage(athena: LocalAthena) -> None:
     rows = {(r["role"], r["order_type"]): r for r in athena.run("execution_quality").records()}
-    assert set(rows) == {("entry", "limit"), ("entry", "unknown"), ("exit", "limit"), ("exit", "market"), ("exit", "unknown")}
+    assert set(rows) == {
+        ("entry", "limit"),
+        ("entry", "unknown"),
+        ("exit", "limit"),
+        ("exit", "market"),
+        ("exit", "unknown"),
+    }
     entry = rows[("entry", "limit")]  # signal 09.900, ack 09.950, fill 10.000; bought 60.00, saw 60.01
-    assert (entry["avg_signal_to_ack_ms"], entry["avg_signal_to_fill_ms"], entry["avg_slippage_ticks"]) == (50.0, 100.0, -1.0)
+    assert (entry["avg_signal_to_ack_ms"], entry["avg_signal_to_fill_ms"], entry["avg_slippage_ticks"]) == (
+        50.0,
+        100.0,
+        -1.0,
+    )
     market = rows[("exit", "market")]  # T3's stale exit: signal 54.000, fill 15:07:00; sold 60.20, saw 60.22
     assert (market["avg_signal_to_fill_ms"], market["avg_slippage_ticks"]) == (6000.0, 2.0)
     unknown = rows[("entry", "unknown")]  # fills without execution details count, but measure nothing
-    assert (unknown["fills"], unknown["contracts"], unknown["with_signal"], unknown["avg_slippage_ticks"]) == (4, 5, 0, None)
+    assert (
+        unknown["fills"],
+        unknown["contracts"],
+        unknown["with_signal"],
+        unknown["avg_slippage_ticks"],
+    ) == (4, 5, 0, None)
 
 
 def test_live_accuracy_against_the_label_the_bars_realised(athena: LocalAthena) -> None:
@@ -113,9 +147,13 @@ def test_live_accuracy_against_the_label_the_bars_realised(athena: LocalAthena) 
     assert (v1["range_accuracy"], v1["range_base_rate"], v1["range_baseline"]) == (0.5, 0.75, 0.75)
     assert v1["regime_accuracy"] == 0.5  # right at 14:20 and 15:05
     # v2 said nothing at 14:30 while the next five bars stayed in range.
-    assert (v2["decisions"], v2["labelled"], v2["trend_accuracy"], v2["range_accuracy"], v2["regime_accuracy"]) == (
-        1, 1, 1.0, 0.0, 0.0
-    )
+    assert (
+        v2["decisions"],
+        v2["labelled"],
+        v2["trend_accuracy"],
+        v2["range_accuracy"],
+        v2["regime_accuracy"],
+    ) == (1, 1, 1.0, 0.0, 0.0)
 
 
 def test_an_empty_lake_gives_empty_results_with_a_message(tmp_path: Path) -> None:
@@ -127,7 +165,9 @@ def test_an_empty_lake_gives_empty_results_with_a_message(tmp_path: Path) -> Non
         assert result.message == f"{name}: no rows (no records in the lake for this query)"
 
 
-def test_a_period_with_decisions_but_no_fills_gives_empty_trade_tables(tmp_path: Path, hand_lake: Path) -> None:
+def test_a_period_with_decisions_but_no_fills_gives_empty_trade_tables(
+    tmp_path: Path, hand_lake: Path
+) -> None:
     import shutil
 
     shutil.copytree(hand_lake / "regimes", tmp_path / "regimes")

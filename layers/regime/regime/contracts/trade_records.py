@@ -55,7 +55,7 @@ class Fill:
     regime: str
     zscore: float
     role: str  # "entry" or "exit"
-    # Optional, for execution quality (infra/athena/execution_quality.sql); None/"" until the host records them.
+    # Optional, for execution quality (infra/athena/execution_quality.sql); empty until the host sets them.
     signal_ts: datetime | None = None  # when the strategy decided to send the order
     ack_ts: datetime | None = None  # when the broker acknowledged the order
     signal_price: Decimal | None = None  # the last price the signal saw (slippage is measured against it)
