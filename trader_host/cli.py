@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "demo": "trader_host.commands.demo",
     "backtest": "trader_host.commands.backtest",
     "stats": "trader_host.commands.stats",
+    "report": "trader_host.commands.report",
 }
 
 

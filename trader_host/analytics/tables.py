@@ -17,7 +17,7 @@ def cell(value: Any, column: str = "") -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, Decimal | float) and column.endswith("_usd"):
+    if isinstance(value, Decimal | float) and "_usd" in column:  # money: cents and thousands
         return f"{float(value):,.2f}" if isinstance(value, float) else f"{value.quantize(Decimal('0.01')):,}"
     if isinstance(value, Decimal):  # a CSV's number, or a DuckDB decimal that is not money
         value = float(value)
