@@ -19,7 +19,7 @@ from typing import Any
 
 from trader_host.analytics.engine import QueryResult
 from trader_host.analytics.price_panel import PricePanel
-from trader_host.analytics.svg import PALETTE, Plot
+from trader_host.analytics.svg import PALETTE, Plot, time_ticks
 from trader_host.analytics.tables import cell
 
 # The article's own statistics (its "How did the project go?"), for the side-by-side table.
@@ -107,7 +107,7 @@ def price_chart(panel: PricePanel) -> str:
         (panel.times[0], panel.times[-1]),
         (min(ys), max(ys)),
         height=380,
-        x_label=_clock,
+        x_ticks=[(x, _clock(x)) for x in time_ticks(panel.times[0], panel.times[-1])],
     )
     for start, end, regime in panel.regimes:
         plot.span(

@@ -46,6 +46,17 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
+def time_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    """Round clock times (epoch seconds) covering [lo, hi]: every 5, 10, 15 or 30 minutes, or hours."""
+    span = max(hi - lo, 60.0)
+    step = next(
+        (s * 60.0 for s in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440) if span / (s * 60.0) <= count),
+        1440 * 60.0,
+    )
+    first = math.ceil(lo / step) * step
+    return [first + k * step for k in range(int((hi - first) // step) + 1)]
+
+
 def _fmt(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"

@@ -17,7 +17,7 @@ from trader_host.analytics.engine import LocalAthena
 from trader_host.analytics.lake import FolderLake, load_lake
 from trader_host.analytics.price_panel import price_panel, rolling
 from trader_host.analytics.report import model_scores_rows, render_report
-from trader_host.analytics.svg import nice_ticks
+from trader_host.analytics.svg import nice_ticks, time_ticks
 from trader_host.analytics.tables import read_csv_folder, write_csv
 from trader_host.cli import main
 
@@ -52,6 +52,12 @@ def test_nice_ticks_are_round_and_cover_the_range() -> None:
     assert nice_ticks(0, 1) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     assert nice_ticks(-292.84, 75.8) == [-200.0, -100.0, 0.0]  # 368.64 / 5 = 73.7: a step of 100
     assert nice_ticks(5, 5)[0] == 5.0  # a flat range still gets ticks
+
+
+def test_time_ticks_fall_on_round_clock_times() -> None:
+    start = 1768485600.0  # 2026-01-15 14:00 UTC
+    assert time_ticks(start + 60, start + 3 * 3600) == [start + k * 1800 for k in range(1, 7)]  # every 30 min
+    assert time_ticks(start + 7, start + 20 * 60) == [start + k * 300 for k in range(1, 5)]  # every 5 min
 
 
 def test_rolling_mean_and_unbiased_sd() -> None:
