@@ -7,19 +7,21 @@ timestamps are UTC), and `at_timezone`, which DuckDB lacks, becomes a macro over
 
 from __future__ import annotations
 
-import json
+import logging
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import sqlglot
 
-from trader_host.analytics.lake import TableLoad
-from trader_host.analytics.schema import PARTITION_COLUMN, TABLES, duckdb_type
+from trader_host.analytics.lake import LakeSource, stage_table
+from trader_host.analytics.loader import TableLoad, load_staged
+from trader_host.analytics.schema import TABLES
+
+log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "infra" / "athena"
 
@@ -62,51 +64,48 @@ class QueryResult:
         return [row[i] for row in self.rows]
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
 class LocalAthena:
     """An in-memory DuckDB holding the lake's tables, with the named queries to run on it."""
 
-    def __init__(self, loads: Mapping[str, TableLoad], sql_dir: Path = SQL_DIR) -> None:
+    def __init__(
+        self,
+        source: LakeSource,
+        sql_dir: Path = SQL_DIR,
+        on_table: Callable[[str], None] | None = None,
+    ) -> None:
         self.sql_dir = sql_dir
-        self.loads = dict(loads)
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("CREATE MACRO at_timezone(ts, tz) AS timezone(tz, ts)")
+        self.loads: dict[str, TableLoad] = {}
         with tempfile.TemporaryDirectory(prefix="lake-") as tmp:
             for table in TABLES:
-                load = self.loads.get(table, TableLoad(table))
-                self._create(table, load.records, Path(tmp))
+                staged = stage_table(source, table, Path(tmp) / table)
+                self.loads[table] = load_staged(self.con, table, staged)
+                if self.loads[table].malformed:
+                    load = self.loads[table]
+                    log.warning(
+                        "%s: skipped %d malformed line(s), first at %s",
+                        table,
+                        load.malformed,
+                        ", ".join(load.examples),
+                    )
+                if on_table is not None:
+                    on_table(table)
 
     @property
     def malformed(self) -> dict[str, int]:
         """Lines skipped per table because they were not records of it."""
         return {t: load.malformed for t, load in self.loads.items()}
 
-    def count(self, table: str) -> int:
-        row = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-        return int(row[0]) if row else 0
+    @property
+    def empty(self) -> bool:
+        """True when no table holds a record."""
+        return not any(load.records for load in self.loads.values())
 
-    def _create(self, table: str, records: list[dict[str, Any]], tmp: Path) -> None:
-        columns = [*TABLES[table], (PARTITION_COLUMN, "string")]
-        typed = ", ".join(f'"{name}" {duckdb_type(glue)}' for name, glue in columns)
-        self.con.execute(f'CREATE TABLE "{table}" ({typed})')
-        if not records:
-            return
-        # DuckDB's JSON reader is much faster than row inserts; the records were checked already.
-        path = tmp / f"{table}.jsonl"
-        with path.open("w", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(json.dumps(record, default=_json_default) + "\n")
-        spec = "{" + ", ".join(f"'{name}': '{duckdb_type(glue)}'" for name, glue in columns) + "}"
-        self.con.execute(
-            f"INSERT INTO \"{table}\" SELECT * FROM read_json('{path.as_posix()}', "
-            f"format = 'newline_delimited', columns = {spec})"
-        )
+    def count(self, table: str) -> int:
+        """Records of `table` (duplicates included: the queries deduplicate)."""
+        return self.loads[table].records
 
     def sql(self, name: str) -> str:
         """The Athena text of a named query."""

@@ -39,7 +39,6 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         from trader_host.analytics.engine import LocalAthena, query_names
-        from trader_host.analytics.lake import load_table
         from trader_host.analytics.price_panel import price_panel
         from trader_host.analytics.progress import Progress
         from trader_host.analytics.report import render_report
@@ -68,13 +67,8 @@ def run(args: argparse.Namespace) -> int:
                     source = f"lake {args.lake}" if args.lake is not None else f"bucket s3://{args.bucket}"
                 lake = open_lake(args)
                 names = query_names()
-                progress = Progress(len(TABLES) + len(names) + 2)
-                loads = {}
-                for table in TABLES:
-                    loads[table] = load_table(lake, table)
-                    progress.step(f"read {table}")
-                athena = LocalAthena(loads)
-                progress.step("loaded into DuckDB")
+                progress = Progress(len(TABLES) + len(names) + 1)
+                athena = LocalAthena(lake, on_table=lambda table: progress.step(f"read {table}"))
                 results = {}
                 for name in names:
                     results[name] = athena.run(name)
@@ -82,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 counts = ", ".join(f"{t} {athena.count(t):,}" for t in TABLES)
                 skipped = {t: n for t, n in athena.malformed.items() if n}
                 notes = [f"records: {counts}" + (f"; malformed lines skipped: {skipped}" if skipped else "")]
-                if not any(load.records for load in loads.values()):
+                if athena.empty:
                     notes.append("the lake is empty: no section below has data")
                 panel = price_panel(athena, symbol=args.symbol, hours=args.hours)
                 progress.step("price chart")

@@ -47,7 +47,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         # DuckDB and sqlglot are analytics-only dependencies (`pip install .[analytics]`).
         from trader_host.analytics.engine import LocalAthena, query_names
-        from trader_host.analytics.lake import load_lake
         from trader_host.analytics.tables import text_table, write_csv
     except ImportError as exc:
         log.error("stats needs the analytics extra (duckdb, sqlglot): %s", exc)
@@ -57,15 +56,14 @@ def run(args: argparse.Namespace) -> int:
         unknown = sorted(set(names) - set(query_names()))
         if unknown:
             raise ValueError(f"--query: unknown {', '.join(unknown)}; choose from {', '.join(query_names())}")
-        loads = load_lake(open_lake(args))
+        athena = LocalAthena(open_lake(args))
     except (FileNotFoundError, ValueError) as exc:
         log.error("stats: %s", exc)
         return 2
-    athena = LocalAthena(loads)
-    counts = ", ".join(f"{t} {athena.count(t):,}" for t in loads)
+    counts = ", ".join(f"{t} {athena.count(t):,}" for t in athena.loads)
     skipped = {t: n for t, n in athena.malformed.items() if n}
     print(f"lake: {counts} records" + (f"; skipped malformed lines: {skipped}" if skipped else ""))
-    if not any(load.records for load in loads.values()):
+    if athena.empty:
         print("the lake is empty: every query below has no rows")
     for name in names:
         result = athena.run(name)

@@ -8,7 +8,7 @@ import pytest
 
 from tests.trader_host.analytics.hand_lake import write_hand_lake
 from trader_host.analytics.engine import LocalAthena
-from trader_host.analytics.lake import FolderLake, load_lake
+from trader_host.analytics.lake import FolderLake
 
 
 @pytest.fixture(scope="module")
@@ -20,4 +20,4 @@ def hand_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def athena(hand_lake: Path) -> LocalAthena:
-    return LocalAthena(load_lake(FolderLake(hand_lake)))
+    return LocalAthena(FolderLake(hand_lake))

@@ -17,7 +17,7 @@ import pytest
 from regime.contracts import RoundTrip
 from regime.synthetic import synthetic_days
 from trader_host.analytics.engine import LocalAthena
-from trader_host.analytics.lake import FolderLake, load_lake
+from trader_host.analytics.lake import FolderLake
 from trader_host.analytics.writer import write_lines, write_records
 from trader_host.backtest.regime_choices import regime_source
 from trader_host.backtest.report import BacktestResult, summarize
@@ -47,7 +47,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trader, BacktestR
     write_records(root, fills=ledger.fills[::3], round_trips=ledger.round_trips[::3], name="redelivered")
     last = ledger.round_trips[-1].exit_ts
     write_lines(root, "round_trips", [(last, '{"trip_id": "rt-torn", "symbol": "CL", "pnl_ticks": ')], "torn")
-    athena = LocalAthena(load_lake(FolderLake(root)))
+    athena = LocalAthena(FolderLake(root))
     assert athena.count("round_trips") > len(ledger.round_trips)  # the duplicates are really there
     assert athena.malformed["round_trips"] == 1
     return trader, result, athena

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from trader_host.analytics.engine import LocalAthena, query_names
-from trader_host.analytics.lake import FolderLake, load_lake
+from trader_host.analytics.lake import FolderLake
 
 D = Decimal
 
@@ -157,7 +157,7 @@ def test_live_accuracy_against_the_label_the_bars_realised(athena: LocalAthena) 
 
 
 def test_an_empty_lake_gives_empty_results_with_a_message(tmp_path: Path) -> None:
-    athena = LocalAthena(load_lake(FolderLake(tmp_path / "nothing-here")))
+    athena = LocalAthena(FolderLake(tmp_path / "nothing-here"))
     results = athena.run_all()
     assert set(results) == set(query_names()) and len(results) >= 9
     for name, result in results.items():
@@ -172,6 +172,6 @@ def test_a_period_with_decisions_but_no_fills_gives_empty_trade_tables(
 
     shutil.copytree(hand_lake / "regimes", tmp_path / "regimes")
     shutil.copytree(hand_lake / "bars", tmp_path / "bars")
-    athena = LocalAthena(load_lake(FolderLake(tmp_path)))
+    athena = LocalAthena(FolderLake(tmp_path))
     assert athena.run("trade_statistics").empty and athena.run("daily_pnl").empty
     assert not athena.run("live_accuracy").empty

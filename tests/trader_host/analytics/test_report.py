@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from trader_host.analytics.engine import LocalAthena
-from trader_host.analytics.lake import FolderLake, load_lake
+from trader_host.analytics.lake import FolderLake
 from trader_host.analytics.price_panel import price_panel, rolling
 from trader_host.analytics.report import model_scores_rows, render_report
 from trader_host.analytics.svg import nice_ticks, time_ticks
@@ -100,7 +100,7 @@ def test_from_athena_csvs_there_is_no_price_chart_but_everything_else(
 
 
 def test_an_empty_lake_gives_a_page_of_messages(tmp_path: Path) -> None:
-    athena = LocalAthena(load_lake(FolderLake(tmp_path)))
+    athena = LocalAthena(FolderLake(tmp_path))
     page = render_report(athena.run_all(), source="empty", panel=price_panel(athena))
     assert charts(page) == []
     assert "trade_statistics: no rows (no records in the lake for this query)" in page
