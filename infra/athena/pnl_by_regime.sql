@@ -15,15 +15,26 @@ decisions AS (
         FROM regimes r
     ) AS numbered WHERE copy_no = 1
 ),
+trip_hours AS (
+    -- A decision lives 5 minutes, so the one in force was computed in the entry's hour or the hour before:
+    -- joining on those two hours keeps the join an equi-join (a range join over a year takes seconds).
+    SELECT t.*, k.hour_key
+    FROM trips t
+    CROSS JOIN UNNEST(ARRAY[
+        date_trunc('hour', from_iso8601_timestamp(t.entry_ts)),
+        date_trunc('hour', from_iso8601_timestamp(t.entry_ts)) - INTERVAL '1' HOUR
+    ]) AS k (hour_key)
+),
 in_force AS (
     SELECT t.trip_id, t.symbol, t.regime, t.pnl_ticks, t.qty, t.gross_usd, t.fees_usd, t.net_usd,
            CASE t.regime WHEN 'trend' THEN d.trend_confidence WHEN 'range' THEN d.range_confidence END
                AS confidence,
-           row_number() OVER (PARTITION BY t.trip_id ORDER BY d.window_end DESC) AS newest
-    FROM trips t
+           row_number() OVER (PARTITION BY t.trip_id ORDER BY d.window_end DESC NULLS LAST) AS newest
+    FROM trip_hours t
     LEFT JOIN decisions d
       ON d.symbol = t.symbol
      AND d.regime = t.regime
+     AND date_trunc('hour', from_iso8601_timestamp(d.computed_at)) = t.hour_key
      AND from_iso8601_timestamp(d.computed_at) <= from_iso8601_timestamp(t.entry_ts)
      AND from_iso8601_timestamp(d.valid_until) > from_iso8601_timestamp(t.entry_ts)
 ),

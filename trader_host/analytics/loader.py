@@ -76,23 +76,25 @@ def load_staged(con: Any, table: str, files: list[StagedFile], max_examples: int
     if not files:
         return load
     con.execute("CREATE OR REPLACE TEMP TABLE _files (file VARCHAR, key VARCHAR, hour VARCHAR)")
-    con.executemany(
-        "INSERT INTO _files VALUES (?, ?, ?)", [[f.path.as_posix(), f.key, f.hour] for f in files]
+    # One statement with three lists: executemany would run one INSERT per file.
+    con.execute(
+        "INSERT INTO _files SELECT unnest(?), unnest(?), unnest(?)",
+        [[f.path.as_posix() for f in files], [f.key for f in files], [f.hour for f in files]],
     )
-    paths = "[" + ", ".join(f"'{f.path.as_posix()}'" for f in files) + "]"
     # One row per non-blank line, with its file and line number; then every column extracted in one parse.
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _lines AS
         WITH split AS (
-            SELECT filename, string_split(content, chr(10)) AS lines FROM read_text({paths})
+            SELECT filename, string_split(content, chr(10)) AS lines FROM read_text(?)
         ), numbered AS (
             SELECT filename, unnest(lines) AS line, unnest(range(1, len(lines) + 1)) AS n FROM split
         )
         SELECT f.key, f.hour, numbered.n, numbered.line, json_valid(numbered.line) AS valid
         FROM numbered JOIN _files f ON f.file = numbered.filename
         WHERE trim(numbered.line) <> ''
-        """
+        """,
+        [[f.path.as_posix() for f in files]],  # a parameter: a path with a quote cannot break the SQL
     )
     paths_list = "[" + ", ".join(f"'$.\"{name}\"'" for name, _ in columns) + "]"
     # Only valid JSON reaches a JSON function (DuckDB raises on the rest instead of returning NULL).

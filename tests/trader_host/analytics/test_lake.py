@@ -141,3 +141,8 @@ def test_the_s3_lake_reads_what_the_folder_holds(moto_endpoint: str, hand_lake: 
         assert from_s3.con.execute(query).fetchall() == from_folder.con.execute(query).fetchall(), table
         assert from_s3.malformed[table] == from_folder.malformed[table]
     assert from_s3.count("round_trips") == 6
+
+
+def test_a_lake_folder_with_a_quote_and_a_space_in_its_name(tmp_path: Path) -> None:
+    athena = _lake(tmp_path / "it's a lake", "fills", (GOOD + "\n").encode())
+    assert athena.count("fills") == 1
