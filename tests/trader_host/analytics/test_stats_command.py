@@ -48,3 +48,21 @@ def test_csv_results_read_back_as_the_same_figures(
     back = read_csv_folder(tmp_path)
     for name, result in athena.run_all().items():
         assert text_table(back[name]) == text_table(result), name  # Athena's CSV carries dates as text
+
+
+def test_stats_reads_the_bucket_on_the_local_endpoint(
+    moto_endpoint: str, hand_lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="stats-lake")
+    for path in hand_lake.rglob("*"):
+        if path.is_file():
+            s3.put_object(
+                Bucket="stats-lake", Key=path.relative_to(hand_lake).as_posix(), Body=path.read_bytes()
+            )
+    assert main(["stats", "--bucket", "stats-lake", "--query", "daily_pnl"]) == 0
+    out = capsys.readouterr().out
+    assert "lake: bars 91, fills 11, round_trips 6, regimes 7 records" in out
+    assert "2026-01-20" in out and "-292.84" in out
