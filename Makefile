@@ -6,7 +6,7 @@ TOOLS := .venv-tools
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test venv tools lint typecheck pytest bench clean
+.PHONY: demo test venv tools browser lint typecheck pytest bench clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
@@ -23,6 +23,13 @@ $(TOOLS)/.installed: requirements/tools.lock
 	$(TOOLS)/bin/pip install -q -r requirements/tools.lock
 	touch $@
 
+# The report's page is tested in a real headless Chromium: Debian's, installed here when it is missing.
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium (headless browser tests)"; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
 demo: venv
 	$(BIN)/regime-trader demo
 
@@ -33,7 +40,7 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy $(wildcard layers/regime/regime trader_host functions infra tests bench)
 
-pytest: venv tools
+pytest: venv tools browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -14,6 +14,8 @@ SUBCOMMANDS = {
     "demo": "trader_host.commands.demo",
     "backtest": "trader_host.commands.backtest",
     "run": "trader_host.commands.run",
+    "stats": "trader_host.commands.stats",
+    "report": "trader_host.commands.report",
 }
 
 

@@ -20,6 +20,8 @@ from regime.contracts import Bar, RegimeItem
 from regime.contracts.cadence import DECISION_EVERY_MINUTES
 from regime.synthetic import synthetic_days
 from tests.infra import failing_handler
+from trader_host.analytics.engine import LocalAthena, query_names
+from trader_host.analytics.lake import S3Lake
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +54,7 @@ def test_every_resource_of_the_template_exists(cloud: LocalCloud) -> None:
             "NamedQueryIds"
         ]
     }
-    assert names == {"pnl_by_regime", "live_regime_mix", "daily_fills"}
+    assert names == set(query_names())  # one named query per infra/athena/*.sql
     regime_env = cloud.functions["RegimeFunction"].env
     assert regime_env["SYMBOLS"] == "CL,MCL"
     assert regime_env["REGIME_TABLE"] == cloud.stack.outputs["RegimeTableName"]
@@ -114,6 +116,20 @@ def test_a_virtual_session_flows_from_kinesis_to_regime_decisions(cloud: LocalCl
         for x in s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().decode().splitlines()
     ]
     assert len(archived) == 60
+
+    # The named queries run on what the pipeline wrote, read back from the local S3 endpoint.
+    lake = LocalAthena(S3Lake(s3, bucket))
+    assert (lake.count("bars"), lake.count("regimes"), sum(lake.malformed.values())) == (300, 60, 0)
+    live = {
+        r["symbol"]: r
+        for r in lake.run("live_accuracy").records()
+        if r["model_version"] == item.model_version
+    }
+    for symbol in ("CL", "MCL"):
+        # Decisions from minute 20 to 145 have the 14 bars before and 5 after that the label needs.
+        assert live[symbol]["labelled"] >= 20, live[symbol]
+        assert 0.0 <= live[symbol]["range_base_rate"] <= 1.0
+    assert lake.run("trade_statistics").empty  # no fills in this session: an empty table, not an error
 
 
 def test_a_batch_that_keeps_failing_is_retried_then_sent_to_the_failure_queue(cloud: LocalCloud) -> None:

@@ -67,6 +67,11 @@ class Fill:
     regime: Regime
     zscore: float
     role: Role
+    # Optional, for execution quality (infra/athena/execution_quality.sql); empty until the host sets them.
+    signal_ts: datetime | None = None  # when the strategy decided to send the order
+    ack_ts: datetime | None = None  # when the broker acknowledged the order
+    signal_price: Decimal | None = None  # the last price the signal saw (slippage is measured against it)
+    order_type: str = ""  # "limit" or "market" (a stale exit replaced by a market order is "market")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +86,10 @@ class Fill:
             "regime": self.regime.value,
             "zscore": round(self.zscore, 6),
             "role": self.role.value,
+            "signal_ts": None if self.signal_ts is None else _iso(self.signal_ts),
+            "ack_ts": None if self.ack_ts is None else _iso(self.ack_ts),
+            "signal_price": None if self.signal_price is None else _num(self.signal_price),
+            "order_type": self.order_type,
         }
 
     def to_json(self) -> str:

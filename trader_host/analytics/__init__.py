@@ -1,0 +1,6 @@
+"""Trade analytics: the Athena queries of infra/athena run locally on DuckDB over the lake, and the report.
+
+`lake` reads the JSON lines Firehose wrote (a folder or an S3 bucket), `schema` holds the Glue columns,
+`engine` loads the lake into DuckDB and runs the transpiled SQL, `tables` prints results, `report` writes
+the HTML page with `svg` charts. DuckDB and sqlglot are imported only here, never by the live host.
+"""
