@@ -184,7 +184,16 @@ class Trader:
             ctx = (
                 _NO_CONTEXT
                 if order is None
-                else FillContext(order.role, order.regime, order.zscore, order.exit_reason)
+                else FillContext(
+                    order.role,
+                    order.regime,
+                    order.zscore,
+                    order.exit_reason,
+                    order.submitted_at,
+                    order.acked_at,
+                    order.signal_price,
+                    "market" if order.is_market else "limit",
+                )
             )
             before = self.ledger.position
             fill, closed = self.ledger.apply(ex, ctx)
@@ -259,6 +268,7 @@ class Trader:
                 self._trade_regime(),
                 self.last_z or 0.0,
                 reason,
+                signal_price=self.last_tick.last,
             )
         )
         return commands
@@ -290,7 +300,11 @@ class Trader:
             tick.bid,
             tick.ask,
         )
-        return [self.executor.place(side, qty, OrderType.LIMIT, limit, Role.ENTRY, now, regime, z)]
+        return [
+            self.executor.place(
+                side, qty, OrderType.LIMIT, limit, Role.ENTRY, now, regime, z, signal_price=tick.last
+            )
+        ]
 
     def realised_net_usd(self) -> Decimal:
         return self.ledger.realised_net_usd

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from regime.contracts import Bar, ExitReason, Fill, Regime, RoundTrip
 from regime.synthetic import synthetic_days
@@ -130,3 +134,23 @@ def test_a_full_disk_flattens_halts_and_loses_no_fill(tmp_path: Path) -> None:
     after = {e.record_id for e in TradeJournal(tmp_path / "CL.journal").read()[0] if e.kind == "fill"}
     assert after == {ex.execution_id for o in broker2._orders.values() for ex in o.executions}
     assert session2.failure is None and restarted.position == 0
+
+
+def test_fills_carry_what_execution_quality_needs() -> None:
+    tape = MarketTape.from_synthetic(synthetic_days(1, seed=3))
+    trader = Trader(contract("CL").with_session(SYNTHETIC_SESSION), CONFIG)
+    asyncio.run(TradingSession(SimBroker(tape, TIERED, CONFIG.sim), trader, FixedRegime(Regime.RANGE)).run())
+    fills = trader.ledger.fills
+    assert fills and all(f.signal_ts is not None and f.signal_ts <= f.ts for f in fills)
+    assert all(
+        f.signal_price is not None and f.signal_price == f.signal_price.quantize(Decimal("0.01"))
+        for f in fills
+    )
+    assert {f.order_type for f in fills} == {"limit", "market"}  # stale exits went to market
+    acked = [f for f in fills if f.ack_ts is not None]
+    assert acked and all(
+        (f.ack_ts - f.signal_ts).total_seconds() == pytest.approx(CONFIG.sim.ack_latency_s, abs=2e-6)
+        for f in acked
+        if f.signal_ts is not None and f.ack_ts is not None
+    )
+    assert json.loads(fills[0].to_json())["order_type"] in ("limit", "market")

@@ -59,11 +59,12 @@ class OrderExecutor:
         regime: Regime,
         zscore: float,
         exit_reason: ExitReason | None = None,
+        signal_price: int | None = None,
     ) -> PlaceOrder:
         """Register a new order and return the command that sends it."""
         self._seq += 1
         request = OrderRequest(f"{self.id_prefix}{self._seq}", self.symbol, side, qty, order_type, limit)
-        order = Order(request, role, now, regime, zscore, exit_reason)
+        order = Order(request, role, now, regime, zscore, exit_reason, signal_price=signal_price)
         self.orders[request.order_id] = order
         self.active[request.order_id] = order
         log.info(
@@ -110,6 +111,8 @@ class OrderExecutor:
         order = self._known(ev.order_id, "accept")
         if order is not None:
             order.acknowledge()
+            if order.acked_at is None:
+                order.acked_at = ev.ts
 
     def on_rejected(self, ev: OrderRejected) -> None:
         order = self._known(ev.order_id, "reject")

@@ -47,6 +47,10 @@ class FillContext:
     regime: Regime
     zscore: float
     exit_reason: ExitReason | None
+    signal_ts: float | None = None  # when the order was decided and sent
+    ack_ts: float | None = None  # when the broker acknowledged it
+    signal_price: int | None = None  # ticks: the last price the decision saw (slippage is against it)
+    order_type: str = ""  # "limit" | "market"
 
 
 class PositionLedger:
@@ -102,6 +106,10 @@ class PositionLedger:
             regime=ctx.regime,
             zscore=ctx.zscore,
             role=ctx.role if ctx.role is not None else Role.of_effect(self.position, ex.side),
+            signal_ts=None if ctx.signal_ts is None else utc(ctx.signal_ts),
+            ack_ts=None if ctx.ack_ts is None else utc(ctx.ack_ts),
+            signal_price=None if ctx.signal_price is None else self.spec.price(ctx.signal_price),
+            order_type=ctx.order_type,
         )
         self.fills.append(fill)
         self.fees_usd += ex.commission_usd

@@ -41,6 +41,8 @@ class Order:
     final_at: float | None = None
     stale: bool = False  # timed out unfilled: an entry is cancelled, an exit goes to market
     final_reason: str = ""
+    signal_price: int | None = None  # the last price the strategy saw when it decided (ticks)
+    acked_at: float | None = None  # when the broker acknowledged it
 
     @property
     def order_id(self) -> str:
