@@ -15,6 +15,7 @@ from functions.ingest_bars import app
 from infra.local_cloud.handlers import BoundFunction
 from infra.local_cloud.stack import LocalStack
 from regime.contracts import BarError
+from tests.functions.conftest import SDK_ATTEMPTS
 from tests.functions.endpoint_faults import EVENTS, server_errors
 
 pytestmark = pytest.mark.integration
@@ -118,7 +119,7 @@ def test_persistent_throttling_reports_the_valid_records_for_retry(
     code = "ProvisionedThroughputExceededException"
     with server_errors(app._dynamodb(), "BatchWriteItem", code, 100) as refused:
         response = fn.invoke(event)
-    assert len(refused) == app.SDK_MAX_ATTEMPTS  # the SDK retried, then gave up: a clear failure
+    assert len(refused) == SDK_ATTEMPTS  # the SDK retried, then gave up: a clear failure
     seqs = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
     # Records 1, 2, 5 and 6 carry valid bars; 3 and 4 are malformed and went to the queue instead.
     assert response == {"batchItemFailures": [{"itemIdentifier": seqs[i]} for i in (0, 1, 4, 5)]}

@@ -23,6 +23,7 @@ from regime.contracts import Bar, RegimeItem
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 from tests.functions.bar_events import kinesis_event
+from tests.functions.conftest import SDK_ATTEMPTS
 from tests.functions.endpoint_faults import EVENTS, server_errors
 
 pytestmark = pytest.mark.integration
@@ -215,7 +216,8 @@ def test_pointer_to_s3_model_is_used_once_per_container(
         assert fn.invoke(schedule_event(boundary))["decisions"]["RGF"]["reason"] == ""
         loaded = dict(app.MODELS._loaded)
         assert fn.invoke(schedule_event(boundary + timedelta(minutes=5)))["decisions"]["RGF"]["written"]
-        assert list(loaded) == [key] and app.MODELS._loaded[key] is loaded[key]  # not loaded twice
+        source = f"s3://{local_stack.physical['ModelsBucket']}/{key}"
+        assert list(loaded) == [source] and app.MODELS._loaded[source] is loaded[source]  # not loaded twice
 
 
 def test_missing_model_falls_back_to_the_layer_then_says_so(
@@ -253,7 +255,7 @@ def test_throttled_write_is_retried_then_fails_clearly(
         pytest.raises(app.DecisionWriteError) as err,
     ):
         fn.invoke(schedule_event(boundary + timedelta(minutes=5)))
-    assert len(refused) == app.SDK_MAX_ATTEMPTS
+    assert len(refused) == SDK_ATTEMPTS
     assert "RGH: PutItem" in str(err.value) and THROTTLE in str(err.value)
     (item,) = stored(local_stack, "RegimeTable", "RGH")
     assert item["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")  # the failed window left no trace
