@@ -52,7 +52,12 @@ class PointerEntry:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "version": self.version, "promoted_at": self.promoted_at, "scores": self.scores}
+        return {
+            "key": self.key,
+            "version": self.version,
+            "promoted_at": self.promoted_at,
+            "scores": dict(self.scores),
+        }
 
 
 @dataclass(frozen=True, slots=True)
