@@ -6,7 +6,7 @@ import base64
 import copy
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -158,7 +158,7 @@ def _record(payload: bytes | str, key: str = "CL") -> dict[str, Any]:
     ],
 )
 def test_parse_record_names_what_is_wrong(record: dict[str, Any], message: str) -> None:
-    settings = app.Settings("bars", "queue", 14, frozenset({"CL"}), app.timedelta(seconds=120))
+    settings = app.Settings("bars", "queue", 14, frozenset({"CL"}), timedelta(seconds=120))
     with pytest.raises(BarError, match=message.replace("(", r"\(").replace(")", r"\)")):
         app.parse_record(KinesisStreamRecord(record), settings, datetime.now(UTC))
 
