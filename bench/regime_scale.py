@@ -60,7 +60,8 @@ def endpoint_call_seconds(table: str) -> float:
 
 def one_size(n: int, model_path: str) -> dict[str, Any]:
     names = symbols(n)
-    cloud = LocalCloud.deploy(stack_name=f"scale-{n}", parameters={"Symbols": ",".join(names)}, include=set())
+    params = {"Symbols": ",".join(names), "Stage": f"scale-{n}"}  # a stage per stack: names are per stage
+    cloud = LocalCloud.deploy(stack_name=f"scale-{n}", parameters=params, include=set())
     bars, boundary = bars_for(names)
     kinesis = boto3.client("kinesis")
     for start in range(0, len(bars), 500):

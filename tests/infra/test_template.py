@@ -282,3 +282,18 @@ def test_one_aws_convention_set_once_in_globals(template: dict[str, Any]) -> Non
         code = (REPO / "functions" / f / "app.py").read_text()
         assert "RegimeTrader" not in code and "botocore.config" not in code, f  # nothing set per function
         assert "Logger()" in code and "Metrics()" in code and "LambdaContext" in code, f
+
+
+def test_the_readme_cost_model_is_computed_from_this_template(template: dict[str, Any]) -> None:
+    from bench.cost_model import Sizes, monthly, table
+
+    readme = (REPO / "README.md").read_text()
+    shown = readme.split("<!-- cost-model:start -->\n", 1)[1].split("\n<!-- cost-model:end -->", 1)[0]
+    assert shown == table(template), "README cost table is stale: paste `python -m bench cost_model`"
+    sizes = Sizes.of(template)
+    assert sizes.shards == 1 and sizes.memory_mb["RegimeFunction"] == 1024
+    assert round(sizes.regime_runs) == 8755 and round(sizes.train_runs, 2) == 4.34  # every 5 min; weekly
+    more = dict(template, Resources={**template["Resources"]})
+    stream = more["Resources"]["BarStream"]
+    more["Resources"]["BarStream"] = {**stream, "Properties": {**stream["Properties"], "ShardCount": 2}}
+    assert monthly(Sizes.of(more), 1)["Kinesis"] > monthly(sizes, 1)["Kinesis"] + 10  # it reads the template
