@@ -27,7 +27,9 @@ from bench.results import RESULTS, write_results
 from infra.layer_model import DEFAULT_OUT, train_layer_model
 from infra.local_cloud.cloud import LocalCloud
 from infra.local_cloud.endpoint import MotoServer, use_endpoint
+from regime.bar_series import BarSeries
 from regime.contracts import Bar, RegimeItem
+from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -85,12 +87,30 @@ def one_size(n: int, model_path: str) -> dict[str, Any]:
     table = boto3.resource("dynamodb").Table(cloud.stack.outputs["RegimeTableName"])
     items = [RegimeItem.from_dict(table.get_item(Key={"symbol": s})["Item"]) for s in names]
     last_written = max(i.computed_at for i in items if i.window_end == boundary)
+    # Where the time goes, per symbol: the window query on this endpoint, and the decision without I/O.
+    from functions.regime import app
+
+    first, last = app._iso(boundary - timedelta(minutes=80)), app._iso(boundary)
+    query_s = []
+    for s in names[:5]:
+        t0 = time.perf_counter()
+        window = app.read_bars(cloud.stack.outputs["BarsTableName"], s, first, last)
+        query_s.append(time.perf_counter() - t0)
+    model = RegimeModel.load(model_path)
+    series = BarSeries.from_bars(window)
+    compute_s = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        model.decide(series, now=datetime.now(UTC))
+        compute_s.append(time.perf_counter() - t0)
     return {
         "symbols": n,
         "decisions_written": len(written),
         "boundary_to_last_item_s": round((last_written - started).total_seconds(), 3),
         "invocation_s": round(invocation, 3),
         "endpoint_call_ms": round(endpoint_call_seconds(cloud.stack.outputs["RegimeTableName"]) * 1000, 2),
+        "window_query_ms": round(statistics.median(query_s) * 1000, 1),
+        "decide_ms": round(statistics.median(compute_s) * 1000, 2),
     }
 
 
@@ -109,7 +129,8 @@ def main() -> None:
     for r in rows:
         print(
             f"{r['symbols']:>4} symbols: boundary -> last item {r['boundary_to_last_item_s']:6.2f} s, "
-            f"invocation {r['invocation_s']:6.2f} s, endpoint {r['endpoint_call_ms']:.1f} ms/call"
+            f"invocation {r['invocation_s']:6.2f} s, endpoint {r['endpoint_call_ms']:.1f} ms/call, "
+            f"window query {r['window_query_ms']:.0f} ms, decide {r['decide_ms']:.1f} ms"
         )
     hundred = rows[-1]
     figures = {
