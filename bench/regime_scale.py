@@ -33,7 +33,7 @@ from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-SIZES = (1, 10, 100)
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "1,10,100").split(","))
 MINUTES = 100
 GOAL_SECONDS = 10.0
 

@@ -27,6 +27,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -83,6 +84,7 @@ class Settings:
     history_ttl_days: int
     pointer_max_age: int
     max_event_ahead: timedelta
+    read_threads: int
     layer_model: Path
 
     @classmethod
@@ -102,6 +104,7 @@ class Settings:
             history_ttl_days=int(env.get("HISTORY_TTL_DAYS", "400")),
             pointer_max_age=int(env.get("POINTER_MAX_AGE_SECONDS", "300")),
             max_event_ahead=timedelta(seconds=float(env.get("MAX_EVENT_AHEAD_SECONDS", "60"))),
+            read_threads=int(env.get("READ_THREADS", "8")),
             layer_model=Path(env.get("LAYER_MODEL_PATH", str(DEFAULT_LAYER_MODEL))),
         )
 
@@ -335,8 +338,10 @@ def collect_windows(settings: Settings, boundary: datetime, failures: dict[str, 
             failures[symbol] = f"{symbol}: Query {settings.bars_table} failed: {exc}"
             bars.pop(symbol, None)
 
-    for s in settings.symbols:
-        read(s, start)
+    _client("dynamodb")  # made once before the threads share it (making a client is not thread-safe)
+    # The queries are I/O: a few in flight at once keep 100 symbols' windows within the boundary's seconds.
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.read_threads, len(settings.symbols)))) as pool:
+        list(pool.map(lambda s: read(s, start), settings.symbols))
     deadline = time.monotonic() + settings.bar_wait_seconds
 
     def late() -> list[str]:
