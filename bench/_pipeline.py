@@ -25,6 +25,9 @@ from regime.contracts.cadence import DECISION_EVERY_MINUTES, DECISION_INTERVAL
 from regime.synthetic import synthetic_days
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # one JSON line per decision otherwise
+# The functions read Powertools' service and namespace at import (the template's Globals set them in Lambda).
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "regime-trader")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "RegimeTrader")
 
 
 @dataclass

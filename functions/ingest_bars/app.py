@@ -1,8 +1,11 @@
 """ingest_bars: validate the bars of a Kinesis batch and write them to the bars table.
 
-- Every record is checked against the Bar contract (`regime.contracts.Bar`).
-- A malformed record is poison (a retry cannot fix it): it goes straight to the failure queue with its reason
-  and the raw payload, and is not reported as a batch failure, so it never holds back the shard.
+- Every record is checked against the Bar contract (`regime.contracts.Bar`), and refused when its symbol is
+  not configured (SYMBOLS) or its minute starts in the future beyond a small tolerance (a bar dated 9999
+  would otherwise sit at the head of every window).
+- A malformed record is poison (a retry cannot fix it): whatever the error, it goes straight to the failure
+  queue with its reason and the raw payload, and is not reported as a batch failure, so it never holds back
+  the shard and its payload outlives the stream's retention.
 - Valid bars are written with BatchWriteItem, keyed by (symbol, ts): a duplicate overwrites the same item
   and an out-of-order one lands in its place, so both are harmless.
 - A bar whose write still fails after the SDK's retries (throttling, an outage) is reported in
@@ -22,31 +25,34 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.config import Config
+from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from regime.contracts import Bar, BarError
 from regime.contracts.numbers import exact_decimals
 
-SERVICE = "ingest_bars"
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace="RegimeTrader", service=SERVICE)
+# Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
+logger = Logger()
+metrics = Metrics()
 
 WRITE_CHUNK = 25  # BatchWriteItem's limit
 QUEUE_CHUNK = 10  # SendMessageBatch's limit
 UNPROCESSED_ATTEMPTS = 4
 MAX_PAYLOAD_CHARS = 4096  # enough to see what went wrong, far under SQS's 256 KB
-# Standard retry mode backs off and retries throttling errors; a few attempts stay well inside the timeout.
-SDK_MAX_ATTEMPTS = int(os.environ.get("SDK_MAX_ATTEMPTS", "4"))
-_SDK_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": SDK_MAX_ATTEMPTS}, connect_timeout=2, read_timeout=5
-)
+
+
+class EventError(ValueError):
+    """The invocation is not a Kinesis batch (the message names what is missing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,52 +78,80 @@ class Settings:
     bars_table: str
     failure_queue_url: str
     ttl_days: int
+    symbols: frozenset[str]
+    future_tolerance: timedelta
 
     @classmethod
     def from_env(cls) -> Settings:
+        env = os.environ
         return cls(
-            os.environ["BARS_TABLE"],
-            os.environ["FAILURE_QUEUE_URL"],
-            int(os.environ.get("BAR_TTL_DAYS", "14")),
+            env["BARS_TABLE"],
+            env["FAILURE_QUEUE_URL"],
+            int(env.get("BAR_TTL_DAYS", "14")),
+            frozenset(s.strip() for s in env["SYMBOLS"].split(",") if s.strip()),
+            timedelta(seconds=float(env.get("FUTURE_TOLERANCE_SECONDS", "120"))),
         )
 
 
 @cache
+def _client(service: str) -> Any:
+    # No Config object: retry mode, attempts and timeouts come from AWS_DEFAULTS_MODE / AWS_MAX_ATTEMPTS,
+    # set once in the template's Globals for every function.
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
 def _dynamodb() -> Any:
-    return boto3.client("dynamodb", config=_SDK_CONFIG)
+    return _client("dynamodb")
 
 
-@cache
-def _sqs() -> Any:
-    return boto3.client("sqs", config=_SDK_CONFIG)
+_SER = TypeSerializer()
 
 
-def parse_record(record: dict[str, Any]) -> Bar:
-    """Decode one Kinesis record into a Bar; BarError names what is wrong."""
-    kinesis = record.get("kinesis") or {}
+def to_wire(record: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-ready record as a DynamoDB item (floats as exact Decimals, as DynamoDB wants them)."""
+    return {k: _SER.serialize(v) for k, v in exact_decimals(record).items()}
+
+
+def parse_record(record: KinesisStreamRecord, settings: Settings, now: datetime) -> Bar:
+    """Decode one Kinesis record into a Bar of a configured symbol, not from the future; BarError says why."""
     try:
-        raw = base64.b64decode(kinesis.get("data", ""), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise BarError(f"record: data is not base64 ({exc})") from exc
+        # Strictly base64: the data class's own decoder drops stray characters without a word.
+        raw = base64.b64decode(record.kinesis.data, validate=True)
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise BarError(f"record: data is not base64 ({exc!s:.200})") from exc
     bar = Bar.from_json(raw)
-    key = kinesis.get("partitionKey")
+    key = record.kinesis.get("partitionKey")
     if key is not None and key != bar.symbol:
         raise BarError(f"partitionKey: must be the bar's symbol {bar.symbol!r}, got {key!r}")
+    if bar.symbol not in settings.symbols:
+        raise BarError(
+            f"symbol: {bar.symbol!r} is not configured (SYMBOLS: {','.join(sorted(settings.symbols))})"
+        )
+    if bar.ts > now + settings.future_tolerance:
+        raise BarError(
+            f"ts: {bar.to_dict()['ts']} is in the future (now {now:%Y-%m-%dT%H:%M:%SZ}, "
+            f"tolerance {settings.future_tolerance.total_seconds():.0f} s)"
+        )
     return bar
 
 
-def stage(records: Sequence[dict[str, Any]]) -> Staged:
-    """Validate every record; later duplicates of a (symbol, minute) replace earlier ones."""
+def stage(records: Sequence[KinesisStreamRecord], settings: Settings, now: datetime) -> Staged:
+    """Validate every record; later duplicates of a (symbol, minute) replace earlier ones.
+
+    Any error, whatever its type, rejects that record alone (int(NaN) raises ValueError, int(inf)
+    OverflowError: a contract's own checks are not the only ways a payload can be wrong).
+    """
     bars: dict[tuple[str, str], tuple[Bar, list[str]]] = {}
     rejected: list[Rejected] = []
     for record in records:
         kinesis = record.get("kinesis") or {}
         seq = str(kinesis.get("sequenceNumber", ""))
         try:
-            bar = parse_record(record)
-        except BarError as exc:
+            bar = parse_record(record, settings, now)
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, BarError) else f"record: {type(exc).__name__}: {exc}"
             rejected.append(
-                Rejected(seq, str(kinesis.get("partitionKey", "")), str(exc), _payload_text(kinesis))
+                Rejected(seq, str(kinesis.get("partitionKey", "")), reason, _payload_text(record))
             )
             continue
         key = (bar.symbol, bar.to_dict()["ts"])
@@ -126,8 +160,8 @@ def stage(records: Sequence[dict[str, Any]]) -> Staged:
     return Staged(bars, rejected)
 
 
-def _payload_text(kinesis: dict[str, Any]) -> str:
-    data = str(kinesis.get("data", ""))
+def _payload_text(record: KinesisStreamRecord) -> str:
+    data = str((record.get("kinesis") or {}).get("data", ""))
     try:
         return base64.b64decode(data).decode("utf-8", "replace")[:MAX_PAYLOAD_CHARS]
     except (binascii.Error, ValueError):
@@ -135,17 +169,8 @@ def _payload_text(kinesis: dict[str, Any]) -> str:
 
 
 def bar_item(bar: Bar, ttl_days: int) -> dict[str, Any]:
-    """The DynamoDB item: the Bar contract's own fields (numbers as exact Decimals) plus the TTL."""
-    item = exact_decimals(bar.to_dict())
-    item["expires_at"] = int(bar.ts.timestamp()) + ttl_days * 86_400
-    return item
-
-
-def _serialize(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeSerializer
-
-    ser = TypeSerializer()
-    return {k: ser.serialize(v) for k, v in item.items()}
+    """The DynamoDB item: the Bar contract's own fields plus the TTL."""
+    return {**bar.to_dict(), "expires_at": int(bar.ts.timestamp()) + ttl_days * 86_400}
 
 
 def write_bars(staged: Staged, settings: Settings) -> set[str]:
@@ -155,7 +180,7 @@ def write_bars(staged: Staged, settings: Settings) -> set[str]:
     for start in range(0, len(entries), WRITE_CHUNK):
         chunk = entries[start : start + WRITE_CHUNK]
         requests = [
-            {"PutRequest": {"Item": _serialize(bar_item(bar, settings.ttl_days))}} for _, (bar, _) in chunk
+            {"PutRequest": {"Item": to_wire(bar_item(bar, settings.ttl_days))}} for _, (bar, _) in chunk
         ]
         left = _batch_write(settings.bars_table, requests)
         if left is None:  # the whole chunk failed
@@ -206,7 +231,7 @@ def quarantine(rejected: Sequence[Rejected], settings: Settings) -> set[str]:
             for i, r in enumerate(chunk)
         ]
         try:
-            response = _sqs().send_message_batch(QueueUrl=settings.failure_queue_url, Entries=entries)
+            response = _client("sqs").send_message_batch(QueueUrl=settings.failure_queue_url, Entries=entries)
         except (ClientError, BotoCoreError) as exc:
             logger.error("failure queue unreachable", extra={"error": str(exc)})
             failed.update(r.sequence_number for r in chunk)
@@ -217,11 +242,13 @@ def quarantine(rejected: Sequence[Rejected], settings: Settings) -> set[str]:
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Kinesis batch in; partial batch response out (only records worth retrying are reported)."""
     settings = Settings.from_env()
-    records: list[dict[str, Any]] = event.get("Records", [])
-    staged = stage(records)
+    if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
+        raise EventError(f"Records: expected the list of a Kinesis batch, got {str(event)[:200]!r}")
+    records = list(KinesisStreamEvent(event).records)
+    staged = stage(records, settings, datetime.now(UTC))
     for r in staged.rejected:
         logger.warning("malformed bar", extra={"reason": r.reason, "sequenceNumber": r.sequence_number})
     failed = write_bars(staged, settings) | quarantine(staged.rejected, settings)

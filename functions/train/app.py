@@ -1,39 +1,67 @@
-"""train: read the bar archive, train and evaluate walk-forward, publish ensemble.onnx, promote if not worse.
+"""train: read the bar archive, train a challenger, compare it with the incumbent on the same recent bars,
+publish it, and promote it only when it is not worse on measures a constant guess cannot win.
 
 Per symbol: the archived bars of the last `days` days (Firehose writes bars/YYYY/MM/DD/HH/, one JSON bar per
-line), the core's `train_ensemble` (walk-forward evaluation, then a fit on everything), a versioned
-models/<symbol>/ensemble-<version>.onnx beside its metadata and evaluation (.json), and promotion: the SSM
-pointer moves to the new model only if its out-of-sample score is not worse than the current model's.
+line) are split by bar time: the last `holdout_days` are held out, the rest trains the challenger (the core's
+`train_ensemble`: walk-forward evaluation, then a fit on all of it). On the held-out bars, challenger and
+incumbent (the model the pointer names) are scored side by side (`holdout_scores`):
+- per hemisphere (trend, range), ROC AUC and log loss of the mean probability against the labels;
+- the net ticks per round trip of the host's own backtest (trader_host.backtest) traded on each model's
+  5-minute decisions, fees included.
 
-Event (all optional): {"symbols": ["CL"], "days": 28, "end": "2026-02-27", "force_promote": false,
-"config": {"gbt_iterations": 150, ...}}. Container image function: scikit-learn lives only here.
+The rule (`should_promote`): forced; or every hemisphere's AUC above 0.5 (what any constant guess scores) and,
+when there is an incumbent, no hemisphere's AUC lower nor log loss higher than the incumbent's by more than
+TOLERANCE, and net ticks per round trip not lower. Vote accuracy is not used: it is dominated by the base
+rate (an always-"range" guess beat a model with real signal on the MCL file). The model promoted is the one
+evaluated, trained without the held-out weeks. The comparison is recorded in the model's metadata
+(oos_scores.holdout), in its report, and in the symbol's promotion history (models/<symbol>/promotions/).
+
+Event (all optional, strictly typed, unknown fields refused): {"symbols": ["CL"], "days": 28,
+"holdout_days": 7, "end": "2026-02-27", "force_promote": false, "config": {"gbt_iterations": 150, ...}}.
+Container image function: scikit-learn lives only here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import boto3
+import numpy as np
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.config import Config
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from regime.bar_series import BarSeries
-from regime.contracts import Bar, BarError
+from regime.contracts import Bar, BarError, ModelPointer, PointerEntry, PointerError
+from regime.contracts.model_metadata import METADATA_KEY
+from regime.features import FeatureSpec
+from regime.inference import HEMISPHERE_SIZE, RegimeModel
+from regime.labels import LabelSpec, make_labels
 from regime.training import TrainConfig, TrainedEnsemble, train_ensemble
 
-SERVICE = "train"
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace="RegimeTrader", service=SERVICE)
-_SDK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5})
-DEFAULT_DAYS = 28
+# Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
+logger = Logger()
+metrics = Metrics()
+TOLERANCE = (
+    0.01  # AUC and log loss differences smaller than this are noise on a few weeks of 5-minute windows
+)
+DECISION_EVERY_MINUTES = 5
+HEMISPHERES = ("trend", "range")
 
 
 class TrainEventError(ValueError):
@@ -58,39 +86,104 @@ class Settings:
         )
 
 
+# ---------------------------------------------------------------- the event, strictly typed
+class ConfigOverrides(BaseModel):
+    """TrainConfig's scalar fields, each optional and strictly typed (a test keeps the two in step)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    stride: int | None = Field(default=None, ge=1, le=60)
+    mlp_hidden: tuple[int, ...] | None = None
+    mlp_max_iter: int | None = Field(default=None, ge=1)
+    svm_c: float | None = Field(default=None, gt=0)
+    svm_max_samples: int | None = Field(default=None, ge=10)
+    gbt_iterations: int | None = Field(default=None, ge=1)
+    gbt_learning_rate: float | None = Field(default=None, gt=0, le=1)
+    gbt_leaves: int | None = Field(default=None, ge=2)
+    folds: int | None = Field(default=None, ge=2, le=20)
+    balanced: bool | None = None
+    seed: int | None = None
+
+
+Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{1,16}$")]
+
+
+class TrainEvent(BaseModel):
+    """What an on-demand or scheduled invocation may ask for; a wrong type is an error, never coerced."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    source: str | None = None
+    symbols: list[Symbol] | None = Field(default=None, min_length=1, max_length=100)
+    days: int = Field(default=28, ge=2, le=366)
+    holdout_days: int = Field(default=7, ge=1, le=90)
+    end: date | None = None
+    force_promote: bool = False
+    config: ConfigOverrides = Field(default_factory=ConfigOverrides)
+
+    @model_validator(mode="after")
+    def _holdout_inside(self) -> TrainEvent:
+        if self.holdout_days >= self.days:
+            raise ValueError(f"holdout_days ({self.holdout_days}) must be fewer than days ({self.days})")
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     symbols: tuple[str, ...]
     days: int
+    holdout_days: int
     end: date
     force_promote: bool
     config: TrainConfig
 
     @classmethod
-    def from_event(cls, event: dict[str, Any], settings: Settings) -> Request:
-        symbols = tuple(event.get("symbols") or settings.symbols)
-        days = event.get("days", DEFAULT_DAYS)
-        if not isinstance(days, int) or days < 1:
-            raise TrainEventError(f"days: expected a positive integer, got {days!r}")
+    def from_event(cls, event: object, settings: Settings) -> Request:
+        """Validate the event (strict JSON types) into a request; TrainEventError names each wrong field."""
+        if not isinstance(event, dict):
+            raise TrainEventError(f"event: expected a JSON object, got {type(event).__name__}")
         try:
-            end = date.fromisoformat(event["end"]) if event.get("end") else datetime.now(UTC).date()
-        except ValueError as exc:
-            raise TrainEventError(f"end: expected YYYY-MM-DD, got {event.get('end')!r}") from exc
-        overrides = event.get("config") or {}
-        scalar = {
-            f.name for f in dataclasses.fields(TrainConfig) if f.name not in ("feature_spec", "label_spec")
-        }
-        unknown = set(overrides) - scalar
-        if unknown:
-            raise TrainEventError(f"config: unknown field(s) {sorted(unknown)}; allowed: {sorted(scalar)}")
-        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
-        config = TrainConfig(**values)
-        return cls(symbols, days, end, bool(event.get("force_promote", False)), config)
+            parsed = TrainEvent.model_validate_json(json.dumps(event, default=str))
+        except ValidationError as exc:
+            raise TrainEventError(explain(exc)) from exc
+        overrides = {k: v for k, v in parsed.config.model_dump().items() if v is not None}
+        try:
+            config = TrainConfig(**overrides)
+        except (TypeError, ValueError) as exc:
+            raise TrainEventError(f"config: {exc}") from exc
+        return cls(
+            tuple(parsed.symbols or settings.symbols),
+            parsed.days,
+            parsed.holdout_days,
+            parsed.end or datetime.now(UTC).date(),
+            parsed.force_promote,
+            config,
+        )
+
+
+def explain(exc: ValidationError) -> str:
+    """One line per wrong field: 'field: what is wrong (got value)'."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']} (got {e.get('input')!r})"
+        for e in exc.errors()
+    )
+
+
+# ---------------------------------------------------------------- AWS
+@cache
+def _client(service: str) -> Any:
+    # No Config object: retry mode, attempts and timeouts come from AWS_DEFAULTS_MODE / AWS_MAX_ATTEMPTS,
+    # set once in the template's Globals for every function.
+    return boto3.client(service)  # type: ignore[call-overload]
 
 
 @cache
-def _client(service: str) -> Any:
-    return boto3.client(service, config=_SDK_CONFIG)  # type: ignore[call-overload]
+def pointer_provider() -> SSMProvider:
+    """The one Parameters provider for the model pointer (the regime function reads it the same way)."""
+    return SSMProvider(boto3_client=_client("ssm"))
+
+
+def read_pointer(name: str) -> ModelPointer:
+    """The pointer as stored now (never cached: promotion rewrites it)."""
+    return ModelPointer.from_json(str(pointer_provider().get(name, force_fetch=True)))
 
 
 def archived_bars(bucket: str, symbol: str, first: date, last: date) -> tuple[list[Bar], int]:
@@ -109,7 +202,7 @@ def archived_bars(bucket: str, symbol: str, first: date, last: date) -> tuple[li
                         continue
                     try:
                         bar = Bar.from_json(line)
-                    except BarError:
+                    except (BarError, ValueError, OverflowError):
                         bad += 1
                         continue
                     if bar.symbol == symbol:
@@ -118,103 +211,250 @@ def archived_bars(bucket: str, symbol: str, first: date, last: date) -> tuple[li
     return bars, bad
 
 
-def read_pointer(name: str) -> dict[str, Any]:
-    value = _client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
-    pointer = json.loads(value)
-    if not isinstance(pointer, dict):
-        raise ValueError(f"{name}: the model pointer must be a JSON object, got {value!r}")
-    return pointer
+# ---------------------------------------------------------------- challenger beside incumbent
+def _log_loss(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-np.mean(np.where(y, np.log(q), np.log(1 - q))))
 
 
-def should_promote(new_score: float, current: dict[str, Any] | None, force: bool) -> bool:
-    """Promote when forced, when there is no current model, or when the new score is not worse."""
-    if force or not current:
-        return True
-    if math.isnan(new_score):
-        return False
-    current_score = float(current.get("score", float("nan")))
-    return math.isnan(current_score) or new_score >= current_score
+def _auc(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
+    """ROC AUC by ranks (ties averaged); NaN when one class is absent."""
+    pos, neg = int(y.sum()), int((~y).sum())
+    if pos == 0 or neg == 0:
+        return float("nan")
+    order = np.argsort(p, kind="mergesort")
+    ranks = np.empty(len(p))
+    sorted_p = p[order]
+    i = 0
+    while i < len(p):  # average ranks over ties
+        j = i
+        while j + 1 < len(p) and sorted_p[j + 1] == sorted_p[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def publish(trained: TrainedEnsemble, symbol: str, bucket: str) -> str:
-    """Write the model and its report; returns the model's key."""
-    key = f"models/{symbol}/ensemble-{trained.metadata.version}.onnx"
+def holdout_scores(
+    models: dict[str, RegimeModel], series: BarSeries, label_spec: LabelSpec
+) -> dict[str, dict[str, float]]:
+    """Each model's AUC and log loss per hemisphere, on the same decision times and labels of `series`.
+
+    Decision times are the 5-minute boundaries where every model has a full feature window and the label
+    is known, so that no model is scored on windows another one skipped.
+    """
+    labels = make_labels(series, label_spec, FeatureSpec())
+    at = np.flatnonzero(((series.minute + 1) % DECISION_EVERY_MINUTES == 0) & labels.valid)
+    probs = {name: m.decide_batch(series, at).probabilities for name, m in models.items()}
+    ok = np.ones(len(at), dtype=bool)
+    for p in probs.values():
+        ok &= ~np.isnan(p).any(axis=1)
+    out: dict[str, dict[str, float]] = {}
+    for name, p in probs.items():
+        scores: dict[str, float] = {"samples": float(ok.sum())}
+        for h, hemisphere in enumerate(HEMISPHERES):
+            y = (labels.trend if hemisphere == "trend" else labels.range)[at][ok]
+            mean = p[ok, h * HEMISPHERE_SIZE : (h + 1) * HEMISPHERE_SIZE].mean(axis=1)
+            scores[f"{hemisphere}_auc"] = _auc(y, mean)
+            scores[f"{hemisphere}_log_loss"] = _log_loss(y, mean) if len(y) else float("nan")
+        out[name] = scores
+    return out
+
+
+def backtest_ticks(model: RegimeModel, series: BarSeries) -> dict[str, float]:
+    """The host's backtest of `series` traded on `model`'s decisions: round trips and net ticks per trip."""
+    from trader_host.backtest.regime_choices import ml_timeline
+    from trader_host.backtest.runner import run_backtest
+    from trader_host.broker.sim.market_tape import MarketTape
+    from trader_host.config import HostConfig
+    from trader_host.fees import fee_schedule
+    from trader_host.instruments import CONTRACTS, SYNTHETIC_SESSION, ContractSpec
+
+    known = CONTRACTS.get(series.symbol.upper())
+    # A symbol without a contract spec (synthetic tests) trades on CL's grid and the synthetic calendar.
+    spec = known or ContractSpec(
+        series.symbol, "SIM", CONTRACTS["CL"].tick_size, CONTRACTS["CL"].tick_value_usd, SYNTHETIC_SESSION
+    )
+    config = HostConfig()
+    tape = MarketTape.from_bars(series, spec, config.sim.spread_ticks)
+    result, _ = run_backtest(
+        model.version, tape, spec, config, fee_schedule(config.fees.schedule), ml_timeline(series, model)[0]
+    )
+    trips = result.trades
+    net_ticks = float(result.net_usd) / float(spec.tick_value_usd) / trips if trips else 0.0
+    return {"round_trips": float(trips), "net_ticks_per_trip": net_ticks, "net_usd": float(result.net_usd)}
+
+
+def should_promote(
+    challenger: dict[str, float], incumbent: dict[str, float] | None, force: bool
+) -> tuple[bool, str]:
+    """The promotion rule (module docstring), with the reason in words."""
+    if force:
+        return True, "forced"
+    for h in HEMISPHERES:
+        auc = challenger.get(f"{h}_auc", float("nan"))
+        if not auc > 0.5:
+            return False, f"{h} AUC {auc:.3f} is no better than a constant guess (0.5)"
+    if incumbent is None:
+        return True, "no incumbent, and every hemisphere beats a constant guess"
+    for h in HEMISPHERES:
+        c_auc, i_auc = challenger[f"{h}_auc"], incumbent.get(f"{h}_auc", float("nan"))
+        if not math.isnan(i_auc) and c_auc < i_auc - TOLERANCE:
+            return False, f"{h} AUC {c_auc:.3f} below the incumbent's {i_auc:.3f}"
+        c_ll, i_ll = challenger[f"{h}_log_loss"], incumbent.get(f"{h}_log_loss", float("nan"))
+        if not math.isnan(i_ll) and c_ll > i_ll + TOLERANCE:
+            return False, f"{h} log loss {c_ll:.3f} above the incumbent's {i_ll:.3f}"
+    c_net, i_net = challenger.get("net_ticks_per_trip", 0.0), incumbent.get("net_ticks_per_trip", 0.0)
+    if c_net < i_net:
+        return False, f"net {c_net:.2f} ticks per round trip below the incumbent's {i_net:.2f}"
+    return True, "not worse than the incumbent on AUC, log loss and net ticks per round trip"
+
+
+# ---------------------------------------------------------------- publish
+def with_holdout(trained: TrainedEnsemble, comparison: dict[str, Any]) -> bytes:
+    """The ONNX bytes with the held-out comparison written into the metadata's oos_scores."""
+    import onnx
+
+    proto = onnx.load_model_from_string(trained.onnx_bytes)
+    for prop in proto.metadata_props:
+        if prop.key == METADATA_KEY:
+            meta = json.loads(prop.value)
+            meta["oos_scores"]["holdout"] = comparison
+            prop.value = json.dumps(meta, sort_keys=True)
+    return bytes(proto.SerializeToString())
+
+
+def publish(
+    body: bytes, trained: TrainedEnsemble, symbol: str, bucket: str, comparison: dict[str, Any]
+) -> str:
+    """Write the model, its report and its line of promotion history; returns the model's key."""
+    version = trained.metadata.version
+    key = f"models/{symbol}/ensemble-{version}.onnx"
     s3 = _client("s3")
-    s3.put_object(Bucket=bucket, Key=key, Body=trained.onnx_bytes)
-    report = {"metadata": json.loads(trained.metadata.to_json()), "evaluation": trained.evaluation}
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    metadata = {**json.loads(trained.metadata.to_json())}
+    metadata["oos_scores"]["holdout"] = comparison
+    report = {"metadata": metadata, "evaluation": trained.evaluation, "promotion": comparison}
     s3.put_object(
         Bucket=bucket, Key=key.removesuffix(".onnx") + ".json", Body=json.dumps(report, default=str).encode()
+    )
+    s3.put_object(
+        Bucket=bucket,
+        Key=f"models/{symbol}/promotions/{version}.json",
+        Body=json.dumps(
+            {"symbol": symbol, "version": version, "key": key, **comparison}, default=str
+        ).encode(),
     )
     return key
 
 
+def _finite(scores: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in scores.items() if isinstance(v, float) and math.isfinite(v)}
+
+
 def train_symbol(
-    symbol: str, request: Request, settings: Settings, pointer: dict[str, Any]
-) -> dict[str, Any]:
-    """Train, publish and maybe promote one symbol; updates `pointer` in place when promoted."""
+    symbol: str, request: Request, settings: Settings, pointer: ModelPointer
+) -> tuple[dict[str, Any], PointerEntry | None]:
+    """Train, compare, publish and maybe promote one symbol; returns the result and the new pointer entry."""
     first = request.end - timedelta(days=request.days - 1)
     bars, bad = archived_bars(settings.data_lake_bucket, symbol, first, request.end)
     if bad:
         logger.warning("unreadable archived lines", extra={"symbol": symbol, "lines": bad})
     if not bars:
-        return {"promoted": False, "reason": f"no archived bars between {first} and {request.end}"}
+        return {"promoted": False, "reason": f"no archived bars between {first} and {request.end}"}, None
+    bars.sort(key=lambda b: b.ts)
+    split = bars[-1].ts - timedelta(days=request.holdout_days)
+    train_bars, held = [b for b in bars if b.ts <= split], [b for b in bars if b.ts > split]
     try:
         trained = train_ensemble(
-            BarSeries.from_bars(bars),
+            BarSeries.from_bars(train_bars),
             request.config,
             source={
                 "archive": f"s3://{settings.data_lake_bucket}/bars/",
                 "first_day": str(first),
                 "last_day": str(request.end),
+                "holdout_from": split.isoformat(),
             },
         )
     except ValueError as exc:  # too few or too fragmented bars for the feature window
-        return {"promoted": False, "bars": len(bars), "reason": str(exc)}
-    key = publish(trained, symbol, settings.models_bucket)
-    score = trained.metadata.headline_score
-    current = pointer.get(symbol)
-    promoted = should_promote(score, current, request.force_promote)
-    if promoted:
-        pointer[symbol] = {
-            "key": key,
-            "version": trained.metadata.version,
-            "score": score,
-            "promoted_at": datetime.now(UTC).isoformat(),
-        }
-    metrics.add_metric(
-        name="OutOfSampleScore", unit=MetricUnit.NoUnit, value=0.0 if math.isnan(score) else score
-    )
-    return {
+        return {"promoted": False, "bars": len(bars), "reason": str(exc)}, None
+    challenger = RegimeModel.load(trained.onnx_bytes, threads=0)
+    models = {"challenger": challenger}
+    try:
+        entry = pointer.entry(symbol)
+    except PointerError as exc:
+        logger.warning(
+            "pointer entry unusable: treated as no incumbent", extra={"symbol": symbol, "error": str(exc)}
+        )
+        entry = None
+    if entry is not None:
+        try:
+            models["incumbent"] = RegimeModel.load(
+                _client("s3").get_object(Bucket=settings.models_bucket, Key=entry.key)["Body"].read(),
+                threads=0,
+            )
+        except Exception as exc:  # a missing or broken incumbent cannot defend its place
+            logger.warning(
+                "incumbent unusable", extra={"symbol": symbol, "key": entry.key, "error": str(exc)}
+            )
+    holdout = BarSeries.from_bars(held)
+    scores = holdout_scores(models, holdout, LabelSpec.from_dict(trained.metadata.label_spec))
+    for name, model in models.items():
+        scores[name].update(backtest_ticks(model, holdout))
+    promoted, why = should_promote(scores["challenger"], scores.get("incumbent"), request.force_promote)
+    comparison: dict[str, Any] = {
+        "holdout": {"from": split.isoformat(), "to": bars[-1].ts.isoformat(), "bars": len(held)},
+        "challenger": scores["challenger"],
+        "incumbent": {**scores["incumbent"], "version": entry.version if entry else ""}
+        if "incumbent" in scores
+        else None,
         "promoted": promoted,
+        "rule": why,
+        "decided_at": datetime.now(UTC).isoformat(),
+    }
+    key = publish(with_holdout(trained, comparison), trained, symbol, settings.models_bucket, comparison)
+    for name in ("trend_auc", "range_auc", "net_ticks_per_trip"):
+        value = scores["challenger"].get(name, float("nan"))
+        metrics.add_metric(
+            name=f"Holdout_{name}", unit=MetricUnit.NoUnit, value=value if math.isfinite(value) else 0.0
+        )
+    new_entry = (
+        PointerEntry(
+            key, trained.metadata.version, datetime.now(UTC).isoformat(), _finite(scores["challenger"])
+        )
+        if promoted
+        else None
+    )
+    result = {
+        "promoted": promoted,
+        "reason": why,
         "key": key,
         "version": trained.metadata.version,
-        "score": score,
-        "current_score": (current or {}).get("score"),
         "bars": len(bars),
-        "baseline": trained.metadata.oos_scores.get("vote_baseline"),
+        "scores": scores,
     }
+    return result, new_entry
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Train every requested symbol; write the pointer once, after all of them."""
     metrics.add_metric(name="TrainRequested", unit=MetricUnit.Count, value=1)
     settings = Settings.from_env()
-    request = Request.from_event(event or {}, settings)
+    request = Request.from_event(event if event is not None else {}, settings)
     pointer = read_pointer(settings.pointer_parameter)
-    results = {symbol: train_symbol(symbol, request, settings, pointer) for symbol in request.symbols}
-    if any(r["promoted"] for r in results.values()):
-        _client("ssm").put_parameter(
-            Name=settings.pointer_parameter,
-            Value=json.dumps(pointer, sort_keys=True),
-            Type="String",
-            Overwrite=True,
-        )
-    for symbol, result in results.items():
+    results: dict[str, Any] = {}
+    updated = pointer
+    for symbol in request.symbols:
+        results[symbol], entry = train_symbol(symbol, request, settings, pointer)
+        if entry is not None:
+            updated = updated.with_entry(symbol, entry)
         logger.info(
-            "trained", extra={"symbol": symbol, **{k: v for k, v in result.items() if k != "baseline"}}
+            "trained", extra={"symbol": symbol, **{k: v for k, v in results[symbol].items() if k != "scores"}}
         )
+    if updated is not pointer:
+        pointer_provider().set(settings.pointer_parameter, updated.to_json(), overwrite=True)
     metrics.add_metric(
         name="ModelsPromoted", unit=MetricUnit.Count, value=sum(r["promoted"] for r in results.values())
     )

@@ -85,6 +85,10 @@ def _alarm(name: str, props: dict[str, Any]) -> None:
     boto3.client("cloudwatch").put_metric_alarm(AlarmName=name, **props)
 
 
+def _event_invoke_config(name: str, props: dict[str, Any]) -> None:
+    boto3.client("lambda").put_function_event_invoke_config(**props)
+
+
 CREATORS: dict[str, Callable[[str, dict[str, Any]], None]] = {
     "AWS::KinesisFirehose::DeliveryStream": _firehose,
     "AWS::Glue::Database": _glue_database,
@@ -93,6 +97,7 @@ CREATORS: dict[str, Callable[[str, dict[str, Any]], None]] = {
     "AWS::Athena::NamedQuery": _athena_named_query,
     "AWS::S3::BucketPolicy": _bucket_policy,
     "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::Lambda::EventInvokeConfig": _event_invoke_config,
 }
 # Creation order: what others refer to first.
 ORDER = list(CREATORS)

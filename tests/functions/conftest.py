@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import urllib.request
 from pathlib import Path
@@ -11,7 +12,11 @@ import pytest
 from infra.local_cloud.handlers import BoundFunction, bind_functions
 from infra.local_cloud.stack import LocalStack, deploy
 
-os.environ.setdefault("SDK_MAX_ATTEMPTS", "2")  # keep the SDK's real backoff short in throttling tests
+SDK_ATTEMPTS = 2  # keep the SDK's real backoff short in throttling tests
+# Clients made before an invocation (to inject faults) read the same SDK settings as the functions do.
+os.environ["AWS_MAX_ATTEMPTS"] = str(SDK_ATTEMPTS)
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "regime-trader")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "RegimeTrader")
 
 
 def reset_endpoint(url: str) -> None:
@@ -27,7 +32,11 @@ def local_stack(moto_endpoint: str) -> LocalStack:
 
 @pytest.fixture(scope="module")
 def functions(local_stack: LocalStack) -> dict[str, BoundFunction]:
-    return bind_functions(local_stack)
+    bound = bind_functions(local_stack)
+    return {
+        k: dataclasses.replace(f, env={**f.env, "AWS_MAX_ATTEMPTS": str(SDK_ATTEMPTS)})
+        for k, f in bound.items()
+    }
 
 
 @pytest.fixture(scope="session")

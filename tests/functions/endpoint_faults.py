@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,15 +21,20 @@ class _Body:
 
 
 @contextmanager
-def server_errors(client: Any, operation: str, code: str, times: int) -> Iterator[list[int]]:
+def server_errors(
+    client: Any, operation: str, code: str, times: int, when: Callable[[bytes], bool] | None = None
+) -> Iterator[list[int]]:
     """Make the endpoint answer `operation` with HTTP 400 `code` for the next `times` calls.
 
+    `when` picks the requests to refuse by their body (e.g. one table or one symbol); the others pass.
     The SDK's own retry logic then runs for real; yields a list whose length counts the refused calls.
     """
     refused: list[int] = []
 
     def answer(request: Any, **_: Any) -> AWSResponse | None:
         if len(refused) >= times:
+            return None
+        if when is not None and not when(bytes(request.body or b"")):
             return None
         refused.append(1)
         body = f'{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"simulated {code}"}}'.encode()

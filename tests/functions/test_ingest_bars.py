@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
 from functions.ingest_bars import app
 from infra.local_cloud.handlers import BoundFunction
 from infra.local_cloud.stack import LocalStack
 from regime.contracts import BarError
+from tests.functions.conftest import SDK_ATTEMPTS
 from tests.functions.endpoint_faults import EVENTS, server_errors
 
 pytestmark = pytest.mark.integration
@@ -32,6 +36,12 @@ def sample_event(symbol: str = "CL") -> dict[str, Any]:
             ).decode()
         k["partitionKey"] = symbol
     return event
+
+
+def ingest_fn(functions: dict[str, BoundFunction], *symbols: str) -> BoundFunction:
+    """ingest_bars configured for `symbols` (every other symbol is refused)."""
+    fn = functions["IngestBarsFunction"]
+    return dataclasses.replace(fn, env={**fn.env, "SYMBOLS": ",".join(symbols)})
 
 
 def stored_bars(stack: LocalStack, symbol: str) -> list[dict[str, Any]]:
@@ -59,7 +69,7 @@ def drain_queue(url: str) -> list[dict[str, Any]]:
 def test_sample_batch_writes_valid_bars_and_quarantines_bad_ones(
     local_stack: LocalStack, functions: dict[str, BoundFunction]
 ) -> None:
-    fn = functions["IngestBarsFunction"]
+    fn = ingest_fn(functions, "SMPL")
     response = fn.invoke(sample_event("SMPL"))
 
     assert response == {"batchItemFailures": []}  # malformed records must not hold the shard back
@@ -86,7 +96,7 @@ def test_sample_batch_writes_valid_bars_and_quarantines_bad_ones(
 def test_replayed_and_reordered_batches_are_harmless(
     local_stack: LocalStack, functions: dict[str, BoundFunction]
 ) -> None:
-    fn = functions["IngestBarsFunction"]
+    fn = ingest_fn(functions, "REPL")
     event = sample_event("REPL")
     fn.invoke(event)
     before = stored_bars(local_stack, "REPL")
@@ -100,7 +110,7 @@ def test_replayed_and_reordered_batches_are_harmless(
 def test_throttled_writes_are_retried_by_the_sdk(
     local_stack: LocalStack, functions: dict[str, BoundFunction]
 ) -> None:
-    fn = functions["IngestBarsFunction"]
+    fn = ingest_fn(functions, "THRT")
     code = "ProvisionedThroughputExceededException"
     with server_errors(app._dynamodb(), "BatchWriteItem", code, 1) as refused:
         response = fn.invoke(sample_event("THRT"))
@@ -113,12 +123,12 @@ def test_throttled_writes_are_retried_by_the_sdk(
 def test_persistent_throttling_reports_the_valid_records_for_retry(
     local_stack: LocalStack, functions: dict[str, BoundFunction]
 ) -> None:
-    fn = functions["IngestBarsFunction"]
+    fn = ingest_fn(functions, "DOWN")
     event = sample_event("DOWN")
     code = "ProvisionedThroughputExceededException"
     with server_errors(app._dynamodb(), "BatchWriteItem", code, 100) as refused:
         response = fn.invoke(event)
-    assert len(refused) == app.SDK_MAX_ATTEMPTS  # the SDK retried, then gave up: a clear failure
+    assert len(refused) == SDK_ATTEMPTS  # the SDK retried, then gave up: a clear failure
     seqs = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
     # Records 1, 2, 5 and 6 carry valid bars; 3 and 4 are malformed and went to the queue instead.
     assert response == {"batchItemFailures": [{"itemIdentifier": seqs[i]} for i in (0, 1, 4, 5)]}
@@ -148,5 +158,78 @@ def _record(payload: bytes | str, key: str = "CL") -> dict[str, Any]:
     ],
 )
 def test_parse_record_names_what_is_wrong(record: dict[str, Any], message: str) -> None:
+    settings = app.Settings("bars", "queue", 14, frozenset({"CL"}), timedelta(seconds=120))
     with pytest.raises(BarError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        app.parse_record(record)
+        app.parse_record(KinesisStreamRecord(record), settings, datetime.now(UTC))
+
+
+def _raw_record(payload: bytes, seq: int, key: str = "POIS") -> dict[str, Any]:
+    return {
+        "kinesis": {
+            "data": base64.b64encode(payload).decode(),
+            "partitionKey": key,
+            "sequenceNumber": f"{seq:056d}",
+        },
+        "eventSource": "aws:kinesis",
+    }
+
+
+def _bar_json(symbol: str = "POIS", ts: str = "2026-01-15T18:49:00Z", volume: str = "7") -> bytes:
+    return (
+        f'{{"symbol":"{symbol}","ts":"{ts}","open":59.0,"high":59.1,"low":58.9,"close":59.0,'
+        f'"volume":{volume},"source":"sim"}}'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "key", "reason"),
+    [
+        # The contract's int(volume) raises ValueError / OverflowError, not BarError: still this record alone.
+        (_bar_json(volume="NaN"), "POIS", "record: ValueError: cannot convert float NaN"),
+        (_bar_json(volume="Infinity"), "POIS", "record: OverflowError: cannot convert float infinity"),
+        (_bar_json(volume="1e400"), "POIS", "record: OverflowError: cannot convert float infinity"),
+        (_bar_json(ts="9999-12-31T23:59:00Z"), "POIS", "ts: 9999-12-31T23:59:00Z is in the future"),
+        (_bar_json(symbol="ZZZ"), "ZZZ", "symbol: 'ZZZ' is not configured (SYMBOLS: POIS)"),
+    ],
+)
+def test_a_poison_record_is_quarantined_alone_with_payload_and_reason(
+    local_stack: LocalStack, functions: dict[str, BoundFunction], payload: bytes, key: str, reason: str
+) -> None:
+    fn = ingest_fn(functions, "POIS")
+    good = [_bar_json(ts=f"2026-01-15T19:0{i}:00Z") for i in range(3)]
+    records = [
+        _raw_record(good[0], 1),
+        _raw_record(payload, 2, key),
+        _raw_record(good[1], 3),
+        _raw_record(good[2], 4),
+    ]
+    try:
+        assert fn.invoke({"Records": records}) == {"batchItemFailures": []}  # nothing holds the shard back
+        assert [b["ts"] for b in stored_bars(local_stack, "POIS")][-3:] == [
+            f"2026-01-15T19:0{i}:00Z" for i in range(3)
+        ]
+        (reject,) = drain_queue(fn.env["FAILURE_QUEUE_URL"])
+        assert reason in reject["reason"] and reject["payload"] == payload.decode()
+        assert reject["sequenceNumber"] == f"{2:056d}" and reject["kind"] == "malformed_bar"
+    finally:
+        table = boto3.resource("dynamodb").Table(local_stack.physical["BarsTable"])
+        for item in stored_bars(local_stack, "POIS"):
+            table.delete_item(Key={"symbol": "POIS", "ts": item["ts"]})
+
+
+def test_a_bar_inside_the_future_tolerance_is_kept(
+    local_stack: LocalStack, functions: dict[str, BoundFunction]
+) -> None:
+    fn = ingest_fn(functions, "SOON")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    payload = _bar_json(symbol="SOON", ts=now.strftime("%Y-%m-%dT%H:%M:00Z"))
+    assert fn.invoke({"Records": [_raw_record(payload, 1, "SOON")]}) == {"batchItemFailures": []}
+    assert len(stored_bars(local_stack, "SOON")) == 1
+
+
+@pytest.mark.parametrize("event", [{}, {"Records": "x"}, {"records": []}])
+def test_an_event_that_is_not_a_kinesis_batch_is_refused_naming_records(
+    functions: dict[str, BoundFunction], event: dict[str, Any]
+) -> None:
+    with pytest.raises(app.EventError, match="Records: expected the list of a Kinesis batch"):
+        ingest_fn(functions, "CL").invoke(event)

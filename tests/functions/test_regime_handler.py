@@ -20,11 +20,10 @@ from functions.regime import app
 from infra.local_cloud.handlers import BoundFunction
 from infra.local_cloud.stack import LocalStack
 from regime.contracts import Bar, RegimeItem
-from regime.contracts.cadence import DECISION_EVERY_MINUTES, DECISION_INTERVAL, DECISION_VALIDITY
-from regime.contracts.timestamps import format_minute
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 from tests.functions.bar_events import kinesis_event
+from tests.functions.conftest import SDK_ATTEMPTS
 from tests.functions.endpoint_faults import EVENTS, server_errors
 
 pytestmark = pytest.mark.integration
@@ -39,11 +38,14 @@ def session_bars(symbol: str) -> tuple[Bar, ...]:
 def boundary_after(bars: tuple[Bar, ...], count: int) -> datetime:
     """The first 5-minute boundary with at least `count` bars before it."""
     end = bars[count - 1].ts + timedelta(minutes=1)
-    return end + timedelta(minutes=(-end.minute) % DECISION_EVERY_MINUTES)
+    return end + timedelta(minutes=(-end.minute) % 5)
 
 
 def ingest(functions: dict[str, BoundFunction], bars: list[Bar]) -> None:
-    assert functions["IngestBarsFunction"].invoke(kinesis_event(bars)) == {"batchItemFailures": []}
+    """Bars in through ingest_bars, configured for exactly their symbols."""
+    fn = functions["IngestBarsFunction"]
+    fn = dataclasses.replace(fn, env={**fn.env, "SYMBOLS": ",".join(sorted({b.symbol for b in bars}))})
+    assert fn.invoke(kinesis_event(bars)) == {"batchItemFailures": []}
 
 
 def regime_fn(
@@ -115,11 +117,11 @@ def test_decides_writes_keeps_history_and_archives(
     result = regime_fn(functions, small_model, "RGA").invoke(schedule_event(boundary))
 
     decision = result["decisions"]["RGA"]
-    assert decision["written"] and decision["window_end"] == format_minute(boundary)
+    assert decision["written"] and decision["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")
     assert decision["model_version"] == model.version and decision["reason"] == ""
     (item,) = stored(local_stack, "RegimeTable", "RGA")
     parsed = RegimeItem.from_dict(item)
-    assert parsed.window_end == boundary and parsed.valid_until == boundary + DECISION_VALIDITY
+    assert parsed.window_end == boundary and parsed.valid_until == boundary + timedelta(minutes=6)
     assert set(parsed.probabilities) == set(model.metadata.model_names)
     assert parsed.regime.value == decision["regime"]
     assert len(stored(local_stack, "RegimeHistoryTable", "RGA")) == 1
@@ -145,7 +147,7 @@ def test_two_invocations_for_one_window_write_once(
     second = fn.invoke(schedule_event(boundary))["decisions"]["RGB"]
     assert first["written"] and not second["written"]
     # An older window arriving late must not overwrite the newer decision either.
-    older = fn.invoke(schedule_event(boundary - DECISION_INTERVAL))["decisions"]["RGB"]
+    older = fn.invoke(schedule_event(boundary - timedelta(minutes=5)))["decisions"]["RGB"]
     assert not older["written"]
     (item,) = stored(local_stack, "RegimeTable", "RGB")
     assert item["window_end"] == first["window_end"]
@@ -167,7 +169,7 @@ def test_waits_for_a_late_last_bar(
     decision = fn.invoke(schedule_event(boundary))["decisions"]["RGC"]
     late.join()
     assert 0.4 <= time.monotonic() - started < 4
-    assert decision["window_end"] == format_minute(boundary)
+    assert decision["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")
 
 
 def test_a_bar_that_never_comes_costs_one_minute_after_a_bounded_wait(
@@ -180,7 +182,7 @@ def test_a_bar_that_never_comes_costs_one_minute_after_a_bounded_wait(
     started = time.monotonic()
     decision = fn.invoke(schedule_event(boundary))["decisions"]["RGD"]
     assert 0.3 <= time.monotonic() - started < 3
-    assert decision["window_end"] == format_minute(boundary - timedelta(minutes=1))
+    assert decision["window_end"] == (boundary - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:00Z")
 
 
 @pytest.mark.parametrize(
@@ -206,7 +208,7 @@ def test_pointer_to_s3_model_is_used_once_per_container(
 ) -> None:
     bars = session_bars("RGF")
     boundary = boundary_after(bars, 100)
-    ingest(functions, [b for b in bars if b.ts < boundary + DECISION_INTERVAL])
+    ingest(functions, [b for b in bars if b.ts < boundary + timedelta(minutes=5)])
     key = "models/RGF/ensemble-test.onnx"
     boto3.client("s3").put_object(
         Bucket=local_stack.physical["ModelsBucket"], Key=key, Body=small_model.read_bytes()
@@ -216,8 +218,9 @@ def test_pointer_to_s3_model_is_used_once_per_container(
         fn = regime_fn(functions, small_model, "RGF", LAYER_MODEL_PATH="/nonexistent/ensemble.onnx")
         assert fn.invoke(schedule_event(boundary))["decisions"]["RGF"]["reason"] == ""
         loaded = dict(app.MODELS._loaded)
-        assert fn.invoke(schedule_event(boundary + DECISION_INTERVAL))["decisions"]["RGF"]["written"]
-        assert list(loaded) == [key] and app.MODELS._loaded[key] is loaded[key]  # not loaded twice
+        assert fn.invoke(schedule_event(boundary + timedelta(minutes=5)))["decisions"]["RGF"]["written"]
+        source = f"s3://{local_stack.physical['ModelsBucket']}/{key}"
+        assert list(loaded) == [source] and app.MODELS._loaded[source] is loaded[source]  # not loaded twice
 
 
 def test_missing_model_falls_back_to_the_layer_then_says_so(
@@ -225,7 +228,7 @@ def test_missing_model_falls_back_to_the_layer_then_says_so(
 ) -> None:
     bars = session_bars("RGG")
     boundary = boundary_after(bars, 100)
-    ingest(functions, [b for b in bars if b.ts < boundary + DECISION_INTERVAL])
+    ingest(functions, [b for b in bars if b.ts < boundary + timedelta(minutes=5)])
     with model_pointer(local_stack, json.dumps({"RGG": {"key": "models/RGG/gone.onnx"}})):
         fallback = regime_fn(functions, small_model, "RGG").invoke(schedule_event(boundary))["decisions"][
             "RGG"
@@ -233,7 +236,7 @@ def test_missing_model_falls_back_to_the_layer_then_says_so(
         assert fallback["model_version"] == RegimeModel.load(small_model).version and fallback["reason"] == ""
         app.MODELS.clear()
         none = regime_fn(functions, small_model, "RGG", LAYER_MODEL_PATH="/nonexistent/ensemble.onnx").invoke(
-            schedule_event(boundary + DECISION_INTERVAL)
+            schedule_event(boundary + timedelta(minutes=5))
         )["decisions"]["RGG"]
         assert none["regime"] == "nothing" and none["model_version"] == "none"
         assert "models/RGG/gone.onnx unusable" in none["reason"] and "no layer model" in none["reason"]
@@ -244,7 +247,7 @@ def test_throttled_write_is_retried_then_fails_clearly(
 ) -> None:
     bars = session_bars("RGH")
     boundary = boundary_after(bars, 100)
-    ingest(functions, [b for b in bars if b.ts < boundary + DECISION_INTERVAL])
+    ingest(functions, [b for b in bars if b.ts < boundary + timedelta(minutes=5)])
     fn = regime_fn(functions, small_model, "RGH")
     dynamodb = app._client("dynamodb")
     with server_errors(dynamodb, "PutItem", THROTTLE, 1) as refused:
@@ -254,11 +257,11 @@ def test_throttled_write_is_retried_then_fails_clearly(
         server_errors(dynamodb, "PutItem", THROTTLE, 100) as refused,
         pytest.raises(app.DecisionWriteError) as err,
     ):
-        fn.invoke(schedule_event(boundary + DECISION_INTERVAL))
-    assert len(refused) == app.SDK_MAX_ATTEMPTS
+        fn.invoke(schedule_event(boundary + timedelta(minutes=5)))
+    assert len(refused) == SDK_ATTEMPTS
     assert "RGH: PutItem" in str(err.value) and THROTTLE in str(err.value)
     (item,) = stored(local_stack, "RegimeTable", "RGH")
-    assert item["window_end"] == format_minute(boundary)  # the failed window left no trace
+    assert item["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")  # the failed window left no trace
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from infra.local_cloud.handlers import BoundFunction
 from infra.local_cloud.stack import LocalStack
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
+from regime.training import TrainConfig
 from tests.functions.endpoint_faults import EVENTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -35,7 +37,7 @@ def archived(local_stack: LocalStack) -> str:
 
 def train_event(**fields: Any) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((EVENTS / "train.json").read_text())
-    event.update({"symbols": ["TRN"], "days": 1, "config": SMALL}, **fields)
+    event.update({"symbols": ["TRN"], "days": 2, "holdout_days": 1, "config": SMALL}, **fields)
     return event
 
 
@@ -53,36 +55,61 @@ def set_pointer(stack: LocalStack, value: dict[str, Any]) -> None:
     )
 
 
-def test_trains_publishes_and_promotes_only_when_not_worse(
+def s3_json(stack: LocalStack, key: str) -> dict[str, Any]:
+    body = boto3.client("s3").get_object(Bucket=stack.physical["ModelsBucket"], Key=key)["Body"].read()
+    parsed: dict[str, Any] = json.loads(body)
+    return parsed
+
+
+def test_challenger_and_incumbent_are_scored_on_the_same_held_out_bars_and_recorded(
     local_stack: LocalStack, functions: dict[str, BoundFunction], archived: str
 ) -> None:
     fn = functions["TrainFunction"]
     set_pointer(local_stack, {})
     first = fn.invoke(train_event())["results"]["TRN"]
-    assert first["promoted"] and first["current_score"] is None
-    assert 0.0 <= first["score"] <= 1.0 and first["bars"] > 2000
+    challenger = first["scores"]["challenger"]
+    assert set(first["scores"]) == {"challenger"}  # no incumbent yet
+    assert challenger["trend_auc"] > 0.5 and challenger["range_auc"] > 0.5  # synthetic regimes are learnable
+    assert first["promoted"] and "no incumbent" in first["reason"]
+    assert challenger["samples"] > 50 and challenger["round_trips"] >= 0
     entry = pointer(local_stack)["TRN"]
     assert entry["key"] == first["key"] == f"models/TRN/ensemble-{first['version']}.onnx"
-    s3 = boto3.client("s3")
-    bucket = local_stack.physical["ModelsBucket"]
-    model = RegimeModel.load(s3.get_object(Bucket=bucket, Key=entry["key"])["Body"].read())
+    assert entry["version"] == first["version"] and entry["scores"]["range_auc"] == challenger["range_auc"]
+    # Recorded in the model's own metadata, in its report, and in the symbol's promotion history.
+    body = boto3.client("s3").get_object(Bucket=local_stack.physical["ModelsBucket"], Key=entry["key"])[
+        "Body"
+    ]
+    model = RegimeModel.load(body.read())
     assert model.version == first["version"]
-    report = json.loads(
-        s3.get_object(Bucket=bucket, Key=entry["key"].replace(".onnx", ".json"))["Body"].read()
+    assert (
+        model.metadata.oos_scores["holdout"]["challenger"]["trend_log_loss"] == challenger["trend_log_loss"]
     )
-    assert report["metadata"]["version"] == first["version"] and "vote" in report["evaluation"]
+    report = s3_json(local_stack, entry["key"].replace(".onnx", ".json"))
+    assert report["promotion"]["promoted"] and report["metadata"]["oos_scores"]["holdout"]["rule"]
+    history = s3_json(local_stack, f"models/TRN/promotions/{first['version']}.json")
+    assert history["key"] == entry["key"] and history["challenger"] == challenger
 
-    # A current model scoring better is kept; the new one is still published for the record.
-    set_pointer(local_stack, {"TRN": {**entry, "score": 2.0}, "OTHER": {"key": "models/OTHER/x.onnx"}})
+    # The same data and config again: the incumbent is scored beside it on the same bars.
     second = fn.invoke(train_event())["results"]["TRN"]
-    assert not second["promoted"] and second["current_score"] == 2.0
-    assert pointer(local_stack)["TRN"]["score"] == 2.0
-    assert s3.head_object(Bucket=bucket, Key=second["key"])
+    incumbent = second["scores"]["incumbent"]
+    assert incumbent["samples"] == second["scores"]["challenger"]["samples"]
+    assert incumbent["trend_auc"] == pytest.approx(challenger["trend_auc"])
+    assert (
+        s3_json(local_stack, f"models/TRN/promotions/{second['version']}.json")["incumbent"]["version"]
+        == (first["version"])
+    )
+    set_pointer(local_stack, {})
 
-    forced = fn.invoke(train_event(force_promote=True))["results"]["TRN"]
-    assert forced["promoted"]
+
+def test_a_forced_promotion_keeps_every_other_symbols_entry(
+    local_stack: LocalStack, functions: dict[str, BoundFunction], archived: str
+) -> None:
+    other = {"key": "models/OTHER/x.onnx", "unknown_field": 1}
+    set_pointer(local_stack, {"OTHER": other})
+    forced = functions["TrainFunction"].invoke(train_event(force_promote=True))["results"]["TRN"]
+    assert forced["promoted"] and forced["reason"] == "forced"
     after = pointer(local_stack)
-    assert after["TRN"]["key"] == forced["key"] and after["OTHER"] == {"key": "models/OTHER/x.onnx"}
+    assert after["TRN"]["key"] == forced["key"] and after["OTHER"] == other
     set_pointer(local_stack, {})
 
 
@@ -96,9 +123,17 @@ def test_a_symbol_without_archive_is_reported_not_crashed(
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"days": 0}, "days: expected a positive integer"),
-        ({"config": {"lr": 1}}, "config: unknown field"),
-        ({"end": "yesterday"}, "end: expected YYYY-MM-DD"),
+        ({"force_promote": "false"}, "force_promote: Input should be a valid boolean"),  # was bool("false")
+        ({"symbols": "CL"}, "symbols: Input should be a valid array"),  # was ('C', 'L')
+        ({"symbols": ["cl; drop"]}, "symbols.0: String should match pattern"),
+        ({"days": 1000000}, "days: Input should be less than or equal to 366"),
+        ({"days": 0}, "days: Input should be greater than or equal to 2"),
+        ({"days": "28"}, "days: Input should be a valid integer"),
+        ({"days": 3, "holdout_days": 3}, "holdout_days \\(3\\) must be fewer than days \\(3\\)"),
+        ({"config": {"lr": 1}}, "config.lr: Extra inputs are not permitted"),
+        ({"config": {"gbt_iterations": "10"}}, "config.gbt_iterations: Input should be a valid integer"),
+        ({"end": "yesterday"}, "end: Input should be a valid date"),
+        ({"surprise": True}, "surprise: Extra inputs are not permitted"),
     ],
 )
 def test_bad_events_are_refused_with_the_field_named(
@@ -108,17 +143,48 @@ def test_bad_events_are_refused_with_the_field_named(
         functions["TrainFunction"].invoke(train_event(**fields))
 
 
+def test_config_overrides_cover_every_scalar_field_of_train_config() -> None:
+    scalar = {f.name for f in dataclasses.fields(TrainConfig)} - {"feature_spec", "label_spec"}
+    assert set(app.ConfigOverrides.model_fields) == scalar
+
+
+GOOD = {
+    "trend_auc": 0.6,
+    "range_auc": 0.62,
+    "trend_log_loss": 0.65,
+    "range_log_loss": 0.66,
+    "net_ticks_per_trip": -1.0,
+}
+
+
 @pytest.mark.parametrize(
-    ("score", "current", "force", "expected"),
+    ("challenger", "incumbent", "force", "expected", "why"),
     [
-        (0.5, None, False, True),
-        (0.5, {"score": 0.6}, False, False),
-        (0.6, {"score": 0.6}, False, True),
-        (float("nan"), {"score": 0.4}, False, False),
-        (0.1, {"score": 0.9}, True, True),
-        (0.5, {}, False, True),
-        (0.5, {"key": "k"}, False, True),
+        (GOOD, None, False, True, "no incumbent"),
+        (
+            {**GOOD, "trend_auc": 0.5},
+            None,
+            False,
+            False,
+            "trend AUC 0.500 is no better than a constant guess",
+        ),
+        ({**GOOD, "range_auc": float("nan")}, None, False, False, "range AUC nan"),
+        ({**GOOD, "range_auc": 0.45}, None, True, True, "forced"),
+        (GOOD, GOOD, False, True, "not worse"),
+        (GOOD, {**GOOD, "range_auc": 0.64}, False, False, "range AUC 0.620 below the incumbent's 0.640"),
+        (GOOD, {**GOOD, "range_auc": 0.625}, False, True, "not worse"),  # inside the tolerance
+        (
+            GOOD,
+            {**GOOD, "trend_log_loss": 0.6},
+            False,
+            False,
+            "trend log loss 0.650 above the incumbent's 0.600",
+        ),
+        (GOOD, {**GOOD, "net_ticks_per_trip": 0.5}, False, False, "net -1.00 ticks per round trip below"),
     ],
 )
-def test_promotion_rule(score: float, current: dict[str, Any] | None, force: bool, expected: bool) -> None:
-    assert app.should_promote(score, current, force) is expected
+def test_promotion_rule(
+    challenger: dict[str, float], incumbent: dict[str, float] | None, force: bool, expected: bool, why: str
+) -> None:
+    promoted, reason = app.should_promote(challenger, incumbent, force)
+    assert promoted is expected and why in reason

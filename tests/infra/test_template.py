@@ -181,3 +181,126 @@ def test_dashboard_body_is_json_once_substituted(template: dict[str, Any]) -> No
     )
     widgets = json.loads(body)["widgets"]
     assert len(widgets) == 4 and all(w["properties"]["metrics"] for w in widgets)
+
+
+# ---------------------------------------------------------------- hardening (issue 13)
+def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_the_bar_stream_mapping_gives_up_on_records_older_than_the_stream_keeps(
+    template: dict[str, Any],
+) -> None:
+    bars = template["Resources"]["IngestBarsFunction"]["Properties"]["Events"]["Bars"]["Properties"]
+    retention = template["Resources"]["BarStream"]["Properties"]["RetentionPeriodHours"] * 3600
+    assert 60 <= bars["MaximumRecordAgeInSeconds"] < retention
+    assert bars["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["IngestFailureQueue", "Arn"]
+    }
+
+
+def _alarmed(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every metric an alarm watches, directly or inside its metric math."""
+    watched: list[dict[str, Any]] = []
+    for alarm in _resources(template, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if "MetricName" in props:
+            watched.append(props)
+        for query in props.get("Metrics", []):
+            if "MetricStat" in query:
+                watched.append(query["MetricStat"]["Metric"])
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    return watched
+
+
+def test_alarms_watch_both_failure_queues_the_fallback_the_archive_and_every_firehose(
+    template: dict[str, Any],
+) -> None:
+    watched = _alarmed(template)
+    queues = {
+        m["Dimensions"][0]["Value"]["Fn::Sub"]
+        for m in watched
+        if m["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    }
+    assert queues == {
+        q["Properties"]["QueueName"]["Fn::Sub"] for q in _resources(template, "AWS::SQS::Queue").values()
+    }
+    own = {m["MetricName"] for m in watched if m["Namespace"] == "RegimeTrader"}
+    assert {"ModelFallback", "HistoryNotArchived", "SymbolFailures", "DecisionsWritten"} <= own
+    firehoses = {
+        m["Dimensions"][0]["Value"]["Ref"] for m in watched if m["MetricName"] == "DeliveryToS3.Success"
+    }
+    assert firehoses == set(_resources(template, "AWS::KinesisFirehose::DeliveryStream"))
+    # The metrics alarmed on are the ones the functions emit, under the service the template sets.
+    code = "".join(
+        (REPO / "functions" / f / "app.py").read_text() for f in ("ingest_bars", "regime", "train")
+    )
+    service = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    for m in watched:
+        if m["Namespace"] == "RegimeTrader":
+            assert f'name="{m["MetricName"]}"' in code, m["MetricName"]
+            assert m["Dimensions"] == [{"Name": "service", "Value": service}]
+
+
+def test_scheduled_functions_retry_once_and_never_late(template: dict[str, Any]) -> None:
+    functions = _resources(template, "AWS::Serverless::Function")
+    scheduled = {
+        k
+        for k, r in functions.items()
+        if any(e["Type"] == "Schedule" for e in r["Properties"]["Events"].values())
+    }
+    assert scheduled == {"RegimeFunction", "TrainFunction"}
+    for name in scheduled:
+        config = functions[name]["Properties"]["EventInvokeConfig"]
+        assert config["MaximumRetryAttempts"] <= 1
+    regime = functions["RegimeFunction"]["Properties"]["EventInvokeConfig"]
+    assert regime["MaximumEventAgeInSeconds"] < 6 * 60  # inside a decision's validity
+
+
+def test_the_regime_timeout_is_clearly_above_the_longest_bar_wait(template: dict[str, Any]) -> None:
+    wait = template["Parameters"]["BarWaitSeconds"]["MaxValue"]
+    timeout = template["Resources"]["RegimeFunction"]["Properties"]["Timeout"]
+    assert timeout >= 2 * wait + 60
+
+
+def test_kms_grants_to_services_are_bound_to_this_account(template: dict[str, Any]) -> None:
+    statements = template["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+    for st in statements:
+        if "Service" in st["Principal"]:
+            condition = json.dumps(st.get("Condition", {}))
+            assert "aws:SourceAccount" in condition or "EncryptionContext" in condition, st["Sid"]
+
+
+def test_no_function_role_carries_an_aws_managed_policy(template: dict[str, Any]) -> None:
+    from infra.local_cloud.sam_translate import translate, with_local_artifacts
+
+    translated = translate(with_local_artifacts(template))
+    roles = _resources(translated, "AWS::IAM::Role")
+    for name, fn in _resources(translated, "AWS::Lambda::Function").items():
+        role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+        assert not roles[role]["Properties"].get("ManagedPolicyArns"), name
+
+
+def test_one_aws_convention_set_once_in_globals(template: dict[str, Any]) -> None:
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "RegimeTrader" and env["POWERTOOLS_SERVICE_NAME"]
+    assert env["AWS_DEFAULTS_MODE"] and int(env["AWS_MAX_ATTEMPTS"]) >= 2
+    for f in ("ingest_bars", "regime", "train"):
+        code = (REPO / "functions" / f / "app.py").read_text()
+        assert "RegimeTrader" not in code and "botocore.config" not in code, f  # nothing set per function
+        assert "Logger()" in code and "Metrics()" in code and "LambdaContext" in code, f
+
+
+def test_the_readme_cost_model_is_computed_from_this_template(template: dict[str, Any]) -> None:
+    from bench.cost_model import Sizes, monthly, table
+
+    readme = (REPO / "README.md").read_text()
+    shown = readme.split("<!-- cost-model:start -->\n", 1)[1].split("\n<!-- cost-model:end -->", 1)[0]
+    assert shown == table(template), "README cost table is stale: paste `python -m bench cost_model`"
+    sizes = Sizes.of(template)
+    assert sizes.shards == 1 and sizes.memory_mb["RegimeFunction"] == 1024
+    assert round(sizes.regime_runs) == 8755 and round(sizes.train_runs, 2) == 4.34  # every 5 min; weekly
+    more = dict(template, Resources={**template["Resources"]})
+    stream = more["Resources"]["BarStream"]
+    more["Resources"]["BarStream"] = {**stream, "Properties": {**stream["Properties"], "ShardCount": 2}}
+    assert monthly(Sizes.of(more), 1)["Kinesis"] > monthly(sizes, 1)["Kinesis"] + 10  # it reads the template

@@ -2,6 +2,7 @@
 
 from regime.contracts.bar import Bar, BarError, BarSource
 from regime.contracts.model_metadata import ModelMetadata
+from regime.contracts.model_pointer import ModelPointer, PointerEntry, PointerError
 from regime.contracts.regime_item import Regime, RegimeItem
 from regime.contracts.trade_records import ExitReason, Fill, Role, RoundTrip, Side
 
@@ -12,6 +13,9 @@ __all__ = [
     "ExitReason",
     "Fill",
     "ModelMetadata",
+    "ModelPointer",
+    "PointerEntry",
+    "PointerError",
     "Regime",
     "RegimeItem",
     "Role",

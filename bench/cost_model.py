@@ -1,0 +1,167 @@
+"""What the cloud costs per month, computed from template.yaml and a stated usage, for 1, 10 and 100 symbols.
+
+The template gives the sizes (Kinesis shards, each function's memory, the schedules, how many alarms,
+metrics in alarms, dashboards, keys); USAGE states the rest (trading hours, bars, round trips, how long each
+invocation runs); PRICES are us-east-1 list prices (arm64 Lambda, on-demand DynamoDB, provisioned Kinesis),
+without the free tier. The README's table is this module's output, and a test keeps the two equal:
+`.venv/bin/python -m bench cost_model` prints it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from infra.local_cloud.template_yaml import load_template
+
+HOURS_PER_MONTH = 730.0
+DAYS_PER_MONTH = 30.4
+PRICES = {
+    "kinesis_shard_hour": 0.015,
+    "kinesis_put_unit_million": 0.014,
+    "lambda_arm_gb_second": 0.0000133334,
+    "lambda_request_million": 0.20,
+    "dynamodb_write_million": 0.625,
+    "dynamodb_read_million": 0.125,
+    "firehose_gb": 0.029,  # each record rounded up to 5 KB
+    "kms_key_month": 1.00,
+    "cloudwatch_alarm_metric": 0.10,
+    "cloudwatch_custom_metric": 0.30,
+    "cloudwatch_dashboard": 3.00,
+    "cloudwatch_logs_gb": 0.50,
+}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The stated usage (one symbol's figures scale with the number of symbols)."""
+
+    trading_hours_per_day: float = 23.0
+    trading_days_per_month: float = 21.0
+    round_trips_per_day: float = 20.0  # two fills each; order of the backtests' ~1 round turn an hour
+    regime_seconds_base: float = (
+        0.30  # per invocation (pointer, model cached), measured on the local endpoint
+    )
+    regime_seconds_per_symbol: float = (
+        0.03  # query + features + ONNX + two writes, measured (bench regime_scale)
+    )
+    ingest_seconds: float = 0.05  # one batch a minute: every symbol's bar of that minute
+    train_seconds_per_symbol: float = 300.0
+    log_bytes_per_decision: float = 2000.0  # one decision line + the per-symbol metric lines
+    custom_metrics_per_symbol: int = 5  # RegimeTrend/Range/Nothing, TrendConfidence, RangeConfidence
+    custom_metrics_shared: int = 13  # the service-wide ones (DecisionsWritten, BarsWritten, ...)
+
+
+USAGE = Usage()
+
+
+def per_month(cron: str) -> float:
+    """Runs per month of an EventBridge cron of the template's forms ('0/5 * * * ? *', '0 23 ? * SAT *')."""
+    fields = cron.removeprefix("cron(").removesuffix(")").split()
+    minute, hour, _dom, _month, dow = fields[:5]
+    per_hour = 60 / int(minute.split("/")[1]) if "/" in minute else 1.0
+    per_day = per_hour * (24 if hour == "*" else len(hour.split(",")))
+    if re.fullmatch(r"[A-Z]{3}(,[A-Z]{3})*", dow):
+        return per_day * len(dow.split(",")) * DAYS_PER_MONTH / 7
+    return per_day * DAYS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What the template fixes."""
+
+    shards: int
+    memory_mb: dict[str, int]
+    regime_runs: float
+    train_runs: float
+    alarm_metrics: int
+    dashboards: int
+    keys: int
+
+    @classmethod
+    def of(cls, template: dict[str, Any]) -> Sizes:
+        res, params = template["Resources"], template["Parameters"]
+        default_memory = int(template["Globals"]["Function"]["MemorySize"])
+        memory = {
+            k: int(r["Properties"].get("MemorySize", default_memory))
+            for k, r in res.items()
+            if r["Type"] == "AWS::Serverless::Function"
+        }
+        alarms = [r["Properties"] for r in res.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+        return cls(
+            shards=sum(
+                int(r["Properties"]["ShardCount"])
+                for r in res.values()
+                if r["Type"] == "AWS::Kinesis::Stream"
+            ),
+            memory_mb=memory,
+            regime_runs=per_month(params["RegimeSchedule"]["Default"]),
+            train_runs=per_month(params["TrainSchedule"]["Default"]),
+            alarm_metrics=sum(
+                len([m for m in a.get("Metrics", []) if "MetricStat" in m]) or 1 for a in alarms
+            ),
+            dashboards=sum(1 for r in res.values() if r["Type"] == "AWS::CloudWatch::Dashboard"),
+            keys=sum(1 for r in res.values() if r["Type"] == "AWS::KMS::Key"),
+        )
+
+
+def monthly(sizes: Sizes, symbols: int, usage: Usage = USAGE) -> dict[str, float]:
+    """USD per month by service."""
+    p = PRICES
+    bars = symbols * usage.trading_hours_per_day * 60 * usage.trading_days_per_month
+    minutes = usage.trading_hours_per_day * 60 * usage.trading_days_per_month
+    decisions = sizes.regime_runs * symbols
+
+    def gb_s(name: str, seconds: float) -> float:
+        return seconds * sizes.memory_mb[name] / 1024 * p["lambda_arm_gb_second"]
+
+    regime_s = sizes.regime_runs * (usage.regime_seconds_base + usage.regime_seconds_per_symbol * symbols)
+    lambda_usd = (
+        gb_s("RegimeFunction", regime_s)
+        + gb_s("IngestBarsFunction", minutes * usage.ingest_seconds)
+        + gb_s("TrainFunction", sizes.train_runs * symbols * usage.train_seconds_per_symbol)
+        + (sizes.regime_runs + minutes + sizes.train_runs) / 1e6 * p["lambda_request_million"]
+    )
+    fills = 3 * usage.round_trips_per_day * usage.trading_days_per_month * symbols  # 2 fills + 1 round trip
+    return {
+        "Kinesis": sizes.shards * HOURS_PER_MONTH * p["kinesis_shard_hour"]
+        + bars / 1e6 * p["kinesis_put_unit_million"],
+        "Lambda": lambda_usd,
+        # bars: 1 write each; decisions: item, history, archived mark; reads: an 80-bar window, the host's
+        # GetItem of the regime each minute.
+        "DynamoDB": (bars + 3 * decisions) / 1e6 * p["dynamodb_write_million"]
+        + (4 * decisions + minutes * symbols) / 1e6 * p["dynamodb_read_million"],
+        "Firehose": (bars + decisions + fills) * 5 / 1024 / 1024 * p["firehose_gb"],
+        "KMS": sizes.keys * p["kms_key_month"],
+        "CloudWatch": sizes.alarm_metrics * p["cloudwatch_alarm_metric"]
+        + sizes.dashboards * p["cloudwatch_dashboard"]
+        + (usage.custom_metrics_shared + usage.custom_metrics_per_symbol * symbols)
+        * p["cloudwatch_custom_metric"]
+        + decisions * usage.log_bytes_per_decision / 1024**3 * p["cloudwatch_logs_gb"],
+    }
+
+
+SIZES_SHOWN = (1, 10, 100)
+
+
+def table(template: dict[str, Any] | None = None) -> str:
+    """The README's table: USD per month by service for 1, 10 and 100 symbols."""
+    sizes = Sizes.of(template or load_template())
+    costs = {n: monthly(sizes, n) for n in SIZES_SHOWN}
+    header = "| USD / month | " + " | ".join(f"{n} symbol{'s' if n > 1 else ''}" for n in SIZES_SHOWN) + " |"
+    lines = [header, "|---|" + "---:|" * len(SIZES_SHOWN)]
+    for service in costs[1]:
+        lines.append(f"| {service} | " + " | ".join(f"{costs[n][service]:.2f}" for n in SIZES_SHOWN) + " |")
+    lines.append(
+        "| **total** | " + " | ".join(f"**{sum(costs[n].values()):.2f}**" for n in SIZES_SHOWN) + " |"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    print(table())
+
+
+if __name__ == "__main__":
+    main()
