@@ -26,7 +26,7 @@ from infra.local_cloud.cloud import LocalCloud
 from regime.contracts import BarSource, Regime, RegimeItem, Role
 from regime.contracts.cadence import DECISION_VALIDITY
 from trader_host.broker.sim.sim_book import SimBook
-from trader_host.cli import build_parser
+from trader_host.cli import build_parser, main
 from trader_host.cloud.aws import client, resource
 from trader_host.commands.run import LiveHost, assemble
 from trader_host.journal.trade_journal import TradeJournal
@@ -178,3 +178,22 @@ def test_sigterm_mid_trade_flattens_and_exits_cleanly(stack_outputs: Path, tmp_p
         r["execution_id"] for k, r in journal_records(state) if k == "fill"
     }
     assert journal_records(state)[-1][0] == "round_trip"  # the flatten closed the trip, and it was journaled
+
+
+def test_strategy_overrides_come_from_ssm_and_a_bad_one_stops_the_start(
+    stack_outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parameter = json.loads(stack_outputs.read_text())["outputs"]["StrategyConfigParameterName"]
+    ssm = client("ssm")
+    try:
+        ssm.put_parameter(Name=parameter, Value='{"z_thresh": 2.5}', Type="String", Overwrite=True)
+        host = host_in_process(tmp_path, stack_outputs, "--regime", "range")
+        assert host.session.trader.config.strategy.z_thresh == 2.5
+        assert host.session.trader.config.strategy.z_target == 0.2  # the rest from the config file
+        host.journal.close()
+        ssm.put_parameter(Name=parameter, Value='{"z_thres": 2.5}', Type="String", Overwrite=True)
+        args = ["run", "--stack-outputs", str(stack_outputs), "--state-dir", str(tmp_path), *MARKET]
+        assert main(args) == 2
+        assert f"{parameter}: [strategy]: unknown key(s) z_thres" in capsys.readouterr().out
+    finally:
+        ssm.put_parameter(Name=parameter, Value="{}", Type="String", Overwrite=True)
