@@ -6,7 +6,6 @@ restored and the server process is stopped, so nothing it started outlives it.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -72,6 +71,7 @@ class DemoCloud:
         if self.server.process.poll() is None:
             self.server.stop()
         _restore(self._saved_env)
+        _fresh_containers()  # the containers died with the endpoint: no client of theirs may outlive it
 
     def __enter__(self) -> DemoCloud:
         return self
@@ -104,13 +104,14 @@ def publish_model(cloud: LocalCloud, symbol: str, model: Path) -> str:
 
 
 def _fresh_containers() -> None:
-    """Reload the function modules already imported: a new deployment gets new Lambda containers.
+    """Forget the function modules already imported: the next invocation imports them anew, in its own
+    environment, as a new Lambda container would (a cold start).
 
     The handlers cache their boto3 clients (and the pointer's provider) per container; in a process that
     talked to another endpoint before, those would still point there.
     """
     for name in [m for m in sys.modules if m.startswith("functions.") and m.endswith(".app")]:
-        importlib.reload(sys.modules[name])
+        del sys.modules[name]
 
 
 def _restore(saved: dict[str, str | None]) -> None:
