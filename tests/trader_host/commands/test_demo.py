@@ -1,25 +1,33 @@
-"""`regime-trader demo` (what `make demo` runs): train, evaluate, then backtest on unseen sessions."""
+"""`regime-trader demo` (what `make demo` runs): the command's steps, its output, and nothing left behind."""
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 
 import pytest
 
-from regime.inference import RegimeModel
 from trader_host.cli import main
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-@pytest.mark.slow
-def test_demo_trains_then_backtests_on_unseen_sessions(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+
+def test_demo_trades_through_the_local_cloud_then_reports(
+    small_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["demo", "--days", "6", "--backtest-days", "2", "--out", str(tmp_path)]) == 0
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    argv = ["demo", "--model", str(small_model_path), "--minutes", "150", "--out", str(tmp_path)]
+    assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "final vote vs TRUE regime" in out
-    assert "ML captures" in out and "net_usd" in out
-    model = RegimeModel.load(tmp_path / "model" / "ensemble.onnx")
-    results = json.loads((tmp_path / "backtest.json").read_text())
-    assert results["meta"]["regimes"] == ["ml", "truth", "hindsight", "range", "trend", "random"]
-    assert model.metadata.training_range["seed"] == 7  # trained on seed 7, backtested on seed 8
+    assert (
+        "[4/4] run the Athena queries" in out and "== trade_statistics" in out and "== pnl_by_regime" in out
+    )
+    report = Path(out.split("report: ")[1].split()[0])
+    assert report.is_file() and "<html" in report.read_text()[:500].lower()
+    assert out.rstrip().endswith("local cloud stopped")
+    assert os.environ.get("AWS_ENDPOINT_URL") == endpoint  # the demo's endpoint no longer in the environment
+
+
+def test_bars_need_a_start_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--bars", str(tmp_path / "x.csv"), "--out", str(tmp_path)]) == 2
+    assert "--bars needs --start" in capsys.readouterr().out

@@ -1,0 +1,85 @@
+"""End to end: a shortened demo day through the real path on the demo's own moto server.
+
+The host `run` assembles trades what the regime function decided from the bars the host published; every
+fill the simulated broker made lands in S3 once after deduplication; the Athena SQL agrees with the host's
+ledger; the regime changes during the session; and the moto server the demo started is stopped after.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from regime.contracts import Regime, RegimeItem, Role
+from regime.contracts.timestamps import format_minute
+from trader_host.broker.sim.sim_book import SimBook
+from trader_host.cloud.aws import client
+from trader_host.demo.analytics import query_lake
+from trader_host.demo.cloud import DemoCloud
+from trader_host.demo.day import DayResult, Market, build_host, run_day
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+MINUTES = 240  # 80 minutes of history before the first real vote, then enough decisions to change regime
+BOOK_ID = "synthetic: 1 sessions, seed 8 (CL)"
+
+
+def lake_lines(bucket: str, prefix: str) -> list[dict[str, Any]]:
+    s3 = client("s3")
+    lines: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode()
+            lines += [json.loads(line) for line in body.splitlines() if line.strip()]
+    return lines
+
+
+def test_a_demo_day_flows_through_the_real_path_and_leaves_nothing_running(
+    small_model_path: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    with DemoCloud.start(tmp_path / "cloud") as cloud:
+        host, clock = build_host(cloud, state, Market(1, 8), minutes=MINUTES)
+        cloud.publish_model("CL", small_model_path)
+        day: DayResult = run_day(host, clock)
+        assert host.session.failure is None
+        fills_in_s3 = lake_lines(cloud.bucket, "fills/")
+        bars_in_s3 = lake_lines(cloud.bucket, "bars/")
+        decisions = [RegimeItem.from_dict(r) for r in lake_lines(cloud.bucket, "regimes/")]
+        lake = query_lake(cloud.bucket)
+        server = cloud.server
+    assert server.process.poll() is not None  # the moto server the demo started is gone
+
+    ledger = host.session.trader.ledger
+    book = SimBook(state / "sim-broker" / "CL.book", BOOK_ID)
+    executions = {ex.execution_id for o in book.account.orders.values() for ex in o.executions}
+    book.close()
+    assert executions and {f.execution_id for f in ledger.fills} == executions
+    landed = [r["execution_id"] for r in fills_in_s3]
+    assert set(landed) == executions  # every broker fill in S3, exactly once after deduplication
+
+    stats = lake.results["trade_statistics"].records()
+    assert len(stats) == 1 and stats[0]["round_trips"] == len(ledger.round_trips)
+    assert Decimal(str(stats[0]["net_usd"])).quantize(Decimal("0.01")) == ledger.realised_net_usd
+
+    regimes = [d.regime for d in sorted(decisions, key=lambda d: d.window_end)]
+    assert len(set(regimes)) >= 2 and any(a != b for a, b in itertools.pairwise(regimes))
+    assert Regime.NOTHING in regimes and {Regime.TREND, Regime.RANGE} & set(regimes)
+
+    published = {r["ts"] for r in bars_in_s3 if r["source"] == "sim"}
+    assert len(published) == len(bars_in_s3)  # only the host's bars came through the stream
+    entries = [f for f in ledger.fills if f.role is Role.ENTRY]
+    assert entries
+    for fill in entries:
+        # The decision in force: the newest one whose window had ended when the entry was signalled.
+        signalled = fill.signal_ts or fill.ts
+        decision = max((d for d in decisions if d.window_end <= signalled), key=lambda d: d.window_end)
+        assert fill.regime is decision.regime is not Regime.NOTHING, fill
+        assert signalled < decision.valid_until, fill  # valid and unexpired
+        assert format_minute(decision.window_end - timedelta(minutes=1)) in published  # from our bars
+    assert day.wall_s < 60
