@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    if not args.verbose:
+        logging.getLogger("botocore").setLevel(logging.WARNING)  # a line per client and endpoint otherwise
     return int(args.func(args))
 
 
