@@ -37,6 +37,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -352,6 +353,20 @@ def _finite(scores: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in scores.items() if isinstance(v, float) and math.isfinite(v)}
 
 
+def _incumbent_bytes(bucket: str, key: str, symbol: str) -> bytes | None:
+    """The pointed model's bytes; None if its object is gone. Any other S3 failure is raised: a transient
+    error fails the run (and its retry) rather than promote a challenger that was never compared."""
+    try:
+        body = _client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            raise
+        logger.warning("incumbent missing", extra={"symbol": symbol, "key": key})
+        return None
+    data: bytes = body.read()
+    return data
+
+
 def train_symbol(
     symbol: str, request: Request, settings: Settings, pointer: ModelPointer
 ) -> tuple[dict[str, Any], PointerEntry | None]:
@@ -388,12 +403,11 @@ def train_symbol(
         )
         entry = None
     if entry is not None:
+        incumbent_bytes = _incumbent_bytes(settings.models_bucket, entry.key, symbol)
         try:
-            models["incumbent"] = RegimeModel.load(
-                _client("s3").get_object(Bucket=settings.models_bucket, Key=entry.key)["Body"].read(),
-                threads=0,
-            )
-        except Exception as exc:  # a missing or broken incumbent cannot defend its place
+            if incumbent_bytes is not None:
+                models["incumbent"] = RegimeModel.load(incumbent_bytes, threads=0)
+        except Exception as exc:  # a corrupt incumbent cannot defend its place; onnxruntime has its own types
             logger.warning(
                 "incumbent unusable", extra={"symbol": symbol, "key": entry.key, "error": str(exc)}
             )

@@ -188,3 +188,18 @@ def test_promotion_rule(
 ) -> None:
     promoted, reason = app.should_promote(challenger, incumbent, force)
     assert promoted is expected and why in reason
+
+
+@pytest.mark.parametrize("stored", [b"not an onnx model", None], ids=["corrupt", "missing"])
+def test_a_corrupt_or_missing_incumbent_cannot_defend_its_place(
+    local_stack: LocalStack, functions: dict[str, BoundFunction], archived: str, stored: bytes | None
+) -> None:
+    key = "models/TRN/ensemble-broken.onnx"
+    s3 = boto3.client("s3")
+    if stored is None:
+        s3.delete_object(Bucket=local_stack.physical["ModelsBucket"], Key=key)
+    else:
+        s3.put_object(Bucket=local_stack.physical["ModelsBucket"], Key=key, Body=stored)
+    set_pointer(local_stack, {"TRN": {"key": key, "version": "broken"}})
+    result = functions["TrainFunction"].invoke(train_event())["results"]["TRN"]
+    assert set(result["scores"]) == {"challenger"} and "no incumbent" in result["reason"]
