@@ -25,23 +25,25 @@ log = logging.getLogger(__name__)
 CADENCE_S = DECISION_INTERVAL.total_seconds()  # the regime function decides at every boundary
 CLOCK_SKEW_S = 60.0  # a decision's window may end at most this far ahead of our clock
 RETRY_WINDOW_S = 60.0  # after a boundary, look for its decision this long (a replayed day pays per read)
-CLOCK_SKEW_S = 60.0  # a decision's window may end at most this far ahead of our clock
-RETRY_WINDOW_S = 60.0  # after a boundary, look for its decision this long (a replay pays per read)
 UNKNOWN_MODEL_VERSIONS = frozenset({"", "none", "unknown"})
 
 
+def usable_span(item: RegimeItem | None, validity: timedelta = DECISION_VALIDITY) -> tuple[float, float]:
+    """The epoch seconds [start, end) during which `item`'s regime may be traded; empty when never."""
+    if item is None or item.model_version.strip().lower() in UNKNOWN_MODEL_VERSIONS:
+        return (0.0, 0.0)
+    window_end = item.window_end.timestamp()
+    # Not before its window is (nearly) over; not after valid_until, nor once it is older than the validity.
+    return (
+        window_end - CLOCK_SKEW_S,
+        min(item.valid_until.timestamp(), window_end + validity.total_seconds()),
+    )
+
+
 def usable_regime(item: RegimeItem | None, now: float, validity: timedelta = DECISION_VALIDITY) -> Regime:
-    """The regime `item` allows at `now` (epoch seconds): its own, or `nothing` with the reason logged."""
-    if item is None:
-        return Regime.NOTHING
-    if now >= item.valid_until.timestamp():
-        return Regime.NOTHING
-    age = now - item.window_end.timestamp()
-    if age > validity.total_seconds() or age < -CLOCK_SKEW_S:  # too old, or about a window not yet over
-        return Regime.NOTHING
-    if item.model_version.strip().lower() in UNKNOWN_MODEL_VERSIONS:
-        return Regime.NOTHING
-    return item.regime
+    """The regime `item` allows at `now` (epoch seconds): its own, or `nothing`."""
+    start, end = usable_span(item, validity)
+    return item.regime if item is not None and start <= now < end else Regime.NOTHING
 
 
 class DynamoRegimeReader:
@@ -52,11 +54,18 @@ class DynamoRegimeReader:
         self.symbol = symbol
         self.poll_s = poll_s
         self.item: RegimeItem | None = None
+        self._usable = (0.0, 0.0, Regime.NOTHING)  # start, end, regime: one tuple, swapped atomically
         self.reads = 0
         self.errors = 0
 
     def regime_at(self, now: float) -> Regime:
-        return usable_regime(self.item, now)
+        start, end, regime = self._usable  # computed once per item: this runs on every tick
+        return regime if start <= now < end else Regime.NOTHING
+
+    def _keep(self, item: RegimeItem | None) -> None:
+        # Called from the worker thread that read the item; the tick path reads `_usable` in one go.
+        self._usable = (*usable_span(item), item.regime if item is not None else Regime.NOTHING)
+        self.item = item
 
     def next_read_at(self, now: float) -> float:
         """When to read next: the next boundary if the current one's decision is in, else soon."""
@@ -79,14 +88,14 @@ class DynamoRegimeReader:
         if raw is None:
             if self.item is not None:
                 log.warning("regime item for %s disappeared", self.symbol)
-            self.item = None
+            self._keep(None)
             return
         try:
             item = RegimeItem.from_dict(raw)
         except (KeyError, ValueError, TypeError) as exc:
             self.errors += 1
             log.error("regime item for %s is malformed, treated as nothing: %s (%r)", self.symbol, exc, raw)
-            self.item = None
+            self._keep(None)
             return
         if self.item is None or item.window_end != self.item.window_end:
             log.info(
@@ -97,4 +106,4 @@ class DynamoRegimeReader:
                 item.model_version,
                 item.valid_until,
             )
-        self.item = item
+        self._keep(item)

@@ -56,7 +56,9 @@ class TradeJournal:
         self._fh = self.path.open("ab")
         if created:
             _fsync_dir(self.path.parent)  # the new file's name is durable too
-        self.appended = 0
+        self.size = (
+            self.path.stat().st_size
+        )  # bytes of whole lines; kept here so nobody stats the file per tick
 
     def append(self, records: Sequence[Fill | RoundTrip]) -> None:
         """Write `records` and fsync; raises JournalWriteError (with nothing half-written kept) on failure."""
@@ -67,7 +69,7 @@ class TradeJournal:
             for r in records
         )
         fh = self._fh
-        start = self.path.stat().st_size
+        start = self.size
         try:
             fh.write(data)
             fh.flush()
@@ -75,7 +77,7 @@ class TradeJournal:
         except OSError as exc:
             self._undo(start)
             raise JournalWriteError(exc.errno, f"journal {self.path}: {exc.strerror or exc}") from exc
-        self.appended += len(records)
+        self.size = start + len(data)
 
     def _undo(self, start: int) -> None:
         # A partial line must not stay: the next append would be glued to it. Best effort on a sick disk.
