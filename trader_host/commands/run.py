@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -197,9 +198,17 @@ def _next_run(state: Path) -> int:
     path = state / "runs"
     try:
         runs = int(path.read_text()) + 1
-    except (OSError, ValueError):
+    except FileNotFoundError:
         runs = 1
-    path.write_text(str(runs))
+    except (OSError, ValueError) as exc:
+        runs = int(time.time())  # unreadable: a number larger than any count so far, never one reused
+        log.error("run counter %s unreadable (%s): this run is %d", path, exc, runs)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w") as fh:
+        fh.write(str(runs))
+        fh.flush()
+        os.fsync(fh.fileno())  # durable before any order carries it
+    tmp.replace(path)
     return runs
 
 

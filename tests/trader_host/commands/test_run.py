@@ -28,7 +28,7 @@ from regime.contracts.cadence import DECISION_VALIDITY
 from trader_host.broker.sim.sim_book import SimBook
 from trader_host.cli import build_parser, main
 from trader_host.cloud.aws import client, resource
-from trader_host.commands.run import LiveHost, assemble
+from trader_host.commands.run import LiveHost, _next_run, assemble
 from trader_host.journal.trade_journal import TradeJournal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -197,3 +197,9 @@ def test_strategy_overrides_come_from_ssm_and_a_bad_one_stops_the_start(
         assert f"{parameter}: [strategy]: unknown key(s) z_thres" in capsys.readouterr().out
     finally:
         ssm.put_parameter(Name=parameter, Value="{}", Type="String", Overwrite=True)
+
+
+def test_each_start_gets_a_new_run_number_even_when_its_counter_is_damaged(tmp_path: Path) -> None:
+    assert [_next_run(tmp_path), _next_run(tmp_path)] == [1, 2]
+    (tmp_path / "runs").write_text("\x00garbage")
+    assert _next_run(tmp_path) > 2 and _next_run(tmp_path) > 3  # never an order id the broker has seen
