@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -36,6 +37,7 @@ from trader_host.trader import Trader
 
 log = logging.getLogger(__name__)
 FINAL_FLUSH_TIMEOUT_S = 30.0
+LATENCY_SAMPLES = 200_000  # about two days of ticks
 
 
 class KillSwitch(Protocol):
@@ -113,7 +115,8 @@ class TradingSession:
         self.events = 0
         self.stop_at: float | None = None  # broker time at which to stop (flatten and close)
         self.failure: str | None = None
-        self.tick_latency_s: list[float] = []  # per-tick decision time: event in, commands sent
+        # Per-tick decision time (event in, commands sent), the latest ones only: the host runs for weeks.
+        self.tick_latency_s: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self.unjournaled: list[Fill | RoundTrip] = []
         self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.jobs)), thread_name_prefix="cloud")
 
