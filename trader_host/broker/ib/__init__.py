@@ -1,0 +1,1 @@
+"""The Interactive Brokers adapter: BrokerPort over ib_insync (imported only in `ib_api`), and a fake gateway."""
