@@ -1,1 +1,1 @@
-"""The Interactive Brokers adapter: BrokerPort over ib_insync (imported only in `ib_api`), and a fake gateway."""
+"""The Interactive Brokers adapter: BrokerPort over ib_insync (imported in `ib_api` only); a fake gateway."""

@@ -55,8 +55,12 @@ def add_ib_arguments(parser: argparse.ArgumentParser) -> None:
     """--host, --port, --client-id, --live (used with --broker ib)."""
     d = IbConfig()
     parser.add_argument("--host", default=d.host, help="IB Gateway / TWS host (--broker ib)")
-    parser.add_argument("--port", type=int, default=d.port, help="API port (4002 paper gateway, 7497 paper TWS)")
-    parser.add_argument("--client-id", type=int, default=d.client_id, help="API client id (326: the next is tried)")
+    parser.add_argument(
+        "--port", type=int, default=d.port, help="API port (4002 paper gateway, 7497 paper TWS)"
+    )
+    parser.add_argument(
+        "--client-id", type=int, default=d.client_id, help="API client id (326: the next is tried)"
+    )
     parser.add_argument("--live", action="store_true", help="allow a live (real money) account")
 
 

@@ -46,7 +46,9 @@ class MarketDataFeed:
         self.ticker.updateEvent += self._on_ticker
         self.bars = await self._history(contract)
         if len(self.bars) >= 2:
-            self.last_bar_minute = max(self.last_bar_minute, parsing.minute_bar(self.bars[-2], self.spec).minute)
+            self.last_bar_minute = max(
+                self.last_bar_minute, parsing.minute_bar(self.bars[-2], self.spec).minute
+            )
         self.bars.updateEvent += self._on_bars
         self.last_tick_at = self._now()
 
@@ -60,6 +62,15 @@ class MarketDataFeed:
             self.bars.updateEvent -= self._on_bars
             if self.ib.isConnected():
                 self.ib.cancelHistoricalData(self.bars)
+            self.bars = None
+
+    def forget(self) -> None:
+        """The connection is gone and its subscriptions with it: drop them without cancelling."""
+        if self.ticker is not None:
+            self.ticker.updateEvent -= self._on_ticker
+            self.ticker = None
+        if self.bars is not None:
+            self.bars.updateEvent -= self._on_bars
             self.bars = None
 
     def resubscribe_ticks(self) -> None:

@@ -90,8 +90,10 @@ class OrderRouter:
     async def refresh_executions(self) -> list[Execution]:
         """The day's executions from IB (fills while disconnected come back here); new ones are pushed."""
         fills = await self.ib.reqExecutionsAsync()
+        known = {f.execution.execId: f for f in self.ib.fills()}  # ib_insync books the commission there
         out = []
-        for fill in fills:
+        for answered in fills:
+            fill = known.get(answered.execution.execId, answered)
             if fill.contract.symbol != self.spec.symbol:
                 continue
             ex = parsing.execution_of(fill, self.spec)
@@ -104,7 +106,7 @@ class OrderRouter:
         return [
             parsing.open_order_of(t, self.spec)
             for t in trades
-            if t.contract.symbol == self.spec.symbol and not t.isDone()
+            if t.contract.symbol == self.spec.symbol and not t.isDone()  # type: ignore[no-untyped-call]
         ]
 
     async def confirm_cancels(self) -> None:
@@ -145,7 +147,9 @@ class OrderRouter:
         if fill.contract.symbol != self.spec.symbol or fill.execution.execId in self.seen:
             return
         if parsing.order_id_of_execution(fill) in self.pending_cancels:
-            log.warning("execution %s of %s after IB said cancelled", fill.execution.execId, fill.execution.orderRef)
+            log.warning(
+                "execution %s of %s after IB said cancelled", fill.execution.execId, fill.execution.orderRef
+            )
         ex = parsing.execution_of(fill, self.spec)
         ex = Execution(self._now(), *ex[1:])  # reported now (the fill's own time has whole seconds only)
         self.seen[ex.execution_id] = ex

@@ -48,7 +48,7 @@ class IbBroker:
         config.check()
         self.config, self.spec = config, spec
         self.clock: BrokerClock = clock or WallClock()
-        self.ib = IB()
+        self.ib = IB()  # type: ignore[no-untyped-call]
         self.ib.RaiseRequestErrors = True  # a failed request raises (162 is retried, others surface)
         if self.clock.virtual:
             self.ib.client.MaxRequests = 0  # ib_insync's wall-clock throttle means nothing in virtual time
@@ -86,7 +86,7 @@ class IbBroker:
             self._reconnect.cancel()
             await asyncio.gather(self._reconnect, return_exceptions=True)
         self.feed.unsubscribe()
-        self.ib.disconnect()
+        self.ib.disconnect()  # type: ignore[no-untyped-call]
 
     async def next_event(self, until: float | None = None) -> BrokerEvent | None:
         while True:
@@ -112,7 +112,9 @@ class IbBroker:
     async def place_order(self, request: OrderRequest) -> None:
         self._require("place", request.order_id)
         if request.symbol != self.spec.symbol or self.contract is None:
-            raise ValueError(f"order {request.order_id}: this adapter trades {self.spec.symbol}, not {request.symbol}")
+            raise ValueError(
+                f"order {request.order_id}: this adapter trades {self.spec.symbol}, not {request.symbol}"
+            )
         self.orders.place(request, self.contract)
 
     async def cancel_order(self, order_id: str) -> None:
@@ -150,7 +152,7 @@ class IbBroker:
         self._require("historical bars", "")
         return self.feed.recent(count)
 
-    # -- connection --------------------------------------------------------------------------------------------
+    # -- connection ------------------------------------------------------------------------------------------
     async def _open(self, first: bool) -> None:
         cfg = self.config
         wait = cfg.backoff_initial_s
@@ -181,7 +183,9 @@ class IbBroker:
             loop = asyncio.get_running_loop()
             self._connect_failed = failed = loop.create_future()
             attempt = asyncio.ensure_future(
-                self.ib.connectAsync(cfg.host, cfg.port, client_id, cfg.connect_timeout_s, account=cfg.account)
+                self.ib.connectAsync(
+                    cfg.host, cfg.port, client_id, cfg.connect_timeout_s, account=cfg.account
+                )
             )
             await asyncio.wait({attempt, failed}, return_when=asyncio.FIRST_COMPLETED)
             self._connect_failed = None
@@ -192,7 +196,7 @@ class IbBroker:
                 return
             attempt.cancel()
             await asyncio.gather(attempt, return_exceptions=True)
-            self.ib.disconnect()
+            self.ib.disconnect()  # type: ignore[no-untyped-call]
             why = failed.result() if failed.done() else repr(attempt.exception())
             if why != "326":
                 raise ConnectionError(why)
@@ -210,13 +214,14 @@ class IbBroker:
         self.orders.account = account
         paper = account.startswith("D")  # IB paper accounts are DU..., demo DF...
         if not paper and not self.config.live:
-            self.ib.disconnect()
+            self.ib.disconnect()  # type: ignore[no-untyped-call]
             raise ClientIdsInUse(f"account {account!r} is a live account: pass --live to trade it")
         if not paper:
             log.warning("LIVE TRADING on account %s: orders are real and cost real money", account)
 
     def _on_disconnected(self) -> None:
         self._synced = False
+        self.feed.forget()
         self._update()
         if self._closing or (self._reconnect is not None and not self._reconnect.done()):
             return
@@ -255,9 +260,12 @@ class IbBroker:
             self._farm = False
         elif code in parsing.DATA_FARM_OK:
             self._farm = True
-        elif code in parsing.ORDER_ERRORS and req_id > 0:
-            if not self.orders.rejected(req_id, f"IB {code}: {text}"):
-                log.warning("IB order error %d for unknown order %d: %s", code, req_id, text)
+        elif (
+            code in parsing.ORDER_ERRORS
+            and req_id > 0
+            and not self.orders.rejected(req_id, f"IB {code}: {text}")
+        ):
+            log.warning("IB order error %d for unknown order %d: %s", code, req_id, text)
         self._update()
 
     def _tick_resumed(self) -> None:
@@ -272,7 +280,7 @@ class IbBroker:
             self._usable = usable
             self._push(ConnectionChanged(self.now(), usable))
 
-    # -- deadlines ---------------------------------------------------------------------------------------------
+    # -- deadlines -------------------------------------------------------------------------------------------
     def _deadlines(self) -> list[float]:
         out = [*self.orders.pending_cancels.values(), *self._status_due.values()]
         if self._synced and self.feed.ticker is not None:
@@ -281,7 +289,11 @@ class IbBroker:
 
     async def _due_work(self) -> None:
         now = self.now()
-        if self._synced and self.feed.ticker is not None and now >= self.feed.last_tick_at + self.config.silent_after_s:
+        if (
+            self._synced
+            and self.feed.ticker is not None
+            and now >= self.feed.last_tick_at + self.config.silent_after_s
+        ):
             log.warning("no tick for %.0fs: the stream is silent; resubscribing", self.config.silent_after_s)
             self._flowing = False
             self._update()

@@ -12,7 +12,9 @@ from trader_host.broker.ib.ib_api import IB, Contract
 log = logging.getLogger(__name__)
 
 
-async def trading_month(ib: IB, config: IbConfig, now: float, current: Contract | None, position: int) -> Contract:
+async def trading_month(
+    ib: IB, config: IbConfig, now: float, current: Contract | None, position: int
+) -> Contract:
     """The month to trade at `now`; keeps `current` while it holds a position (unless carrying is allowed)."""
     details = await ib.reqContractDetailsAsync(
         parsing.futures_query(config.symbol, config.exchange, config.currency)

@@ -112,7 +112,12 @@ def request_of(trade: Trade, spec: ContractSpec) -> OrderRequest:
         raise ValueError(f"order {order_id_of(o)}: unknown action {o.action!r}")
     if o.orderType == "LMT":
         return OrderRequest(
-            order_id_of(o), spec.symbol, side, int(o.totalQuantity), OrderType.LIMIT, spec.to_ticks(o.lmtPrice)
+            order_id_of(o),
+            spec.symbol,
+            side,
+            int(o.totalQuantity),
+            OrderType.LIMIT,
+            spec.to_ticks(o.lmtPrice),
         )
     if o.orderType == "MKT":
         return OrderRequest(order_id_of(o), spec.symbol, side, int(o.totalQuantity), OrderType.MARKET)

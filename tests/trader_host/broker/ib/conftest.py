@@ -1,4 +1,4 @@
-"""Fixtures for the IB adapter's tests: ib_insync's own warnings and errors fail a test unless it expects them.
+"""IB adapter test fixtures: ib_insync's own warnings and errors fail a test unless it expects them.
 
 ib_insync's decoder only logs a message whose fields it cannot read, so a fake gateway that gets a field
 wrong would pass silently without this.

@@ -77,6 +77,10 @@ def account_value(key: str, value: str, currency: str, account: str) -> bytes:
     return encode([6, 2, key, value, currency, account])
 
 
+def account_summary_end(req_id: int) -> bytes:
+    return encode([64, 1, req_id])
+
+
 def account_update_multi_end(req_id: int) -> bytes:
     return encode([74, 1, req_id])
 
@@ -118,7 +122,9 @@ def order_status(
     order_id: int, status: str, filled: int, remaining: int, avg_price: Decimal | str, perm_id: int,
     last_price: Decimal | str, client_id: int,
 ) -> bytes:  # fmt: skip
-    return encode([3, order_id, status, filled, remaining, avg_price, perm_id, 0, last_price, client_id, "", ""])
+    return encode(
+        [3, order_id, status, filled, remaining, avg_price, perm_id, 0, last_price, client_id, "", ""]
+    )
 
 
 @dataclass(frozen=True, slots=True)

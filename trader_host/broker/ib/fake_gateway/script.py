@@ -19,6 +19,8 @@ class GatewayScript:
     months: tuple[ListedMonth, ...] = DEFAULT_MONTHS
     busy_client_ids: frozenset[int] = frozenset()  # a startApi with one of these gets 326 and is dropped
     pacing_violations: int = 0  # the first N history requests are refused with 162
-    notices: tuple[tuple[float, int], ...] = ()  # (time, code): 1100, 1102, 2103, 2104 ... sent to every client
+    notices: tuple[
+        tuple[float, int], ...
+    ] = ()  # (time, code): 1100, 1102, 2103, 2104 ... sent to every client
     silent: tuple[tuple[float, float], ...] = ()  # market data stops (no ticks) in [start, end)
     cancel_race: bool = False  # a cancel is reported "Cancelled" at once, whatever then happens to the order

@@ -218,6 +218,7 @@ class FakeGateway:
         elif isinstance(event, MinuteBar):
             final = msg.historical_data_update
             p = spec.price
+            close = p(event.close)
             k = bisect.bisect_right(self._bar_minutes, event.minute)
             nxt = self._bar_minutes[k] if k < len(self._bar_minutes) else event.minute + 1
             for c in self._ready():
@@ -225,12 +226,14 @@ class FakeGateway:
                     c.send(
                         final(req, event.minute, p(event.open), p(event.high), p(event.low), p(event.close),
                               event.volume)
-                        + final(req, nxt, *[p(event.close)] * 4, 0)
+                        + final(req, nxt, close, close, close, close, 0)
                     )  # fmt: skip
         elif isinstance(event, OrderAccepted):
             order = self.orders.get(event.order_id)
             if order is not None:
-                self._to_owner(order, msg.open_order(order.view, "Submitted") + self._status(order, "Submitted"))
+                self._to_owner(
+                    order, msg.open_order(order.view, "Submitted") + self._status(order, "Submitted")
+                )
         elif isinstance(event, Execution):
             order = self.orders.get(event.order_id)
             if order is not None:
@@ -244,7 +247,9 @@ class FakeGateway:
         elif isinstance(event, OrderRejected):
             order = self.orders.get(event.order_id)
             if order is not None:
-                self._to_owner(order, msg.error(order.view.order_id, 201, f"Order rejected - reason:{event.reason}"))
+                self._to_owner(
+                    order, msg.error(order.view.order_id, 201, f"Order rejected - reason:{event.reason}")
+                )
         elif isinstance(event, ConnectionChanged):
             self.down = not event.connected
             if self.down:
@@ -272,7 +277,7 @@ class FakeGateway:
             msg.commission_report(ex.execution_id, ex.commission_usd)
         )
 
-    # -- requests ----------------------------------------------------------------------------------------------
+    # -- requests --------------------------------------------------------------------------------------------
     def handle(self, c: _Client, f: list[str]) -> None:
         """Answer one request (fields as the client sent them)."""
         mid = int(f[0])
@@ -292,6 +297,8 @@ class FakeGateway:
                 msg.account_value("NetLiquidation", "100000", "USD", self.script.account)
                 + msg.account_download_end(self.script.account)
             )
+        elif mid == 62:  # account summary (ib_insync asks again after 1102)
+            c.send(msg.account_summary_end(int(f[2])))
         elif mid == 76:
             c.send(msg.account_update_multi_end(int(f[2])))
         elif mid == 7:
@@ -345,7 +352,9 @@ class FakeGateway:
     def _positions(self, c: _Client) -> None:
         qty = _now(self.sim.positions()).get(self.spec.symbol, 0)
         if qty:
-            month = self.orders[self.placed[-1][1].order_id].view.month if self.placed else self.script.months[0]
+            month = (
+                self.orders[self.placed[-1][1].order_id].view.month if self.placed else self.script.months[0]
+            )
             c.send(msg.position(self.script.account, month, qty, Decimal(0)))
         c.send(msg.position_end())
 
