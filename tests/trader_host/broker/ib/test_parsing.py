@@ -59,8 +59,8 @@ def test_orders_go_to_ib_with_our_id_in_order_ref_and_come_back_the_same() -> No
 
 def test_an_execution_carries_ibs_commission_and_a_price_on_the_tick_grid() -> None:
     when = datetime(2026, 1, 5, 12, tzinfo=UTC)
-    ex = IbExecution(execId="0001.01", orderId=5, permId=77, side="SLD", shares=1.0, price=70.05, orderRef="o-1",
-                     time=when)  # fmt: skip
+    ex = IbExecution(execId="0001.01", orderId=5, permId=77, side="SLD", shares=1.0, price=70.05,
+                     orderRef="o-1", time=when)  # fmt: skip
     fill = Fill(Contract(symbol="CL"), ex, CommissionReport(execId="0001.01", commission=2.3), ex.time)
     got = parsing.execution_of(fill, SPEC)
     assert (got.execution_id, got.order_id, got.side, got.qty, got.price) == (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -127,6 +128,8 @@ class FakeGateway:
         self.placed: list[tuple[str, OrderRequest]] = []  # (month, request) in arrival order
         self.requests: list[int] = []  # message ids received
         self.traffic = 0
+        self.tick_to_order_s: list[float] = []  # wall time from a tick written to an order read in reply
+        self._tick_written: float | None = None
         self.down = False
         self.port = 0
         self._bar_minutes = tape.bar_minute.tolist()
@@ -175,6 +178,7 @@ class FakeGateway:
             notice_at = self._notices[0][0] if self._notices else None
             limits = [t for t in (until, notice_at) if t is not None]
             event = await sim.next_event(min(limits) if limits else None)
+            self._tick_written = None
             if event is not None:
                 await self._dispatch(event)
                 continue
@@ -215,6 +219,7 @@ class FakeGateway:
                         + msg.tick_price(req, msg.ASK, ask, 1)
                         + msg.tick_price(req, msg.LAST, last, event.size)
                     )
+                    self._tick_written = time.perf_counter()
         elif isinstance(event, MinuteBar):
             final = msg.historical_data_update
             p = spec.price
@@ -405,6 +410,9 @@ class FakeGateway:
             c.bar_requests.add(req_id)
 
     def _place(self, c: _Client, f: list[str]) -> None:
+        if self._tick_written is not None:
+            self.tick_to_order_s.append(time.perf_counter() - self._tick_written)
+            self._tick_written = None
         ib_id, client_id = int(f[1]), c.client_id or 0
         self._next_id = max(self._next_id, ib_id + 1)
         month = self._month(f[2], f[12])
