@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from trader_host.broker.ib.fake_gateway.server import FakeGateway
+from trader_host.broker.ib.ib_broker import IbBroker
+from trader_host.broker.sim.faults import NO_FAULTS, FaultPlan
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.cli import build_parser
 from trader_host.commands.market_data import load_market_data
@@ -16,7 +18,7 @@ from trader_host.commands.run import LiveHost, assemble
 from trader_host.config import load_config
 from trader_host.fees import fee_schedule
 
-from .conftest import SPEC
+from .conftest import SPEC, IbLogWatch
 
 MARKET = ["--synthetic-days", "1", "--seed", "11"]
 COMMON = ["--no-cloud", "--regime", "range", "--minutes", "300"]
@@ -29,12 +31,20 @@ def fills(host: LiveHost) -> list[tuple[str, str, str, int, Decimal, Decimal]]:
     ]
 
 
-async def through_gateway(tmp_path: Path) -> tuple[LiveHost, FakeGateway]:
-    args = build_parser().parse_args(["run", *MARKET])
-    market = load_market_data(args).market
-    assert market is not None
+def RESTARTS(t0: float) -> tuple[tuple[float, float], ...]:  # noqa: N802
+    """Three gateway restarts of 90 s in the session, the first two while the sim session holds a position."""
+    return tuple((t0 + m * 60.0, t0 + m * 60.0 + 90.0) for m in (68, 131, 200))
+
+
+async def through_gateway(
+    tmp_path: Path, tape: MarketTape | None = None, faults: FaultPlan = NO_FAULTS
+) -> tuple[LiveHost, FakeGateway]:
+    if tape is None:
+        market = load_market_data(build_parser().parse_args(["run", *MARKET])).market
+        assert market is not None
+        tape = MarketTape.from_synthetic(market)
     config = load_config(None)
-    gw = FakeGateway(MarketTape.from_synthetic(market), SPEC, fee_schedule(config.fees.schedule), config.sim)
+    gw = FakeGateway(tape, SPEC, fee_schedule(config.fees.schedule), config.sim, faults)
     port = await gw.start()
     try:
         argv = ["run", "--broker", "ib", "--port", str(port), "--state-dir", str(tmp_path / "ib"), *COMMON]
@@ -63,3 +73,23 @@ def test_the_same_session_through_the_gateway_and_the_sim_broker_has_the_same_fi
     assert ib.session.trader.position == sim.session.trader.position == 0
     assert ib.session.trader.ledger.realised_net_usd == sim.session.trader.ledger.realised_net_usd
     assert {month for month, _ in gw.placed} == {"CLG6"}  # the front month of the gateway's listing
+
+
+@pytest.mark.slow
+def test_gateway_restarts_with_a_position_open_lose_no_fill(tmp_path: Path, ib_logs: IbLogWatch) -> None:
+    ib_logs.expect(r"Peer closed connection", r"API connection failed", r"Make sure API port")
+    args = build_parser().parse_args(["run", *MARKET])
+    market = load_market_data(args).market
+    assert market is not None
+    tape = MarketTape.from_synthetic(market)
+    t0 = float(tape.time[0])
+    windows = RESTARTS(t0)
+    ib, gw = asyncio.run(through_gateway(tmp_path, tape, FaultPlan(disconnects=windows)))
+
+    assert ib.session.failure is None  # every reconcile after a reconnect found the books in step
+    at_broker = asyncio.run(gw.sim.executions())
+    assert [f.execution_id for f in ib.session.trader.ledger.fills] == [e.execution_id for e in at_broker]
+    held = [sum(e.side.sign * e.qty for e in at_broker if e.ts < start) for start, _ in windows]
+    assert held[:2] != [0, 0], f"no restart with a position open: {held}"
+    assert isinstance(ib.session.broker, IbBroker) and ib.session.broker.reconnects == len(windows)
+    assert ib.session.trader.position == 0
