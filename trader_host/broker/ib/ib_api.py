@@ -20,14 +20,17 @@ from ib_insync import (
     LimitOrder,
     MarketOrder,
     Order,
+    OrderState,
     OrderStatus,
     Ticker,
     Trade,
 )
 from ib_insync import Execution as IbExecution
+from ib_insync.decoder import Decoder
 from ib_insync.wrapper import RequestError
 
-LIBRARY_LOGGERS = ("ib_insync.client", "ib_insync.wrapper", "ib_insync.Decoder", "ib_insync.ib")
+_LIBRARY = IB.__module__.split(".")[0]
+LIBRARY_LOGGERS = tuple(f"{_LIBRARY}.{name}" for name in ("client", "wrapper", "Decoder", "ib"))
 
 __all__ = [
     "IB",
@@ -37,6 +40,7 @@ __all__ = [
     "CommissionReport",
     "Contract",
     "ContractDetails",
+    "Decoder",
     "ExecutionFilter",
     "Fill",
     "Future",
@@ -44,6 +48,7 @@ __all__ = [
     "LimitOrder",
     "MarketOrder",
     "Order",
+    "OrderState",
     "OrderStatus",
     "RequestError",
     "Ticker",

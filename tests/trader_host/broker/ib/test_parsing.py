@@ -7,24 +7,24 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from ib_insync import (
-    BarData,
-    CommissionReport,
-    Contract,
-    ContractDetails,
-    Fill,
-    Order,
-    OrderState,
-    Ticker,
-    Trade,
-)
-from ib_insync import Execution as IbExecution
-from ib_insync.decoder import Decoder
 
 from regime.contracts import Side
 from trader_host.broker.ib import parsing
 from trader_host.broker.ib.fake_gateway import messages as msg
 from trader_host.broker.ib.fake_gateway.wire import FrameReader, encode, version_range
+from trader_host.broker.ib.ib_api import (
+    BarData,
+    CommissionReport,
+    Contract,
+    ContractDetails,
+    Decoder,
+    Fill,
+    IbExecution,
+    Order,
+    OrderState,
+    Ticker,
+    Trade,
+)
 from trader_host.broker.port import BrokerOrderState, MinuteBar, OrderRequest, OrderType, Tick
 
 from .conftest import SPEC
