@@ -41,6 +41,10 @@ class ClientIdsInUse(ConnectionError):
     """Every client id we may use is taken by another API client of this gateway."""
 
 
+class LiveAccountRefused(ConnectionError):
+    """The gateway is logged in to a live account and the host was not started with --live."""
+
+
 class IbBroker:
     """Implements BrokerPort against IB Gateway / TWS."""
 
@@ -62,7 +66,9 @@ class IbBroker:
         self._usable = False
         self._closing = False
         self._reconnect: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
         self._connect_failed: asyncio.Future[str] | None = None
+        self._fatal: BaseException | None = None  # a reconnect that cannot succeed: raised to the session
         self._status_answered: dict[str, float] = {}
         self._status_due: dict[str, float] = {}
         self.feed = MarketDataFeed(self.ib, config, spec, self.now, self._push)
@@ -78,13 +84,14 @@ class IbBroker:
         return self._time
 
     async def connect(self) -> None:
-        await self._open(first=True)
+        await self._open()
 
     async def close(self) -> None:
         self._closing = True
-        if self._reconnect is not None:
-            self._reconnect.cancel()
-            await asyncio.gather(self._reconnect, return_exceptions=True)
+        pending = [*self._tasks, *([self._reconnect] if self._reconnect is not None else [])]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         self.feed.unsubscribe()
         self.ib.disconnect()  # type: ignore[no-untyped-call]
 
@@ -92,6 +99,8 @@ class IbBroker:
         while True:
             if self._queue:
                 return self._queue.popleft()
+            if self._fatal is not None:
+                raise self._fatal
             await self._due_work()
             if self._queue:
                 continue
@@ -153,14 +162,14 @@ class IbBroker:
         return self.feed.recent(count)
 
     # -- connection ------------------------------------------------------------------------------------------
-    async def _open(self, first: bool) -> None:
+    async def _open(self) -> None:
         cfg = self.config
         wait = cfg.backoff_initial_s
         while True:
             try:
                 await self._connect_some_id()
                 break
-            except ClientIdsInUse:
+            except (ClientIdsInUse, LiveAccountRefused):
                 raise
             except (OSError, TimeoutError, ConnectionError) as exc:
                 log.warning("IB gateway %s:%d: connect failed (%s); retrying in %.1fs", cfg.host, cfg.port,
@@ -215,7 +224,7 @@ class IbBroker:
         paper = account.startswith("D")  # IB paper accounts are DU..., demo DF...
         if not paper and not self.config.live:
             self.ib.disconnect()  # type: ignore[no-untyped-call]
-            raise ClientIdsInUse(f"account {account!r} is a live account: pass --live to trade it")
+            raise LiveAccountRefused(f"account {account!r} is a live account: pass --live to trade it")
         if not paper:
             log.warning("LIVE TRADING on account %s: orders are real and cost real money", account)
 
@@ -233,11 +242,23 @@ class IbBroker:
     async def _reconnect_loop(self) -> None:
         await asyncio.sleep(self.config.backoff_initial_s)
         try:
-            await self._open(first=False)
+            await self._open()
             self.reconnects += 1
-        except Exception:
+        except Exception as exc:  # the session gets it from next_event: flatten, halt, say why
             log.exception("IB reconnect failed for good")
-            raise
+            self._fatal = exc
+            self._arrived.set()
+
+    async def _resubscribe(self) -> None:
+        """1101: IB restored the link but dropped the market data subscriptions."""
+        try:
+            if self.contract is not None:
+                self.feed.forget()
+                await self.feed.subscribe(self.contract)
+        except Exception as exc:
+            log.exception("IB: subscribing again after 1101 failed")
+            self._fatal = exc
+            self._arrived.set()
 
     def _on_api_error(self, message: str) -> None:
         if self._connect_failed is not None and not self._connect_failed.done():
@@ -254,7 +275,9 @@ class IbBroker:
             log.warning("IB: connectivity restored (%d): %s", code, text)
             self._link = True
             if code == parsing.RESTORED_DATA_LOST:
-                self.feed.resubscribe_ticks()
+                task = asyncio.ensure_future(self._resubscribe())
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         elif code in parsing.DATA_FARM_DOWN:
             log.warning("IB: market data farm down (%d): %s", code, text)
             self._farm = False

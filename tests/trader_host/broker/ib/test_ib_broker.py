@@ -14,7 +14,7 @@ from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.fake_gateway.messages import ListedMonth
 from trader_host.broker.ib.fake_gateway.script import GatewayScript
 from trader_host.broker.ib.fake_gateway.server import FakeGateway
-from trader_host.broker.ib.ib_broker import ClientIdsInUse, IbBroker
+from trader_host.broker.ib.ib_broker import ClientIdsInUse, IbBroker, LiveAccountRefused
 from trader_host.broker.ib.instrument_provider import trading_month
 from trader_host.broker.port import (
     BrokerEvent,
@@ -227,3 +227,34 @@ def test_on_a_roll_day_the_next_month_is_traded_but_an_open_position_stays_in_it
         await b.close()
 
     run(gateway(TAPE, GatewayScript(months=ROLL_MONTHS)), body)
+
+
+def test_a_live_account_needs_the_live_flag_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    async def body(gw: FakeGateway) -> None:
+        with pytest.raises(LiveAccountRefused, match="'U7654321' is a live account: pass --live"):
+            await connected(gw)
+        b = await connected(gw, replace(FAST, live=True))
+        assert "LIVE TRADING on account U7654321" in caplog.text
+        await b.close()
+
+    run(gateway(TAPE, GatewayScript(account="U7654321")), body)
+    with pytest.raises(ValueError, match="port 7496 is a live-trading port: pass --live"):
+        IbConfig(port=7496).check()
+
+
+def test_restored_with_data_lost_subscribes_again(ib_logs: IbLogWatch) -> None:
+    ib_logs.expect(r"Error 1100", r"Error 1101")
+    notices = ((T0 + 100, 1100), (T0 + 160, 1101))
+
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        events = await events_until(b, T0 + 400)
+        assert changes(events) == [True, False, True]
+        assert gw.requests.count(1) == 2 and gw.requests.count(20) == 2  # ticks and bars asked for again
+        ticks = [e.ts for e in events if isinstance(e, Tick)]
+        assert [t for t in ticks if t > T0 + 170] and len(ticks) == len(set(ticks))
+        bars = [e.minute for e in events if isinstance(e, MinuteBar)]
+        assert bars[-1] * 60 > T0 + 240 and len(bars) == len(set(bars))  # bars flow again too
+        await b.close()
+
+    run(gateway(TAPE, GatewayScript(notices=notices)), body)

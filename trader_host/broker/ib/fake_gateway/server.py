@@ -185,6 +185,9 @@ class FakeGateway:
             if notice_at is not None and sim.now() >= notice_at:
                 _, code = self._notices.pop(0)
                 for c in self._ready():
+                    if code == 1101:  # restored, but the market data subscriptions are gone
+                        c.market_data.clear()
+                        c.bar_requests.clear()
                     c.send(msg.error(-1, code, NOTICE_TEXT.get(code, f"notice {code}")))
             elif until is not None and sim.now() >= until:
                 clock.reached()
