@@ -220,6 +220,11 @@ class IbBroker:
     def _check_account(self) -> None:
         accounts = self.ib.managedAccounts()
         account = self.config.account or (accounts[0] if accounts else "")
+        if account not in accounts:
+            self.ib.disconnect()  # type: ignore[no-untyped-call]
+            raise LiveAccountRefused(
+                f"account {account!r} is not managed by this login ({', '.join(accounts)})"
+            )
         self.orders.account = account
         paper = account.startswith("D")  # IB paper accounts are DU..., demo DF...
         if not paper and not self.config.live:

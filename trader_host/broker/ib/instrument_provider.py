@@ -1,4 +1,7 @@
-"""Which futures month to trade: the front month from IB's contract details, rolled before expiry."""
+"""Which futures month to trade: the front month from IB's contract details, rolled before expiry.
+
+Asked at every connect and reconnect; IB Gateway's daily restart makes that at least once a day.
+"""
 
 from __future__ import annotations
 
