@@ -84,7 +84,11 @@ class IbBroker:
         return self._time
 
     async def connect(self) -> None:
-        await self._open()
+        try:
+            await self._open()
+        except BaseException:
+            self.ib.disconnect()  # type: ignore[no-untyped-call]  # nothing half-open outlives a failed start
+            raise
 
     async def close(self) -> None:
         self._closing = True

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from trader_host.fees import fee_schedule
 
 from .conftest import SPEC, IbLogWatch
 
+REPO = Path(__file__).resolve().parents[4]
 MARKET = ["--synthetic-days", "1", "--seed", "11"]
 COMMON = ["--no-cloud", "--regime", "range", "--minutes", "300"]
 
@@ -93,3 +98,30 @@ def test_gateway_restarts_with_a_position_open_lose_no_fill(tmp_path: Path, ib_l
     assert held[:2] != [0, 0], f"no restart with a position open: {held}"
     assert isinstance(ib.session.broker, IbBroker) and ib.session.broker.reconnects == len(windows)
     assert ib.session.trader.position == 0
+
+
+@pytest.mark.slow
+def test_the_command_line_trades_through_a_gateway_in_another_process(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "layers" / "regime"), str(REPO)])}
+    gw = subprocess.Popen(
+        [sys.executable, "-m", "trader_host.broker.ib.fake_gateway", "--pace", "60", "--seed", "11"],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    try:
+        assert gw.stdout is not None
+        port = gw.stdout.readline().split("127.0.0.1:")[1].split()[0]
+        host = subprocess.run(
+            [sys.executable, "-m", "trader_host.cli", "run", "--broker", "ib", "--port", port,
+             "--client-id", "7", "--no-cloud", "--regime", "range", "--minutes", "0.1",
+             "--state-dir", str(tmp_path)],
+            capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
+        )  # fmt: skip
+    finally:
+        gw.terminate()
+        gw.wait(timeout=30)
+    out = host.stdout + host.stderr
+    assert host.returncode == 0, out[-3000:]
+    assert f"on IB 127.0.0.1:{port} (client 7, paper)" in out
+    assert "connected to IB" in out and "reconciled with the broker: position 0" in out
+    assert "session over (--minutes): position 0" in out
+    assert not re.findall(r"ib_insync\.\w+ (?:WARNING|ERROR).*", out)

@@ -118,7 +118,11 @@ class FakeGateway:
         sim_config: SimConfig | None = None,
         faults: FaultPlan = NO_FAULTS,
         script: GatewayScript | None = None,
+        pace: float | None = None,
     ) -> None:
+        if pace is not None and pace <= 0:
+            raise ValueError(f"pace must be positive (1.0 = real time), got {pace}")
+        self.pace = pace  # None: lockstep with a VirtualClock client; else the market follows the wall clock
         self.sim = SimBroker(tape, fees, sim_config, faults)
         self.spec = spec
         self.script = script or GatewayScript()
@@ -146,7 +150,8 @@ class FakeGateway:
     async def start(self, port: int = 0) -> int:
         await self.sim.connect()
         await self._listen(port)
-        self._pump = asyncio.create_task(self._run_pump(), name="fake-gateway-pump")
+        pump = self._run_pump() if self.pace is None else self._run_paced(self.pace)
+        self._pump = asyncio.create_task(pump, name="fake-gateway-pump")
         return self.port
 
     async def close(self) -> None:
@@ -193,6 +198,24 @@ class FakeGateway:
                 clock.reached()
             else:
                 await asyncio.sleep(0.001)  # nothing left to happen: wait for a request
+
+    async def _run_paced(self, pace: float) -> None:
+        """For clients on the wall clock (another process): the market runs `pace` times real time."""
+        loop, sim = asyncio.get_running_loop(), self.sim
+        wall0, virt0 = loop.time(), sim.now()
+        while not self._closed:
+            target = virt0 + (loop.time() - wall0) * pace
+            if self._notices and self._notices[0][0] <= target:
+                target = self._notices[0][0]
+            event = await sim.next_event(target)
+            if event is not None:
+                await self._dispatch(event)
+            elif self._notices and sim.now() >= self._notices[0][0]:
+                _, code = self._notices.pop(0)
+                for c in self._ready():
+                    c.send(msg.error(-1, code, NOTICE_TEXT.get(code, f"notice {code}")))
+            else:
+                await asyncio.sleep(0.005)
 
     async def _settle(self) -> None:
         """Wait until the client has read what was sent, answered it, and waits for time to pass."""
