@@ -10,6 +10,15 @@ from trader_host.broker.ib.fake_gateway.wire import Field, encode
 
 SERVER_VERSION = 176
 BID, ASK, LAST = 1, 2, 4  # tick types
+NOTICE_TEXT = {
+    1100: "Connectivity between IB and Trader Workstation has been lost.",
+    1101: "Connectivity between IB and Trader Workstation has been restored - data lost.",
+    1102: "Connectivity between IB and Trader Workstation has been restored - data maintained.",
+    2103: "Market data farm connection is broken:usfuture",
+    2104: "Market data farm connection is OK:usfuture",
+    2105: "HMDS data farm connection is broken:ushmds",
+    2106: "HMDS data farm connection is OK:ushmds",
+}
 
 
 @dataclass(frozen=True, slots=True)
