@@ -16,7 +16,7 @@ from trader_host.broker.ib.fake_gateway.server import FakeGateway
 from trader_host.broker.ib.ib_broker import IbBroker
 from trader_host.broker.sim.faults import NO_FAULTS, FaultPlan
 from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.cli import build_parser
+from trader_host.cli import build_parser, main
 from trader_host.commands.market_data import load_market_data
 from trader_host.commands.run import LiveHost, assemble
 from trader_host.config import load_config
@@ -125,3 +125,11 @@ def test_the_command_line_trades_through_a_gateway_in_another_process(tmp_path: 
     assert "connected to IB" in out and "reconciled with the broker: position 0" in out
     assert "session over (--minutes): position 0" in out
     assert not re.findall(r"ib_insync\.\w+ (?:WARNING|ERROR).*", out)
+
+
+def test_a_live_port_without_the_live_flag_stops_before_connecting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["run", "--broker", "ib", "--port", "4001", "--no-cloud", "--regime", "range"]
+    assert main(argv) == 2
+    assert "port 4001 is a live-trading port: pass --live" in capsys.readouterr().out
