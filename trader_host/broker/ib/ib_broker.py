@@ -5,8 +5,8 @@ Connection: connect with a growing backoff; 326 (client id in use) moves to the 
 A lost socket (gateway restart, the daily logoff) reconnects in the background and subscribes again.
 The port's ConnectionChanged says whether trading is possible: the socket is up and synced, IB's link is
 up (1100 down; 1101/1102 up, 1101 with subscriptions renewed), the market data farm is up (2103 down,
-2104 up) and ticks flow (none for `silent_after_s`: resubscribed, and down until the next tick). The
-session blocks entries while it is down and reconciles when it comes back.
+2104 up) and ticks flow (none for `silent_after_s` while the market is open: resubscribed, and down until
+the next tick). The session blocks entries while it is down and reconciles when it comes back.
 """
 
 from __future__ import annotations
@@ -326,10 +326,15 @@ class IbBroker:
             and self.feed.ticker is not None
             and now >= self.feed.last_tick_at + self.config.silent_after_s
         ):
-            log.warning("no tick for %.0fs: the stream is silent; resubscribing", self.config.silent_after_s)
-            self._flowing = False
-            self._update()
-            self.feed.resubscribe_ticks()
+            if self.spec.session.is_open(now):
+                log.warning(
+                    "no tick for %.0fs: the stream is silent; resubscribing", self.config.silent_after_s
+                )
+                self._flowing = False
+                self._update()
+                self.feed.resubscribe_ticks()
+            else:
+                self.feed.last_tick_at = now  # the market is closed: silence is expected, look again later
         if self.orders.pending_cancels and self.ib.isConnected():
             await self.orders.confirm_cancels()
         for order_id in [o for o, at in self._status_due.items() if at <= now]:

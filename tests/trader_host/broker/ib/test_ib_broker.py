@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import time
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from trader_host.broker.port import (
     Tick,
 )
 from trader_host.broker.sim.faults import FaultPlan
+from trader_host.instruments import SessionHours
 
 from .conftest import SPEC, IbLogWatch, gateway, market_tape
 
@@ -258,3 +260,20 @@ def test_restored_with_data_lost_subscribes_again(ib_logs: IbLogWatch) -> None:
         await b.close()
 
     run(gateway(TAPE, GatewayScript(notices=notices)), body)
+
+
+def test_silence_while_the_market_is_closed_is_not_a_failure() -> None:
+    # The market opens at 22:05 UTC on this Sunday: the first silence is before, the second after.
+    late_open = SPEC.with_session(SessionHours(tz="UTC", close=time(21, 0), reopen=time(22, 5)))
+    silent = ((T0 + 60, T0 + 240), (T0 + 420, T0 + 600))
+
+    async def body(gw: FakeGateway) -> None:
+        b = IbBroker(replace(FAST, port=gw.port, silent_after_s=20), late_open, gw.clock)
+        await b.connect()
+        events = await events_until(b, T0 + 700)
+        flips = [(e.ts, e.connected) for e in events if isinstance(e, ConnectionChanged)]
+        assert [c for _, c in flips] == [True, False, True]
+        assert T0 + 420 < flips[1][0] <= T0 + 445  # only the silence in trading hours
+        await b.close()
+
+    run(gateway(TAPE, GatewayScript(silent=silent), spec=late_open), body)
