@@ -277,3 +277,17 @@ def test_silence_while_the_market_is_closed_is_not_a_failure() -> None:
         await b.close()
 
     run(gateway(TAPE, GatewayScript(silent=silent), spec=late_open), body)
+
+
+def test_the_gateway_drops_a_client_that_does_not_speak_the_api(caplog: pytest.LogCaptureFixture) -> None:
+    async def body(gw: FakeGateway) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+        writer.write(b"GET / HTTP/1.1\r\n\r\n")
+        assert await reader.read() == b""  # closed on us
+        writer.close()
+        b = await connected(gw)  # and it still serves the next one
+        assert b.client_id == 1
+        await b.close()
+
+    run(gateway(TAPE), body)
+    assert "not the TWS API: the connection opened with b'GET '" in caplog.text

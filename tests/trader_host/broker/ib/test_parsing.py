@@ -11,6 +11,7 @@ import pytest
 from regime.contracts import Side
 from trader_host.broker.ib import parsing
 from trader_host.broker.ib.fake_gateway import messages as msg
+from trader_host.broker.ib.fake_gateway.requests import history_minutes
 from trader_host.broker.ib.fake_gateway.wire import FrameReader, encode, version_range
 from trader_host.broker.ib.ib_api import (
     BarData,
@@ -146,3 +147,15 @@ def test_the_wire_frames_and_refuses_what_is_not_the_tws_api() -> None:
         FrameReader().feed(b"GET / HTTP/1.1\r\n")
     with pytest.raises(ValueError, match="bad API version range"):
         version_range(["157-176"])
+
+
+def test_history_durations() -> None:
+    assert (
+        history_minutes("3600 S") == 60
+        and history_minutes("1 D") == 1440
+        and history_minutes("2 W") == 20_160
+    )
+    with pytest.raises(ValueError, match="unsupported history duration unit in '1 Y'"):
+        history_minutes("1 Y")
+    with pytest.raises(ValueError, match="bad history duration 'one day'"):
+        history_minutes("one day")

@@ -224,7 +224,7 @@ class RequestDesk:
                           "query cancelled: pacing violation")
             )  # fmt: skip
             return
-        count = _minutes(f[17])
+        count = history_minutes(f[17])
         p = self.spec.price
         bars = [(b.minute, p(b.open), p(b.high), p(b.low), p(b.close), b.volume)
                 for b in _now(self.sim.recent_bars(count))]  # fmt: skip
@@ -288,7 +288,7 @@ def _now(coro: Coroutine[Any, Any, Any]) -> Any:
     raise RuntimeError("a sim request waited; it must answer at once")
 
 
-def _minutes(duration: str) -> int:
+def history_minutes(duration: str) -> int:
     """IB's history duration ("3600 S", "1 D", "2 W") in minutes."""
     parts = duration.split()
     if len(parts) != 2 or not parts[0].isdigit():
