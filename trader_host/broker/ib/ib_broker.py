@@ -3,10 +3,11 @@
 Connection: connect with a growing backoff; 326 (client id in use) moves to the next id, up to
 `client_id_tries`, then stops with a clear error; a paper account unless `live` (then a loud log line).
 A lost socket (gateway restart, the daily logoff) reconnects in the background and subscribes again.
-The port's ConnectionChanged says whether trading is possible: the socket is up and synced, IB's link is
-up (1100 down; 1101/1102 up, 1101 with subscriptions renewed), the market data farm is up (2103 down,
-2104 up) and ticks flow (none for `silent_after_s` while the market is open: resubscribed, and down until
-the next tick). The session blocks entries while it is down and reconciles when it comes back.
+The port's ConnectionChanged says whether trading is possible: the socket is up and synced; IB's link is
+up (1100 down; 1101/1102 up, 1101 with subscriptions renewed); every data farm is up (2103/2105/2157 one
+is down, 2104/2106/2158 it is back); ticks flow (none for `silent_after_s` while the market is open:
+resubscribed, and down until the next tick). The session makes no entry while it is down and reconciles
+when it comes back.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class IbBroker:
         self._queue: deque[BrokerEvent] = deque()
         self._arrived = asyncio.Event()
         self._time = 0.0
-        self._synced = self._link = self._farm = self._flowing = False
+        self._synced = self._link = self._flowing = False
+        self._farms_down: set[str] = set()
         self._usable = False
         self._closing = False
         self._reconnect: asyncio.Task[None] | None = None
@@ -186,7 +188,8 @@ class IbBroker:
             position = (await self.positions()).get(self.spec.symbol, 0)
         self.contract = await trading_month(self.ib, cfg, self.now(), self.contract, position)
         await self.feed.subscribe(self.contract)
-        self._synced = self._link = self._farm = self._flowing = True
+        self._synced = self._link = self._flowing = True
+        self._farms_down.clear()
         self._update()
 
     async def _connect_some_id(self) -> None:
@@ -287,11 +290,13 @@ class IbBroker:
                 task = asyncio.ensure_future(self._resubscribe())
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-        elif code in parsing.DATA_FARM_DOWN:
-            log.warning("IB: market data farm down (%d): %s", code, text)
-            self._farm = False
-        elif code in parsing.DATA_FARM_OK:
-            self._farm = True
+        elif code in parsing.DATA_FARMS:
+            farm, up = parsing.DATA_FARMS[code]
+            if up:
+                self._farms_down.discard(farm)
+            else:
+                log.warning("IB: %s farm down (%d): %s", farm, code, text)
+                self._farms_down.add(farm)
         elif (
             code in parsing.ORDER_ERRORS
             and req_id > 0
@@ -307,7 +312,7 @@ class IbBroker:
             self._update()
 
     def _update(self) -> None:
-        usable = self._synced and self._link and self._farm and self._flowing
+        usable = self._synced and self._link and not self._farms_down and self._flowing
         if usable != self._usable:
             self._usable = usable
             self._push(ConnectionChanged(self.now(), usable))

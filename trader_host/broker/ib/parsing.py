@@ -38,8 +38,15 @@ from trader_host.instruments import ContractSpec
 CONNECTIVITY_LOST = 1100
 RESTORED_DATA_LOST = 1101  # market data subscriptions are gone: subscribe again
 RESTORED = 1102
-DATA_FARM_DOWN = frozenset({2103, 2105, 2157})  # market / historical data farm broken
-DATA_FARM_OK = frozenset({2104, 2106, 2158})
+# Data farms (ticks, HMDS bars, security definitions): code -> (farm, whether it is up now).
+DATA_FARMS = {
+    2103: ("market data", False),
+    2104: ("market data", True),
+    2105: ("historical data", False),
+    2106: ("historical data", True),
+    2157: ("security definitions", False),
+    2158: ("security definitions", True),
+}
 CLIENT_ID_IN_USE = 326
 PACING_VIOLATION = 162
 ORDER_REJECTED = 201
