@@ -292,3 +292,25 @@ def test_the_gateway_drops_a_client_that_does_not_speak_the_api(caplog: pytest.L
 
     run(gateway(TAPE), body)
     assert "not the TWS API: the connection opened with b'GET '" in caplog.text
+
+
+def test_real_time_bars_are_the_tapes_trades_in_five_second_buckets() -> None:
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        assert b.contract is not None
+        bars = b.ib.reqRealTimeBars(b.contract, 5, "TRADES", False)
+        await events_until(b, T0 + 120)
+        assert len(bars) >= 10
+        times = TAPE.time.tolist()
+        for bar in bars:
+            start = bar.time.timestamp()
+            assert start % 5 == 0
+            inside = [k for k, t in enumerate(times) if start <= t < start + 5]
+            lasts = [int(TAPE.last[k]) for k in inside]
+            assert SPEC.to_ticks(bar.open_) == lasts[0] and SPEC.to_ticks(bar.close) == lasts[-1]
+            assert (SPEC.to_ticks(bar.high), SPEC.to_ticks(bar.low)) == (max(lasts), min(lasts))
+            assert bar.volume == sum(int(TAPE.size[k]) for k in inside) and bar.count == len(inside)
+        b.ib.cancelRealTimeBars(bars)
+        await b.close()
+
+    run(gateway(TAPE), body)

@@ -123,6 +123,13 @@ def historical_data_update(
     return encode([90, req_id, max(1, v), minute * 60, o, c, h, lo, c, v])
 
 
+def realtime_bar(
+    req_id: int, start: int, o: Decimal, h: Decimal, lo: Decimal, c: Decimal, volume: int, count: int
+) -> bytes:
+    """One 5-second bar (IB's real-time bars), `start`: epoch seconds of its first second."""
+    return encode([50, 3, req_id, start, o, h, lo, c, volume, c, count])
+
+
 def tick_price(req_id: int, tick_type: int, price: Decimal, size: int) -> bytes:
     return encode([1, 6, req_id, tick_type, price, size, 0])
 

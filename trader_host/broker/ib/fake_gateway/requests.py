@@ -42,6 +42,7 @@ class ClientConnection(asyncio.Protocol):
     client_id: int | None = None
     ready: bool = False
     market_data: dict[int, int] = field(default_factory=dict)  # reqId -> conId
+    realtime_bars: set[int] = field(default_factory=set)
     bar_requests: set[int] = field(default_factory=set)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -142,6 +143,10 @@ class RequestDesk:
             c.market_data[int(f[2])] = int(f[3] or 0)
         elif mid == 2:
             c.market_data.pop(int(f[2]), None)
+        elif mid == 50:
+            c.realtime_bars.add(int(f[2]))
+        elif mid == 51:
+            c.realtime_bars.discard(int(f[2]))
         elif mid == 20:
             self._history(c, f)
         elif mid == 25:

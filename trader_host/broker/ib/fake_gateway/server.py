@@ -66,6 +66,9 @@ class FakeGateway(RequestDesk):
         self.traffic = 0
         self.tick_to_order_s: list[float] = []  # wall time from a tick written to an order read in reply
         self._tick_written: float | None = None
+        self._five: list[
+            int
+        ] = []  # the 5-second bar in progress: start, open, high, low, close, volume, count
         self.down = False
         self.port = 0
         self._bar_minutes = tape.bar_minute.tolist()
@@ -169,6 +172,7 @@ class FakeGateway(RequestDesk):
         if isinstance(event, Tick):
             if any(a <= event.ts < b for a, b in self.script.silent):
                 return
+            self._five_second_bar(event)
             bid, ask, last = spec.price(event.bid), spec.price(event.ask), spec.price(event.last)
             for c in self._ready():
                 for req in c.market_data:
@@ -221,6 +225,24 @@ class FakeGateway(RequestDesk):
             else:
                 log.info("fake gateway: back up at %.3f", event.ts)
                 await self._listen(self.port)
+
+    def _five_second_bar(self, tick: Tick) -> None:
+        """Real-time bars: a 5-second bar goes out with the first trade after it (as IB, a moment late)."""
+        start = int(tick.ts // 5) * 5
+        bar = self._five
+        if bar and bar[0] != start:
+            p = self.spec.price
+            data = [(req, c) for c in self._ready() for req in c.realtime_bars]
+            for req, c in data:
+                c.send(
+                    msg.realtime_bar(req, bar[0], p(bar[1]), p(bar[2]), p(bar[3]), p(bar[4]), bar[5], bar[6])
+                )
+            bar.clear()
+        if not bar:
+            bar.extend([start, tick.last, tick.last, tick.last, tick.last, 0, 0])
+        bar[2], bar[3], bar[4] = max(bar[2], tick.last), min(bar[3], tick.last), tick.last
+        bar[5] += tick.size
+        bar[6] += 1
 
     def _to_owner(self, order: GatewayOrder, data: bytes) -> None:
         for c in self._ready():
