@@ -14,6 +14,7 @@ reconnects and gets a fresh snapshot). A failure in the server is logged and nev
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 FRAME_INTERVAL_S = 0.05  # at most 20 frames a second: a burst of ticks becomes one frame
 IDLE_FRAME_S = 1.0  # with no event, a state-only frame this often (ages move on; dead browsers show)
 MAX_CLIENT_BUFFER = 1 << 20  # bytes unsent to one browser before it is dropped as slow
+KERNEL_SEND_BUFFER = 256 * 1024  # per connection: a stalled browser cannot park megabytes in the kernel
 HEAD_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 30.0
 STATIC = {
@@ -125,10 +127,8 @@ class MonitorServer:
     async def _broadcast(self) -> None:
         changed = self.tap.changed
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):  # idle: a state-only frame
                 await asyncio.wait_for(changed.wait(), IDLE_FRAME_S)
-            except TimeoutError:
-                pass
             changed.clear()
             try:
                 self._flush()
@@ -156,9 +156,8 @@ class MonitorServer:
         if unsent > self.max_client_buffer:
             self.dropped += 1
             self.clients.discard(writer)
-            log.warning(
-                "monitor: dropping slow browser %s (%d bytes unsent)", writer.get_extra_info("peername"), unsent
-            )
+            peer = writer.get_extra_info("peername")
+            log.warning("monitor: dropping slow browser %s (%d bytes unsent)", peer, unsent)
             transport.abort()
             return
         writer.write(data)
@@ -180,6 +179,9 @@ class MonitorServer:
 
     # -- one connection --------------------------------------------------------------------------------------
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
         try:
             await self._serve(reader, writer)
         except (ConnectionError, TimeoutError):
@@ -230,7 +232,8 @@ class MonitorServer:
             return response_head(HTTPStatus.OK, "text/javascript; charset=utf-8", len(body), extra) + body
         if path == "/snapshot":
             body = json.dumps(self.view.snapshot()[0], allow_nan=False).encode()
-            return response_head(HTTPStatus.OK, "application/json", len(body), {"Cache-Control": "no-store"}) + body
+            extra = {"Cache-Control": "no-store"}
+            return response_head(HTTPStatus.OK, "application/json", len(body), extra) + body
         if path == "/favicon.ico":
             return response_head(HTTPStatus.NO_CONTENT, "image/x-icon", 0)
         return plain(HTTPStatus.NOT_FOUND, f"no such page: {path}")

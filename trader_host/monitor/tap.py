@@ -89,7 +89,7 @@ class MonitorTap:
             )
         elif isinstance(event, MinuteBar):
             stats = trader.strategy.stats
-            # The strategy's own rule: bands exist exactly when it can compute a z-score (full window, sd > 0).
+            # The strategy's own rule: bands exist exactly when it has a z-score (full window, sd > 0).
             z_ready = stats.zscore(event.close) is not None
             self.bar_seq += 1
             self.bars.append(

@@ -49,12 +49,13 @@ class MonitorView:
     # -- frames ----------------------------------------------------------------------------------------------
     def snapshot(self) -> tuple[dict[str, Any], Cursor]:
         """Everything kept, for a browser that just connected, and the cursor it leaves."""
-        trader, tap = self.session.trader, self.tap
+        trader = self.session.trader
         ledger = trader.ledger
         cfg = trader.config.strategy
         cursor = Cursor()
         frame: dict[str, Any] = {
             "symbol": trader.spec.symbol,
+            "price_decimals": self._decimals,
             "strategy": {
                 "lookback_bars": cfg.lookback_bars,
                 "z_thresh": cfg.z_thresh,

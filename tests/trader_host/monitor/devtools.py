@@ -165,9 +165,9 @@ class Chromium:
             raise DevToolsError(f"{expression}: {result['exceptionDetails'].get('text')}")
         return result["result"].get("value")
 
-    async def wait_for(self, expression: str, timeout: float = 30.0, poll: float = 0.05) -> Any:
-        """Poll `expression` until it is truthy; its value. Fails with the last value after `timeout`."""
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, expression: str, within: float = 30.0, poll: float = 0.05) -> Any:
+        """Poll `expression` until it is truthy; its value. Fails with the last value after `within` s."""
+        deadline = time.monotonic() + within
         value = None
         while time.monotonic() < deadline:
             with contextlib.suppress(DevToolsError):  # the page may be between documents
@@ -175,9 +175,9 @@ class Chromium:
                 if value:
                     return value
             await asyncio.sleep(poll)
-        raise AssertionError(f"timed out after {timeout}s waiting for {expression!r} (last: {value!r})")
+        raise AssertionError(f"timed out after {within}s waiting for {expression!r} (last: {value!r})")
 
-    async def screenshot(self, path: Path) -> Path:
+    async def screenshot(self) -> bytes:
+        """The page as a PNG."""
         shot = await self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-        path.write_bytes(base64.b64decode(shot["data"]))
-        return path
+        return base64.b64decode(shot["data"])

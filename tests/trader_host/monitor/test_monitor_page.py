@@ -13,6 +13,7 @@ import json
 import os
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def price(ticks: int) -> float:
     return round(ticks * 0.01, 2)
 
 
-async def _watch_a_session(shot: Path) -> dict[str, object]:
+async def _watch_a_session() -> dict[str, Any]:
     host = monitored_host(pace=PACE, minutes=MINUTES)
     await host.server.start()
     try:
@@ -48,11 +49,11 @@ async def _watch_a_session(shot: Path) -> dict[str, object]:
             await browser.wait_for(
                 "monitor.fills.some(f => f.role === 'exit') && "
                 "document.querySelectorAll('#chart .scatterlayer path.point').length >= 2",
-                timeout=60,
+                within=60,
             )
             # The regime change range -> trend, with the record's confidence and the models' probabilities.
             await browser.wait_for(
-                "document.getElementById('regime-pill').textContent.startsWith('regime trend')", timeout=60
+                "document.getElementById('regime-pill').textContent.startsWith('regime trend')", within=60
             )
             await trading
             assert host.session.failure is None
@@ -77,9 +78,10 @@ async def _watch_a_session(shot: Path) -> dict[str, object]:
                 latencies: monitor.latencies.length,
             })"""
             )
-            await browser.screenshot(shot)
+            png = await browser.screenshot()
             errors = list(browser.errors)
         return {
+            "png": png,
             "page": page,
             "errors": errors,
             "last": price(trader.last_tick.last),
@@ -92,8 +94,7 @@ async def _watch_a_session(shot: Path) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_the_page_follows_a_live_session(tmp_path: Path) -> None:
-    shot = tmp_path / "monitor.png"
-    seen = asyncio.run(_watch_a_session(shot))
+    seen = asyncio.run(_watch_a_session())
     assert seen["errors"] == []
     page = seen["page"]
     assert isinstance(page, dict)
@@ -107,20 +108,22 @@ def test_the_page_follows_a_live_session(tmp_path: Path) -> None:
     assert "filled" in page["orders"]
     assert page["bands"] > 10  # the z-score bands are drawn once the window is full
     assert page["latencies"] > 10
-    png = shot.read_bytes()
+    png = seen["png"]
+    (tmp_path / "monitor.png").write_bytes(png)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24])[0] == 1400
     if os.environ.get("MONITOR_SCREENSHOT"):  # for a person to look at
         Path(os.environ["MONITOR_SCREENSHOT"]).write_bytes(png)
 
 
-async def _off_loopback() -> dict[str, object]:
+async def _off_loopback() -> dict[str, Any]:
     host = monitored_host(pace=None, minutes=40, host="0.0.0.0", env={TOKEN_ENV: TOKEN})
     await host.session.run()  # a finished session: the page has something to show
     await host.server.start()
     port = host.server.port
     try:
-        refused = {path: (await fetch(port, path))[0] for path in ("/", "/events", "/plotly.min.js", "/snapshot")}
-        status, headers, _ = await fetch(port, "/")
+        paths = ("/", "/events", "/plotly.min.js", "/snapshot")
+        refused = {path: (await fetch(port, path))[0] for path in paths}
+        _, headers, _ = await fetch(port, "/")
         wrong = (await fetch(port, "/snapshot?token=not-the-token-at-all"))[0]
         by_query = await fetch(port, f"/?token={TOKEN}")
         by_bearer = (await fetch(port, "/snapshot", {"Authorization": f"Bearer {TOKEN}"}))[0]

@@ -16,6 +16,7 @@ const m = (window.monitor = {
   renders: 0,
   latencies: [], // ms, tick handled by the host -> drawn here, the newest tick of each frame
   symbol: "",
+  decimals: 2,
   strategy: null,
   state: null,
   fills: [],
@@ -81,6 +82,7 @@ function apply(frame, isSnapshot) {
   if (isSnapshot) {
     m.symbol = frame.symbol;
     m.strategy = frame.strategy;
+    m.decimals = frame.price_decimals;
     m.series = emptySeries();
     m.seq = { tick: 0, bar: 0, regime: 0 };
     m.fills = [];
@@ -161,9 +163,9 @@ function render() {
       increasing: { line: { color: "#6a6" } }, decreasing: { line: { color: "#c66" } }, opacity: 0.6 },
     line("last (ticks)", s.tx, s.ty, "#222", "solid"),
     line(`mean (${st.lookback_bars} bars)`, s.mx, s.mean, "#36c", "solid", { line: { shape: "hv", color: "#36c", width: 1.5 } }),
-    line(`+${kIn} sd`, s.mx, band(kIn), "#c44", "dash", { line: { shape: "hv", color: "#c44", width: 1, dash: "dash" } }),
+    line(`±${kIn} sd (entry)`, s.mx, band(kIn), "#c44", "dash", { line: { shape: "hv", color: "#c44", width: 1, dash: "dash" } }),
     line(`-${kIn} sd`, s.mx, band(-kIn), "#c44", "dash", { line: { shape: "hv", color: "#c44", width: 1, dash: "dash" }, showlegend: false }),
-    line(`±${kOut} sd`, s.mx, band(kOut), "#c44", "dot", { line: { shape: "hv", color: "#c44", width: 1, dash: "dot" } }),
+    line(`±${kOut} sd (entry limit)`, s.mx, band(kOut), "#c44", "dot", { line: { shape: "hv", color: "#c44", width: 1, dash: "dot" } }),
     line(`-${kOut} sd`, s.mx, band(-kOut), "#c44", "dot", { line: { shape: "hv", color: "#c44", width: 1, dash: "dot" }, showlegend: false }),
     fillTrace("entry long", (f) => f.role === "entry" && f.side === "BUY", "triangle-up", "#2a2"),
     fillTrace("entry short", (f) => f.role === "entry" && f.side === "SELL", "triangle-down", "#d22"),
@@ -222,6 +224,10 @@ function fmt(v) {
   return String(v);
 }
 
+function px(v) {
+  return v === null || v === undefined ? "–" : v.toFixed(m.decimals);
+}
+
 function table(id, head, rows) {
   const el = document.getElementById(id);
   el.replaceChildren();
@@ -251,10 +257,10 @@ function panels() {
     halted ? "bad" : rk.loss_limit_hit || rk.shutting_down ? "warn" : "ok");
   const side = p.qty === 0 ? "flat" : `${p.side} ${Math.abs(p.qty)}`;
   table("position", null, [
-    ["position", side], ["trade regime", p.regime], ["entry", p.entry_price], ["trailing stop", p.stop],
-    ["last", p.last], ["unrealised", `${fmt(p.unrealised_ticks)} ticks · ${p.unrealised_usd} USD`],
+    ["position", side], ["trade regime", p.regime], ["entry", px(p.entry_price)], ["trailing stop", px(p.stop)],
+    ["last", px(p.last)], ["unrealised", `${fmt(p.unrealised_ticks)} ticks · ${p.unrealised_usd} USD`],
     ["realised net (after fees)", `${p.realised_net_usd} USD`], ["fees", `${p.fees_usd} USD`],
-    ["z · mean · sd", `${fmt(st.z)} · ${fmt(st.mean)} · ${fmt(st.sd)}`],
+    ["z · mean · sd", `${fmt(st.z)} · ${px(st.mean)} · ${fmt(st.sd)}`],
     ["fills · round trips", `${p.fills} · ${p.round_trips}`],
   ]);
   table("regime", null, [
@@ -270,13 +276,13 @@ function panels() {
     ["broker connected", cn.connected], ["last tick age", fmtAge(tickAge)], ["disconnects", cn.disconnects],
     ["feed ended", cn.feed_ended], ["kill switch", rk.kill_switch === null ? "not attached" : rk.kill_switch ? "ON" : "off"],
     ["halted", rk.halted], ["kill reason", rk.kill_reason], ["failure", rk.failure], ["shutting down", rk.shutting_down],
-    ["loss limit hit", rk.loss_limit_hit], ["today realised net", `${rk.day_realised_net_usd} USD of -${rk.max_daily_loss_usd}`],
+    ["loss limit hit", rk.loss_limit_hit], ["today realised net", `${rk.day_realised_net_usd} USD (limit -${rk.max_daily_loss_usd})`],
     ["max position", rk.max_position], ["events handled", cn.events],
   ]);
   table("orders", ["id", "role", "side", "qty", "type", "limit", "state", "filled", "age s", "note"],
-    st.orders.map((o) => [o.id, o.role, o.side, o.qty, o.type, o.limit, o.state, o.filled, o.age_s, o.reason]));
+    st.orders.map((o) => [o.id, o.role, o.side, o.qty, o.type, px(o.limit), o.state, o.filled, o.age_s, o.reason]));
   table("fills", ["time", "role", "side", "qty", "price", "fee", "regime"],
-    m.fills.slice(-MAX_ROWS).reverse().map((f) => [f.ts.slice(11, 19), f.role, f.side, f.qty, f.price, f.commission_usd, f.regime]));
+    m.fills.slice(-MAX_ROWS).reverse().map((f) => [f.ts.slice(11, 19), f.role, f.side, f.qty, px(f.price), f.commission_usd, f.regime]));
   table("trips", ["exit", "side", "ticks", "net USD", "reason", "regime"],
     m.trips.slice(-MAX_ROWS).reverse().map((t) => [t.exit_ts.slice(11, 19), t.side, t.pnl_ticks, t.net_usd, t.exit_reason, t.regime]));
 }

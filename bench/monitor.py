@@ -1,0 +1,126 @@
+"""The live monitor: update latency from tick to screen, and what serving the page costs the host.
+
+1. Tick -> screen: synthetic CL on the sim broker at 60x real time (about 30 ticks a second) with the page
+   open in headless Debian chromium; the host stamps each tick with its wall clock when it has handled it,
+   and the page measures, for the newest tick of each frame, the time until the frame that draws it.
+2. The host's cost: the same paced session three ways, without a monitor, with the monitor serving nobody,
+   and with the page open: the host process's CPU seconds (chromium is another process, not counted) as a
+   share of the wall time, and the per-tick decision latency (event in -> commands sent), which the monitor
+   must leave alone.
+3. The tap on the tick path: a whole synthetic day on the virtual clock (as fast as the host can go),
+   with and without the tap attached: the difference per event.
+
+Run: `.venv/bin/python -m bench monitor` (about 2 minutes; needs /usr/bin/chromium, `make browser`);
+figures in bench/results/monitor.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import time
+from typing import Any
+
+from bench.results import percentiles_us, write_results
+from tests.trader_host.monitor.devtools import Chromium
+from tests.trader_host.monitor.hosts import MonitoredHost, monitored_host
+
+PACE = 60.0
+MINUTES = 30.0  # 30 s of wall time per paced run
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "median_ms": round(statistics.median(ordered), 1),
+        "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
+        "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 1),
+        "max_ms": round(ordered[-1], 1),
+        "n": len(ordered),
+    }
+
+
+async def _paced(mode: str) -> dict[str, Any]:
+    """One paced session; mode: 'none' (no monitor), 'idle' (serving nobody), 'page' (chromium watching)."""
+    host: MonitoredHost = monitored_host(pace=PACE, minutes=MINUTES)
+    if mode == "none":
+        host.session.observer = None
+    else:
+        await host.server.start()
+    latencies: list[float] = []
+    try:
+        if mode == "page":
+            async with Chromium() as browser:
+                await browser.navigate(host.server.url)
+                await browser.wait_for("document.getElementById('stream-status').textContent === 'live'")
+                cpu, wall = time.process_time(), time.perf_counter()
+                await host.session.run()
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                await browser.wait_for(f"monitor.seq.tick === {host.tap.tick_seq}")
+                latencies = await browser.evaluate("monitor.latencies")
+                assert browser.errors == [], browser.errors
+        else:
+            cpu, wall = time.process_time(), time.perf_counter()
+            await host.session.run()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    finally:
+        await host.server.close()
+    figures: dict[str, Any] = {
+        "ticks": host.tap.tick_seq if mode != "none" else len(host.session.tick_latency_s),
+        "wall_s": round(wall, 2),
+        "host_cpu_s": round(cpu, 3),
+        "host_cpu_share_of_one_core": round(cpu / wall, 4),
+        "tick_decision": percentiles_us(host.session.tick_latency_s),
+    }
+    if mode != "none":
+        figures["frames_sent"] = host.server.frames
+    if latencies:
+        figures["tick_to_screen"] = _ms(latencies)
+    return figures
+
+
+def _virtual(with_tap: bool) -> dict[str, float]:
+    host = monitored_host(pace=None, minutes=24 * 60)
+    if not with_tap:
+        host.session.observer = None
+    started = time.perf_counter()
+    asyncio.run(host.session.run())
+    wall = time.perf_counter() - started
+    return {"events": host.session.events, "wall_s": round(wall, 3), "us_per_event": wall / host.session.events}
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("trader_host").setLevel(logging.WARNING)
+    paced = {mode: asyncio.run(_paced(mode)) for mode in ("none", "idle", "page")}
+    for mode, figures in paced.items():
+        print(f"paced x{PACE:g}, monitor {mode:4}: {figures}")
+    _virtual(True)  # warm-up (imports, caches)
+    runs = [(_virtual(False), _virtual(True)) for _ in range(3)]
+    without = min(r[0]["us_per_event"] for r in runs)
+    with_tap = min(r[1]["us_per_event"] for r in runs)
+    tap = {
+        "events": runs[0][0]["events"],
+        "us_per_event_without": round(without, 2),
+        "us_per_event_with_tap": round(with_tap, 2),
+        "tap_us_per_event": round(with_tap - without, 2),
+    }
+    print(f"virtual clock, a whole day (best of 3): {tap}")
+    page = paced["page"]
+    none = paced["none"]
+    summary = {
+        "tick_to_screen_median_ms": page["tick_to_screen"]["median_ms"],
+        "tick_to_screen_p99_ms": page["tick_to_screen"]["p99_ms"],
+        "host_cpu_share_without_monitor": none["host_cpu_share_of_one_core"],
+        "host_cpu_share_serving_nobody": paced["idle"]["host_cpu_share_of_one_core"],
+        "host_cpu_share_serving_the_page": page["host_cpu_share_of_one_core"],
+        "tick_decision_median_us_without": none["tick_decision"]["median_us"],
+        "tick_decision_median_us_with_page": page["tick_decision"]["median_us"],
+    }
+    print(f"summary: {summary}")
+    write_results("monitor", {"pace": PACE, "minutes": MINUTES, "summary": summary, "paced": paced, "tap": tap})
+
+
+if __name__ == "__main__":
+    main()
