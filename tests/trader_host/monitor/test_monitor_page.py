@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.trader_host.monitor.devtools import Chromium
-from tests.trader_host.monitor.hosts import fetch, monitored_host
+from bench._chromium import Chromium
+from bench._monitored import fetch, monitored_host
 from trader_host.monitor.access import COOKIE, TOKEN_ENV
 
 PACE = 300.0  # a minute of market in 0.2 s

@@ -7,8 +7,8 @@ import json
 import socket
 from typing import Any
 
+from bench._monitored import fetch, monitored_host
 from regime.contracts import Regime
-from tests.trader_host.monitor.hosts import fetch, monitored_host
 from trader_host.broker.port import Tick
 from trader_host.monitor.server import event_bytes
 

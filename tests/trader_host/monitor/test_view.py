@@ -7,8 +7,8 @@ import asyncio
 import math
 from decimal import Decimal
 
+from bench._monitored import CONFIG, monitored_host
 from regime.contracts import Regime
-from tests.trader_host.monitor.hosts import CONFIG, monitored_host
 from trader_host.regime_source import FixedRegime
 from trader_host.session import TradingSession
 from trader_host.trader import Trader

@@ -2,7 +2,7 @@
 
 Started with the flags the team uses for browser tests, `--remote-debugging-port=0` and a fresh profile;
 the port is read from the profile's DevToolsActivePort. Console errors, uncaught exceptions and error log
-entries are collected in `errors`. Used by the monitor's tests and by bench/monitor.py.
+entries are collected in `errors`. Used by bench/monitor.py and the monitor's tests.
 """
 
 from __future__ import annotations
