@@ -25,21 +25,13 @@ REGIME_HISTORY = 1_000
 class TickPoint(NamedTuple):
     seq: int
     wall: float  # time.time() when the session had handled it (the page measures its latency from here)
-    ts: float  # broker time
-    bid: int
-    ask: int
-    last: int
+    tick: Tick
     z: float | None  # the strategy's z-score of `last`, as the trader computed it on this tick
 
 
 class BarPoint(NamedTuple):
     seq: int
-    minute: int
-    open: int
-    high: int
-    low: int
-    close: int
-    volume: int
+    bar: MinuteBar
     mean: float | None  # ticks: the strategy's rolling mean of closes once this bar is counted
     sd: float | None  # ticks: its unbiased sd (None until the window is full or while flat)
 
@@ -82,29 +74,14 @@ class MonitorTap:
         trader = self.trader
         if isinstance(event, Tick):
             self.tick_seq += 1
-            self.ticks.append(
-                TickPoint(
-                    self.tick_seq, time.time(), event.ts, event.bid, event.ask, event.last, trader.last_z
-                )
-            )
+            self.ticks.append(TickPoint(self.tick_seq, time.time(), event, trader.last_z))
         elif isinstance(event, MinuteBar):
             stats = trader.strategy.stats
             # The strategy's own rule: bands exist exactly when it has a z-score (full window, sd > 0).
             z_ready = stats.zscore(event.close) is not None
             self.bar_seq += 1
-            self.bars.append(
-                BarPoint(
-                    self.bar_seq,
-                    event.minute,
-                    event.open,
-                    event.high,
-                    event.low,
-                    event.close,
-                    event.volume,
-                    stats.mean if z_ready else None,
-                    stats.sd if z_ready else None,
-                )
-            )
+            mean, sd = (stats.mean, stats.sd) if z_ready else (None, None)
+            self.bars.append(BarPoint(self.bar_seq, event, mean, sd))
         elif isinstance(event, ConnectionChanged) and not event.connected:
             self.disconnects += 1
         regime = self.regime.regime_at(now)

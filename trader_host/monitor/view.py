@@ -105,17 +105,19 @@ class MonitorView:
 
     def _tick_row(self, t: TickPoint) -> list[Any]:
         z = None if t.z is None else round(t.z, 4)
-        return [t.seq, t.wall, t.ts, self._price(t.bid), self._price(t.ask), self._price(t.last), z]
+        tick, price = t.tick, self._price
+        return [t.seq, t.wall, tick.ts, price(tick.bid), price(tick.ask), price(tick.last), z]
 
     def _bar_row(self, b: BarPoint) -> dict[str, Any]:
+        bar = b.bar
         return {
             "seq": b.seq,
-            "ts": b.minute * 60.0,
-            "open": self._price(b.open),
-            "high": self._price(b.high),
-            "low": self._price(b.low),
-            "close": self._price(b.close),
-            "volume": b.volume,
+            "ts": bar.minute * 60.0,
+            "open": self._price(bar.open),
+            "high": self._price(bar.high),
+            "low": self._price(bar.low),
+            "close": self._price(bar.close),
+            "volume": bar.volume,
             "mean": None if b.mean is None else round(b.mean * self._tick, self._decimals + 3),
             "sd": None if b.sd is None else round(b.sd * self._tick, self._decimals + 3),
         }

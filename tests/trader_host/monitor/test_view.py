@@ -8,7 +8,8 @@ import math
 from decimal import Decimal
 
 from bench._monitored import CONFIG, monitored_host
-from regime.contracts import Regime
+from regime.contracts import Regime, Role, Side
+from trader_host.broker.port import OrderType
 from trader_host.regime_source import FixedRegime
 from trader_host.session import TradingSession
 from trader_host.trader import Trader
@@ -89,3 +90,17 @@ def test_the_monitor_changes_nothing_in_how_the_session_trades() -> None:
     asyncio.run(alone.run())
     assert watched.session.trader.ledger.fills == alone.trader.ledger.fills
     assert len(alone.trader.ledger.fills) > 4
+
+
+def test_working_orders_come_first_with_their_state_and_price() -> None:
+    host = _finished(minutes=40)
+    trader, now = host.session.trader, host.session.broker.now()
+    place = trader.executor.place(
+        Side.BUY, 1, OrderType.LIMIT, 7012, Role.ENTRY, now - 2.0, Regime.RANGE, -2.1, signal_price=7013
+    )
+    orders = host.server.view.state()["orders"]
+    first = orders[0]
+    assert first["id"] == place.request.order_id and first["state"] == "pending" and first["limit"] == 70.12
+    assert (first["role"], first["side"], first["type"], first["age_s"]) == ("entry", "BUY", "LMT", 2.0)
+    finished = orders[1:]
+    assert finished and all(o["state"] in {"filled", "cancelled", "rejected"} for o in finished)
