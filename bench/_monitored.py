@@ -97,8 +97,9 @@ async def fetch(
 ) -> tuple[int, dict[str, str], bytes]:
     """One HTTP request on asyncio streams (the server runs on this loop): status, headers, body."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    given = dict(headers or {})
+    given.setdefault("Host", f"127.0.0.1:{port}")
+    lines = [f"{method} {path} HTTP/1.1", *(f"{k}: {v}" for k, v in given.items())]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
     await writer.drain()
     raw = await asyncio.wait_for(reader.read(), 30)

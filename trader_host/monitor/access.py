@@ -71,6 +71,14 @@ class MonitorAccess:
         expected = self.token.encode()
         return any(hmac.compare_digest(o.encode(), expected) for o in offered if o)
 
+    def host_allowed(self, host_header: str) -> bool:
+        """Open (loopback) monitors answer only requests addressed to a loopback name: a web page the
+        operator visits cannot reach it through a DNS name rebound to 127.0.0.1."""
+        if self.token is not None:
+            return True
+        name = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
+        return is_loopback(name.strip("[]"))
+
     def cookie(self) -> str | None:
         """The Set-Cookie value that lets the page's script and event stream in without the query."""
         if self.token is None:

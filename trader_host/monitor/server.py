@@ -208,6 +208,9 @@ class MonitorServer:
             allow = {"Allow": "GET, HEAD"}
             await self._reply(writer, plain(HTTPStatus.METHOD_NOT_ALLOWED, "read-only", allow))
             return
+        if not self.access.host_allowed(request.headers.get("host", "")):
+            await self._reply(writer, plain(HTTPStatus.FORBIDDEN, "this monitor answers loopback names only"))
+            return
         if not self.access.allows(request.query, request.headers):
             auth = {"WWW-Authenticate": 'Bearer realm="regime-trader monitor"'}
             await self._reply(writer, plain(HTTPStatus.UNAUTHORIZED, "token required", auth))

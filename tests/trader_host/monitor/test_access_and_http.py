@@ -43,6 +43,15 @@ def test_the_token_is_accepted_from_the_query_a_bearer_header_or_the_cookie() ->
     assert MonitorAccess(None).allows({}, {}) and MonitorAccess(None).cookie() is None
 
 
+def test_an_open_monitor_answers_only_requests_addressed_to_loopback() -> None:
+    open_ = MonitorAccess(None)
+    for host in ("127.0.0.1:8750", "localhost:8750", "[::1]:8750", "localhost", "[::1]"):
+        assert open_.host_allowed(host), host
+    for host in ("evil.example:8750", "10.0.0.5:8750", "", "evil.example"):
+        assert not open_.host_allowed(host), host
+    assert MonitorAccess(TOKEN).host_allowed("monitor.example:8750")  # the token guards that one
+
+
 def test_a_request_head_is_parsed() -> None:
     request = parse_head(b"GET /events?token=abc&x=1 HTTP/1.1\r\nHost: h\r\nCookie: a=b\r\n\r\n")
     assert (request.method, request.path) == ("GET", "/events")

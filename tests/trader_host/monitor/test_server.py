@@ -35,6 +35,7 @@ async def _routes() -> dict[str, Any]:
             "missing": (await fetch(port, "/nope"))[0],
             "favicon": (await fetch(port, "/favicon.ico"))[0],
             "bad": await fetch(port, "/ HTTP/1.1\r\nbroken header"),
+            "rebound": (await fetch(port, "/snapshot", {"Host": "evil.example"}))[0],
             "snapshot": snapshot,
             "fills": len(host.session.trader.ledger.fills),
         }
@@ -51,7 +52,7 @@ def test_routes_and_refusals() -> None:
     assert seen["head"] == (200, b"", True)
     post_status, post_headers = seen["post"]
     assert post_status == 405 and post_headers["allow"] == "GET, HEAD"  # read-only
-    assert seen["missing"] == 404 and seen["favicon"] == 204
+    assert seen["missing"] == 404 and seen["favicon"] == 204 and seen["rebound"] == 403
     assert seen["bad"][0] == 400 and b"header line" in seen["bad"][2]
     snapshot = seen["snapshot"]
     assert isinstance(snapshot, dict)
@@ -83,9 +84,9 @@ async def _slow_and_fast() -> dict[str, Any]:
         slow = socket.socket()
         slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
         slow.connect(("127.0.0.1", port))
-        slow.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")  # and never reads a byte
+        slow.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # and never reads a byte
         fast_reader, fast_writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 24)
-        fast_writer.write(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        fast_writer.write(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         async with asyncio.timeout(10):
             while len(host.server.clients) < 2:  # noqa: ASYNC110 - the server has no event for this
                 await asyncio.sleep(0.01)
