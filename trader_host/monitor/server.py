@@ -80,6 +80,7 @@ class MonitorServer:
         self.frame_interval_s = frame_interval_s
         self.max_client_buffer = max_client_buffer
         self.clients: set[asyncio.StreamWriter] = set()
+        self._watched = asyncio.Event()  # set while a browser is connected: idle, the broadcaster sleeps
         self.frames = 0
         self.dropped = 0
         self.errors = 0
@@ -127,6 +128,9 @@ class MonitorServer:
     async def _broadcast(self) -> None:
         changed = self.tap.changed
         while True:
+            if not self.clients:
+                self._watched.clear()
+                await self._watched.wait()  # nobody watching: no wake-up per event
             with contextlib.suppress(TimeoutError):  # idle: a state-only frame
                 await asyncio.wait_for(changed.wait(), IDLE_FRAME_S)
             changed.clear()
@@ -169,6 +173,7 @@ class MonitorServer:
         snapshot, _ = self.view.snapshot()
         writer.write(event_bytes("snapshot", snapshot))
         self.clients.add(writer)
+        self._watched.set()
         try:
             while await reader.read(4096):  # a browser sends nothing more; this ends when it goes away
                 pass
