@@ -58,6 +58,16 @@ class RiskGate:
         self._entries.append(now)
 
     # -- queries ---------------------------------------------------------------------------------------------
+    @property
+    def loss_limit_hit(self) -> bool:
+        """True once the current trading day's loss limit was reached (read-only: for the monitor)."""
+        return self._loss_hit_close is not None and self._loss_hit_close == self._next_close
+
+    @property
+    def day_start_net(self) -> Decimal:
+        """The realised net when the current trading day began (read-only: for the monitor)."""
+        return self._day_start_net
+
     def seconds_to_break(self, now: float) -> float:
         if now >= self._next_close:
             self._roll_day(now)
