@@ -1,0 +1,185 @@
+"""The fast backtest engine: the reference engine's fills from a compiled loop (see kernel.py).
+
+`FastEngine` prepares a tape once (z-scores per lookback, regimes per source, closes, blackouts) and then
+runs configurations on it; `executions()` gives the broker's executions with the context of their orders,
+and `records()` books them through the very PositionLedger the reference uses, so the Fill and RoundTrip
+records can be compared one for one with the reference's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from regime.contracts import ExitReason, Fill, Role, RoundTrip, Side
+from regime.vote import REGIMES
+from trader_host.backtest.fast import kernel as K
+from trader_host.backtest.fast.inputs import (
+    TapeArrays,
+    blackout_mask,
+    session_closes,
+    tick_regimes,
+    tick_zscores,
+)
+from trader_host.broker.port import Execution
+from trader_host.broker.sim.market_tape import MarketTape
+from trader_host.config import STOP_EXIT_MODES, WEEKDAYS, HostConfig
+from trader_host.execution.ledger import FillContext, PositionLedger
+from trader_host.fees import FeeSchedule
+from trader_host.instruments import ContractSpec
+from trader_host.regime_source import RegimeSource
+
+_MICRO = Decimal(1_000_000)
+_REASONS = (ExitReason.TARGET, ExitReason.TRAIL, ExitReason.STALE_TO_MARKET, ExitReason.FLATTEN, ExitReason.KILL)
+_ERRORS = {
+    K.E_STATUS: "an order needed a status request (lost messages are not modelled)",
+    K.E_FLIP: "an execution flipped the position",
+    K.E_LATE_FILL: "an execution arrived for a cancelled order",
+    K.E_HEAP: "too many broker messages in flight",
+    K.E_TWO_ORDERS: "two orders alive at once",
+    K.E_PARTIAL: "a partial fill",
+}
+
+
+class FastEngineUnsupported(RuntimeError):
+    """A situation the fast loop does not model: use the reference engine (`--engine reference`)."""
+
+
+@dataclass(frozen=True)
+class FastRun:
+    """What one configuration did: its executions (rows of kernel F) and orders (rows of kernel O)."""
+
+    fills: npt.NDArray[np.float64]
+    orders: npt.NDArray[np.float64]
+    seconds: float
+    end_time: float
+
+    @property
+    def n_fills(self) -> int:
+        return int(self.fills.shape[0])
+
+
+def _micro(amount: Decimal, what: str) -> int:
+    scaled = amount * _MICRO
+    if scaled != scaled.to_integral_value():
+        raise FastEngineUnsupported(f"{what} {amount} is not a whole number of micro-dollars")
+    return int(scaled)
+
+
+class FastEngine:
+    """One tape, prepared once; `run(config, regime)` replays it for one configuration."""
+
+    def __init__(self, tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> None:
+        self.spec = spec
+        self.fees = fees
+        self.symbol = tape.symbol
+        self.arrays = TapeArrays.from_tape(tape)
+        self.n_ticks, self.n_bars = tape.n_ticks, tape.n_bars
+        t = self.arrays.time
+        first = float(t[0]) if t.size else 0.0
+        last = max(float(t[-1]) if t.size else 0.0, float(self.arrays.bar_end[-1]) if tape.n_bars else 0.0)
+        self.closes = session_closes(spec.session, first, last)
+        self._z: dict[tuple[int, int], npt.NDArray[np.float64]] = {}
+        self._regimes: dict[int, npt.NDArray[np.int8]] = {}
+        self._fee_micro = _micro(fees.per_side_usd, "fee")
+        self._tick_micro = _micro(spec.tick_value_usd, "tick value")
+
+    def zscores(self, lookback: int, reset_gap: int) -> npt.NDArray[np.float64]:
+        key = (lookback, reset_gap)
+        if key not in self._z:
+            self._z[key] = tick_zscores(self.arrays, lookback, reset_gap)
+        return self._z[key]
+
+    def regimes(self, source: RegimeSource) -> npt.NDArray[np.int8]:
+        key = id(source)
+        if key not in self._regimes:
+            self._regimes[key] = tick_regimes(source, self.arrays.time)
+        return self._regimes[key]
+
+    def params(self, config: HostConfig) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """The configuration as the loop's parameter vectors, computed as the reference computes them."""
+        config.check()
+        s, e, r = config.strategy, config.execution, config.risk
+        p = np.zeros(K.N_P)
+        p[K.P_ONE_WAY] = config.sim.ack_latency_s / 2
+        p[K.P_FILL_TIMEOUT] = e.fill_timeout_s
+        p[K.P_CANCEL_TIMEOUT] = e.cancel_timeout_s
+        p[K.P_Z_THRESH] = s.z_thresh
+        p[K.P_Z_UP] = s.z_thresh_up
+        p[K.P_Z_TARGET] = s.z_target
+        p[K.P_MAX_LOSS] = r.max_daily_loss_usd
+        p[K.P_NO_ENTRY_S] = r.no_entry_before_break_minutes * 60
+        p[K.P_FLATTEN_S] = r.flatten_before_break_minutes * 60
+        p[K.P_QUOTE_AGE] = r.max_quote_age_s
+        p[K.P_SHUTDOWN_S] = r.shutdown_timeout_s
+        p[K.P_TICK_VALUE] = float(self.spec.tick_value_usd)
+        q = np.zeros(K.N_Q, dtype=np.int64)
+        q[K.Q_STOP] = s.stop_offset_ticks
+        q[K.Q_QTY] = e.order_qty
+        q[K.Q_STOP_EXIT] = STOP_EXIT_MODES.index(e.stop_exit)
+        q[K.Q_MAX_POS] = r.max_position
+        q[K.Q_MAX_OPM] = r.max_orders_per_minute
+        q[K.Q_FEE_MICRO] = self._fee_micro
+        q[K.Q_TICK_VALUE_MICRO] = self._tick_micro
+        q[K.Q_SLIP] = config.sim.slippage_ticks
+        return p, q
+
+    def run(self, config: HostConfig, regime: RegimeSource) -> FastRun:
+        """Replay the tape under `config` and `regime`; FastEngineUnsupported if it leaves the model."""
+        a = self.arrays
+        z = self.zscores(config.strategy.lookback_bars, config.strategy.reset_gap_minutes)
+        reg = self.regimes(regime)
+        black = blackout_mask(config.risk.blackout, a.time, WEEKDAYS)
+        p, q = self.params(config)
+        cap = max(1024, self.n_ticks // 64)
+        while True:
+            orders = np.zeros((cap, K.N_O))
+            fills = np.zeros((cap, K.N_F))
+            start = time.perf_counter()
+            state, fstate = K.simulate(
+                a.time, a.bid, a.ask, a.last, z, reg, black, a.bar_end, self.closes, p, q, orders, fills
+            )
+            seconds = time.perf_counter() - start
+            error = int(state[K.I_ERROR])
+            if error != K.E_CAPACITY:
+                break
+            cap *= 4
+        if error != K.E_NONE:
+            raise FastEngineUnsupported(f"fast engine: {_ERRORS.get(error, f'error {error}')}")
+        return FastRun(
+            fills[: int(state[K.I_NFILL])], orders[: int(state[K.I_NORD])], seconds, float(fstate[K.S_NOW])
+        )
+
+    def executions(self, run: FastRun) -> list[tuple[Execution, FillContext]]:
+        """The broker's executions, as delivered to the trader, with the context of their orders."""
+        out = []
+        for ts, k_f, price_f, qty_f, ex_f in run.fills.tolist():
+            k, qty = int(k_f), int(qty_f)
+            o = run.orders[k]
+            side = Side.BUY if o[K.O_SIDE] > 0 else Side.SELL
+            reason = int(o[K.O_REASON])
+            ack = float(o[K.O_ACKED])
+            ctx = FillContext(
+                Role.ENTRY if o[K.O_ROLE] == K.ENTRY else Role.EXIT,
+                REGIMES[int(o[K.O_REGIME])],
+                float(o[K.O_Z]),
+                None if reason < 0 else _REASONS[reason],
+                float(o[K.O_SUBMITTED]),
+                None if np.isnan(ack) else ack,
+                int(o[K.O_SIGNAL_PRICE]),
+                "market" if o[K.O_MARKET] else "limit",
+            )
+            ex = Execution(ts, f"sim-{int(ex_f)}", f"o{k + 1}", side, qty, int(price_f), self.fees.for_fill(qty))
+            out.append((ex, ctx))
+        return out
+
+    def records(self, run: FastRun) -> tuple[list[Fill], list[RoundTrip]]:
+        """Fill and round-trip records, booked by the reference's PositionLedger."""
+        ledger = PositionLedger(self.spec)
+        for ex, ctx in self.executions(run):
+            ledger.apply(ex, ctx)
+        return ledger.fills, ledger.round_trips
