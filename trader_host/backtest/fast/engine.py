@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from regime.contracts import ExitReason, Fill, Role, RoundTrip, Side
 from regime.vote import REGIMES
-from trader_host.backtest.fast import kernel as K
+from trader_host.backtest.fast import kernel
 from trader_host.backtest.fast.inputs import (
     TapeArrays,
     blackout_mask,
@@ -34,14 +34,20 @@ from trader_host.instruments import ContractSpec
 from trader_host.regime_source import RegimeSource
 
 _MICRO = Decimal(1_000_000)
-_REASONS = (ExitReason.TARGET, ExitReason.TRAIL, ExitReason.STALE_TO_MARKET, ExitReason.FLATTEN, ExitReason.KILL)
+_REASONS = (
+    ExitReason.TARGET,
+    ExitReason.TRAIL,
+    ExitReason.STALE_TO_MARKET,
+    ExitReason.FLATTEN,
+    ExitReason.KILL,
+)
 _ERRORS = {
-    K.E_STATUS: "an order needed a status request (lost messages are not modelled)",
-    K.E_FLIP: "an execution flipped the position",
-    K.E_LATE_FILL: "an execution arrived for a cancelled order",
-    K.E_HEAP: "too many broker messages in flight",
-    K.E_TWO_ORDERS: "two orders alive at once",
-    K.E_PARTIAL: "a partial fill",
+    kernel.E_STATUS: "an order needed a status request (lost messages are not modelled)",
+    kernel.E_FLIP: "an execution flipped the position",
+    kernel.E_LATE_FILL: "an execution arrived for a cancelled order",
+    kernel.E_HEAP: "too many broker messages in flight",
+    kernel.E_TWO_ORDERS: "two orders alive at once",
+    kernel.E_PARTIAL: "a partial fill",
 }
 
 
@@ -104,28 +110,28 @@ class FastEngine:
         """The configuration as the loop's parameter vectors, computed as the reference computes them."""
         config.check()
         s, e, r = config.strategy, config.execution, config.risk
-        p = np.zeros(K.N_P)
-        p[K.P_ONE_WAY] = config.sim.ack_latency_s / 2
-        p[K.P_FILL_TIMEOUT] = e.fill_timeout_s
-        p[K.P_CANCEL_TIMEOUT] = e.cancel_timeout_s
-        p[K.P_Z_THRESH] = s.z_thresh
-        p[K.P_Z_UP] = s.z_thresh_up
-        p[K.P_Z_TARGET] = s.z_target
-        p[K.P_MAX_LOSS] = r.max_daily_loss_usd
-        p[K.P_NO_ENTRY_S] = r.no_entry_before_break_minutes * 60
-        p[K.P_FLATTEN_S] = r.flatten_before_break_minutes * 60
-        p[K.P_QUOTE_AGE] = r.max_quote_age_s
-        p[K.P_SHUTDOWN_S] = r.shutdown_timeout_s
-        p[K.P_TICK_VALUE] = float(self.spec.tick_value_usd)
-        q = np.zeros(K.N_Q, dtype=np.int64)
-        q[K.Q_STOP] = s.stop_offset_ticks
-        q[K.Q_QTY] = e.order_qty
-        q[K.Q_STOP_EXIT] = STOP_EXIT_MODES.index(e.stop_exit)
-        q[K.Q_MAX_POS] = r.max_position
-        q[K.Q_MAX_OPM] = r.max_orders_per_minute
-        q[K.Q_FEE_MICRO] = self._fee_micro
-        q[K.Q_TICK_VALUE_MICRO] = self._tick_micro
-        q[K.Q_SLIP] = config.sim.slippage_ticks
+        p = np.zeros(kernel.N_P)
+        p[kernel.P_ONE_WAY] = config.sim.ack_latency_s / 2
+        p[kernel.P_FILL_TIMEOUT] = e.fill_timeout_s
+        p[kernel.P_CANCEL_TIMEOUT] = e.cancel_timeout_s
+        p[kernel.P_Z_THRESH] = s.z_thresh
+        p[kernel.P_Z_UP] = s.z_thresh_up
+        p[kernel.P_Z_TARGET] = s.z_target
+        p[kernel.P_MAX_LOSS] = r.max_daily_loss_usd
+        p[kernel.P_NO_ENTRY_S] = r.no_entry_before_break_minutes * 60
+        p[kernel.P_FLATTEN_S] = r.flatten_before_break_minutes * 60
+        p[kernel.P_QUOTE_AGE] = r.max_quote_age_s
+        p[kernel.P_SHUTDOWN_S] = r.shutdown_timeout_s
+        p[kernel.P_TICK_VALUE] = float(self.spec.tick_value_usd)
+        q = np.zeros(kernel.N_Q, dtype=np.int64)
+        q[kernel.Q_STOP] = s.stop_offset_ticks
+        q[kernel.Q_QTY] = e.order_qty
+        q[kernel.Q_STOP_EXIT] = STOP_EXIT_MODES.index(e.stop_exit)
+        q[kernel.Q_MAX_POS] = r.max_position
+        q[kernel.Q_MAX_OPM] = r.max_orders_per_minute
+        q[kernel.Q_FEE_MICRO] = self._fee_micro
+        q[kernel.Q_TICK_VALUE_MICRO] = self._tick_micro
+        q[kernel.Q_SLIP] = config.sim.slippage_ticks
         return p, q
 
     def run(self, config: HostConfig, regime: RegimeSource) -> FastRun:
@@ -137,21 +143,24 @@ class FastEngine:
         p, q = self.params(config)
         cap = max(1024, self.n_ticks // 64)
         while True:
-            orders = np.zeros((cap, K.N_O))
-            fills = np.zeros((cap, K.N_F))
+            orders = np.zeros((cap, kernel.N_O))
+            fills = np.zeros((cap, kernel.N_F))
             start = time.perf_counter()
-            state, fstate = K.simulate(
+            state, fstate = kernel.simulate(
                 a.time, a.bid, a.ask, a.last, z, reg, black, a.bar_end, self.closes, p, q, orders, fills
             )
             seconds = time.perf_counter() - start
-            error = int(state[K.I_ERROR])
-            if error != K.E_CAPACITY:
+            error = int(state[kernel.I_ERROR])
+            if error != kernel.E_CAPACITY:
                 break
             cap *= 4
-        if error != K.E_NONE:
+        if error != kernel.E_NONE:
             raise FastEngineUnsupported(f"fast engine: {_ERRORS.get(error, f'error {error}')}")
         return FastRun(
-            fills[: int(state[K.I_NFILL])], orders[: int(state[K.I_NORD])], seconds, float(fstate[K.S_NOW])
+            fills[: int(state[kernel.I_NFILL])],
+            orders[: int(state[kernel.I_NORD])],
+            seconds,
+            float(fstate[kernel.S_NOW]),
         )
 
     def executions(self, run: FastRun) -> list[tuple[Execution, FillContext]]:
@@ -160,20 +169,22 @@ class FastEngine:
         for ts, k_f, price_f, qty_f, ex_f in run.fills.tolist():
             k, qty = int(k_f), int(qty_f)
             o = run.orders[k]
-            side = Side.BUY if o[K.O_SIDE] > 0 else Side.SELL
-            reason = int(o[K.O_REASON])
-            ack = float(o[K.O_ACKED])
+            side = Side.BUY if o[kernel.O_SIDE] > 0 else Side.SELL
+            reason = int(o[kernel.O_REASON])
+            ack = float(o[kernel.O_ACKED])
             ctx = FillContext(
-                Role.ENTRY if o[K.O_ROLE] == K.ENTRY else Role.EXIT,
-                REGIMES[int(o[K.O_REGIME])],
-                float(o[K.O_Z]),
+                Role.ENTRY if o[kernel.O_ROLE] == kernel.ENTRY else Role.EXIT,
+                REGIMES[int(o[kernel.O_REGIME])],
+                float(o[kernel.O_Z]),
                 None if reason < 0 else _REASONS[reason],
-                float(o[K.O_SUBMITTED]),
+                float(o[kernel.O_SUBMITTED]),
                 None if np.isnan(ack) else ack,
-                int(o[K.O_SIGNAL_PRICE]),
-                "market" if o[K.O_MARKET] else "limit",
+                int(o[kernel.O_SIGNAL_PRICE]),
+                "market" if o[kernel.O_MARKET] else "limit",
             )
-            ex = Execution(ts, f"sim-{int(ex_f)}", f"o{k + 1}", side, qty, int(price_f), self.fees.for_fill(qty))
+            ex = Execution(
+                ts, f"sim-{int(ex_f)}", f"o{k + 1}", side, qty, int(price_f), self.fees.for_fill(qty)
+            )
             out.append((ex, ctx))
         return out
 

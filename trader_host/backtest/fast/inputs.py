@@ -118,9 +118,9 @@ def session_closes(session: SessionHours, first: float, last: float) -> FloatArr
     return np.asarray(closes, dtype=np.float64)
 
 
-def blackout_mask(blackouts: tuple[Blackout, ...], time: FloatArray, weekdays: tuple[str, ...]) -> npt.NDArray[
-    np.bool_
-]:
+def blackout_mask(
+    blackouts: tuple[Blackout, ...], time: FloatArray, weekdays: tuple[str, ...]
+) -> npt.NDArray[np.bool_]:
     """True at ticks inside a blackout window (RiskGate._blackout), window by window."""
     mask = np.zeros(time.shape[0], dtype=bool)
     if not blackouts or time.shape[0] == 0:
