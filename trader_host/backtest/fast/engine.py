@@ -27,7 +27,7 @@ from trader_host.backtest.fast.inputs import (
 )
 from trader_host.broker.port import Execution
 from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.config import STOP_EXIT_MODES, WEEKDAYS, HostConfig
+from trader_host.config import STOP_EXIT_MODES, WEEKDAYS, Blackout, HostConfig
 from trader_host.execution.ledger import FillContext, PositionLedger
 from trader_host.fees import FeeSchedule
 from trader_host.instruments import ContractSpec
@@ -57,10 +57,10 @@ class FastEngineUnsupported(RuntimeError):
 
 @dataclass(frozen=True)
 class FastRun:
-    """What one configuration did: its executions (rows of kernel F) and orders (rows of kernel O)."""
+    """What one configuration did: its executions (kernel fill rows, each with its order's row)."""
 
     fills: npt.NDArray[np.float64]
-    orders: npt.NDArray[np.float64]
+    n_orders: int
     seconds: float
     end_time: float
 
@@ -91,6 +91,7 @@ class FastEngine:
         self.closes = session_closes(spec.session, first, last)
         self._z: dict[tuple[int, int], npt.NDArray[np.float64]] = {}
         self._regimes: dict[int, npt.NDArray[np.int8]] = {}
+        self._blackouts: dict[tuple[Blackout, ...], npt.NDArray[np.bool_]] = {}
         self._fee_micro = _micro(fees.per_side_usd, "fee")
         self._tick_micro = _micro(spec.tick_value_usd, "tick value")
 
@@ -105,6 +106,12 @@ class FastEngine:
         if key not in self._regimes:
             self._regimes[key] = tick_regimes(source, self.arrays.time)
         return self._regimes[key]
+
+    def blackouts(self, config: HostConfig) -> npt.NDArray[np.bool_]:
+        key = config.risk.blackout
+        if key not in self._blackouts:
+            self._blackouts[key] = blackout_mask(key, self.arrays.time, WEEKDAYS)
+        return self._blackouts[key]
 
     def params(self, config: HostConfig) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         """The configuration as the loop's parameter vectors, computed as the reference computes them."""
@@ -139,11 +146,11 @@ class FastEngine:
         a = self.arrays
         z = self.zscores(config.strategy.lookback_bars, config.strategy.reset_gap_minutes)
         reg = self.regimes(regime)
-        black = blackout_mask(config.risk.blackout, a.time, WEEKDAYS)
+        black = self.blackouts(config)
         p, q = self.params(config)
         cap = max(1024, self.n_ticks // 64)
         while True:
-            orders = np.zeros((cap, kernel.N_O))
+            orders = np.zeros((kernel.ORDER_SLOTS, kernel.N_O))
             fills = np.zeros((cap, kernel.N_F))
             start = time.perf_counter()
             state, fstate = kernel.simulate(
@@ -158,7 +165,7 @@ class FastEngine:
             raise FastEngineUnsupported(f"fast engine: {_ERRORS.get(error, f'error {error}')}")
         return FastRun(
             fills[: int(state[kernel.I_NFILL])],
-            orders[: int(state[kernel.I_NORD])],
+            int(state[kernel.I_NORD]),
             seconds,
             float(fstate[kernel.S_NOW]),
         )
@@ -166,9 +173,9 @@ class FastEngine:
     def executions(self, run: FastRun) -> list[tuple[Execution, FillContext]]:
         """The broker's executions, as delivered to the trader, with the context of their orders."""
         out = []
-        for ts, k_f, price_f, qty_f, ex_f in run.fills.tolist():
-            k, qty = int(k_f), int(qty_f)
-            o = run.orders[k]
+        for row in run.fills.tolist():
+            ts, price, qty = row[kernel.F_TS], int(row[kernel.F_PRICE]), int(row[kernel.F_QTY])
+            o = row[kernel.F_ORDER_ROW :]
             side = Side.BUY if o[kernel.O_SIDE] > 0 else Side.SELL
             reason = int(o[kernel.O_REASON])
             ack = float(o[kernel.O_ACKED])
@@ -183,7 +190,13 @@ class FastEngine:
                 "market" if o[kernel.O_MARKET] else "limit",
             )
             ex = Execution(
-                ts, f"sim-{int(ex_f)}", f"o{k + 1}", side, qty, int(price_f), self.fees.for_fill(qty)
+                ts,
+                f"sim-{int(row[kernel.F_EXEC])}",
+                f"o{int(o[kernel.O_ID]) + 1}",
+                side,
+                qty,
+                price,
+                self.fees.for_fill(qty),
             )
             out.append((ex, ctx))
         return out

@@ -29,13 +29,15 @@ R_NONE, R_TARGET, R_TRAIL, R_STALE, R_FLATTEN, R_KILL = -1, 0, 1, 2, 3, 4
 (O_SIDE, O_QTY, O_MARKET, O_LIMIT, O_SUBMITTED, O_STATE, O_CANCEL_REQ, O_STALE, O_ROLE, O_REGIME, O_Z) = (
     range(11)
 )
-O_REASON, O_SIGNAL_PRICE, O_ACKED, O_FILLED = 11, 12, 13, 14
-N_O = 15
+O_REASON, O_SIGNAL_PRICE, O_ACKED, O_FILLED, O_ID = 11, 12, 13, 14, 15
+N_O = 16
+ORDER_SLOTS = 64  # orders live in a ring: at most two are ever in flight (one final, one new)
 PENDING, WORKING, FILLED, CANCELLED = 0, 1, 2, 3
 ENTRY, EXIT = 0, 1
-# Fill table columns (float64): delivery time, order, price, qty, execution number
-F_TS, F_ORDER, F_PRICE, F_QTY, F_EXEC = 0, 1, 2, 3, 4
-N_F = 5
+# Fill table columns (float64): delivery time, price, qty, execution number, then the order's row
+F_TS, F_PRICE, F_QTY, F_EXEC = 0, 1, 2, 3
+F_ORDER_ROW = 4
+N_F = F_ORDER_ROW + N_O
 # Broker heap (float64 rows): time, push sequence, kind, order, price, qty, execution number
 H_T, H_SEQ, H_KIND, H_ORDER, H_PRICE, H_QTY, H_EXEC = 0, 1, 2, 3, 4, 5, 6
 N_H = 7
@@ -115,11 +117,9 @@ def _place(
     if st[I_ACTIVE] >= 0:
         st[I_ERROR] = E_TWO_ORDERS
         return
-    k = st[I_NORD]
-    if k >= orders.shape[0]:
-        st[I_ERROR] = E_CAPACITY
-        return
-    st[I_NORD] = k + 1
+    k = st[I_NORD] % ORDER_SLOTS
+    orders[k, O_ID] = st[I_NORD]
+    st[I_NORD] += 1
     orders[k, O_SIDE] = side
     orders[k, O_QTY] = qty
     orders[k, O_MARKET] = 1.0 if market else 0.0
@@ -332,7 +332,7 @@ def _on_execution(
         return
     st[I_NFILL] = n + 1
     fills[n, F_TS] = t
-    fills[n, F_ORDER] = k
+    fills[n, F_ORDER_ROW:] = orders[k, :]
     fills[n, F_PRICE] = price
     fills[n, F_QTY] = qty
     fills[n, F_EXEC] = exno
