@@ -94,7 +94,7 @@ def assemble(args: argparse.Namespace) -> LiveHost:
     state = Path(args.state_dir or config.cloud.state_dir)
     journal = TradeJournal(state / f"{spec.symbol}.journal")
     book = SimBook(state / "sim-broker" / f"{spec.symbol}.book", f"{data.source} ({spec.symbol})")
-    broker = SimBroker(tape, fee_schedule(config.fees.schedule), config.sim, pace=args.pace, book=book)
+    broker = SimBroker(tape, fee_schedule(config.fees.schedule, spec.symbol), config.sim, pace=args.pace, book=book)
     trader = Trader(spec, config, id_prefix=f"{spec.symbol}-r{_next_run(state)}-")
     restored = restore(trader, journal.read()[0], broker.now())
     regime: RegimeSource = FixedRegime(Regime(args.regime)) if args.regime else FixedRegime(Regime.NOTHING)

@@ -23,7 +23,7 @@ from trader_host.backtest.regime_choices import hindsight_timeline, random_timel
 from trader_host.backtest.runner import run_backtest
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.config import HostConfig, load_config
-from trader_host.fees import RETAIL, TIERED, FeeSchedule
+from trader_host.fees import RETAIL, TIERED, FeeSchedule, fee_schedule
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, contract
 from trader_host.regime_source import FixedRegime, RegimeSource
 
@@ -48,7 +48,9 @@ def _same(
     """Run both engines; assert identical records; return the number of fills."""
     _, trader = run_backtest("ref", tape, spec, config, fees, regime)
     engine = FastEngine(tape, spec, fees)
-    fills, trips = engine.records(engine.run(config, regime))
+    run = engine.run(config, regime)
+    fills, trips = engine.records(run)
+    assert run.loss_limit_days == trader.risk.loss_limit_days
     ref_fills, ref_trips = trader.ledger.fills, trader.ledger.round_trips
     assert len(fills) == len(ref_fills)
     for ours, theirs in zip(fills, ref_fills, strict=True):
@@ -70,7 +72,7 @@ CASES: dict[str, dict[str, dict[str, object]]] = {
     },
     "stop exits at market, tight limits": {
         "execution": {"stop_exit": "market", "fill_timeout_s": 1.0},
-        "risk": {"max_daily_loss_usd": 40.0, "max_orders_per_minute": 1},
+        "risk": {"max_daily_loss_usd": 25.0, "max_orders_per_minute": 1},
         "strategy": {"z_thresh": 1.5, "z_target": 0.0, "stop_offset_ticks": 2},
     },
     "two contracts, slow acknowledgements": {
@@ -94,7 +96,7 @@ def test_same_fills_on_synthetic_days(market: SyntheticMarket, case: str) -> Non
         random_timeline(market.bars, seed=4),
     ):
         total += _same(tape, spec, config, TIERED, regime)
-    assert total > 50  # the comparison is about trades, not about two empty lists
+    assert total > 20  # the comparison is about trades, not about two empty lists
 
 
 def test_same_fills_from_bars_with_hindsight_regimes(market: SyntheticMarket) -> None:
@@ -133,7 +135,7 @@ def test_same_fills_on_a_slice_of_real_bars(name: str, symbol: str) -> None:
     tape = MarketTape.from_bars(series, spec, 1)
     config = _with(load_config(), risk={"max_daily_loss_usd": 60.0})
     total = sum(
-        _same(tape, spec, config, TIERED, regime)
+        _same(tape, spec, config, fee_schedule("ib-tiered", symbol), regime)
         for regime in (FixedRegime(Regime.RANGE), FixedRegime(Regime.TREND), random_timeline(series, seed=2))
     )
     assert total > 100

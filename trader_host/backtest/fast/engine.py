@@ -25,6 +25,7 @@ from trader_host.backtest.fast.inputs import (
     tick_regimes,
     tick_zscores,
 )
+from trader_host.backtest.report import BacktestResult, summarize
 from trader_host.broker.port import Execution
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.config import STOP_EXIT_MODES, WEEKDAYS, Blackout, HostConfig
@@ -63,6 +64,7 @@ class FastRun:
     n_orders: int
     seconds: float
     end_time: float
+    loss_limit_days: int
 
     @property
     def n_fills(self) -> int:
@@ -168,6 +170,7 @@ class FastEngine:
             int(state[kernel.I_NORD]),
             seconds,
             float(fstate[kernel.S_NOW]),
+            int(state[kernel.I_LOSS_DAYS]),
         )
 
     def executions(self, run: FastRun) -> list[tuple[Execution, FillContext]]:
@@ -207,3 +210,23 @@ class FastEngine:
         for ex, ctx in self.executions(run):
             ledger.apply(ex, ctx)
         return ledger.fills, ledger.round_trips
+
+
+def run_fast_backtest(
+    name: str, engine: FastEngine, config: HostConfig, regime: RegimeSource
+) -> tuple[BacktestResult, list[Fill], list[RoundTrip]]:
+    """One column of `regime-trader backtest` on the fast engine: the figures and the records."""
+    start = time.perf_counter()
+    run = engine.run(config, regime)
+    fills, trips = engine.records(run)
+    result = summarize(
+        name,
+        trips,
+        hours=engine.n_bars / 60.0,
+        ticks=engine.n_ticks,
+        bars=engine.n_bars,
+        seconds=time.perf_counter() - start,
+        loss_limit_days=run.loss_limit_days,
+        engine="fast",
+    )
+    return result, fills, trips

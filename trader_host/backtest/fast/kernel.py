@@ -47,8 +47,8 @@ K_ARRIVE, K_CANCEL, K_ACCEPTED, K_EXEC, K_CANCELLED = 0, 1, 2, 3, 4
 (I_POS, I_NORD, I_NEXEC, I_HSEQ, I_HN, I_ACTIVE, I_RESTING, I_TSIDE, I_TREGIME, I_BEST) = range(10)
 (I_EXIT_REASON, I_TO_MARKET, I_FEED_ENDED, I_SHUTTING, I_REAL_TICKS, I_FEES, I_ENTRY_VALUE) = range(10, 17)
 (I_OPEN_QTY, I_ENTRY_QTY, I_LAST_TICK, I_LAST_NET, I_DAY_START, I_NFILL, I_ERROR) = range(17, 24)
-(I_MKT_BID, I_MKT_ASK, I_EHEAD, I_ECOUNT, I_LSIDE, I_EXIT_VALUE) = range(24, 30)
-N_I = 30
+(I_MKT_BID, I_MKT_ASK, I_EHEAD, I_ECOUNT, I_LSIDE, I_EXIT_VALUE, I_LOSS_DAYS) = range(24, 31)
+N_I = 31
 # Float state (fst)
 S_NOW, S_NEXT_CLOSE, S_LOSS_HIT, S_LAST_Z = 0, 1, 2, 3
 N_S = 4
@@ -207,6 +207,7 @@ def _flatten_reason(
     if fst[S_LOSS_HIT] == fst[S_NEXT_CLOSE]:
         return R_FLATTEN
     if pnl <= -par[P_MAX_LOSS]:
+        st[I_LOSS_DAYS] += 1  # RiskGate.loss_limit_days
         fst[S_LOSS_HIT] = fst[S_NEXT_CLOSE]
         return R_FLATTEN
     if fst[S_NEXT_CLOSE] - now <= par[P_FLATTEN_S]:
