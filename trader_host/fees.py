@@ -102,5 +102,6 @@ def fee_schedule(name: str, symbol: str | None = None) -> FeeSchedule:
         return PRESETS[name]
     except KeyError:
         raise ValueError(
-            f"fees: unknown schedule {name!r}; presets: {', '.join(PRESETS)}; per instrument: {', '.join(PLANS)}"
+            f"fees: unknown schedule {name!r}; presets: {', '.join(PRESETS)}; "
+            f"per instrument: {', '.join(PLANS)}"
         ) from None

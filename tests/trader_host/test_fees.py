@@ -41,7 +41,8 @@ def test_the_cl_presets_cost_ten_times_more_ticks_on_mcl() -> None:
 
 
 def test_bad_names_say_what_exists() -> None:
-    with pytest.raises(ValueError, match="presets: retail, tiered, none; per instrument: ib-fixed, ib-tiered"):
+    choices = "presets: retail, tiered, none; per instrument: ib-fixed, ib-tiered"
+    with pytest.raises(ValueError, match=choices):
         fee_schedule("cheap")
     with pytest.raises(ValueError, match="give the symbol"):
         fee_schedule("ib-fixed")
