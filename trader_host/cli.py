@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "run": "trader_host.commands.run",
     "stats": "trader_host.commands.stats",
     "report": "trader_host.commands.report",
+    "sweep": "trader_host.commands.sweep",
 }
 
 

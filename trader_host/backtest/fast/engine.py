@@ -204,6 +204,22 @@ class FastEngine:
             out.append((ex, ctx))
         return out
 
+    def trips(self, run: FastRun) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Closed round trips as arrays (sweeps): exit time and net USD, without building records.
+
+        Fills alternate entry, exit (one order at a time, no partial fills: what the loop models)."""
+        f = run.fills
+        role = f[:, kernel.F_ORDER_ROW + kernel.O_ROLE]
+        n = f.shape[0] - (f.shape[0] % 2 if f.shape[0] and role[-1] == kernel.ENTRY else 0)
+        entry, exit_ = f[0:n:2], f[1:n:2]
+        if not (np.all(role[0:n:2] == kernel.ENTRY) and np.all(role[1:n:2] == kernel.EXIT)):
+            raise FastEngineUnsupported("fast engine: fills do not alternate entry and exit")
+        side = entry[:, kernel.F_ORDER_ROW + kernel.O_SIDE]
+        qty = entry[:, kernel.F_QTY]
+        ticks = side * (exit_[:, kernel.F_PRICE] - entry[:, kernel.F_PRICE]) * qty
+        fees = float(self.fees.per_side_usd) * (entry[:, kernel.F_QTY] + exit_[:, kernel.F_QTY])
+        return exit_[:, kernel.F_TS].copy(), ticks * float(self.spec.tick_value_usd) - fees
+
     def records(self, run: FastRun) -> tuple[list[Fill], list[RoundTrip]]:
         """Fill and round-trip records, booked by the reference's PositionLedger."""
         ledger = PositionLedger(self.spec)
