@@ -9,6 +9,7 @@ import pytest
 
 from trader_host.cli import main
 from trader_host.sweep import sweep_run
+from trader_host.sweep.executor import TaskResult
 
 BASE = ["sweep", "--synthetic-days", "6", "--seed", "3", "--workers", "1", "--min-days", "2"]
 GRID = ["--grid", "z_thresh=1.5,2.0", "stop_offset_ticks=3,6"]
@@ -57,7 +58,7 @@ def test_a_sweep_reports_folds_baselines_pbo_and_resumes(
     calls: list[int] = []
     original = sweep_run.SweepSetup.evaluate
 
-    def counting(self: sweep_run.SweepSetup, index: int) -> sweep_run.TaskResult:
+    def counting(self: sweep_run.SweepSetup, index: int) -> TaskResult:
         calls.append(index)
         return original(self, index)
 
