@@ -56,7 +56,7 @@ N_S = 4
 E_NONE, E_CAPACITY, E_STATUS, E_FLIP, E_LATE_FILL, E_HEAP, E_TWO_ORDERS, E_PARTIAL = 0, 1, 2, 3, 4, 5, 6, 7
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _push(
     heap: np.ndarray, st: np.ndarray, t: float, kind: int, order: int, price: int, qty: int, ex: int
 ) -> None:
@@ -75,7 +75,7 @@ def _push(
     st[I_HN] = n + 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _heap_min(heap: np.ndarray, st: np.ndarray) -> int:
     best = -1
     for k in range(st[I_HN]):
@@ -88,14 +88,14 @@ def _heap_min(heap: np.ndarray, st: np.ndarray) -> int:
     return best
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _heap_remove(heap: np.ndarray, st: np.ndarray, k: int) -> None:
     n = st[I_HN] - 1
     heap[k, :] = heap[n, :]
     st[I_HN] = n
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _place(
     orders: np.ndarray,
     heap: np.ndarray,
@@ -139,7 +139,7 @@ def _place(
     _push(heap, st, now + par[P_ONE_WAY], K_ARRIVE, k, 0, 0, 0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _cancel(
     orders: np.ndarray, heap: np.ndarray, st: np.ndarray, par: np.ndarray, k: int, now: float
 ) -> None:
@@ -150,7 +150,7 @@ def _cancel(
     _push(heap, st, now + par[P_ONE_WAY], K_CANCEL, k, 0, 0, 0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _deadline(orders: np.ndarray, st: np.ndarray, par: np.ndarray) -> float:
     """OrderExecutor.next_deadline (NaN: none)."""
     k = st[I_ACTIVE]
@@ -162,7 +162,7 @@ def _deadline(orders: np.ndarray, st: np.ndarray, par: np.ndarray) -> float:
     return float(start + par[P_CANCEL_TIMEOUT])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _executor_on_time(
     orders: np.ndarray, heap: np.ndarray, st: np.ndarray, par: np.ndarray, now: float
 ) -> None:
@@ -179,7 +179,7 @@ def _executor_on_time(
         st[I_ERROR] = E_STATUS  # a status request: only lost messages lead here
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _roll_if_due(st: np.ndarray, fst: np.ndarray, closes: np.ndarray, now: float) -> None:
     """RiskGate._roll_day: a trading day starts at each session close."""
     if now >= fst[S_NEXT_CLOSE]:
@@ -187,7 +187,7 @@ def _roll_if_due(st: np.ndarray, fst: np.ndarray, closes: np.ndarray, now: float
         st[I_DAY_START] = st[I_LAST_NET]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _flatten_reason(
     st: np.ndarray,
     fst: np.ndarray,
@@ -215,7 +215,7 @@ def _flatten_reason(
     return R_NONE
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _work_exit(
     orders: np.ndarray,
     heap: np.ndarray,
@@ -271,7 +271,7 @@ def _work_exit(
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _manage(
     orders: np.ndarray,
     heap: np.ndarray,
@@ -304,7 +304,7 @@ def _manage(
         )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _on_execution(
     orders: np.ndarray,
     fills: np.ndarray,
@@ -376,7 +376,7 @@ def _on_execution(
         st[I_BEST] = price
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _on_time(
     orders: np.ndarray,
     heap: np.ndarray,
@@ -396,7 +396,7 @@ def _on_time(
     _manage(orders, heap, st, fst, par, ipar, closes, bid, ask, last, now)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _on_tick(
     orders: np.ndarray,
     heap: np.ndarray,
@@ -478,7 +478,7 @@ def _on_tick(
     _place(orders, heap, st, fst, par, side, ipar[Q_QTY], False, limit, ENTRY, now, reg, z, R_NONE, last[i])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _exchange_item(
     orders: np.ndarray,
     heap: np.ndarray,
@@ -510,7 +510,7 @@ def _exchange_item(
         _push(heap, st, back, K_CANCELLED, k, 0, 0, 0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _deliver(
     orders: np.ndarray,
     fills: np.ndarray,
@@ -538,7 +538,7 @@ def _deliver(
             st[I_ACTIVE] = -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _pop(heap: np.ndarray, st: np.ndarray, h: int) -> tuple[float, int, int, int, int, int]:
     row = (
         heap[h, H_T],
@@ -556,7 +556,7 @@ EV_TIME, EV_TICK, EV_EXCHANGE, EV_DELIVER = 0, 1, 2, 3
 RUNNING, FEED_ENDED, SHUTTING_DOWN = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate(
     times: np.ndarray,
     bid: np.ndarray,
