@@ -75,6 +75,11 @@ CASES: dict[str, dict[str, dict[str, object]]] = {
         "risk": {"max_daily_loss_usd": 25.0, "max_orders_per_minute": 1},
         "strategy": {"z_thresh": 1.5, "z_target": 0.0, "stop_offset_ticks": 2},
     },
+    "exits in ATR units, slippage growing with volatility": {
+        "strategy": {"stop_atr": 1.5, "target_atr": 2.0, "atr_bars": 5},
+        "sim": {"slippage_atr": 0.5, "slippage_atr_bars": 3},
+        "execution": {"stop_exit": "market"},
+    },
     "two contracts, slow acknowledgements": {
         "execution": {"order_qty": 2},
         "risk": {"max_position": 2},

@@ -20,6 +20,7 @@ from regime.vote import REGIMES
 from trader_host.backtest.fast import kernel
 from trader_host.backtest.fast.inputs import (
     TapeArrays,
+    bar_atr,
     blackout_mask,
     session_closes,
     tick_regimes,
@@ -93,6 +94,7 @@ class FastEngine:
         self.closes = session_closes(spec.session, first, last)
         self._z: dict[tuple[int, int], npt.NDArray[np.float64]] = {}
         self._regimes: dict[int, npt.NDArray[np.int8]] = {}
+        self._atr: dict[tuple[int, int | None], npt.NDArray[np.float64]] = {}
         self._blackouts: dict[tuple[Blackout, ...], npt.NDArray[np.bool_]] = {}
         self._fee_micro = _micro(fees.per_side_usd, "fee")
         self._tick_micro = _micro(spec.tick_value_usd, "tick value")
@@ -108,6 +110,12 @@ class FastEngine:
         if key not in self._regimes:
             self._regimes[key] = tick_regimes(source, self.arrays.time)
         return self._regimes[key]
+
+    def atr(self, window: int, reset_gap: int | None) -> npt.NDArray[np.float64]:
+        key = (window, reset_gap)
+        if key not in self._atr:
+            self._atr[key] = bar_atr(self.arrays, window, reset_gap)
+        return self._atr[key]
 
     def blackouts(self, config: HostConfig) -> npt.NDArray[np.bool_]:
         key = config.risk.blackout
@@ -132,6 +140,9 @@ class FastEngine:
         p[kernel.P_QUOTE_AGE] = r.max_quote_age_s
         p[kernel.P_SHUTDOWN_S] = r.shutdown_timeout_s
         p[kernel.P_TICK_VALUE] = float(self.spec.tick_value_usd)
+        p[kernel.P_STOP_ATR] = s.stop_atr
+        p[kernel.P_TARGET_ATR] = s.target_atr
+        p[kernel.P_SLIP_ATR] = config.sim.slippage_atr
         q = np.zeros(kernel.N_Q, dtype=np.int64)
         q[kernel.Q_STOP] = s.stop_offset_ticks
         q[kernel.Q_QTY] = e.order_qty
@@ -149,6 +160,8 @@ class FastEngine:
         z = self.zscores(config.strategy.lookback_bars, config.strategy.reset_gap_minutes)
         reg = self.regimes(regime)
         black = self.blackouts(config)
+        atr_strategy = self.atr(config.strategy.atr_bars, config.strategy.reset_gap_minutes)
+        atr_broker = self.atr(config.sim.slippage_atr_bars, None)
         p, q = self.params(config)
         cap = max(1024, self.n_ticks // 64)
         while True:
@@ -156,7 +169,21 @@ class FastEngine:
             fills = np.zeros((cap, kernel.N_F))
             start = time.perf_counter()
             state, fstate = kernel.simulate(
-                a.time, a.bid, a.ask, a.last, z, reg, black, a.bar_end, self.closes, p, q, orders, fills
+                a.time,
+                a.bid,
+                a.ask,
+                a.last,
+                z,
+                reg,
+                black,
+                a.bar_end,
+                atr_strategy,
+                atr_broker,
+                self.closes,
+                p,
+                q,
+                orders,
+                fills,
             )
             seconds = time.perf_counter() - start
             error = int(state[kernel.I_ERROR])

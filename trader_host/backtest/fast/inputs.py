@@ -40,6 +40,8 @@ class TapeArrays:
     bar_minute: IntArray
     bar_close: IntArray
     bars_before: IntArray
+    bar_high: IntArray
+    bar_low: IntArray
 
     @classmethod
     def from_tape(cls, tape: MarketTape) -> TapeArrays:
@@ -56,6 +58,8 @@ class TapeArrays:
             tape.bar_minute.astype(np.int64),
             tape.bar_close.astype(np.int64),
             before,
+            tape.bar_high.astype(np.int64),
+            tape.bar_low.astype(np.int64),
         )
 
 
@@ -94,6 +98,29 @@ def tick_zscores(tape: TapeArrays, lookback: int, reset_gap_minutes: int) -> Flo
     with np.errstate(divide="ignore", invalid="ignore"):
         z = num / np.where(ok, denom[k_safe], 1.0)
     return np.where(ok, z, np.nan)
+
+
+def bar_atr(tape: TapeArrays, window: int, reset_gap_minutes: int | None) -> FloatArray:
+    """AverageTrueRange.value after each bar (NaN where None), vectorised; runs of bars split at holes
+    longer than `reset_gap_minutes` as ZScoreStrategy.on_bar does (None: one run, as SimBroker keeps it)."""
+    minute, high, low, close = tape.bar_minute, tape.bar_high, tape.bar_low, tape.bar_close
+    nb = minute.shape[0]
+    if nb == 0:
+        return np.zeros(0)
+    first = np.zeros(nb, dtype=bool)
+    first[0] = True
+    if reset_gap_minutes is not None:
+        first[1:] = np.diff(minute) > reset_gap_minutes
+    prev = np.concatenate(([0], close[:-1]))
+    tr = np.maximum(high - low, np.maximum(np.abs(high - prev), np.abs(low - prev)))
+    tr = np.where(first, high - low, tr)
+    starts = np.flatnonzero(first)
+    seg_start = np.repeat(starts, np.diff(np.concatenate((starts, [nb]))))
+    pos = np.arange(nb) - seg_start
+    cs = np.concatenate(([0], np.cumsum(tr)))
+    idx = np.arange(nb)
+    total = cs[idx + 1] - cs[np.maximum(idx + 1 - window, 0)]
+    return np.where(pos >= window - 1, total.astype(np.float64) / float(window), np.nan)
 
 
 def tick_regimes(source: RegimeSource, time: FloatArray) -> npt.NDArray[np.int8]:

@@ -11,13 +11,16 @@ to, or reports against, the reference engine. Comments name the reference method
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 # Parameters (float array par)
 P_ONE_WAY, P_FILL_TIMEOUT, P_CANCEL_TIMEOUT, P_Z_THRESH, P_Z_UP, P_Z_TARGET = 0, 1, 2, 3, 4, 5
 P_MAX_LOSS, P_NO_ENTRY_S, P_FLATTEN_S, P_QUOTE_AGE, P_SHUTDOWN_S, P_TICK_VALUE = 6, 7, 8, 9, 10, 11
-N_P = 12
+P_STOP_ATR, P_TARGET_ATR, P_SLIP_ATR = 12, 13, 14
+N_P = 15
 # Parameters (int array ipar)
 Q_STOP, Q_QTY, Q_STOP_EXIT, Q_MAX_POS, Q_MAX_OPM, Q_FEE_MICRO, Q_TICK_VALUE_MICRO, Q_SLIP = range(8)
 N_Q = 8
@@ -48,7 +51,8 @@ K_ARRIVE, K_CANCEL, K_ACCEPTED, K_EXEC, K_CANCELLED = 0, 1, 2, 3, 4
 (I_EXIT_REASON, I_TO_MARKET, I_FEED_ENDED, I_SHUTTING, I_REAL_TICKS, I_FEES, I_ENTRY_VALUE) = range(10, 17)
 (I_OPEN_QTY, I_ENTRY_QTY, I_LAST_TICK, I_LAST_NET, I_DAY_START, I_NFILL, I_ERROR) = range(17, 24)
 (I_MKT_BID, I_MKT_ASK, I_EHEAD, I_ECOUNT, I_LSIDE, I_EXIT_VALUE, I_LOSS_DAYS) = range(24, 31)
-N_I = 31
+I_STOP_OFF, I_TARGET, I_HAS_TARGET = 31, 32, 33
+N_I = 34
 # Float state (fst)
 S_NOW, S_NEXT_CLOSE, S_LOSS_HIT, S_LAST_Z = 0, 1, 2, 3
 N_S = 4
@@ -305,11 +309,21 @@ def _manage(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _atr_ticks(multiple: float, atr: float, fallback: int) -> int:
+    """average_true_range.atr_ticks (NaN: no ATR yet)."""
+    if multiple <= 0 or np.isnan(atr):
+        return fallback
+    return max(1, math.floor(multiple * atr + 0.5))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _on_execution(
     orders: np.ndarray,
     fills: np.ndarray,
     st: np.ndarray,
+    par: np.ndarray,
     ipar: np.ndarray,
+    atr: float,
     k: int,
     t: float,
     price: int,
@@ -373,7 +387,11 @@ def _on_execution(
     if after != 0 and (before == 0 or closed):
         st[I_TSIDE] = 1 if after > 0 else -1
         st[I_TREGIME] = int(orders[k, O_REGIME])
-        st[I_BEST] = price
+        st[I_BEST] = price  # ZScoreStrategy.open_trade: the stop and target in ATR units, if asked
+        st[I_STOP_OFF] = _atr_ticks(par[P_STOP_ATR], atr, ipar[Q_STOP])
+        st[I_HAS_TARGET] = 1 if par[P_TARGET_ATR] > 0 and not np.isnan(atr) else 0
+        if st[I_HAS_TARGET]:
+            st[I_TARGET] = price + st[I_TSIDE] * _atr_ticks(par[P_TARGET_ATR], atr, 0)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -428,13 +446,15 @@ def _on_tick(
         if st[I_TSIDE] > 0:
             if px > st[I_BEST]:
                 st[I_BEST] = px
-            hit = px <= st[I_BEST] - ipar[Q_STOP]
+            hit = px <= st[I_BEST] - st[I_STOP_OFF]
         else:
             if px < st[I_BEST]:
                 st[I_BEST] = px
-            hit = px >= st[I_BEST] + ipar[Q_STOP]
+            hit = px >= st[I_BEST] + st[I_STOP_OFF]
         if hit:
             reason = R_TRAIL
+        elif st[I_HAS_TARGET] and (px - st[I_TARGET]) * st[I_TSIDE] >= 0:
+            reason = R_TARGET
         elif st[I_TREGIME] == RANGE and not np.isnan(z):
             target = par[P_Z_TARGET]
             if (st[I_TSIDE] > 0 and z >= -target) or (st[I_TSIDE] < 0 and z <= target):
@@ -488,6 +508,7 @@ def _exchange_item(
     kind: int,
     k: int,
     t: float,
+    slip: int,
 ) -> None:
     """SimBroker._handle for an arrival (MatchingEngine.arrive) or a cancel reaching the book."""
     back = t + par[P_ONE_WAY]
@@ -497,7 +518,7 @@ def _exchange_item(
         qty = int(orders[k, O_QTY])
         bid, ask = st[I_MKT_BID], st[I_MKT_ASK]
         if orders[k, O_MARKET] != 0.0:
-            price = ask + ipar[Q_SLIP] if side > 0 else bid - ipar[Q_SLIP]
+            price = ask + slip if side > 0 else bid - slip
         elif (side > 0 and ask <= orders[k, O_LIMIT]) or (side < 0 and bid >= orders[k, O_LIMIT]):
             price = ask if side > 0 else bid
         else:
@@ -515,7 +536,9 @@ def _deliver(
     orders: np.ndarray,
     fills: np.ndarray,
     st: np.ndarray,
+    par: np.ndarray,
     ipar: np.ndarray,
+    atr: float,
     kind: int,
     k: int,
     price: int,
@@ -531,7 +554,7 @@ def _deliver(
         if np.isnan(orders[k, O_ACKED]):
             orders[k, O_ACKED] = now
     elif kind == K_EXEC:
-        _on_execution(orders, fills, st, ipar, k, now, price, qty, exno)
+        _on_execution(orders, fills, st, par, ipar, atr, k, now, price, qty, exno)
     elif orders[k, O_STATE] < FILLED:  # K_CANCELLED: final unless already final
         orders[k, O_STATE] = CANCELLED
         if st[I_ACTIVE] == k:
@@ -566,6 +589,8 @@ def simulate(
     regimes: np.ndarray,
     blackout: np.ndarray,
     bar_end: np.ndarray,
+    atr_strategy: np.ndarray,
+    atr_broker: np.ndarray,
     closes: np.ndarray,
     par: np.ndarray,
     ipar: np.ndarray,
@@ -654,7 +679,10 @@ def simulate(
                 tt, kind, k, price, qty, exno = _pop(heap, st, h)
                 ev = EV_EXCHANGE if kind in (K_ARRIVE, K_CANCEL) else EV_DELIVER
         if ev == EV_EXCHANGE:
-            _exchange_item(orders, heap, st, par, ipar, kind, k, tt)
+            slip = ipar[Q_SLIP]  # SimBroker._bar: the market order slippage as of the last bar
+            if par[P_SLIP_ATR] > 0 and b > 0:
+                slip += _atr_ticks(par[P_SLIP_ATR], atr_broker[b - 1], 0)
+            _exchange_item(orders, heap, st, par, ipar, kind, k, tt, slip)
         elif ev == EV_TICK:
             st[I_MKT_BID] = bid[i]
             st[I_MKT_ASK] = ask[i]
@@ -699,7 +727,8 @@ def simulate(
             i += 1
         else:
             if ev == EV_DELIVER:
-                _deliver(orders, fills, st, ipar, kind, k, price, qty, exno, now)
+                atr = atr_strategy[b - 1] if b > 0 else np.nan
+                _deliver(orders, fills, st, par, ipar, atr, kind, k, price, qty, exno, now)
             _on_time(orders, heap, st, fst, par, ipar, closes, bid, ask, last, now)
     fst[S_NOW] = now
     return st, fst
