@@ -115,7 +115,7 @@ def bar_atr(tape: TapeArrays, window: int, reset_gap_minutes: int | None) -> Flo
     tr = np.maximum(high - low, np.maximum(np.abs(high - prev), np.abs(low - prev)))
     tr = np.where(first, high - low, tr)
     starts = np.flatnonzero(first)
-    seg_start = np.repeat(starts, np.diff(np.concatenate((starts, [nb]))))
+    seg_start = np.repeat(starts, np.diff(np.append(starts, nb)).astype(np.int64))
     pos = np.arange(nb) - seg_start
     cs = np.concatenate(([0], np.cumsum(tr)))
     idx = np.arange(nb)
