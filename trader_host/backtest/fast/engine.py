@@ -231,10 +231,11 @@ class FastEngine:
             out.append((ex, ctx))
         return out
 
-    def trips(self, run: FastRun) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """Closed round trips as arrays (sweeps): exit time and net USD, without building records.
-
-        Fills alternate entry, exit (one order at a time, no partial fills: what the loop models)."""
+    def _pairs(
+        self, run: FastRun
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Closed round trips' entry rows, exit rows and net USD (fills alternate entry, exit: one order at
+        a time, no partial fills, which is what the loop models)."""
         f = run.fills
         role = f[:, kernel.F_ORDER_ROW + kernel.O_ROLE]
         n = f.shape[0] - (f.shape[0] % 2 if f.shape[0] and role[-1] == kernel.ENTRY else 0)
@@ -242,10 +243,24 @@ class FastEngine:
         if not (np.all(role[0:n:2] == kernel.ENTRY) and np.all(role[1:n:2] == kernel.EXIT)):
             raise FastEngineUnsupported("fast engine: fills do not alternate entry and exit")
         side = entry[:, kernel.F_ORDER_ROW + kernel.O_SIDE]
-        qty = entry[:, kernel.F_QTY]
-        ticks = side * (exit_[:, kernel.F_PRICE] - entry[:, kernel.F_PRICE]) * qty
+        ticks = side * (exit_[:, kernel.F_PRICE] - entry[:, kernel.F_PRICE]) * entry[:, kernel.F_QTY]
         fees = float(self.fees.per_side_usd) * (entry[:, kernel.F_QTY] + exit_[:, kernel.F_QTY])
-        return exit_[:, kernel.F_TS].copy(), ticks * float(self.spec.tick_value_usd) - fees
+        return entry, exit_, ticks * float(self.spec.tick_value_usd) - fees
+
+    def trips(self, run: FastRun) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Closed round trips as arrays (sweeps): exit time and net USD, without building records."""
+        _, exit_, net = self._pairs(run)
+        return exit_[:, kernel.F_TS].copy(), net
+
+    def trip_entries(self, run: FastRun) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Closed round trips' entry fill times and net USD (meta-labels)."""
+        entry, _, net = self._pairs(run)
+        return entry[:, kernel.F_TS].copy(), net
+
+    def trip_ticks(self, run: FastRun) -> npt.NDArray[np.float64]:
+        """Net ticks per contract of each closed round trip (fees converted to ticks)."""
+        entry, _, net = self._pairs(run)
+        return net / float(self.spec.tick_value_usd) / entry[:, kernel.F_QTY]
 
     def records(self, run: FastRun) -> tuple[list[Fill], list[RoundTrip]]:
         """Fill and round-trip records, booked by the reference's PositionLedger."""
