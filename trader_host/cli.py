@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "stats": "trader_host.commands.stats",
     "report": "trader_host.commands.report",
     "sweep": "trader_host.commands.sweep",
+    "meta-labels": "trader_host.commands.meta_labels",
 }
 
 
