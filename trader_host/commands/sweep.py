@@ -20,11 +20,10 @@ from regime.labels import LabelSpec
 from trader_host.backtest.fast.engine import FastEngine
 from trader_host.backtest.regime_choices import CHOICES
 from trader_host.backtest.risk_caps import without_risk_caps
-from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.commands.market_data import add_market_arguments, load_market_data
+from trader_host.commands.market_data import add_market_arguments, load_market_data, spec_and_tape
 from trader_host.config import ConfigError, load_config
 from trader_host.fees import SCHEDULES, fee_schedule
-from trader_host.instruments import SYNTHETIC_SESSION, UnknownInstrument, contract
+from trader_host.instruments import UnknownInstrument
 from trader_host.sweep.executor import LocalExecutor, ResultStore
 from trader_host.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid
 from trader_host.sweep.sweep_run import SweepSetup, day_index, finite, report, run_all
@@ -94,12 +93,7 @@ def _prepare(args: argparse.Namespace) -> tuple[SweepSetup, list[Any], int, int,
     if args.min_days < 1:
         raise ValueError(f"--min-days must be >= 1, got {args.min_days}")
     data = load_market_data(args)
-    if data.market is None:
-        spec = contract(args.symbol or data.series.symbol)
-        tape = MarketTape.from_bars(data.series, spec, config.sim.spread_ticks)
-    else:
-        spec = contract(args.symbol or data.market.spec.symbol).with_session(SYNTHETIC_SESSION)
-        tape = MarketTape.from_synthetic(data.market)
+    spec, tape = spec_and_tape(args, data, config.sim.spread_ticks)
     fees = fee_schedule(args.fees, spec.symbol)
     engine = FastEngine(tape, spec, fees)
     minutes = data.series.minute.astype(np.float64) * 60.0
