@@ -1,4 +1,4 @@
-"""The fast backtest engine: the reference engine's fills from a compiled loop (see kernel.py).
+"""The fast backtest engine: the reference engine's fills from a compiled loop (see layout.py).
 
 `FastEngine` prepares a tape once (z-scores per lookback, regimes per source, closes, blackouts) and then
 runs configurations on it; `executions()` gives the broker's executions with the context of their orders,
@@ -18,6 +18,7 @@ import numpy.typing as npt
 from regime.contracts import ExitReason, Fill, Role, RoundTrip, Side
 from regime.vote import REGIMES
 from trader_host.backtest.fast import kernel
+from trader_host.backtest.fast import kernel_layout as layout
 from trader_host.backtest.fast.inputs import (
     TapeArrays,
     bar_atr,
@@ -44,12 +45,12 @@ _REASONS = (
     ExitReason.KILL,
 )
 _ERRORS = {
-    kernel.E_STATUS: "an order needed a status request (lost messages are not modelled)",
-    kernel.E_FLIP: "an execution flipped the position",
-    kernel.E_LATE_FILL: "an execution arrived for a cancelled order",
-    kernel.E_HEAP: "too many broker messages in flight",
-    kernel.E_TWO_ORDERS: "two orders alive at once",
-    kernel.E_PARTIAL: "a partial fill",
+    layout.E_STATUS: "an order needed a status request (lost messages are not modelled)",
+    layout.E_FLIP: "an execution flipped the position",
+    layout.E_LATE_FILL: "an execution arrived for a cancelled order",
+    layout.E_HEAP: "too many broker messages in flight",
+    layout.E_TWO_ORDERS: "two orders alive at once",
+    layout.E_PARTIAL: "a partial fill",
 }
 
 
@@ -127,31 +128,31 @@ class FastEngine:
         """The configuration as the loop's parameter vectors, computed as the reference computes them."""
         config.check()
         s, e, r = config.strategy, config.execution, config.risk
-        p = np.zeros(kernel.N_P)
-        p[kernel.P_ONE_WAY] = config.sim.ack_latency_s / 2
-        p[kernel.P_FILL_TIMEOUT] = e.fill_timeout_s
-        p[kernel.P_CANCEL_TIMEOUT] = e.cancel_timeout_s
-        p[kernel.P_Z_THRESH] = s.z_thresh
-        p[kernel.P_Z_UP] = s.z_thresh_up
-        p[kernel.P_Z_TARGET] = s.z_target
-        p[kernel.P_MAX_LOSS] = r.max_daily_loss_usd
-        p[kernel.P_NO_ENTRY_S] = r.no_entry_before_break_minutes * 60
-        p[kernel.P_FLATTEN_S] = r.flatten_before_break_minutes * 60
-        p[kernel.P_QUOTE_AGE] = r.max_quote_age_s
-        p[kernel.P_SHUTDOWN_S] = r.shutdown_timeout_s
-        p[kernel.P_TICK_VALUE] = float(self.spec.tick_value_usd)
-        p[kernel.P_STOP_ATR] = s.stop_atr
-        p[kernel.P_TARGET_ATR] = s.target_atr
-        p[kernel.P_SLIP_ATR] = config.sim.slippage_atr
-        q = np.zeros(kernel.N_Q, dtype=np.int64)
-        q[kernel.Q_STOP] = s.stop_offset_ticks
-        q[kernel.Q_QTY] = e.order_qty
-        q[kernel.Q_STOP_EXIT] = STOP_EXIT_MODES.index(e.stop_exit)
-        q[kernel.Q_MAX_POS] = r.max_position
-        q[kernel.Q_MAX_OPM] = r.max_orders_per_minute
-        q[kernel.Q_FEE_MICRO] = self._fee_micro
-        q[kernel.Q_TICK_VALUE_MICRO] = self._tick_micro
-        q[kernel.Q_SLIP] = config.sim.slippage_ticks
+        p = np.zeros(layout.N_P)
+        p[layout.P_ONE_WAY] = config.sim.ack_latency_s / 2
+        p[layout.P_FILL_TIMEOUT] = e.fill_timeout_s
+        p[layout.P_CANCEL_TIMEOUT] = e.cancel_timeout_s
+        p[layout.P_Z_THRESH] = s.z_thresh
+        p[layout.P_Z_UP] = s.z_thresh_up
+        p[layout.P_Z_TARGET] = s.z_target
+        p[layout.P_MAX_LOSS] = r.max_daily_loss_usd
+        p[layout.P_NO_ENTRY_S] = r.no_entry_before_break_minutes * 60
+        p[layout.P_FLATTEN_S] = r.flatten_before_break_minutes * 60
+        p[layout.P_QUOTE_AGE] = r.max_quote_age_s
+        p[layout.P_SHUTDOWN_S] = r.shutdown_timeout_s
+        p[layout.P_TICK_VALUE] = float(self.spec.tick_value_usd)
+        p[layout.P_STOP_ATR] = s.stop_atr
+        p[layout.P_TARGET_ATR] = s.target_atr
+        p[layout.P_SLIP_ATR] = config.sim.slippage_atr
+        q = np.zeros(layout.N_Q, dtype=np.int64)
+        q[layout.Q_STOP] = s.stop_offset_ticks
+        q[layout.Q_QTY] = e.order_qty
+        q[layout.Q_STOP_EXIT] = STOP_EXIT_MODES.index(e.stop_exit)
+        q[layout.Q_MAX_POS] = r.max_position
+        q[layout.Q_MAX_OPM] = r.max_orders_per_minute
+        q[layout.Q_FEE_MICRO] = self._fee_micro
+        q[layout.Q_TICK_VALUE_MICRO] = self._tick_micro
+        q[layout.Q_SLIP] = config.sim.slippage_ticks
         return p, q
 
     def run(self, config: HostConfig, regime: RegimeSource) -> FastRun:
@@ -165,8 +166,8 @@ class FastEngine:
         p, q = self.params(config)
         cap = max(1024, self.n_ticks // 64)
         while True:
-            orders = np.zeros((kernel.ORDER_SLOTS, kernel.N_O))
-            fills = np.zeros((cap, kernel.N_F))
+            orders = np.zeros((layout.ORDER_SLOTS, layout.N_O))
+            fills = np.zeros((cap, layout.N_F))
             start = time.perf_counter()
             state, fstate = kernel.simulate(
                 a.time,
@@ -186,43 +187,43 @@ class FastEngine:
                 fills,
             )
             seconds = time.perf_counter() - start
-            error = int(state[kernel.I_ERROR])
-            if error != kernel.E_CAPACITY:
+            error = int(state[layout.I_ERROR])
+            if error != layout.E_CAPACITY:
                 break
             cap *= 4
-        if error != kernel.E_NONE:
+        if error != layout.E_NONE:
             raise FastEngineUnsupported(f"fast engine: {_ERRORS.get(error, f'error {error}')}")
         return FastRun(
-            fills[: int(state[kernel.I_NFILL])],
-            int(state[kernel.I_NORD]),
+            fills[: int(state[layout.I_NFILL])],
+            int(state[layout.I_NORD]),
             seconds,
-            float(fstate[kernel.S_NOW]),
-            int(state[kernel.I_LOSS_DAYS]),
+            float(fstate[layout.S_NOW]),
+            int(state[layout.I_LOSS_DAYS]),
         )
 
     def executions(self, run: FastRun) -> list[tuple[Execution, FillContext]]:
         """The broker's executions, as delivered to the trader, with the context of their orders."""
         out = []
         for row in run.fills.tolist():
-            ts, price, qty = row[kernel.F_TS], int(row[kernel.F_PRICE]), int(row[kernel.F_QTY])
-            o = row[kernel.F_ORDER_ROW :]
-            side = Side.BUY if o[kernel.O_SIDE] > 0 else Side.SELL
-            reason = int(o[kernel.O_REASON])
-            ack = float(o[kernel.O_ACKED])
+            ts, price, qty = row[layout.F_TS], int(row[layout.F_PRICE]), int(row[layout.F_QTY])
+            o = row[layout.F_ORDER_ROW :]
+            side = Side.BUY if o[layout.O_SIDE] > 0 else Side.SELL
+            reason = int(o[layout.O_REASON])
+            ack = float(o[layout.O_ACKED])
             ctx = FillContext(
-                Role.ENTRY if o[kernel.O_ROLE] == kernel.ENTRY else Role.EXIT,
-                REGIMES[int(o[kernel.O_REGIME])],
-                float(o[kernel.O_Z]),
+                Role.ENTRY if o[layout.O_ROLE] == layout.ENTRY else Role.EXIT,
+                REGIMES[int(o[layout.O_REGIME])],
+                float(o[layout.O_Z]),
                 None if reason < 0 else _REASONS[reason],
-                float(o[kernel.O_SUBMITTED]),
+                float(o[layout.O_SUBMITTED]),
                 None if np.isnan(ack) else ack,
-                int(o[kernel.O_SIGNAL_PRICE]),
-                "market" if o[kernel.O_MARKET] else "limit",
+                int(o[layout.O_SIGNAL_PRICE]),
+                "market" if o[layout.O_MARKET] else "limit",
             )
             ex = Execution(
                 ts,
-                f"sim-{int(row[kernel.F_EXEC])}",
-                f"o{int(o[kernel.O_ID]) + 1}",
+                f"sim-{int(row[layout.F_EXEC])}",
+                f"o{int(o[layout.O_ID]) + 1}",
                 side,
                 qty,
                 price,
@@ -237,30 +238,30 @@ class FastEngine:
         """Closed round trips' entry rows, exit rows and net USD (fills alternate entry, exit: one order at
         a time, no partial fills, which is what the loop models)."""
         f = run.fills
-        role = f[:, kernel.F_ORDER_ROW + kernel.O_ROLE]
-        n = f.shape[0] - (f.shape[0] % 2 if f.shape[0] and role[-1] == kernel.ENTRY else 0)
+        role = f[:, layout.F_ORDER_ROW + layout.O_ROLE]
+        n = f.shape[0] - (f.shape[0] % 2 if f.shape[0] and role[-1] == layout.ENTRY else 0)
         entry, exit_ = f[0:n:2], f[1:n:2]
-        if not (np.all(role[0:n:2] == kernel.ENTRY) and np.all(role[1:n:2] == kernel.EXIT)):
+        if not (np.all(role[0:n:2] == layout.ENTRY) and np.all(role[1:n:2] == layout.EXIT)):
             raise FastEngineUnsupported("fast engine: fills do not alternate entry and exit")
-        side = entry[:, kernel.F_ORDER_ROW + kernel.O_SIDE]
-        ticks = side * (exit_[:, kernel.F_PRICE] - entry[:, kernel.F_PRICE]) * entry[:, kernel.F_QTY]
-        fees = float(self.fees.per_side_usd) * (entry[:, kernel.F_QTY] + exit_[:, kernel.F_QTY])
+        side = entry[:, layout.F_ORDER_ROW + layout.O_SIDE]
+        ticks = side * (exit_[:, layout.F_PRICE] - entry[:, layout.F_PRICE]) * entry[:, layout.F_QTY]
+        fees = float(self.fees.per_side_usd) * (entry[:, layout.F_QTY] + exit_[:, layout.F_QTY])
         return entry, exit_, ticks * float(self.spec.tick_value_usd) - fees
 
     def trips(self, run: FastRun) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Closed round trips as arrays (sweeps): exit time and net USD, without building records."""
         _, exit_, net = self._pairs(run)
-        return exit_[:, kernel.F_TS].copy(), net
+        return exit_[:, layout.F_TS].copy(), net
 
     def trip_entries(self, run: FastRun) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Closed round trips' entry fill times and net USD (meta-labels)."""
         entry, _, net = self._pairs(run)
-        return entry[:, kernel.F_TS].copy(), net
+        return entry[:, layout.F_TS].copy(), net
 
     def trip_ticks(self, run: FastRun) -> npt.NDArray[np.float64]:
         """Net ticks per contract of each closed round trip (fees converted to ticks)."""
         entry, _, net = self._pairs(run)
-        return net / float(self.spec.tick_value_usd) / entry[:, kernel.F_QTY]
+        return net / float(self.spec.tick_value_usd) / entry[:, layout.F_QTY]
 
     def records(self, run: FastRun) -> tuple[list[Fill], list[RoundTrip]]:
         """Fill and round-trip records, booked by the reference's PositionLedger."""
