@@ -94,7 +94,7 @@ class FastEngine:
         last = max(float(t[-1]) if t.size else 0.0, float(self.arrays.bar_end[-1]) if tape.n_bars else 0.0)
         self.closes = session_closes(spec.session, first, last)
         self._z: dict[tuple[int, int], npt.NDArray[np.float64]] = {}
-        self._regimes: dict[int, npt.NDArray[np.int8]] = {}
+        self._regimes: dict[int, tuple[RegimeSource, npt.NDArray[np.int8]]] = {}
         self._atr: dict[tuple[int, int | None], npt.NDArray[np.float64]] = {}
         self._blackouts: dict[tuple[Blackout, ...], npt.NDArray[np.bool_]] = {}
         self._fee_micro = _micro(fees.per_side_usd, "fee")
@@ -107,10 +107,12 @@ class FastEngine:
         return self._z[key]
 
     def regimes(self, source: RegimeSource) -> npt.NDArray[np.int8]:
-        key = id(source)
-        if key not in self._regimes:
-            self._regimes[key] = tick_regimes(source, self.arrays.time)
-        return self._regimes[key]
+        """The regime code at every tick under `source`, cached per source object (kept alive with its
+        codes, so that a new source never inherits a dead one's id)."""
+        cached = self._regimes.get(id(source))
+        if cached is None or cached[0] is not source:
+            cached = self._regimes[id(source)] = (source, tick_regimes(source, self.arrays.time))
+        return cached[1]
 
     def atr(self, window: int, reset_gap: int | None) -> npt.NDArray[np.float64]:
         key = (window, reset_gap)
