@@ -144,3 +144,17 @@ def test_same_fills_on_a_slice_of_real_bars(name: str, symbol: str) -> None:
         for regime in (FixedRegime(Regime.RANGE), FixedRegime(Regime.TREND), random_timeline(series, seed=2))
     )
     assert total > 100
+
+
+def test_a_new_regime_source_never_reads_a_freed_ones_regimes(market: SyntheticMarket) -> None:
+    """Regimes are cached per source: a source created after another was freed (often at the same address,
+    so with the same id) must get its own."""
+    tape = MarketTape.from_synthetic(market)
+    spec = contract("CL").with_session(SYNTHETIC_SESSION)
+    trend = FastEngine(tape, spec, TIERED).run(load_config(), FixedRegime(Regime.TREND)).fills
+    engine, config = FastEngine(tape, spec, TIERED), load_config()
+    for _ in range(5):
+        first = FixedRegime(Regime.RANGE)
+        engine.run(config, first)
+        del first  # freed: the next object of its size usually takes its place, and its id
+        np.testing.assert_array_equal(engine.run(config, FixedRegime(Regime.TREND)).fills, trend)
