@@ -114,7 +114,8 @@ def assemble(
         data = load_market_data(args)
         spec, tape = _market(args, data, config)
         book = SimBook(state / "sim-broker" / f"{spec.symbol}.book", f"{data.source} ({spec.symbol})")
-        broker = SimBroker(tape, fee_schedule(config.fees.schedule), config.sim, pace=args.pace, book=book)
+        fees = fee_schedule(config.fees.schedule, spec.symbol)
+        broker = SimBroker(tape, fees, config.sim, pace=args.pace, book=book)
         clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
         where = f"the sim broker ({data.source}; {clock})"
     journal = TradeJournal(state / f"{spec.symbol}.journal")
