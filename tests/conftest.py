@@ -50,6 +50,9 @@ def moto_endpoint() -> Iterator[str]:
                 proc.kill()
                 raise RuntimeError("moto server did not start") from None
             time.sleep(0.1)
+    from infra.local_cloud.endpoint import configure_moto
+
+    configure_moto(url)  # never run the stack's Lambdas in Docker containers, even where a daemon runs
     saved = {k: os.environ.get(k) for k in _AWS_ENV}
     os.environ.update(
         AWS_ENDPOINT_URL=url,

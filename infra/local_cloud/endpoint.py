@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -26,6 +27,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# moto runs a stack's Lambda functions in containers when Kinesis records arrive, if it finds a Docker daemon:
+# it would pull an image from a registry that cannot be reached, and `put_records` would hang until its
+# timeout. The local cloud invokes the handlers itself, so moto must never run them.
+MOTO_CONFIG = {"lambda": {"use_docker": False}, "batch": {"use_docker": False}}
+
+
+def configure_moto(url: str) -> dict[str, object]:
+    """Apply MOTO_CONFIG through moto's configuration API; returns the configuration moto reports."""
+    request = urllib.request.Request(
+        f"{url}/moto-api/config",
+        data=json.dumps(MOTO_CONFIG).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=5).close()
+    with urllib.request.urlopen(f"{url}/moto-api/config", timeout=5) as response:
+        config: dict[str, object] = json.loads(response.read())
+    return config
 
 
 def is_up(url: str) -> bool:
@@ -58,6 +79,11 @@ class MotoServer:
                 proc.kill()
                 raise EndpointError(f"moto server on port {port} did not start")
             time.sleep(0.1)
+        try:
+            configure_moto(url)
+        except OSError as exc:
+            proc.kill()
+            raise EndpointError(f"moto server on port {port} refused its configuration: {exc}") from exc
         return cls(url, proc)
 
     def stop(self) -> None:
