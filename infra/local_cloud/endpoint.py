@@ -65,11 +65,12 @@ class MotoServer:
     process: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls, port: int | None = None, timeout: float = 30.0) -> MotoServer:
+    def start(cls, port: int | None = None, timeout: float = 30.0, host: str = "127.0.0.1") -> MotoServer:
+        """A moto server on `host` (loopback; Docker's bridge gateway for containers) and a free port."""
         port = port or free_port()
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://{host}:{port}"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # one log line per request otherwise
         )
