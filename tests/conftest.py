@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,26 +30,11 @@ def moto_endpoint() -> Iterator[str]:
 
     Sets AWS_ENDPOINT_URL and dummy credentials so that every boto3 client in the process reaches it.
     """
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,  # moto logs every request to stderr
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.1)
-    from infra.local_cloud.endpoint import configure_moto
+    from infra.local_cloud.endpoint import MotoServer
 
-    configure_moto(url)  # never run the stack's Lambdas in Docker containers, even where a daemon runs
+    # Never runs the stack's Lambdas in Docker containers, even where a daemon runs (see MotoServer).
+    server = MotoServer.start()
+    url = server.url
     saved = {k: os.environ.get(k) for k in _AWS_ENV}
     os.environ.update(
         AWS_ENDPOINT_URL=url,
@@ -64,8 +46,7 @@ def moto_endpoint() -> Iterator[str]:
     try:
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

@@ -33,7 +33,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SUITE = "bookworm"  # the same Debian as the machines, so the copied CPython finds the libraries it was built on
+SUITE = (
+    "bookworm"  # the same Debian as the machines, so the copied CPython finds the libraries it was built on
+)
 MIRROR = "http://deb.debian.org/debian"
 PACKAGES = (
     "ca-certificates",
@@ -59,7 +61,10 @@ IMAGE_ENV = {
     "LANG": "C.UTF-8",
     "TZ": ":/etc/localtime",
     "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-    "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+    "LD_LIBRARY_PATH": ":".join(
+        ("/var/lang/lib", "/lib64", "/usr/lib64", "/var/runtime", "/var/runtime/lib")
+        + ("/var/task", "/var/task/lib", "/opt/lib")
+    ),
     "LAMBDA_TASK_ROOT": "/var/task",
     "LAMBDA_RUNTIME_DIR": "/var/runtime",
 }
@@ -92,7 +97,9 @@ def default_python() -> Path:
 def _run(command: list[str], step: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
     if proc.returncode != 0:
-        raise ImageError(f"{step}: `{' '.join(command[:4])} ...` exited {proc.returncode}: {proc.stderr[-1500:]}")
+        raise ImageError(
+            f"{step}: `{' '.join(command[:4])} ...` exited {proc.returncode}: {proc.stderr[-1500:]}"
+        )
     return proc  # type: ignore[no-any-return]
 
 
@@ -101,7 +108,11 @@ def apt_install(*packages: str) -> None:
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     _run([*sudo, "apt-get", "update", "-qq"], "apt-get update", env=env)
-    _run([*sudo, "apt-get", "install", "-y", "-qq", *packages], f"apt-get install {' '.join(packages)}", env=env)
+    _run(
+        [*sudo, "apt-get", "install", "-y", "-qq", *packages],
+        f"apt-get install {' '.join(packages)}",
+        env=env,
+    )
 
 
 def docker_ready() -> bool:
@@ -196,7 +207,10 @@ def make_rootfs(rootfs: Path, python_home: Path) -> None:
         ],
         "pip install awslambdaric",
     )
-    for name, target in (("bootstrap", "var/runtime/bootstrap"), ("lambda-entrypoint.sh", "lambda-entrypoint.sh")):
+    for name, target in (
+        ("bootstrap", "var/runtime/bootstrap"),
+        ("lambda-entrypoint.sh", "lambda-entrypoint.sh"),
+    ):
         shutil.copyfile(HERE / name, rootfs / target)
         (rootfs / target).chmod(0o755)
     for folder in ("var/task", "opt"):
@@ -206,8 +220,17 @@ def make_rootfs(rootfs: Path, python_home: Path) -> None:
         "assert sys.version_info[:2] == (3, 12), sys.version; print(sys.version)"
     )
     _run(
-        ["chroot", str(rootfs), "/usr/bin/env", "-i", *[f"{k}={v}" for k, v in IMAGE_ENV.items()],
-         "PYTHONPATH=/var/runtime", "/var/lang/bin/python3.12", "-c", check],
+        [
+            "chroot",
+            str(rootfs),
+            "/usr/bin/env",
+            "-i",
+            *[f"{k}={v}" for k, v in IMAGE_ENV.items()],
+            "PYTHONPATH=/var/runtime",
+            "/var/lang/bin/python3.12",
+            "-c",
+            check,
+        ],
         "CPython in the root file system",
     )
 

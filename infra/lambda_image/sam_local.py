@@ -52,11 +52,28 @@ def endpoint_image(endpoint: str, arch: str | None = None) -> str:
     tag = f"regime-trader/lambda-python-endpoint:{abs(hash(endpoint)) % 10**10}"
     dockerfile = f"FROM {base}\nENV AWS_ENDPOINT_URL={endpoint}\n"
     proc = subprocess.run(
-        ["docker", "build", "-q", "-t", tag, "-"], input=dockerfile, capture_output=True, text=True, check=False
+        ["docker", "build", "-q", "-t", tag, "-"],
+        input=dockerfile,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise SamLocalError(f"docker build {tag}: {proc.stderr[-1500:]}")
     return tag
+
+
+def remove_invoke_images(image: str) -> None:
+    """Remove `image` and the invoke images SAM built on it (it builds one per invocation when the template
+    defines the layer), so that repeated runs do not fill the disk; the cached stand-in stays."""
+    listed = subprocess.run(
+        ["docker", "images", "samcli/lambda-python", "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    subprocess.run(["docker", "rmi", "-f", image, *listed], capture_output=True, check=False)
+    subprocess.run(["docker", "image", "prune", "-f"], capture_output=True, check=False)
 
 
 def _env() -> dict[str, str]:

@@ -31,8 +31,12 @@ def free_port() -> int:
 
 # moto runs a stack's Lambda functions in containers when Kinesis records arrive, if it finds a Docker daemon:
 # it would pull an image from a registry that cannot be reached, and `put_records` would hang until its
-# timeout. The local cloud invokes the handlers itself, so moto must never run them.
+# timeout. The local cloud invokes the handlers itself, so moto must never run them. Its `use_docker`
+# setting covers the Invoke API; the Kinesis path (moto 5.2: `send_kinesis_message` calls the function
+# object directly) ignores it, so the server also gets a Docker socket that does not exist: that path then
+# fails at once inside moto, and `put_records` returns.
 MOTO_CONFIG = {"lambda": {"use_docker": False}, "batch": {"use_docker": False}}
+NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/moto-uses-no-docker.sock"}
 
 
 def configure_moto(url: str) -> dict[str, object]:
@@ -71,6 +75,7 @@ class MotoServer:
         url = f"http://{host}:{port}"
         proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+            env={**os.environ, **NO_DOCKER},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # one log line per request otherwise
         )

@@ -47,7 +47,9 @@ def invoke(function: str, event: dict[str, Any], endpoint: str = "", layer_model
             (f for f in cloud.functions.values() if function in (f.name, f.module.split(".")[1])), None
         )
         if bound is None:
-            raise InvokeError(f"no function {function!r}: the template has {', '.join(sorted(cloud.functions))}")
+            raise InvokeError(
+                f"no function {function!r}: the template has {', '.join(sorted(cloud.functions))}"
+            )
         if "LAYER_MODEL_PATH" in bound.env or bound.logical_id == "RegimeFunction":
             model = Path(layer_model or DEFAULT_OUT)
             bound = cloud.override_env(bound.logical_id, LAYER_MODEL_PATH=str(model.resolve()))
