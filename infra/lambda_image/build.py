@@ -62,8 +62,16 @@ IMAGE_ENV = {
     "TZ": ":/etc/localtime",
     "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
     "LD_LIBRARY_PATH": ":".join(
-        ("/var/lang/lib", "/lib64", "/usr/lib64", "/var/runtime", "/var/runtime/lib")
-        + ("/var/task", "/var/task/lib", "/opt/lib")
+        [
+            "/var/lang/lib",
+            "/lib64",
+            "/usr/lib64",
+            "/var/runtime",
+            "/var/runtime/lib",
+            "/var/task",
+            "/var/task/lib",
+            "/opt/lib",
+        ]
     ),
     "LAMBDA_TASK_ROOT": "/var/task",
     "LAMBDA_RUNTIME_DIR": "/var/runtime",
