@@ -2,7 +2,8 @@
 
 The path where Docker is absent (`sam local invoke` needs it): the stack is deployed on a local endpoint (a
 moto server of its own, or `--endpoint`), the function is bound to its handler with the environment the
-stack gave it, and called once with the event; its response is printed as JSON, or its error and exit 1.
+stack gave it, and called once with the event; its response is printed as the last line of standard
+output (one JSON line, after the function's own log lines), or its error and exit 1.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ def invoke(function: str, event: dict[str, Any], endpoint: str = "", layer_model
     server = None if endpoint else MotoServer.start()
     try:
         use_endpoint(endpoint or (server.url if server else ""))
-        # A stack of its own: a running local cloud's stack on the same endpoint is left alone.
         cloud = LocalCloud.deploy(f"regime-trader-invoke-{uuid.uuid4().hex[:8]}", include=set())
         bound = cloud.functions.get(function) or next(
             (f for f in cloud.functions.values() if function in (f.name, f.module.split(".")[1])), None
@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # the function's own error, as Lambda would report it
         print(json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}), file=sys.stderr)
         return 1
-    print(json.dumps(response, indent=2, default=str))
+    # One line, last: the function's own logs (Powertools writes JSON lines to stdout) come before it.
+    print(json.dumps(response, default=str))
     return 0
 
 
@@ -78,6 +79,11 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("invoke", help="invoke one function in-process with an event file (no Docker)")
     p.add_argument("function", help="logical id (RegimeFunction) or folder name (regime, ingest_bars, train)")
     p.add_argument("-e", "--event", required=True, help="event JSON file (events/*.json), or - for stdin")
-    p.add_argument("--endpoint", default="", help="deploy on this running endpoint instead of a new one")
+    p.add_argument(
+        "--endpoint",
+        default="",
+        help="deploy on this running endpoint instead of a new one (one without a regime-trader stack: "
+        "some resource names are fixed)",
+    )
     p.add_argument("--layer-model", default="", help="the regime function's fallback ensemble.onnx")
     p.set_defaults(func=run)
