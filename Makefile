@@ -6,7 +6,7 @@ TOOLS := .venv-tools
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test venv tools browser lint typecheck pytest bench clean
+.PHONY: demo test venv tools browser lambda-image lint typecheck pytest bench clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
@@ -30,6 +30,11 @@ browser:
 		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# `sam local invoke` runs on an offline stand-in for the Lambda Python 3.12 image: Docker and debootstrap
+# installed from Debian when missing, dockerd started, the image built once per machine (cached by recipe).
+lambda-image: venv
+	$(BIN)/python -m infra.lambda_image
+
 demo: venv
 	$(BIN)/regime-trader demo
 
@@ -40,7 +45,7 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy $(wildcard layers/regime/regime trader_host functions infra tests bench)
 
-pytest: venv tools browser
+pytest: venv tools browser lambda-image
 	$(BIN)/pytest
 
 test: lint typecheck pytest

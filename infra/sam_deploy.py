@@ -25,6 +25,7 @@ What the rehearsal does differently from a deploy to AWS, and why:
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -36,8 +37,10 @@ from pathlib import Path
 
 import boto3
 
+from infra.lambda_image.build import machine_arch
+from infra.lambda_image.sam_local import build
 from infra.local_cloud.sam_translate import ACCOUNT_ID, REGION
-from infra.local_cloud.template_yaml import REPO, TEMPLATE, load_template
+from infra.local_cloud.template_yaml import REPO, load_template
 
 SAM = REPO / ".venv-tools" / "bin" / "sam"
 ARTIFACT_BUCKET = "regime-trader-sam-rehearsal"
@@ -69,43 +72,14 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _sam(args: list[str], what: str, cwd: Path = REPO, timeout: float = 900) -> str:
-    proc = subprocess.run(
-        [str(SAM), *args],
-        cwd=cwd,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-    out = proc.stdout + proc.stderr
-    if proc.returncode != 0:
-        raise RehearsalError(f"{what} exited {proc.returncode}: {out[-3000:]}")
-    return out
-
-
-def build_template(build_root: Path, parameters: dict[str, str]) -> Path:
-    """`sam build` of the zip functions (each with the layer), joined into one deployable template."""
-    overrides = [f"{k}={v}" for k, v in parameters.items()]
-    built: dict[str, Path] = {}
-    for function in ("RegimeFunction", "IngestBarsFunction"):
-        folder = build_root / function
-        args = ["build", function, "--build-dir", str(folder), "--template-file", str(TEMPLATE)]
-        _sam(args + (["--parameter-overrides", *overrides] if overrides else []), f"sam build {function}")
-        built[function] = folder
-    template = load_template(built["RegimeFunction"] / "template.yaml")
-    resources = template["Resources"]
-    resources["IngestBarsFunction"]["Properties"]["CodeUri"] = str(
-        built["IngestBarsFunction"] / "IngestBarsFunction"
-    )
-    for logical_id in ("RegimeFunction",):
-        resources[logical_id]["Properties"]["CodeUri"] = str(built["RegimeFunction"] / logical_id)
-    resources["RegimeLayer"]["Properties"]["ContentUri"] = str(built["RegimeFunction"] / "RegimeLayer")
-    train = resources["TrainFunction"]
+def deployable(built: Path) -> Path:
+    """The built template (zip functions and layer) with the train function back, its image given as a URI."""
+    template = load_template(built)
+    train = copy.deepcopy(load_template()["Resources"]["TrainFunction"])
     train["Properties"]["ImageUri"] = TRAIN_IMAGE  # already "pushed": SAM packages without docker push
     train.pop("Metadata", None)
-    out = build_root / "deploy-template.json"
+    template["Resources"]["TrainFunction"] = train
+    out = built.parent / "deploy-template.json"
     out.write_text(json.dumps(template, indent=1))
     return out
 
@@ -176,14 +150,16 @@ def inspect(stack: str, output: str) -> Rehearsal:
     return Rehearsal(stack, arn, planned, status, errors[-1] if errors else "", unsupported, output)
 
 
-def rehearse(build_root: Path, stack: str = "regime-trader-rehearsal") -> Rehearsal:
-    """Build, deploy and inspect; AWS_ENDPOINT_URL must point at the local endpoint."""
+def rehearse(built: Path, stack: str = "regime-trader-rehearsal") -> Rehearsal:
+    """Deploy a `sam build` output (`infra.lambda_image.sam_local.build`) and inspect what it left.
+
+    AWS_ENDPOINT_URL must point at the local endpoint.
+    """
     if not os.environ.get("AWS_ENDPOINT_URL"):
         raise RehearsalError("AWS_ENDPOINT_URL is not set: the rehearsal never deploys to AWS")
-    parameters = {"Stage": "dev", "Symbols": "CL"}
+    parameters = {"Stage": "dev", "Symbols": "CL", "Architecture": machine_arch()}
     started = time.monotonic()
-    template = build_template(build_root, parameters)
-    _, output = deploy(template, stack, parameters)
+    _, output = deploy(deployable(built), stack, parameters)
     rehearsal = inspect(stack, output)
     rehearsal.output = f"{output}\n(built and deployed in {time.monotonic() - started:.0f} s)"
     return rehearsal
@@ -196,7 +172,7 @@ def main() -> int:
     try:
         use_endpoint(server.url)
         with tempfile.TemporaryDirectory() as tmp:
-            result = rehearse(Path(tmp))
+            result = rehearse(build(Path(tmp)))
     finally:
         server.stop()
     report = {

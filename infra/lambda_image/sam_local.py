@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.lambda_image.build import ensure_image, machine_arch
-from infra.local_cloud.template_yaml import REPO, TEMPLATE
+from infra.local_cloud.template_yaml import REPO, load_template
 
 SAM = REPO / ".venv-tools" / "bin" / "sam"
 
@@ -82,29 +82,33 @@ def _env() -> dict[str, str]:
     return {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path}
 
 
-def build(function: str, build_dir: Path, arch: str | None = None) -> Path:
-    """`sam build` one function (and its layer) for `arch`; returns the built template."""
-    proc = subprocess.run(
-        [
-            str(SAM),
-            "build",
-            function,
-            "--build-dir",
-            str(build_dir),
-            "--template-file",
-            str(TEMPLATE),
-            "--parameter-overrides",
-            f"Architecture={arch or machine_arch()}",
-        ],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def build(build_dir: Path, arch: str | None = None) -> Path:
+    """One `sam build` of the layer and every zip function for `arch`; returns the built template.
+
+    The image function (whose Dockerfile installs its packages from a registry inside `docker build`) is
+    left out of a copy of the template; the copy points at the sources by absolute path.
+    """
+    template = load_template()
+    resources = template["Resources"]
+    for logical_id in [
+        k for k, r in resources.items() if r.get("Properties", {}).get("PackageType") == "Image"
+    ]:
+        del resources[logical_id]
+    for resource in resources.values():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(props.get(key), str):
+                props[key] = str((REPO / props[key]).resolve())
+    build_dir.mkdir(parents=True, exist_ok=True)
+    source = build_dir / "template-zip-only.json"
+    source.write_text(json.dumps(template, indent=1))
+    out = build_dir / "built"
+    args = [str(SAM), "build", "--build-dir", str(out), "--template-file", str(source)]
+    args += ["--parameter-overrides", f"Architecture={arch or machine_arch()}"]
+    proc = subprocess.run(args, cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise SamLocalError(f"sam build {function}: {(proc.stdout + proc.stderr)[-2000:]}")
-    return build_dir / "template.yaml"
+        raise SamLocalError(f"sam build: {(proc.stdout + proc.stderr)[-2000:]}")
+    return out / "template.yaml"
 
 
 @dataclass(frozen=True)

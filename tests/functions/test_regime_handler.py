@@ -19,6 +19,7 @@ import pytest
 from functions.regime import app
 from infra.local_cloud.handlers import BoundFunction
 from infra.local_cloud.stack import LocalStack
+from regime.cloud.clients import client
 from regime.contracts import Bar, RegimeItem
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
@@ -249,7 +250,7 @@ def test_throttled_write_is_retried_then_fails_clearly(
     boundary = boundary_after(bars, 100)
     ingest(functions, [b for b in bars if b.ts < boundary + timedelta(minutes=5)])
     fn = regime_fn(functions, small_model, "RGH")
-    dynamodb = app._client("dynamodb")
+    dynamodb = client("dynamodb")
     with server_errors(dynamodb, "PutItem", THROTTLE, 1) as refused:
         assert fn.invoke(schedule_event(boundary))["decisions"]["RGH"]["written"]
     assert len(refused) == 1

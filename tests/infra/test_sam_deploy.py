@@ -1,4 +1,4 @@
-"""`sam build` + `sam deploy` rehearsed on moto: SAM's own packaging and change set (slow: ~1.5 min)."""
+"""`sam build` + `sam deploy` rehearsed on moto: SAM's own packaging and change set (slow)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_sam_deploy_creates_its_change_set_and_names_what_moto_cannot_create(
-    moto_reset: str, tmp_path: Path
+    moto_reset: str, sam_built: Path
 ) -> None:
-    result = rehearse(tmp_path, stack="regime-trader-rehearsal-test")
+    result = rehearse(sam_built, stack="regime-trader-rehearsal-test")
     resources = load_template()["Resources"]
     # SAM packaged and uploaded every artifact, and CloudFormation (moto) accepted the change set whole.
     assert set(result.planned) == set(resources)

@@ -74,12 +74,6 @@ def image(bridge_endpoint: MotoServer) -> Iterator[str]:
     sam_local.remove_invoke_images(tag)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("sam-local")
-    return {f: sam_local.build(f, root / f) for f in ("IngestBarsFunction", "RegimeFunction")}
-
-
 def _event_bars(path: Path) -> tuple[set[str], int]:
     """The distinct valid CL minutes of a Kinesis event, and how many records break the contract."""
     good, bad = set(), 0
@@ -92,11 +86,11 @@ def _event_bars(path: Path) -> tuple[set[str], int]:
 
 
 def test_ingest_bars_in_a_container_writes_the_bars_and_quarantines_the_rest(
-    cloud: LocalCloud, image: str, built: dict[str, Path]
+    cloud: LocalCloud, image: str, sam_built: Path
 ) -> None:
     fn = cloud.functions["IngestBarsFunction"]
     event = EVENTS / "ingest_bars.json"
-    result = sam_local.invoke(built["IngestBarsFunction"], "IngestBarsFunction", event, fn.env, image)
+    result = sam_local.invoke(sam_built, "IngestBarsFunction", event, fn.env, image)
     assert result.response == {"batchItemFailures": []}
     good, bad = _event_bars(event)
     assert good and bad  # the sample carries both
@@ -117,7 +111,7 @@ def test_ingest_bars_in_a_container_writes_the_bars_and_quarantines_the_rest(
 
 
 def test_regime_in_a_container_decides_with_the_pointed_model(
-    cloud: LocalCloud, image: str, built: dict[str, Path], layer_model: Path
+    cloud: LocalCloud, image: str, sam_built: Path, layer_model: Path
 ) -> None:
     fn = cloud.functions["RegimeFunction"]
     env = {**fn.env, "BAR_WAIT_SECONDS": "0"}
@@ -138,7 +132,7 @@ def test_regime_in_a_container_decides_with_the_pointed_model(
         Name=env["MODEL_POINTER_PARAMETER"], Value=pointer.to_json(), Type="String", Overwrite=True
     )
 
-    result = sam_local.invoke(built["RegimeFunction"], "RegimeFunction", event, env, image)
+    result = sam_local.invoke(sam_built, "RegimeFunction", event, env, image)
 
     decision = result.response["decisions"]["CL"]
     assert decision["model_version"] == model.version, result.log[-3000:]  # loaded from S3, in the container
