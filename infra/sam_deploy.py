@@ -40,9 +40,9 @@ import boto3
 from infra.lambda_image.build import machine_arch
 from infra.lambda_image.sam_local import build
 from infra.local_cloud.sam_translate import ACCOUNT_ID, REGION
-from infra.local_cloud.template_yaml import REPO, load_template
+from infra.local_cloud.template_yaml import load_template
+from infra.sam_build import SAM, python_on_path
 
-SAM = REPO / ".venv-tools" / "bin" / "sam"
 ARTIFACT_BUCKET = "regime-trader-sam-rehearsal"
 TRAIN_IMAGE = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/regime-trader-train:rehearsal"
 
@@ -65,8 +65,7 @@ class Rehearsal:
 
 
 def _env() -> dict[str, str]:
-    path = f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path}
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": python_on_path()}
     if "AWS_ENDPOINT_URL" in env:  # see the module docstring: moto parses template URLs naming localhost
         env["AWS_ENDPOINT_URL"] = env["AWS_ENDPOINT_URL"].replace("://127.0.0.1:", "://localhost:")
     return env

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import urllib.request
 from collections.abc import Iterator
@@ -30,37 +29,15 @@ def moto_endpoint() -> Iterator[str]:
 
     Sets AWS_ENDPOINT_URL and dummy credentials so that every boto3 client in the process reaches it.
     """
-    from infra.local_cloud.endpoint import MotoServer
+    from infra.local_cloud.endpoint import MotoServer, endpoint_environment
 
     # Never runs the stack's Lambdas in Docker containers, even where a daemon runs (see MotoServer).
     server = MotoServer.start()
-    url = server.url
-    saved = {k: os.environ.get(k) for k in _AWS_ENV}
-    os.environ.update(
-        AWS_ENDPOINT_URL=url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-    )
     try:
-        yield url
+        with endpoint_environment(server.url):
+            yield server.url
     finally:
         server.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-_AWS_ENV = (
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import ipaddress
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,7 @@ from typing import Any
 
 from infra.lambda_image.build import ensure_image, machine_arch
 from infra.local_cloud.template_yaml import REPO, load_template
-
-SAM = REPO / ".venv-tools" / "bin" / "sam"
+from infra.sam_build import SAM, python_on_path
 
 
 class SamLocalError(RuntimeError):
@@ -77,9 +75,7 @@ def remove_invoke_images(image: str) -> None:
 
 
 def _env() -> dict[str, str]:
-    # sam looks for a python3.12 on PATH to build with: the interpreter behind this venv is one.
-    path = f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path}
+    return {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": python_on_path()}
 
 
 def build(build_dir: Path, arch: str | None = None) -> Path:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 DUMMY_CREDENTIALS = {
@@ -106,3 +108,19 @@ def use_endpoint(url: str) -> None:
     os.environ["AWS_ENDPOINT_URL"] = url
     for key, value in DUMMY_CREDENTIALS.items():
         os.environ.setdefault(key, value)
+
+
+@contextmanager
+def endpoint_environment(url: str) -> Iterator[None]:
+    """`use_endpoint(url)` (with moto's dummy credentials) for a while, then the variables as they were."""
+    names = ("AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS)
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.update(AWS_ENDPOINT_URL=url, **DUMMY_CREDENTIALS)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

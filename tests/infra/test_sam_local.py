@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -25,7 +24,7 @@ from botocore.config import Config
 from infra.lambda_image import sam_local
 from infra.lambda_image.build import docker_ready, ensure_docker
 from infra.local_cloud.cloud import LocalCloud
-from infra.local_cloud.endpoint import MotoServer, configure_moto, use_endpoint
+from infra.local_cloud.endpoint import MotoServer, configure_moto, endpoint_environment
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry
 from regime.contracts.dynamodb_items import from_wire, to_wire
 from regime.inference import RegimeModel
@@ -35,31 +34,18 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
-_AWS_ENV = (
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-)
 
 
 @pytest.fixture(scope="module")
 def bridge_endpoint() -> Iterator[MotoServer]:
     """A moto server on Docker's bridge gateway (the containers' way to the host); env restored after."""
     ensure_docker()
-    saved = {k: os.environ.get(k) for k in _AWS_ENV}
     server = MotoServer.start(host=sam_local.bridge_gateway())
-    use_endpoint(server.url)
     try:
-        yield server
+        with endpoint_environment(server.url):
+            yield server
     finally:
         server.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture(scope="module")
