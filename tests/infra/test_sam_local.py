@@ -120,6 +120,7 @@ def test_regime_in_a_container_decides_with_the_pointed_model(
 
     result = sam_local.invoke(sam_built, "RegimeFunction", event, env, image)
 
+    assert "decisions" in result.response, (result.response, result.log[-3000:])
     decision = result.response["decisions"]["CL"]
     assert decision["model_version"] == model.version, result.log[-3000:]  # loaded from S3, in the container
     assert decision["regime"] in {"trend", "range", "nothing"} and decision["outcome"] == "written"
