@@ -113,7 +113,12 @@ def test_every_bucket_is_encrypted_versioned_private_and_tls_only(template: dict
 
 
 def test_functions_are_arm64_python312_and_regime_has_no_tracer(template: dict[str, Any]) -> None:
-    assert template["Globals"]["Function"]["Architectures"] == ["arm64"]
+    # arm64 on AWS; the parameter lets `sam local invoke` run an x86_64 build on an x86_64 machine.
+    assert template["Globals"]["Function"]["Architectures"] == [{"Ref": "Architecture"}]
+    assert template["Parameters"]["Architecture"]["Default"] == "arm64"
+    layer = template["Resources"]["RegimeLayer"]
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+    assert layer["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}
     functions = {
         k: r["Properties"]
         for k, r in template["Resources"].items()
