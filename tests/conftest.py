@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import socket
+import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from infra.local_cloud.endpoint import DUMMY_CREDENTIALS, MotoServer
 from regime.models import TrainConfig
 from regime.synthetic import SyntheticMarket, synthetic_days
 from regime.training import TrainedEnsemble, train_ensemble
@@ -17,27 +18,28 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """Start `moto_server` on a free loopback port for the whole session; yield its URL.
+    """Start the local cloud's moto server on a free loopback port for the whole session; yield its URL.
 
     Sets AWS_ENDPOINT_URL and dummy credentials so that every boto3 client in the process reaches it.
     """
-    from infra.local_cloud.endpoint import MotoServer, endpoint_environment
-
-    # Never runs the stack's Lambdas in Docker containers, even where a daemon runs (see MotoServer).
     server = MotoServer.start()
+    url = server.url
+    saved = {k: os.environ.get(k) for k in _AWS_ENV}
+    os.environ.update(AWS_ENDPOINT_URL=url, **DUMMY_CREDENTIALS)
     try:
-        with endpoint_environment(server.url):
-            yield server.url
+        yield url
     finally:
         server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+_AWS_ENV = ("AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS)
 
 
 @pytest.fixture

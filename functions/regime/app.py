@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from regime.bar_series import BarSeries
-from regime.cloud.bar_windows import collect_windows, read_bars
+from regime.cloud.bar_windows import RECENT_BARS, collect_windows, read_bars
 from regime.cloud.decision_settings import Settings
 from regime.cloud.decision_writes import DecisionWriteError, Outcome, archive, store
 from regime.cloud.events import explain
@@ -42,7 +42,15 @@ logger = Logger()
 metrics = Metrics()
 
 STALE_AFTER = DECISION_INTERVAL  # a window ending earlier than this before the boundary is no decision
-__all__ = ["MODELS", "DecisionWriteError", "EventError", "Settings", "lambda_handler", "read_bars"]
+__all__ = [
+    "MODELS",
+    "RECENT_BARS",
+    "DecisionWriteError",
+    "EventError",
+    "Settings",
+    "lambda_handler",
+    "read_bars",
+]
 
 
 class EventError(ValueError):

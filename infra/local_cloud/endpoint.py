@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -19,6 +20,15 @@ DUMMY_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
 }
+
+
+# While a Docker daemon runs, moto would run the stack's functions in containers when records reach their
+# event sources (pulling an image from a registry this machine cannot reach: put_records then hangs until
+# its timeout). The local cloud invokes the functions in-process itself, so moto must never start one:
+# its `use_docker` setting covers direct invocations, but a Kinesis event source mapping calls the function
+# model itself, which always tries Docker; pointed at no daemon, that try fails at once (and is logged).
+NO_CONTAINERS: dict[str, Any] = {"lambda": {"use_docker": False}, "batch": {"use_docker": False}}
+NO_DOCKER_DAEMON = {"DOCKER_HOST": "unix:///nonexistent/moto-must-not-use-docker.sock"}
 
 
 class EndpointError(RuntimeError):
@@ -29,30 +39,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-# moto runs a stack's Lambda functions in containers when Kinesis records arrive, if it finds a Docker daemon:
-# it would pull an image from a registry that cannot be reached, and `put_records` would hang until its
-# timeout. The local cloud invokes the handlers itself, so moto must never run them. Its `use_docker`
-# setting covers the Invoke API; the Kinesis path (moto 5.2: `send_kinesis_message` calls the function
-# object directly) ignores it, so the server also gets a Docker socket that does not exist: that path then
-# fails at once inside moto, and `put_records` returns.
-MOTO_CONFIG = {"lambda": {"use_docker": False}, "batch": {"use_docker": False}}
-NO_DOCKER = {"DOCKER_HOST": "unix:///nonexistent/moto-uses-no-docker.sock"}
-
-
-def configure_moto(url: str) -> dict[str, object]:
-    """Apply MOTO_CONFIG through moto's configuration API; returns the configuration moto reports."""
-    request = urllib.request.Request(
-        f"{url}/moto-api/config",
-        data=json.dumps(MOTO_CONFIG).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(request, timeout=5).close()
-    with urllib.request.urlopen(f"{url}/moto-api/config", timeout=5) as response:
-        config: dict[str, object] = json.loads(response.read())
-    return config
 
 
 def is_up(url: str) -> bool:
@@ -77,9 +63,9 @@ class MotoServer:
         url = f"http://{host}:{port}"
         proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
-            env={**os.environ, **NO_DOCKER},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # one log line per request otherwise
+            env={**os.environ, **NO_DOCKER_DAEMON},
         )
         deadline = time.monotonic() + timeout
         while not is_up(url):
@@ -87,12 +73,25 @@ class MotoServer:
                 proc.kill()
                 raise EndpointError(f"moto server on port {port} did not start")
             time.sleep(0.1)
+        server = cls(url, proc)
         try:
-            configure_moto(url)
+            server.configure(NO_CONTAINERS)
         except OSError as exc:
-            proc.kill()
+            server.stop()
             raise EndpointError(f"moto server on port {port} refused its configuration: {exc}") from exc
-        return cls(url, proc)
+        return server
+
+    def configure(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Set moto's own settings through its configuration API; returns them as moto now has them."""
+        request = urllib.request.Request(
+            f"{self.url}/moto-api/config",
+            data=json.dumps(config).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+        return answer
 
     def stop(self) -> None:
         self.process.terminate()

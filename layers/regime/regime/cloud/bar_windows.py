@@ -1,4 +1,5 @@
-"""The regime function's bars: each symbol's window from the bars table, waiting (bounded) for late bars."""
+"""The regime function's bars: each symbol's window from the bars table, waiting (bounded) for late bars;
+a warm container keeps each window and reads only its tail (`regime.recent_bars`)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from regime.cloud.decision_settings import Settings
 from regime.contracts import Bar, BarError
 from regime.contracts.dynamodb_items import from_wire
 from regime.contracts.timestamps import format_minute as _iso
+from regime.recent_bars import RecentBars
 
 logger = Logger(child=True)
+RECENT_BARS = RecentBars()  # per container, as the models: a warm invocation reads only the window's tail
 
 
 def bar_of_item(item: dict[str, Any]) -> Bar:
@@ -58,7 +61,8 @@ def collect_windows(settings: Settings, boundary: datetime, failures: dict[str, 
 
     A symbol whose bars cannot be read is left out and its reason put in `failures`.
     """
-    start = _iso(boundary - timedelta(minutes=settings.window_minutes))
+    window = timedelta(minutes=settings.window_minutes)
+    start = _iso(boundary - window)
     end = _iso(boundary)
     last_needed = _iso(boundary - timedelta(minutes=1))
     bars: dict[str, list[Bar]] = {}
@@ -69,11 +73,18 @@ def collect_windows(settings: Settings, boundary: datetime, failures: dict[str, 
         except (ClientError, BotoCoreError) as exc:
             failures[symbol] = f"{symbol}: Query {settings.bars_table} failed: {exc}"
             bars.pop(symbol, None)
+            RECENT_BARS.forget(settings.bars_table, symbol)
+
+    def read_window(symbol: str) -> None:
+        # What a previous boundary read is kept: only the tail (and a few minutes before it) is read again.
+        kept, read_after = RECENT_BARS.split(settings.bars_table, symbol, boundary - window, boundary)
+        bars[symbol] = kept
+        read(symbol, _iso(read_after))
 
     client("dynamodb")  # made once before the threads share it (making a client is not thread-safe)
     # The queries are I/O: a few in flight at once keep 100 symbols' windows within the boundary's seconds.
     with ThreadPoolExecutor(max_workers=max(1, min(settings.read_threads, len(settings.symbols)))) as pool:
-        list(pool.map(lambda s: read(s, start), settings.symbols))
+        list(pool.map(read_window, settings.symbols))
     deadline = time.monotonic() + settings.bar_wait_seconds
 
     def late() -> list[str]:
@@ -87,4 +98,6 @@ def collect_windows(settings: Settings, boundary: datetime, failures: dict[str, 
         logger.info(
             "last bar missing after waiting", extra={"symbol": s, "waited_s": settings.bar_wait_seconds}
         )
+    for s, window_bars in bars.items():
+        RECENT_BARS.keep(settings.bars_table, s, window_bars)
     return bars
