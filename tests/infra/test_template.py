@@ -237,9 +237,10 @@ def test_alarms_watch_both_failure_queues_the_fallback_the_archive_and_every_fir
     }
     assert firehoses == set(_resources(template, "AWS::KinesisFirehose::DeliveryStream"))
     # The metrics alarmed on are the ones the functions emit, under the service the template sets.
-    code = "".join(
-        (REPO / "functions" / f / "app.py").read_text() for f in ("ingest_bars", "regime", "train")
-    )
+    # (the functions' own modules and the AWS edge they share through the layer)
+    sources = [REPO / "functions" / f / "app.py" for f in ("ingest_bars", "regime", "train")]
+    sources += sorted((REPO / "layers" / "regime" / "regime" / "cloud").glob("*.py"))
+    code = "".join(p.read_text() for p in sources)
     service = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
     for m in watched:
         if m["Namespace"] == "RegimeTrader":
