@@ -70,8 +70,9 @@ class Settings:
 
 
 def read_pointer(name: str) -> ModelPointer:
-    """The pointer as stored now (never cached: promotion rewrites it)."""
-    return ModelPointer.from_json(str(pointer_provider().get(name, force_fetch=True)))
+    """The pointer as stored now, and nothing left in the provider's cache (max_age 0): promotion rewrites
+    it, and a reader sharing the provider in one process (the local cloud) must not get this copy back."""
+    return ModelPointer.from_json(str(pointer_provider().get(name, force_fetch=True, max_age=0)))
 
 
 def archived_bars(bucket: str, symbol: str, first: date, last: date) -> tuple[list[Bar], int]:
