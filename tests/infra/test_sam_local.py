@@ -30,6 +30,7 @@ from infra.local_cloud.cloud import LocalCloud
 from infra.local_cloud.endpoint import MotoServer, endpoint_environment
 from infra.local_cloud.template_yaml import load_template
 from infra.sam_deploy import ARTIFACT_BUCKET, rehearse
+from regime.cloud import clients
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry
 from regime.contracts.dynamodb_items import from_wire, to_wire
 from regime.inference import RegimeModel
@@ -46,11 +47,17 @@ def bridge_endpoint() -> Iterator[MotoServer]:
     """A moto server on Docker's bridge gateway (the containers' way to the host); env restored after."""
     ensure_docker()
     server = MotoServer.start(host=sam_local.bridge_gateway())
+    # The functions' clients are made once per process: the in-process handlers here must reach this
+    # endpoint, and the tests after this module the session's one again.
+    clients.client.cache_clear()
+    clients.pointer_provider.cache_clear()
     try:
         with endpoint_environment(server.url):
             yield server
     finally:
         server.stop()
+        clients.client.cache_clear()
+        clients.pointer_provider.cache_clear()
 
 
 @pytest.fixture(scope="module")
