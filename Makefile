@@ -9,7 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 UV_VERSION := 0.13.9
 UV = $(BIN)/uv pip install -q --python $(BIN)/python
 
-.PHONY: demo test venv tools browser lint typecheck pytest bench clean
+.PHONY: demo test venv tools browser lambda-image lint typecheck pytest bench clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
@@ -34,6 +34,11 @@ browser:
 		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# `sam local invoke` runs on an offline stand-in for the Lambda Python 3.12 image: Docker and debootstrap
+# installed from Debian when missing, dockerd started, the image built once per machine (cached by recipe).
+lambda-image: venv
+	$(BIN)/python -m infra.lambda_image
+
 demo: venv
 	$(BIN)/regime-trader demo
 
@@ -45,7 +50,7 @@ typecheck: venv
 	$(BIN)/mypy $(wildcard layers/regime/regime trader_host functions infra tests bench)
 
 # Two workers (this machine's cores); a file's tests stay on one worker, as its module fixtures expect.
-pytest: venv tools browser
+pytest: venv tools browser lambda-image
 	$(BIN)/pytest -n auto --dist loadfile
 
 test: lint typecheck pytest

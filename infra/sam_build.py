@@ -36,7 +36,8 @@ def zip_resources() -> list[str]:
     return out
 
 
-def _python_on_path() -> str:
+def python_on_path() -> str:
+    """PATH with this venv's base interpreter first."""
     # sam looks for a python3.12 on PATH to build with: the interpreter behind this venv is one.
     base = Path(sys.base_prefix) / "bin"
     return f"{base}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -44,7 +45,7 @@ def _python_on_path() -> str:
 
 def build(logical_id: str, build_dir: Path) -> Path:
     """Build one resource; returns the folder Lambda would receive (a layer's holds python/)."""
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": _python_on_path()}
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": python_on_path()}
     proc = subprocess.run(
         [str(SAM), "build", logical_id, "--build-dir", str(build_dir), "--template-file", str(TEMPLATE)],
         cwd=REPO,

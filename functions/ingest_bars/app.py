@@ -26,20 +26,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from regime.cloud.clients import client
 from regime.contracts import Bar, BarError
-from regime.contracts.numbers import exact_decimals
+from regime.contracts.dynamodb_items import to_wire
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
 logger = Logger()
@@ -93,23 +91,8 @@ class Settings:
         )
 
 
-@cache
-def _client(service: str) -> Any:
-    # No Config object: retry mode, attempts and timeouts come from AWS_DEFAULTS_MODE / AWS_MAX_ATTEMPTS,
-    # set once in the template's Globals for every function.
-    return boto3.client(service)  # type: ignore[call-overload]
-
-
 def _dynamodb() -> Any:
-    return _client("dynamodb")
-
-
-_SER = TypeSerializer()
-
-
-def to_wire(record: dict[str, Any]) -> dict[str, Any]:
-    """A JSON-ready record as a DynamoDB item (floats as exact Decimals, as DynamoDB wants them)."""
-    return {k: _SER.serialize(v) for k, v in exact_decimals(record).items()}
+    return client("dynamodb")
 
 
 def parse_record(record: KinesisStreamRecord, settings: Settings, now: datetime) -> Bar:
@@ -231,7 +214,7 @@ def quarantine(rejected: Sequence[Rejected], settings: Settings) -> set[str]:
             for i, r in enumerate(chunk)
         ]
         try:
-            response = _client("sqs").send_message_batch(QueueUrl=settings.failure_queue_url, Entries=entries)
+            response = client("sqs").send_message_batch(QueueUrl=settings.failure_queue_url, Entries=entries)
         except (ClientError, BotoCoreError) as exc:
             logger.error("failure queue unreachable", extra={"error": str(exc)})
             failed.update(r.sequence_number for r in chunk)

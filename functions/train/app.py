@@ -28,45 +28,27 @@ import math
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-import boto3
-import numpy as np
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
 
 from regime.bar_series import BarSeries
+from regime.cloud.clients import client, pointer_provider
+from regime.cloud.train_event import ConfigOverrides, Request, TrainEventError
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry, PointerError
 from regime.contracts.model_metadata import METADATA_KEY
-from regime.features import FeatureSpec
-from regime.inference import HEMISPHERE_SIZE, RegimeModel
-from regime.labels import LabelSpec, make_labels
-from regime.training import TrainConfig, TrainedEnsemble, train_ensemble
+from regime.inference import RegimeModel
+from regime.labels import LabelSpec
+from regime.promotion import holdout_scores, should_promote
+from regime.training import TrainedEnsemble, train_ensemble
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
 logger = Logger()
 metrics = Metrics()
-TOLERANCE = (
-    0.01  # AUC and log loss differences smaller than this are noise on a few weeks of 5-minute windows
-)
-DECISION_EVERY_MINUTES = 5
-HEMISPHERES = ("trend", "range")
-
-
-class TrainEventError(ValueError):
-    """The train event asks for something impossible (the message names the field)."""
+__all__ = ["ConfigOverrides", "TrainEventError", "lambda_handler", "should_promote"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,109 +69,15 @@ class Settings:
         )
 
 
-# ---------------------------------------------------------------- the event, strictly typed
-class ConfigOverrides(BaseModel):
-    """TrainConfig's scalar fields, each optional and strictly typed (a test keeps the two in step)."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-    stride: int | None = Field(default=None, ge=1, le=60)
-    mlp_hidden: tuple[int, ...] | None = None
-    mlp_max_iter: int | None = Field(default=None, ge=1)
-    svm_c: float | None = Field(default=None, gt=0)
-    svm_max_samples: int | None = Field(default=None, ge=10)
-    gbt_iterations: int | None = Field(default=None, ge=1)
-    gbt_learning_rate: float | None = Field(default=None, gt=0, le=1)
-    gbt_leaves: int | None = Field(default=None, ge=2)
-    folds: int | None = Field(default=None, ge=2, le=20)
-    balanced: bool | None = None
-    seed: int | None = None
-
-
-Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{1,16}$")]
-
-
-class TrainEvent(BaseModel):
-    """What an on-demand or scheduled invocation may ask for; a wrong type is an error, never coerced."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-    source: str | None = None
-    symbols: list[Symbol] | None = Field(default=None, min_length=1, max_length=100)
-    days: int = Field(default=28, ge=2, le=366)
-    holdout_days: int = Field(default=7, ge=1, le=90)
-    end: date | None = None
-    force_promote: bool = False
-    config: ConfigOverrides = Field(default_factory=ConfigOverrides)
-
-    @model_validator(mode="after")
-    def _holdout_inside(self) -> TrainEvent:
-        if self.holdout_days >= self.days:
-            raise ValueError(f"holdout_days ({self.holdout_days}) must be fewer than days ({self.days})")
-        return self
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    symbols: tuple[str, ...]
-    days: int
-    holdout_days: int
-    end: date
-    force_promote: bool
-    config: TrainConfig
-
-    @classmethod
-    def from_event(cls, event: object, settings: Settings) -> Request:
-        """Validate the event (strict JSON types) into a request; TrainEventError names each wrong field."""
-        if not isinstance(event, dict):
-            raise TrainEventError(f"event: expected a JSON object, got {type(event).__name__}")
-        try:
-            parsed = TrainEvent.model_validate_json(json.dumps(event, default=str))
-        except ValidationError as exc:
-            raise TrainEventError(explain(exc)) from exc
-        overrides = {k: v for k, v in parsed.config.model_dump().items() if v is not None}
-        try:
-            config = TrainConfig(**overrides)
-        except (TypeError, ValueError) as exc:
-            raise TrainEventError(f"config: {exc}") from exc
-        return cls(
-            tuple(parsed.symbols or settings.symbols),
-            parsed.days,
-            parsed.holdout_days,
-            parsed.end or datetime.now(UTC).date(),
-            parsed.force_promote,
-            config,
-        )
-
-
-def explain(exc: ValidationError) -> str:
-    """One line per wrong field: 'field: what is wrong (got value)'."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']} (got {e.get('input')!r})"
-        for e in exc.errors()
-    )
-
-
-# ---------------------------------------------------------------- AWS
-@cache
-def _client(service: str) -> Any:
-    # No Config object: retry mode, attempts and timeouts come from AWS_DEFAULTS_MODE / AWS_MAX_ATTEMPTS,
-    # set once in the template's Globals for every function.
-    return boto3.client(service)  # type: ignore[call-overload]
-
-
-@cache
-def pointer_provider() -> SSMProvider:
-    """The one Parameters provider for the model pointer (the regime function reads it the same way)."""
-    return SSMProvider(boto3_client=_client("ssm"))
-
-
 def read_pointer(name: str) -> ModelPointer:
-    """The pointer as stored now (never cached: promotion rewrites it)."""
-    return ModelPointer.from_json(str(pointer_provider().get(name, force_fetch=True)))
+    """The pointer as stored now, and nothing left in the provider's cache (max_age 0): promotion rewrites
+    it, and a reader sharing the provider in one process (the local cloud) must not get this copy back."""
+    return ModelPointer.from_json(str(pointer_provider().get(name, force_fetch=True, max_age=0)))
 
 
 def archived_bars(bucket: str, symbol: str, first: date, last: date) -> tuple[list[Bar], int]:
     """Bars of `symbol` archived between two dates (inclusive), and how many lines were unreadable."""
-    s3 = _client("s3")
+    s3 = client("s3")
     bars: list[Bar] = []
     bad = 0
     day = first
@@ -210,56 +98,6 @@ def archived_bars(bucket: str, symbol: str, first: date, last: date) -> tuple[li
                         bars.append(bar)
         day += timedelta(days=1)
     return bars, bad
-
-
-# ---------------------------------------------------------------- challenger beside incumbent
-def _log_loss(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
-    q = np.clip(p, 1e-6, 1 - 1e-6)
-    return float(-np.mean(np.where(y, np.log(q), np.log(1 - q))))
-
-
-def _auc(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
-    """ROC AUC by ranks (ties averaged); NaN when one class is absent."""
-    pos, neg = int(y.sum()), int((~y).sum())
-    if pos == 0 or neg == 0:
-        return float("nan")
-    order = np.argsort(p, kind="mergesort")
-    ranks = np.empty(len(p))
-    sorted_p = p[order]
-    i = 0
-    while i < len(p):  # average ranks over ties
-        j = i
-        while j + 1 < len(p) and sorted_p[j + 1] == sorted_p[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
-
-
-def holdout_scores(
-    models: dict[str, RegimeModel], series: BarSeries, label_spec: LabelSpec
-) -> dict[str, dict[str, float]]:
-    """Each model's AUC and log loss per hemisphere, on the same decision times and labels of `series`.
-
-    Decision times are the 5-minute boundaries where every model has a full feature window and the label
-    is known, so that no model is scored on windows another one skipped.
-    """
-    labels = make_labels(series, label_spec, FeatureSpec())
-    at = np.flatnonzero(((series.minute + 1) % DECISION_EVERY_MINUTES == 0) & labels.valid)
-    probs = {name: m.decide_batch(series, at).probabilities for name, m in models.items()}
-    ok = np.ones(len(at), dtype=bool)
-    for p in probs.values():
-        ok &= ~np.isnan(p).any(axis=1)
-    out: dict[str, dict[str, float]] = {}
-    for name, p in probs.items():
-        scores: dict[str, float] = {"samples": float(ok.sum())}
-        for h, hemisphere in enumerate(HEMISPHERES):
-            y = (labels.trend if hemisphere == "trend" else labels.range)[at][ok]
-            mean = p[ok, h * HEMISPHERE_SIZE : (h + 1) * HEMISPHERE_SIZE].mean(axis=1)
-            scores[f"{hemisphere}_auc"] = _auc(y, mean)
-            scores[f"{hemisphere}_log_loss"] = _log_loss(y, mean) if len(y) else float("nan")
-        out[name] = scores
-    return out
 
 
 def backtest_ticks(model: RegimeModel, series: BarSeries) -> dict[str, float]:
@@ -291,31 +129,6 @@ def backtest_ticks(model: RegimeModel, series: BarSeries) -> dict[str, float]:
     return {"round_trips": float(trips), "net_ticks_per_trip": net_ticks, "net_usd": float(result.net_usd)}
 
 
-def should_promote(
-    challenger: dict[str, float], incumbent: dict[str, float] | None, force: bool
-) -> tuple[bool, str]:
-    """The promotion rule (module docstring), with the reason in words."""
-    if force:
-        return True, "forced"
-    for h in HEMISPHERES:
-        auc = challenger.get(f"{h}_auc", float("nan"))
-        if not auc > 0.5:
-            return False, f"{h} AUC {auc:.3f} is no better than a constant guess (0.5)"
-    if incumbent is None:
-        return True, "no incumbent, and every hemisphere beats a constant guess"
-    for h in HEMISPHERES:
-        c_auc, i_auc = challenger[f"{h}_auc"], incumbent.get(f"{h}_auc", float("nan"))
-        if not math.isnan(i_auc) and c_auc < i_auc - TOLERANCE:
-            return False, f"{h} AUC {c_auc:.3f} below the incumbent's {i_auc:.3f}"
-        c_ll, i_ll = challenger[f"{h}_log_loss"], incumbent.get(f"{h}_log_loss", float("nan"))
-        if not math.isnan(i_ll) and c_ll > i_ll + TOLERANCE:
-            return False, f"{h} log loss {c_ll:.3f} above the incumbent's {i_ll:.3f}"
-    c_net, i_net = challenger.get("net_ticks_per_trip", 0.0), incumbent.get("net_ticks_per_trip", 0.0)
-    if c_net < i_net:
-        return False, f"net {c_net:.2f} ticks per round trip below the incumbent's {i_net:.2f}"
-    return True, "not worse than the incumbent on AUC, log loss and net ticks per round trip"
-
-
 # ---------------------------------------------------------------- publish
 def with_holdout(trained: TrainedEnsemble, comparison: dict[str, Any]) -> bytes:
     """The ONNX bytes with the held-out comparison written into the metadata's oos_scores."""
@@ -336,7 +149,7 @@ def publish(
     """Write the model, its report and its line of promotion history; returns the model's key."""
     version = trained.metadata.version
     key = f"models/{symbol}/ensemble-{version}.onnx"
-    s3 = _client("s3")
+    s3 = client("s3")
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     metadata = {**json.loads(trained.metadata.to_json())}
     metadata["oos_scores"]["holdout"] = comparison
@@ -362,7 +175,7 @@ def _incumbent_bytes(bucket: str, key: str, symbol: str) -> bytes | None:
     """The pointed model's bytes; None if its object is gone. Any other S3 failure is raised: a transient
     error fails the run (and its retry) rather than promote a challenger that was never compared."""
     try:
-        body = _client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"]
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
             raise
@@ -461,7 +274,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Train every requested symbol; write the pointer once, after all of them."""
     metrics.add_metric(name="TrainRequested", unit=MetricUnit.Count, value=1)
     settings = Settings.from_env()
-    request = Request.from_event(event if event is not None else {}, settings)
+    request = Request.from_event(event if event is not None else {}, settings.symbols)
     pointer = read_pointer(settings.pointer_parameter)
     results: dict[str, Any] = {}
     updated = pointer

@@ -1,4 +1,4 @@
-"""`python -m infra.local_cloud up|down|status`: the local cloud as a background service.
+"""`python -m infra.local_cloud up|down|status|invoke`: the local cloud as a background service.
 
 `up` starts a moto server (or uses --endpoint), deploys template.yaml there, and follows the real clock:
 Kinesis -> ingest_bars and the archive every second, the schedules on the minute. It writes its state
@@ -187,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="print the running local cloud's endpoint and outputs").set_defaults(
         func=status
     )
+    from infra.local_cloud.invoke import add_parser as add_invoke
+
+    add_invoke(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # one line per client otherwise

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,11 +57,12 @@ class MotoServer:
     process: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls, port: int | None = None, timeout: float = 30.0) -> MotoServer:
+    def start(cls, port: int | None = None, timeout: float = 30.0, host: str = "127.0.0.1") -> MotoServer:
+        """A moto server on `host` (loopback; Docker's bridge gateway for containers) and a free port."""
         port = port or free_port()
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://{host}:{port}"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # one log line per request otherwise
             env={**os.environ, **NO_DOCKER_DAEMON},
@@ -104,3 +107,19 @@ def use_endpoint(url: str) -> None:
     os.environ["AWS_ENDPOINT_URL"] = url
     for key, value in DUMMY_CREDENTIALS.items():
         os.environ.setdefault(key, value)
+
+
+@contextmanager
+def endpoint_environment(url: str) -> Iterator[None]:
+    """`use_endpoint(url)` (with moto's dummy credentials) for a while, then the variables as they were."""
+    names = ("AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS)
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.update(AWS_ENDPOINT_URL=url, **DUMMY_CREDENTIALS)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

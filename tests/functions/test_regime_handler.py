@@ -20,6 +20,7 @@ from functions.regime import app
 from infra.local_cloud.handlers import BoundFunction
 from infra.local_cloud.stack import LocalStack
 from regime.bar_series import BarSeries
+from regime.cloud.clients import client
 from regime.contracts import Bar, RegimeItem
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
@@ -168,13 +169,13 @@ def test_a_warm_container_reads_only_the_tail_and_decides_as_a_cold_one(
     fn.invoke(schedule_event(first))  # cold: the whole window
     ingest(functions, [b for b in bars if first <= b.ts < later])
     returned: list[int] = []
-    client = app._client("dynamodb")
+    dynamodb = client("dynamodb")
     count = lambda parsed, **_: returned.append(len(parsed.get("Items", [])))  # noqa: E731
-    client.meta.events.register("after-call.dynamodb.Query", count)
+    dynamodb.meta.events.register("after-call.dynamodb.Query", count)
     try:
         warm = fn.invoke(schedule_event(later))["decisions"]["RGW"]
     finally:
-        client.meta.events.unregister("after-call.dynamodb.Query", count)
+        dynamodb.meta.events.unregister("after-call.dynamodb.Query", count)
     # The 5 new bars and the 10 minutes of overlap before them (BETWEEN returns the re-read point too),
     # not the 80-minute window.
     assert sum(returned) == 16
@@ -281,7 +282,7 @@ def test_throttled_write_is_retried_then_fails_clearly(
     boundary = boundary_after(bars, 100)
     ingest(functions, [b for b in bars if b.ts < boundary + timedelta(minutes=5)])
     fn = regime_fn(functions, small_model, "RGH")
-    dynamodb = app._client("dynamodb")
+    dynamodb = client("dynamodb")
     with server_errors(dynamodb, "PutItem", THROTTLE, 1) as refused:
         assert fn.invoke(schedule_event(boundary))["decisions"]["RGH"]["written"]
     assert len(refused) == 1

@@ -18,6 +18,7 @@ import pytest
 from functions.regime import app
 from infra.local_cloud.handlers import BoundFunction
 from infra.local_cloud.stack import LocalStack
+from regime.cloud.clients import client
 from regime.contracts.model_metadata import METADATA_KEY
 from regime.inference import RegimeModel
 from tests.functions.endpoint_faults import server_errors
@@ -101,7 +102,7 @@ def test_a_broken_model_falls_back_once_and_is_remembered_as_bad(
         assert source in app.MODELS.bad
         assert any(m.get("ModelFallback") == [1.0] for m in emf(capsys))
         # Remembered: the next boundary does not read the broken object again.
-        s3 = app._client("s3")
+        s3 = client("s3")
         with server_errors(s3, "GetObject", "InternalError", 100) as refused:
             again = fn.invoke(schedule_event(boundary + timedelta(minutes=5)))["decisions"]
         assert refused == [] and again[a]["written"] and again[a]["model_version"] == layer_version
@@ -135,7 +136,7 @@ def test_one_symbols_failed_write_never_stops_another(
     boundary = ready(functions, "RIA", "RIB")
     fn = regime_fn(functions, small_model, "RIA,RIB")
     with (
-        server_errors(app._client("dynamodb"), "PutItem", THROTTLE, 100, when=_for('"RIA"')),
+        server_errors(client("dynamodb"), "PutItem", THROTTLE, 100, when=_for('"RIA"')),
         pytest.raises(app.DecisionWriteError) as err,
     ):
         fn.invoke(schedule_event(boundary))
@@ -152,7 +153,7 @@ def test_one_symbols_unreadable_bars_never_stop_another(
     boundary = ready(functions, "RQA", "RQB")
     fn = regime_fn(functions, small_model, "RQA,RQB")
     with (
-        server_errors(app._client("dynamodb"), "Query", THROTTLE, 100, when=_for('"RQA"')),
+        server_errors(client("dynamodb"), "Query", THROTTLE, 100, when=_for('"RQA"')),
         pytest.raises(app.DecisionWriteError, match="RQA: Query"),
     ):
         fn.invoke(schedule_event(boundary))
@@ -181,9 +182,9 @@ def test_after_one_failed_write_the_retry_leaves_item_history_and_archive_once(
     boundary = ready(functions, symbol)
     fn = regime_fn(functions, small_model, symbol)
     physical = tuple(local_stack.physical[n] for n in needles)
-    client = app._client("firehose" if operation == "PutRecordBatch" else "dynamodb")
+    faulty = client("firehose" if operation == "PutRecordBatch" else "dynamodb")
     with (
-        server_errors(client, operation, code, 100, when=_for(*physical)),
+        server_errors(faulty, operation, code, 100, when=_for(*physical)),
         pytest.raises(app.DecisionWriteError),
     ):
         fn.invoke(schedule_event(boundary))

@@ -15,3 +15,11 @@ def layer_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("layer") / "ensemble.onnx"
     path.write_bytes(train_layer_model(days=2, seed=3, quick=True)[0])
     return path
+
+
+@pytest.fixture(scope="session")
+def sam_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `sam build` of the layer and the zip functions for this machine's architecture (slow tests)."""
+    from infra.lambda_image.sam_local import build
+
+    return build(tmp_path_factory.mktemp("sam-built"))

@@ -113,7 +113,12 @@ def test_every_bucket_is_encrypted_versioned_private_and_tls_only(template: dict
 
 
 def test_functions_are_arm64_python312_and_regime_has_no_tracer(template: dict[str, Any]) -> None:
-    assert template["Globals"]["Function"]["Architectures"] == ["arm64"]
+    # arm64 on AWS; the parameter lets `sam local invoke` run an x86_64 build on an x86_64 machine.
+    assert template["Globals"]["Function"]["Architectures"] == [{"Ref": "Architecture"}]
+    assert template["Parameters"]["Architecture"]["Default"] == "arm64"
+    layer = template["Resources"]["RegimeLayer"]
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+    assert layer["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}
     functions = {
         k: r["Properties"]
         for k, r in template["Resources"].items()
@@ -232,9 +237,10 @@ def test_alarms_watch_both_failure_queues_the_fallback_the_archive_and_every_fir
     }
     assert firehoses == set(_resources(template, "AWS::KinesisFirehose::DeliveryStream"))
     # The metrics alarmed on are the ones the functions emit, under the service the template sets.
-    code = "".join(
-        (REPO / "functions" / f / "app.py").read_text() for f in ("ingest_bars", "regime", "train")
-    )
+    # (the functions' own modules and the AWS edge they share through the layer)
+    sources = [REPO / "functions" / f / "app.py" for f in ("ingest_bars", "regime", "train")]
+    sources += sorted((REPO / "layers" / "regime" / "regime" / "cloud").glob("*.py"))
+    code = "".join(p.read_text() for p in sources)
     service = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
     for m in watched:
         if m["Namespace"] == "RegimeTrader":

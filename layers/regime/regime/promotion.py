@@ -1,0 +1,97 @@
+"""The promotion rule: challenger beside incumbent on the same held-out bars, on measures a constant guess
+cannot win (per-hemisphere ROC AUC and log loss; net ticks per round trip of a backtest, computed by the
+caller). Vote accuracy is not used: it is dominated by the base rate.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from regime.bar_series import BarSeries
+from regime.contracts.cadence import DECISION_EVERY_MINUTES
+from regime.features import FeatureSpec
+from regime.inference import HEMISPHERE_SIZE, RegimeModel
+from regime.labels import LabelSpec, make_labels
+
+# AUC and log loss differences smaller than this are noise on a few weeks of 5-minute windows.
+TOLERANCE = 0.01
+HEMISPHERES = ("trend", "range")
+
+
+def _log_loss(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-np.mean(np.where(y, np.log(q), np.log(1 - q))))
+
+
+def _auc(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
+    """ROC AUC by ranks (ties averaged); NaN when one class is absent."""
+    pos, neg = int(y.sum()), int((~y).sum())
+    if pos == 0 or neg == 0:
+        return float("nan")
+    order = np.argsort(p, kind="mergesort")
+    ranks = np.empty(len(p))
+    sorted_p = p[order]
+    i = 0
+    while i < len(p):  # average ranks over ties
+        j = i
+        while j + 1 < len(p) and sorted_p[j + 1] == sorted_p[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def holdout_scores(
+    models: dict[str, RegimeModel], series: BarSeries, label_spec: LabelSpec
+) -> dict[str, dict[str, float]]:
+    """Each model's AUC and log loss per hemisphere, on the same decision times and labels of `series`.
+
+    Decision times are the 5-minute boundaries where every model has a full feature window and the label
+    is known, so that no model is scored on windows another one skipped.
+    """
+    labels = make_labels(series, label_spec, FeatureSpec())
+    at = np.flatnonzero(((series.minute + 1) % DECISION_EVERY_MINUTES == 0) & labels.valid)
+    probs = {name: m.decide_batch(series, at).probabilities for name, m in models.items()}
+    ok = np.ones(len(at), dtype=bool)
+    for p in probs.values():
+        ok &= ~np.isnan(p).any(axis=1)
+    out: dict[str, dict[str, float]] = {}
+    for name, p in probs.items():
+        scores: dict[str, float] = {"samples": float(ok.sum())}
+        for h, hemisphere in enumerate(HEMISPHERES):
+            y = (labels.trend if hemisphere == "trend" else labels.range)[at][ok]
+            mean = p[ok, h * HEMISPHERE_SIZE : (h + 1) * HEMISPHERE_SIZE].mean(axis=1)
+            scores[f"{hemisphere}_auc"] = _auc(y, mean)
+            scores[f"{hemisphere}_log_loss"] = _log_loss(y, mean) if len(y) else float("nan")
+        out[name] = scores
+    return out
+
+
+def should_promote(
+    challenger: dict[str, float], incumbent: dict[str, float] | None, force: bool
+) -> tuple[bool, str]:
+    """The rule, with the reason in words: forced; or every hemisphere's AUC above 0.5 and, when there is an
+    incumbent, no AUC lower nor log loss higher than its own by more than TOLERANCE, and net ticks per round
+    trip not lower."""
+    if force:
+        return True, "forced"
+    for h in HEMISPHERES:
+        auc = challenger.get(f"{h}_auc", float("nan"))
+        if not auc > 0.5:
+            return False, f"{h} AUC {auc:.3f} is no better than a constant guess (0.5)"
+    if incumbent is None:
+        return True, "no incumbent, and every hemisphere beats a constant guess"
+    for h in HEMISPHERES:
+        c_auc, i_auc = challenger[f"{h}_auc"], incumbent.get(f"{h}_auc", float("nan"))
+        if not math.isnan(i_auc) and c_auc < i_auc - TOLERANCE:
+            return False, f"{h} AUC {c_auc:.3f} below the incumbent's {i_auc:.3f}"
+        c_ll, i_ll = challenger[f"{h}_log_loss"], incumbent.get(f"{h}_log_loss", float("nan"))
+        if not math.isnan(i_ll) and c_ll > i_ll + TOLERANCE:
+            return False, f"{h} log loss {c_ll:.3f} above the incumbent's {i_ll:.3f}"
+    c_net, i_net = challenger.get("net_ticks_per_trip", 0.0), incumbent.get("net_ticks_per_trip", 0.0)
+    if c_net < i_net:
+        return False, f"net {c_net:.2f} ticks per round trip below the incumbent's {i_net:.2f}"
+    return True, "not worse than the incumbent on AUC, log loss and net ticks per round trip"
