@@ -100,12 +100,13 @@ def assemble(args: argparse.Namespace) -> LiveHost:
     regime: RegimeSource = FixedRegime(Regime(args.regime)) if args.regime else FixedRegime(Regime.NOTHING)
     jobs: list[CloudJob] = []
     final: list[CloudJob] = []
-    bars = kill_switch = None
+    bars = kill_switch = metrics = None
     if names is not None:
         from trader_host.cloud.aws import client, resource
         from trader_host.cloud.bar_publisher import KinesisBarPublisher
         from trader_host.cloud.journal_shipper import JournalShipper
         from trader_host.cloud.kill_switch import SsmKillSwitch
+        from trader_host.cloud.metrics_publisher import host_metrics_job
         from trader_host.cloud.regime_reader import DynamoRegimeReader
 
         cc = config.cloud
@@ -136,6 +137,9 @@ def assemble(args: argparse.Namespace) -> LiveHost:
             jobs.append(
                 CloudJob("regime", reader.refresh, cc.regime_poll_s, schedule=reader.next_read_at, wall=False)
             )
+        metrics = host_metrics_job(client("cloudwatch"), spec.symbol, broker.now(), shipper, bars)
+        jobs.append(metrics)
+        final.append(CloudJob("metrics-final", metrics.final, float("inf")))
     session = TradingSession(
         broker,
         trader,
@@ -149,6 +153,8 @@ def assemble(args: argparse.Namespace) -> LiveHost:
         inline_cloud=args.pace is None,
         live=True,
     )
+    if metrics is not None:
+        metrics.sampler.attach(session)
     if args.minutes is not None:
         session.stop_at = broker.now() + args.minutes * 60.0
     clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
