@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -125,7 +126,9 @@ class SpoolLength:
 
 
 class MetricsJob(CloudJob):
-    """Every `every_s` wall seconds: a sample on the loop, then `before_send` and a flush in the worker."""
+    """A sample every `every_s` of broker time, taken on the loop; a send at most every `send_every_s` wall
+    seconds, in the worker. On the broker's clock the job wakes the loop itself, so the heartbeat goes on
+    when no tick comes (the daily break, the weekend): its silence then means the host is down."""
 
     def __init__(
         self,
@@ -133,16 +136,25 @@ class MetricsJob(CloudJob):
         metrics: CloudWatchMetrics,
         every_s: float = METRICS_EVERY_S,
         *,
+        send_every_s: float = METRICS_EVERY_S,
         before_send: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__("metrics", self._send, every_s)
+        super().__init__("metrics", self._send, every_s, wall=False)
         self.sampler = sampler
         self.metrics = metrics
+        self.send_every_s = send_every_s
         self.before_send = before_send  # blocking reads for the next sample (the bar spool's length)
+        self._send_at = float("-inf")  # monotonic
 
     def start(self, now: float, executor: Executor) -> asyncio.Future[object]:
         self.metrics.record(self.sampler.sample(now, datetime.now(UTC)))
-        return super().start(now, executor)
+        if time.monotonic() >= self._send_at:
+            self._send_at = time.monotonic() + self.send_every_s
+            return super().start(now, executor)
+        self.next_at = now + self.every_s  # sampled only: the buffer waits for the next send
+        self.task = asyncio.get_running_loop().create_future()
+        self.task.set_result(0)
+        return self.task
 
     def final(self, now: float) -> object:
         """The last sample and flush at the end of the session (the loop no longer trades then)."""
