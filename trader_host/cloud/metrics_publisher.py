@@ -84,7 +84,7 @@ class CloudWatchMetrics:
                     self._requeue(batch, exc)
                 else:
                     self.dropped += len(batch)
-                    log.error("CloudWatch refused %d datum(s) (%s), set aside: %s", len(batch), code, batch[:1])
+                    log.error("CloudWatch refused %d datum(s) (%s), set aside: %s", len(batch), code, exc)
                 return sent
             except ParamValidationError as exc:  # malformed before it left: another try cannot help
                 self.not_sent += 1
