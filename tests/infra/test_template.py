@@ -175,12 +175,13 @@ def test_dashboard_body_is_json_once_substituted(template: dict[str, Any]) -> No
         "RegimeFunction": "r",
         "IngestBarsFunction": "i",
         "TrainFunction": "t",
+        "HostSymbol": "CL",
     }
     body = resolve(
         template["Resources"]["Dashboard"]["Properties"]["DashboardBody"], names, lambda n, a: None
     )
     widgets = json.loads(body)["widgets"]
-    assert len(widgets) == 4 and all(w["properties"]["metrics"] for w in widgets)
+    assert len(widgets) == 7 and all(w["properties"]["metrics"] for w in widgets)
 
 
 # ---------------------------------------------------------------- hardening (issue 13)
