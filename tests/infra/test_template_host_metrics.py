@@ -26,7 +26,8 @@ def host_alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         k: r["Properties"]
         for k, r in template["Resources"].items()
-        if r["Type"] == "AWS::CloudWatch::Alarm" and str(r["Properties"].get("MetricName", "")).startswith("Host")
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and str(r["Properties"].get("MetricName", "")).startswith("Host")
     }
 
 
