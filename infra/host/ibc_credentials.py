@@ -96,8 +96,8 @@ def forget(config: Path, port: int, timeout_s: float, host: str = "127.0.0.1", p
         log.info("IBC config with the login deleted from %s", config)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def build_parser() -> argparse.ArgumentParser:
+    """The command line the gateway unit runs (`write` before the start, `forget` after it)."""
     parser = argparse.ArgumentParser(prog="python -m infra.host.ibc_credentials")
     sub = parser.add_subparsers(dest="command", required=True)
     w = sub.add_parser("write", help="secret -> IBC config (ExecStartPre)")
@@ -109,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     f.add_argument("--config", type=Path, required=True)
     f.add_argument("--port", type=int, required=True)
     f.add_argument("--timeout-s", type=float, default=600.0)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "write":
         import boto3
