@@ -32,10 +32,8 @@ def test_the_bundle_and_its_sums_check_as_the_instance_checks_them(tmp_path: Pat
         start = tar.getmember("bin/ibgateway-start")
         assert start.mode & 0o111 and start.uid == 0
     (tmp_path / "IBCLinux.zip").write_bytes(b"tampered")
-    proc = subprocess.run(
-        ["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=tmp_path, capture_output=True
-    )
-    assert proc.returncode != 0  # the boot stops before running anything
+    check = ["sha256sum", "--check", "--strict", "SHA256SUMS"]
+    assert subprocess.run(check, cwd=tmp_path, capture_output=True).returncode != 0  # the boot stops
 
 
 def test_every_file_the_boot_script_and_units_read_from_the_bundle_is_in_it() -> None:
