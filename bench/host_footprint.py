@@ -7,7 +7,7 @@
 2. The metrics job on the event loop: the cost of one sample (it runs on the loop, once a broker minute),
    datums per sample, and one PutMetricData to the local endpoint (off the loop).
 
-Run: `.venv/bin/python -m bench host_footprint` (about a minute); figures in bench/results/host_footprint.json.
+Run: `.venv/bin/python -m bench host_footprint` (about 90 s); figures in bench/results/host_footprint.json.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def peak_rss_mb(state: Path, cloud: list[str], env: dict[str, str]) -> float:
 
 
 def metrics_cost(state: Path, outputs: Path) -> dict[str, Any]:
-    args = build_parser().parse_args(["run", "--stack-outputs", str(outputs), "--state-dir", str(state), *RUN])
+    cloud = ["--stack-outputs", str(outputs), "--state-dir", str(state)]
+    args = build_parser().parse_args(["run", *cloud, *RUN])
     host = assemble(args)
     job = next(j for j in host.session.jobs if j.name == "metrics")
     sampler = job.sampler  # type: ignore[attr-defined]
