@@ -46,5 +46,7 @@ sed -e "s|@HOST_LOG_GROUP@|${HOST_LOG_GROUP}|" -e "s|@GATEWAY_LOG_GROUP@|${GATEW
 install -m 0644 "$HOST"/systemd/*.service /etc/systemd/system/
 systemd-analyze verify /etc/systemd/system/ibgateway.service /etc/systemd/system/regime-trader.service
 systemctl daemon-reload
-systemctl enable --now ibgateway.service
-systemctl enable --now --no-block regime-trader.service
+systemctl enable ibgateway.service regime-trader.service
+# Not waited for: on a first deploy the login secret is still empty, and the gateway retries every 30 s
+# until the runbook's put-secret-value fills it (then waits for the two-factor approval).
+systemctl start --no-block ibgateway.service regime-trader.service
