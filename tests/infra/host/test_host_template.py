@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infra.local_cloud.template_yaml import REPO, load_template
-from tests.infra.test_template import run_tool
+from tests.infra.test_template import assert_checkov_clean, run_tool
 
 HOST = REPO / "infra" / "host"
 TEMPLATE = HOST / "template.yaml"
@@ -45,14 +45,7 @@ def test_cfn_lint_finds_nothing() -> None:
 
 
 def test_checkov_fails_nothing_and_every_skip_has_a_reason(template: dict[str, Any]) -> None:
-    proc = run_tool("checkov", "-f", str(TEMPLATE), "--skip-download", "--quiet", "--compact", "-o", "json")
-    report = json.loads(proc.stdout)
-    summary = report["summary"]
-    assert summary["failed"] == 0 and summary["parsing_errors"] == 0, report["results"].get("failed_checks")
-    assert summary["passed"] >= 20  # it looked at the instance, the role, the key, the logs, the secret
-    for logical_id, resource in template["Resources"].items():
-        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
-            assert len(str(skip.get("comment", ""))) > 20, f"{logical_id}: skip {skip['id']} needs a reason"
+    assert_checkov_clean(TEMPLATE, template, 20)  # the instance, the role, the key, the logs, the secret
 
 
 def _as_list(value: Any) -> list[Any]:
