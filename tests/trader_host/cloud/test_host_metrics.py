@@ -24,7 +24,7 @@ from trader_host.cloud.host_metrics import NAMESPACE, SERVICE, HostMetric, dimen
 from trader_host.cloud.metrics_publisher import CloudWatchMetrics, MetricsJob
 from trader_host.commands.run import LiveHost, assemble
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MARKET = ["--synthetic-days", "1", "--seed", "3", "--minutes", "240"]
 
 
