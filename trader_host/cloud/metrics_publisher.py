@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 MAX_DATUMS_PER_CALL = 1000  # PutMetricData's limit
 MAX_BUFFERED = 20_000  # about 1.5 days of minute samples while CloudWatch is away
 METRICS_EVERY_S = 60.0  # CloudWatch's standard resolution: one sample a minute
-# Errors worth another try; any other client error means the datums themselves are wrong.
+# Errors worth another try (with any 5xx); any other client error means the datums themselves are wrong.
 RETRYABLE = frozenset({"Throttling", "ThrottlingException", "InternalServiceFault", "ServiceUnavailable"})
 
 
@@ -79,8 +79,9 @@ class CloudWatchMetrics:
                 self.client.put_metric_data(Namespace=self.namespace, MetricData=batch)
             except ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
+                status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
                 self.not_sent += 1
-                if code in RETRYABLE:
+                if code in RETRYABLE or status >= 500:  # CloudWatch's trouble, not the datums'
                     self._requeue(batch, exc)
                 else:
                     self.dropped += len(batch)

@@ -9,8 +9,10 @@ import itertools
 import json
 import logging
 import socket
+import threading
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +174,38 @@ def test_a_malformed_datum_is_set_aside_not_retried_forever(moto_endpoint: str) 
     metrics.record([{"MetricName": "HostHeartbeat", "Value": "not a number"}])
     assert metrics.flush() == 0
     assert metrics.pending() == 0 and metrics.dropped == 1 and metrics.not_sent == 1
+
+
+class Answers500(BaseHTTPRequestHandler):
+    """An endpoint in trouble: every call gets a 500 with an HTML page, as an overloaded server answers."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        body = b"<h1>Internal Server Error</h1>"
+        self.send_response(500)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_server_error_keeps_the_datums_for_the_next_flush(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answers500)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        metrics = CloudWatchMetrics(client("cloudwatch"))
+        now = datetime.now(UTC)
+        metrics.record([{"MetricName": "HostHeartbeat", "Dimensions": dimensions("X"), "Timestamp": now, "Value": 1.0}])
+        assert metrics.flush() == 0
+        assert metrics.pending() == 1 and metrics.dropped == 0 and metrics.not_sent == 1
+    finally:
+        server.shutdown()
+        server.server_close()
