@@ -179,7 +179,7 @@ def test_a_malformed_datum_is_set_aside_not_retried_forever(moto_endpoint: str) 
 class Answers500(BaseHTTPRequestHandler):
     """An endpoint in trouble: every call gets a 500 with an HTML page, as an overloaded server answers."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
         body = b"<h1>Internal Server Error</h1>"
         self.send_response(500)
@@ -203,7 +203,9 @@ def test_a_server_error_keeps_the_datums_for_the_next_flush(monkeypatch: pytest.
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         metrics = CloudWatchMetrics(client("cloudwatch"))
         now = datetime.now(UTC)
-        metrics.record([{"MetricName": "HostHeartbeat", "Dimensions": dimensions("X"), "Timestamp": now, "Value": 1.0}])
+        metrics.record(
+            [{"MetricName": "HostHeartbeat", "Dimensions": dimensions("X"), "Timestamp": now, "Value": 1.0}]
+        )
         assert metrics.flush() == 0
         assert metrics.pending() == 1 and metrics.dropped == 0 and metrics.not_sent == 1
     finally:
