@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from infra.local_cloud.endpoint import DUMMY_CREDENTIALS, MotoServer
 from regime.models import TrainConfig
 from regime.synthetic import SyntheticMarket, synthetic_days
 from regime.training import TrainedEnsemble, train_ensemble
@@ -21,48 +18,20 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """Start `moto_server` on a free loopback port for the whole session; yield its URL.
+    """Start the local cloud's moto server on a free loopback port for the whole session; yield its URL.
 
     Sets AWS_ENDPOINT_URL and dummy credentials so that every boto3 client in the process reaches it.
     """
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,  # moto logs every request to stderr
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.1)
+    server = MotoServer.start()
+    url = server.url
     saved = {k: os.environ.get(k) for k in _AWS_ENV}
-    os.environ.update(
-        AWS_ENDPOINT_URL=url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-    )
+    os.environ.update(AWS_ENDPOINT_URL=url, **DUMMY_CREDENTIALS)
     try:
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -70,13 +39,7 @@ def moto_endpoint() -> Iterator[str]:
                 os.environ[k] = v
 
 
-_AWS_ENV = (
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-)
+_AWS_ENV = ("AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS)
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ from regime.contracts.cadence import DECISION_INTERVAL, DECISION_VALIDITY
 from regime.contracts.numbers import exact_decimals, json_number
 from regime.contracts.timestamps import format_minute as _iso
 from regime.inference import ModelError, RegimeModel
+from regime.recent_bars import RecentBars
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
 logger = Logger()
@@ -282,6 +283,7 @@ def _s3_bytes(bucket: str, key: str) -> bytes:
 
 
 MODELS = ModelStore()
+RECENT_BARS = RecentBars()  # per container, as the models: a warm invocation reads only the window's tail
 
 
 # ---------------------------------------------------------------- bars
@@ -324,7 +326,8 @@ def collect_windows(settings: Settings, boundary: datetime, failures: dict[str, 
 
     A symbol whose bars cannot be read is left out and its reason put in `failures`.
     """
-    start = _iso(boundary - timedelta(minutes=settings.window_minutes))
+    window = timedelta(minutes=settings.window_minutes)
+    start = _iso(boundary - window)
     end = _iso(boundary)
     last_needed = _iso(boundary - timedelta(minutes=1))
     bars: dict[str, list[Bar]] = {}
@@ -335,11 +338,18 @@ def collect_windows(settings: Settings, boundary: datetime, failures: dict[str, 
         except (ClientError, BotoCoreError) as exc:
             failures[symbol] = f"{symbol}: Query {settings.bars_table} failed: {exc}"
             bars.pop(symbol, None)
+            RECENT_BARS.forget(settings.bars_table, symbol)
+
+    def read_window(symbol: str) -> None:
+        # What a previous boundary read is kept: only the tail (and a few minutes before it) is read again.
+        kept, read_after = RECENT_BARS.split(settings.bars_table, symbol, boundary - window, boundary)
+        bars[symbol] = kept
+        read(symbol, _iso(read_after))
 
     _client("dynamodb")  # made once before the threads share it (making a client is not thread-safe)
     # The queries are I/O: a few in flight at once keep 100 symbols' windows within the boundary's seconds.
     with ThreadPoolExecutor(max_workers=max(1, min(settings.read_threads, len(settings.symbols)))) as pool:
-        list(pool.map(lambda s: read(s, start), settings.symbols))
+        list(pool.map(read_window, settings.symbols))
     deadline = time.monotonic() + settings.bar_wait_seconds
 
     def late() -> list[str]:
@@ -353,6 +363,8 @@ def collect_windows(settings: Settings, boundary: datetime, failures: dict[str, 
         logger.info(
             "last bar missing after waiting", extra={"symbol": s, "waited_s": settings.bar_wait_seconds}
         )
+    for s, window_bars in bars.items():
+        RECENT_BARS.keep(settings.bars_table, s, window_bars)
     return bars
 
 

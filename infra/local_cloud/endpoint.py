@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -16,6 +18,15 @@ DUMMY_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
 }
+
+
+# While a Docker daemon runs, moto would run the stack's functions in containers when records reach their
+# event sources (pulling an image from a registry this machine cannot reach: put_records then hangs until
+# its timeout). The local cloud invokes the functions in-process itself, so moto must never start one:
+# its `use_docker` setting covers direct invocations, but a Kinesis event source mapping calls the function
+# model itself, which always tries Docker; pointed at no daemon, that try fails at once (and is logged).
+NO_CONTAINERS: dict[str, Any] = {"lambda": {"use_docker": False}, "batch": {"use_docker": False}}
+NO_DOCKER_DAEMON = {"DOCKER_HOST": "unix:///nonexistent/moto-must-not-use-docker.sock"}
 
 
 class EndpointError(RuntimeError):
@@ -51,6 +62,7 @@ class MotoServer:
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # one log line per request otherwise
+            env={**os.environ, **NO_DOCKER_DAEMON},
         )
         deadline = time.monotonic() + timeout
         while not is_up(url):
@@ -58,7 +70,25 @@ class MotoServer:
                 proc.kill()
                 raise EndpointError(f"moto server on port {port} did not start")
             time.sleep(0.1)
-        return cls(url, proc)
+        server = cls(url, proc)
+        try:
+            server.configure(NO_CONTAINERS)
+        except OSError as exc:
+            server.stop()
+            raise EndpointError(f"moto server on port {port} refused its configuration: {exc}") from exc
+        return server
+
+    def configure(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Set moto's own settings through its configuration API; returns them as moto now has them."""
+        request = urllib.request.Request(
+            f"{self.url}/moto-api/config",
+            data=json.dumps(config).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+        return answer
 
     def stop(self) -> None:
         self.process.terminate()

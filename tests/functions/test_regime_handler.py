@@ -19,6 +19,7 @@ import pytest
 from functions.regime import app
 from infra.local_cloud.handlers import BoundFunction
 from infra.local_cloud.stack import LocalStack
+from regime.bar_series import BarSeries
 from regime.contracts import Bar, RegimeItem
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
@@ -101,6 +102,7 @@ def archived(stack: LocalStack, symbol: str) -> list[dict[str, Any]]:
 @pytest.fixture(autouse=True)
 def fresh_model_cache() -> None:
     app.MODELS.clear()
+    app.RECENT_BARS.clear()
 
 
 def test_decides_writes_keeps_history_and_archives(
@@ -153,6 +155,36 @@ def test_two_invocations_for_one_window_write_once(
     assert item["window_end"] == first["window_end"]
     assert len(stored(local_stack, "RegimeHistoryTable", "RGB")) == 1
     assert len(archived(local_stack, "RGB")) == 1
+
+
+def test_a_warm_container_reads_only_the_tail_and_decides_as_a_cold_one(
+    local_stack: LocalStack, functions: dict[str, BoundFunction], small_model: Path
+) -> None:
+    bars = session_bars("RGW")
+    first = boundary_after(bars, 100)
+    later = first + timedelta(minutes=5)
+    ingest(functions, [b for b in bars if b.ts < first])
+    fn = regime_fn(functions, small_model, "RGW")
+    fn.invoke(schedule_event(first))  # cold: the whole window
+    ingest(functions, [b for b in bars if first <= b.ts < later])
+    returned: list[int] = []
+    client = app._client("dynamodb")
+    count = lambda parsed, **_: returned.append(len(parsed.get("Items", [])))  # noqa: E731
+    client.meta.events.register("after-call.dynamodb.Query", count)
+    try:
+        warm = fn.invoke(schedule_event(later))["decisions"]["RGW"]
+    finally:
+        client.meta.events.unregister("after-call.dynamodb.Query", count)
+    # The 5 new bars and the 10 minutes of overlap before them (BETWEEN returns the re-read point too),
+    # not the 80-minute window.
+    assert sum(returned) == 16
+    window = [b for b in bars if later - timedelta(minutes=80) < b.ts < later]
+    from_full_window = RegimeModel.load(small_model).decide(BarSeries.from_bars(window), now=later)
+    (stored_warm,) = stored(local_stack, "RegimeTable", "RGW")
+    assert warm["written"] and warm["window_end"] == later.strftime("%Y-%m-%dT%H:%M:00Z")
+    assert RegimeItem.from_dict(stored_warm).probabilities == pytest.approx(
+        from_full_window.probabilities, abs=1e-6
+    )
 
 
 def test_waits_for_a_late_last_bar(

@@ -39,6 +39,7 @@ THROTTLE = "ProvisionedThroughputExceededException"
 @pytest.fixture(autouse=True)
 def fresh_model_cache() -> None:
     app.MODELS.clear()
+    app.RECENT_BARS.clear()
 
 
 def ready(functions: dict[str, BoundFunction], *symbols: str) -> datetime:

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from infra.local_cloud.cloud import LocalCloud
 from infra.local_cloud.event_sources import KinesisMapping
@@ -158,3 +159,18 @@ def test_a_batch_that_keeps_failing_is_retried_then_sent_to_the_failure_queue(cl
         assert bodies[0]["requestContext"]["condition"] == "RetryAttemptsExhausted"
     finally:
         source.mappings[0] = real
+
+
+def test_moto_never_runs_the_functions_in_containers(cloud: LocalCloud, moto_endpoint: str) -> None:
+    """With a Docker daemon running, moto would start a container per Kinesis batch (from an image no
+    registry here serves) and put_records would hang until its read timeout."""
+    with urllib.request.urlopen(f"{moto_endpoint}/moto-api/config", timeout=5) as response:
+        config = json.loads(response.read())
+    assert config["lambda"]["use_docker"] is False
+    kinesis = boto3.client("kinesis", config=Config(read_timeout=10, retries={"max_attempts": 1}))
+    bar = synthetic_days(1, seed=2).bars.to_bars()[0]
+    answer = kinesis.put_records(
+        StreamName=cloud.stack.outputs["BarStreamName"],
+        Records=[{"Data": bar.to_json().encode(), "PartitionKey": bar.symbol}],
+    )
+    assert answer["FailedRecordCount"] == 0

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from regime.contracts import BarSource, Regime
+from trader_host.broker.ib.clock import BrokerClock
+from trader_host.broker.ib.config import add_ib_arguments, config_from_args
+from trader_host.broker.port import BrokerPort
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.broker.sim.sim_book import SimBook
 from trader_host.broker.sim.sim_broker import SimBroker
@@ -40,7 +43,8 @@ SHIP_EARLY_BYTES = 64 * 1024  # ship before the timer when this much journal wai
 
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run the live trading host (simulated broker for now)")
-    p.add_argument("--broker", choices=("sim",), default="sim", help="broker adapter")
+    p.add_argument("--broker", choices=("sim", "ib"), default="sim", help="broker adapter")
+    add_ib_arguments(p)
     add_market_arguments(p)
     p.add_argument("--pace", type=float, help="sim clock: times real time (1 = real time; default: virtual)")
     p.add_argument("--minutes", type=float, help="stop (flat) after this many minutes of market time")
@@ -76,8 +80,13 @@ class LiveHost:
     banner: str
 
 
-def assemble(args: argparse.Namespace) -> LiveHost:
-    """Build the live host the arguments describe (the composition root; the tests use it too)."""
+def assemble(
+    args: argparse.Namespace, *, ib_clock: BrokerClock | None = None, ib_spec: ContractSpec | None = None
+) -> LiveHost:
+    """Build the live host the arguments describe (the composition root; the tests use it too).
+
+    `ib_clock`, `ib_spec`: with --broker ib, a simulated gateway's virtual clock and calendar (tests, bench).
+    """
     if args.no_cloud and args.regime is None:
         raise ConfigError("--no-cloud has no regime decisions: name one with --regime trend|range|nothing")
     config = load_config(args.config)
@@ -89,12 +98,22 @@ def assemble(args: argparse.Namespace) -> LiveHost:
         if names.endpoint and not os.environ.get("AWS_ENDPOINT_URL"):
             os.environ["AWS_ENDPOINT_URL"] = names.endpoint
         config = _strategy_from_ssm(config, names.strategy_config_parameter)
-    data = load_market_data(args)
-    spec, tape = _market(args, data, config)
     state = Path(args.state_dir or config.cloud.state_dir)
+    broker: BrokerPort
+    if args.broker == "ib":
+        from trader_host.broker.ib.ib_broker import IbBroker  # ib_insync only when it is used
+
+        spec = ib_spec or contract(args.symbol or "CL")
+        broker = IbBroker(config_from_args(args, spec.symbol), spec, ib_clock)
+        where = f"IB {args.host}:{args.port} (client {args.client_id}, {'LIVE' if args.live else 'paper'})"
+    else:
+        data = load_market_data(args)
+        spec, tape = _market(args, data, config)
+        book = SimBook(state / "sim-broker" / f"{spec.symbol}.book", f"{data.source} ({spec.symbol})")
+        broker = SimBroker(tape, fee_schedule(config.fees.schedule), config.sim, pace=args.pace, book=book)
+        clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
+        where = f"the sim broker ({data.source}; {clock})"
     journal = TradeJournal(state / f"{spec.symbol}.journal")
-    book = SimBook(state / "sim-broker" / f"{spec.symbol}.book", f"{data.source} ({spec.symbol})")
-    broker = SimBroker(tape, fee_schedule(config.fees.schedule), config.sim, pace=args.pace, book=book)
     trader = Trader(spec, config, id_prefix=f"{spec.symbol}-r{_next_run(state)}-")
     restored = restore(trader, journal.read()[0], broker.now())
     regime: RegimeSource = FixedRegime(Regime(args.regime)) if args.regime else FixedRegime(Regime.NOTHING)
@@ -147,19 +166,18 @@ def assemble(args: argparse.Namespace) -> LiveHost:
         kill_switch=kill_switch,
         records=journal,
         bars=bars,
-        bar_source=BarSource.SIM,
+        bar_source=BarSource.IB if args.broker == "ib" else BarSource.SIM,
         jobs=jobs,
         final_jobs=final,
-        inline_cloud=args.pace is None,
+        inline_cloud=args.pace is None and args.broker == "sim",
         live=True,
     )
     if metrics is not None:
         metrics.sampler.attach(session)
     if args.minutes is not None:
         session.stop_at = broker.now() + args.minutes * 60.0
-    clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
     banner = (
-        f"regime-trader run: {spec.symbol} on the sim broker ({data.source}; {clock}); "
+        f"regime-trader run: {spec.symbol} on {where}; "
         f"regime: {args.regime or 'from the cloud'}; "
         f"cloud: {names.describe() if names else 'none (--no-cloud)'}; state {state}; {restored.describe()}"
     )

@@ -1,0 +1,135 @@
+"""A session through the fake IB Gateway trades exactly as the same session through the sim broker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from trader_host.broker.ib.fake_gateway.server import FakeGateway
+from trader_host.broker.ib.ib_broker import IbBroker
+from trader_host.broker.sim.faults import NO_FAULTS, FaultPlan
+from trader_host.broker.sim.market_tape import MarketTape
+from trader_host.cli import build_parser, main
+from trader_host.commands.market_data import load_market_data
+from trader_host.commands.run import LiveHost, assemble
+from trader_host.config import load_config
+from trader_host.fees import fee_schedule
+
+from .conftest import SPEC, IbLogWatch
+
+REPO = Path(__file__).resolve().parents[4]
+MARKET = ["--synthetic-days", "1", "--seed", "11"]
+COMMON = ["--no-cloud", "--regime", "range", "--minutes", "300"]
+
+
+def fills(host: LiveHost) -> list[tuple[str, str, str, int, Decimal, Decimal]]:
+    return [
+        (f.execution_id, f.order_id, str(f.side), f.qty, f.price, f.commission_usd)
+        for f in host.session.trader.ledger.fills
+    ]
+
+
+def RESTARTS(t0: float) -> tuple[tuple[float, float], ...]:  # noqa: N802
+    """Three gateway restarts of 90 s in the session, the first two while the sim session holds a position."""
+    return tuple((t0 + m * 60.0, t0 + m * 60.0 + 90.0) for m in (68, 131, 200))
+
+
+async def through_gateway(
+    tmp_path: Path, tape: MarketTape | None = None, faults: FaultPlan = NO_FAULTS
+) -> tuple[LiveHost, FakeGateway]:
+    if tape is None:
+        market = load_market_data(build_parser().parse_args(["run", *MARKET])).market
+        assert market is not None
+        tape = MarketTape.from_synthetic(market)
+    config = load_config(None)
+    gw = FakeGateway(tape, SPEC, fee_schedule(config.fees.schedule), config.sim, faults)
+    port = await gw.start()
+    try:
+        argv = ["run", "--broker", "ib", "--port", str(port), "--state-dir", str(tmp_path / "ib"), *COMMON]
+        host = assemble(build_parser().parse_args(argv), ib_clock=gw.clock, ib_spec=SPEC)
+        try:
+            await host.session.run()
+        finally:
+            host.journal.close()
+    finally:
+        await gw.close()
+    return host, gw
+
+
+@pytest.mark.slow
+def test_the_same_session_through_the_gateway_and_the_sim_broker_has_the_same_fills(tmp_path: Path) -> None:
+    argv = ["run", "--state-dir", str(tmp_path / "sim"), *MARKET, *COMMON]
+    sim = assemble(build_parser().parse_args(argv))
+    asyncio.run(sim.session.run())
+    sim.journal.close()
+
+    ib, gw = asyncio.run(through_gateway(tmp_path))
+
+    assert sim.session.failure is None and ib.session.failure is None
+    assert len(fills(sim)) >= 6  # enough trading for the comparison to mean something
+    assert fills(ib) == fills(sim)
+    assert ib.session.trader.position == sim.session.trader.position == 0
+    assert ib.session.trader.ledger.realised_net_usd == sim.session.trader.ledger.realised_net_usd
+    assert {month for month, _ in gw.placed} == {"CLG6"}  # the front month of the gateway's listing
+
+
+@pytest.mark.slow
+def test_gateway_restarts_with_a_position_open_lose_no_fill(tmp_path: Path, ib_logs: IbLogWatch) -> None:
+    ib_logs.expect(r"Peer closed connection", r"API connection failed", r"Make sure API port")
+    args = build_parser().parse_args(["run", *MARKET])
+    market = load_market_data(args).market
+    assert market is not None
+    tape = MarketTape.from_synthetic(market)
+    t0 = float(tape.time[0])
+    windows = RESTARTS(t0)
+    ib, gw = asyncio.run(through_gateway(tmp_path, tape, FaultPlan(disconnects=windows)))
+
+    assert ib.session.failure is None  # every reconcile after a reconnect found the books in step
+    at_broker = asyncio.run(gw.sim.executions())
+    assert [f.execution_id for f in ib.session.trader.ledger.fills] == [e.execution_id for e in at_broker]
+    held = [sum(e.side.sign * e.qty for e in at_broker if e.ts < start) for start, _ in windows]
+    assert held[:2] != [0, 0], f"no restart with a position open: {held}"
+    assert isinstance(ib.session.broker, IbBroker) and ib.session.broker.reconnects == len(windows)
+    assert ib.session.trader.position == 0
+
+
+@pytest.mark.slow
+def test_the_command_line_trades_through_a_gateway_in_another_process(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "layers" / "regime"), str(REPO)])}
+    gw = subprocess.Popen(
+        [sys.executable, "-m", "trader_host.broker.ib.fake_gateway", "--pace", "60", "--seed", "11"],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    try:
+        assert gw.stdout is not None
+        port = gw.stdout.readline().split("127.0.0.1:")[1].split()[0]
+        host = subprocess.run(
+            [sys.executable, "-m", "trader_host.cli", "run", "--broker", "ib", "--port", port,
+             "--client-id", "7", "--no-cloud", "--regime", "range", "--minutes", "0.1",
+             "--state-dir", str(tmp_path)],
+            capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
+        )  # fmt: skip
+    finally:
+        gw.terminate()
+        gw.wait(timeout=30)
+    out = host.stdout + host.stderr
+    assert host.returncode == 0, out[-3000:]
+    assert f"on IB 127.0.0.1:{port} (client 7, paper)" in out
+    assert "connected to IB" in out and "reconciled with the broker: position 0" in out
+    assert "session over (--minutes): position 0" in out
+    assert not re.findall(r"(?:WARNING|ERROR) ib_insync\.\w+ .*", out)  # the format: time level name text
+
+
+def test_a_live_port_without_the_live_flag_stops_before_connecting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["run", "--broker", "ib", "--port", "4001", "--no-cloud", "--regime", "range"]
+    assert main(argv) == 2
+    assert "port 4001 is a live-trading port: pass --live" in capsys.readouterr().out

@@ -1,0 +1,52 @@
+"""The demo on a bars file (`regime-trader demo --bars FILE --start DAY`): the chosen day of a multi-day
+file, and only that day, flows through the real path, and what the host trades was decided from its bars."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from regime.bar_series import datetime_of
+from regime.contracts import RegimeItem
+from regime.synthetic import synthetic_days
+from tests.trader_host.demo.test_demo_day import lake_lines
+from trader_host.demo.cloud import DemoCloud
+from trader_host.demo.day import Market, build_host, run_day
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+MINUTES = 200
+
+
+def two_day_file(path: Path) -> Path:
+    """Two synthetic sessions as a CSV in the shape of ../shared/data's files."""
+    bars = synthetic_days(2, seed=8).bars.to_bars()
+    rows = ["ts_utc,open,high,low,close,volume"]
+    rows += [f"{b.ts:%Y-%m-%dT%H:%M:00Z},{b.open},{b.high},{b.low},{b.close},{b.volume}" for b in bars]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_the_second_day_of_a_bars_file_through_the_real_path(small_model_path: Path, tmp_path: Path) -> None:
+    bars_file = two_day_file(tmp_path / "CL_1m_two_days.csv")
+    minutes = synthetic_days(2, seed=8).bars.minute
+    second_session = datetime_of(int(minutes[int(np.argmax(np.diff(minutes))) + 1]))  # after the daily break
+    with DemoCloud.start(tmp_path / "cloud") as cloud:
+        host, clock = build_host(
+            cloud, tmp_path / "state", Market(1, 0, bars=bars_file, start=second_session), minutes=MINUTES
+        )
+        cloud.publish_model("CL", small_model_path)
+        run_day(host, clock)
+        assert host.session.failure is None
+        published = sorted(r["ts"] for r in lake_lines(cloud.bucket, "bars/"))
+        fills = lake_lines(cloud.bucket, "fills/")
+        decisions = [RegimeItem.from_dict(r) for r in lake_lines(cloud.bucket, "regimes/")]
+    assert published and published[0] == second_session.strftime("%Y-%m-%dT%H:%M:00Z")
+    assert published[-1] < (second_session + timedelta(minutes=MINUTES)).strftime("%Y-%m-%dT%H:%M:00Z")
+    assert decisions and all(second_session < d.window_end for d in decisions)
+    assert any(d.reason == "" for d in decisions)  # real votes, once 80 minutes of the day were published
+    ledger = host.session.trader.ledger
+    assert sorted(r["execution_id"] for r in fills) == sorted(f.execution_id for f in ledger.fills)
+    assert all(second_session <= f.ts < second_session + timedelta(days=1) for f in ledger.fills)

@@ -1,0 +1,41 @@
+"""Which futures month to trade: the front month from IB's contract details, rolled before expiry.
+
+Asked at every connect and reconnect; IB Gateway's daily restart makes that at least once a day.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from trader_host.broker.ib import parsing
+from trader_host.broker.ib.config import IbConfig
+from trader_host.broker.ib.ib_api import IB, Contract
+
+log = logging.getLogger(__name__)
+
+
+async def trading_month(
+    ib: IB, config: IbConfig, now: float, current: Contract | None, position: int
+) -> Contract:
+    """The month to trade at `now`; keeps `current` while it holds a position (unless carrying is allowed)."""
+    details = await ib.reqContractDetailsAsync(
+        parsing.futures_query(config.symbol, config.exchange, config.currency)
+    )
+    today = datetime.fromtimestamp(now, tz=UTC).date()
+    month = parsing.front_month(details, today, config.roll_days)
+    if current is not None and current.conId != month.conId:
+        if position and not config.carry_across_roll:
+            log.warning(
+                "roll due to %s but %d contract(s) open in %s: staying on %s until flat",
+                month.localSymbol,
+                position,
+                current.localSymbol,
+                current.localSymbol,
+            )
+            return current
+        log.warning("rolling %s -> %s (last trade %s)", current.localSymbol, month.localSymbol,
+                    parsing.last_trade_date(current))  # fmt: skip
+    else:
+        log.info("trading %s (last trade %s)", month.localSymbol, parsing.last_trade_date(month))
+    return month
