@@ -16,7 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from infra.local_cloud.cloud import LocalCloud
 from infra.local_cloud.template_yaml import load_template
@@ -59,8 +61,13 @@ def metrics_job(host: LiveHost) -> MetricsJob:
     return jobs[0]
 
 
+def cloudwatch() -> Any:
+    """The test's own reader (the host's client gives up after 3 s; a loaded local endpoint can be slower)."""
+    return boto3.client("cloudwatch", config=Config(read_timeout=60))
+
+
 def statistics(metric: HostMetric, since: datetime, symbol: str = "CL") -> dict[str, float]:
-    answer = client("cloudwatch").get_metric_statistics(
+    answer = cloudwatch().get_metric_statistics(
         Namespace=NAMESPACE,
         MetricName=metric.value,
         Dimensions=dimensions(symbol),
@@ -89,7 +96,7 @@ def test_a_session_publishes_every_metric_with_its_values(outputs: Path, tmp_pat
     assert session.failure is None and trader.ledger.fills and session.tick_orders > 0
     assert job.metrics.sent > 0 and job.metrics.pending() == 0 and job.metrics.not_sent == 0
 
-    listed = client("cloudwatch").list_metrics(Namespace=NAMESPACE)["Metrics"]
+    listed = cloudwatch().list_metrics(Namespace=NAMESPACE)["Metrics"]
     for metric in listed:
         assert metric["Dimensions"] == dimensions("CL"), metric
     names = {m["MetricName"] for m in listed}
