@@ -147,6 +147,11 @@ class MetricsJob(CloudJob):
         self.before_send = before_send  # blocking reads for the next sample (the bar spool's length)
         self._send_at = float("-inf")  # monotonic
 
+    def deadline(self) -> float | None:
+        # The first sample rides on the first event: waking the loop before it would hand the session an
+        # empty event ahead of the market's first one.
+        return None if self.next_at == float("-inf") else super().deadline()
+
     def start(self, now: float, executor: Executor) -> asyncio.Future[object]:
         self.metrics.record(self.sampler.sample(now, datetime.now(UTC)))
         if time.monotonic() >= self._send_at:
