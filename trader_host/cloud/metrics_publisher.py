@@ -129,7 +129,8 @@ class SpoolLength:
 class MetricsJob(CloudJob):
     """A sample every `every_s` of broker time, taken on the loop; a send at most every `send_every_s` wall
     seconds, in the worker. On the broker's clock the job wakes the loop itself, so the heartbeat goes on
-    when no tick comes (the daily break, the weekend): its silence then means the host is down."""
+    when no tick comes (the daily break, the weekend): its silence then means the host is down. In a replay
+    (`wakes_loop=False`) it samples on the first event after each wall `every_s` instead."""
 
     def __init__(
         self,
@@ -139,8 +140,11 @@ class MetricsJob(CloudJob):
         *,
         send_every_s: float = METRICS_EVERY_S,
         before_send: Callable[[], None] | None = None,
+        wakes_loop: bool = True,
     ) -> None:
-        super().__init__("metrics", self._send, every_s, wall=False)
+        # A replay on a virtual clock has no quiet hours to report through: there the job rides on the
+        # events, on the wall clock, and never adds an event of its own to the session.
+        super().__init__("metrics", self._send, every_s, wall=not wakes_loop)
         self.sampler = sampler
         self.metrics = metrics
         self.send_every_s = send_every_s
@@ -157,7 +161,7 @@ class MetricsJob(CloudJob):
         if time.monotonic() >= self._send_at:
             self._send_at = time.monotonic() + self.send_every_s
             return super().start(now, executor)
-        self.next_at = now + self.every_s  # sampled only: the buffer waits for the next send
+        self.next_at = self._clock(now) + self.every_s  # sampled only: the buffer waits for the next send
         self.task = asyncio.get_running_loop().create_future()
         self.task.set_result(0)
         return self.task
@@ -174,9 +178,16 @@ class MetricsJob(CloudJob):
 
 
 def host_metrics_job(
-    cloudwatch: Any, symbol: str, started_at: float, shipper: JournalShipper, bars: KinesisBarPublisher
+    cloudwatch: Any,
+    symbol: str,
+    started_at: float,
+    shipper: JournalShipper,
+    bars: KinesisBarPublisher,
+    *,
+    wakes_loop: bool = True,
 ) -> MetricsJob:
-    """The live host's metrics job (`regime-trader run` wires it; attach the session before it runs)."""
+    """The live host's metrics job (`regime-trader run` wires it; attach the session before it runs).
+    `wakes_loop=False` for a replay on a virtual clock."""
     metrics = CloudWatchMetrics(cloudwatch)
     spool = SpoolLength(bars.spool.path)
     sampler = HostMetricsSampler(
@@ -186,4 +197,4 @@ def host_metrics_job(
         bar_backlog=lambda: bars.pending() + spool.count,
         not_sent=lambda: metrics.not_sent,
     )
-    return MetricsJob(sampler, metrics, before_send=spool.refresh)
+    return MetricsJob(sampler, metrics, before_send=spool.refresh, wakes_loop=wakes_loop)

@@ -156,7 +156,10 @@ def assemble(
             jobs.append(
                 CloudJob("regime", reader.refresh, cc.regime_poll_s, schedule=reader.next_read_at, wall=False)
             )
-        metrics = host_metrics_job(client("cloudwatch"), spec.symbol, broker.now(), shipper, bars)
+        live_clock = args.pace is not None or args.broker == "ib"  # a virtual clock has no quiet hours
+        metrics = host_metrics_job(
+            client("cloudwatch"), spec.symbol, broker.now(), shipper, bars, wakes_loop=live_clock
+        )
         jobs.append(metrics)
         final.append(CloudJob("metrics-final", metrics.final, float("inf")))
     session = TradingSession(
