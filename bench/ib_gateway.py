@@ -61,7 +61,9 @@ async def _gateway_session(state: Path) -> tuple[LiveHost, FakeGateway, float]:
     assert market is not None
     config = load_config(None)
     spec = contract("CL").with_session(SYNTHETIC_SESSION)
-    gw = FakeGateway(MarketTape.from_synthetic(market), spec, fee_schedule(config.fees.schedule), config.sim)
+    gw = FakeGateway(
+        MarketTape.from_synthetic(market), spec, fee_schedule(config.fees.schedule, spec.symbol), config.sim
+    )
     port = await gw.start()
     try:
         argv = ["run", "--broker", "ib", "--port", str(port), "--state-dir", str(state), *SESSION]

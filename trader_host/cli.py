@@ -16,6 +16,8 @@ SUBCOMMANDS = {
     "run": "trader_host.commands.run",
     "stats": "trader_host.commands.stats",
     "report": "trader_host.commands.report",
+    "sweep": "trader_host.commands.sweep",
+    "meta-labels": "trader_host.commands.meta_labels",
 }
 
 

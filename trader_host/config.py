@@ -34,6 +34,11 @@ class StrategyConfig:
     z_target: float = 0.2
     stop_offset_ticks: int = 4
     reset_gap_minutes: int = 30
+    # Exits in units of volatility (0 = off): the trailing stop and a price target as multiples of the ATR
+    # of the last `atr_bars` minute bars at the entry fill, in whole ticks (the tick offsets until it exists).
+    stop_atr: float = 0.0
+    target_atr: float = 0.0
+    atr_bars: int = 14
 
     def check(self) -> None:
         _require(self.lookback_bars >= 2, "strategy.lookback_bars", "at least 2 (an unbiased sd needs 2)")
@@ -42,6 +47,9 @@ class StrategyConfig:
         _require(0 <= self.z_target < self.z_thresh, "strategy.z_target", "in [0, z_thresh)")
         _require(self.stop_offset_ticks >= 1, "strategy.stop_offset_ticks", ">= 1")
         _require(self.reset_gap_minutes >= 1, "strategy.reset_gap_minutes", ">= 1")
+        _require(self.stop_atr >= 0, "strategy.stop_atr", ">= 0 (0: the tick offset)")
+        _require(self.target_atr >= 0, "strategy.target_atr", ">= 0 (0: no price target)")
+        _require(self.atr_bars >= 1, "strategy.atr_bars", ">= 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +124,16 @@ class SimConfig:
     ack_latency_s: float = 0.05
     slippage_ticks: int = 0
     spread_ticks: int = 1
+    # Market orders also slip this many ATRs (of the last slippage_atr_bars bars, whole ticks, half up).
+    slippage_atr: float = 0.0
+    slippage_atr_bars: int = 14
 
     def check(self) -> None:
         _require(self.ack_latency_s >= 0, "sim.ack_latency_s", ">= 0")
         _require(self.slippage_ticks >= 0, "sim.slippage_ticks", ">= 0")
         _require(self.spread_ticks >= 1, "sim.spread_ticks", ">= 1")
+        _require(self.slippage_atr >= 0, "sim.slippage_atr", ">= 0")
+        _require(self.slippage_atr_bars >= 1, "sim.slippage_atr_bars", ">= 1")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ Prices inside the host are whole ticks (int); a spec converts them to exact Deci
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -74,6 +74,9 @@ class ContractSpec:
     tick_value_usd: Decimal
     session: SessionHours
     description: str = ""
+    # Posted margin per contract, for the return on margin (infra/athena/trade_statistics.sql holds the same
+    # numbers: a test keeps them equal). Approximate exchange initial margins; a broker may ask for more.
+    margin_usd: Decimal = Decimal("0")
 
     def to_ticks(self, price: float | Decimal | str) -> int:
         """Nearest whole tick of a price; a price off the grid by more than a rounding error is an error."""
@@ -93,18 +96,30 @@ class ContractSpec:
 
     def with_session(self, session: SessionHours) -> ContractSpec:
         """The same contract on another calendar (the synthetic market's UTC break)."""
-        return ContractSpec(
-            self.symbol, self.exchange, self.tick_size, self.tick_value_usd, session, self.description
-        )
+        return replace(self, session=session)
 
 
 CONTRACTS: dict[str, ContractSpec] = {
-    "CL": ContractSpec("CL", "NYMEX", Decimal("0.01"), Decimal("10"), CME_GLOBEX, "WTI crude oil, 1,000 bbl"),
+    "CL": ContractSpec(
+        "CL", "NYMEX", Decimal("0.01"), Decimal("10"), CME_GLOBEX, "WTI crude oil, 1,000 bbl", Decimal("5000")
+    ),
     "MCL": ContractSpec(
-        "MCL", "NYMEX", Decimal("0.01"), Decimal("1"), CME_GLOBEX, "Micro WTI crude oil, 100 bbl"
+        "MCL",
+        "NYMEX",
+        Decimal("0.01"),
+        Decimal("1"),
+        CME_GLOBEX,
+        "Micro WTI crude oil, 100 bbl",
+        Decimal("500"),
     ),
     "MES": ContractSpec(
-        "MES", "CME", Decimal("0.25"), Decimal("1.25"), CME_GLOBEX, "Micro E-mini S&P 500, 5 USD x"
+        "MES",
+        "CME",
+        Decimal("0.25"),
+        Decimal("1.25"),
+        CME_GLOBEX,
+        "Micro E-mini S&P 500, 5 USD x",
+        Decimal("1500"),
     ),
 }
 

@@ -35,6 +35,7 @@ class RegimeTimeline:
 
     def __init__(self, first_minute: int, codes: npt.NDArray[np.int8]) -> None:
         self.first_minute = first_minute
+        self.codes = np.asarray(codes, dtype=np.int8)  # the fast backtest engine reads them as they are
         self._codes = [REGIMES[int(c)] for c in codes]
 
     def regime_at(self, now: float) -> Regime:

@@ -66,6 +66,12 @@ class BarSink(Protocol):
     def flush(self) -> None: ...
 
 
+class EventObserver(Protocol):
+    def observe(self, event: BrokerEvent | None, now: float) -> None:
+        """Called after each handled event (no I/O, no await: the live monitor's tap)."""
+        ...
+
+
 class TradingSession:
     """Runs one Trader against one broker until the data ends, `stop` is set or the kill switch halts it."""
 
@@ -120,6 +126,7 @@ class TradingSession:
         self.tick_to_order_s: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # ticks that placed an order
         self.tick_orders = 0  # how many such ticks in all (the metrics read the new ones)
         self.unjournaled: list[Fill | RoundTrip] = []
+        self.observer: EventObserver | None = None  # the live monitor, when one is attached
         self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.jobs)), thread_name_prefix="cloud")
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -200,6 +207,8 @@ class TradingSession:
             if places:
                 self.tick_to_order_s.append(elapsed)
                 self.tick_orders += 1
+        if self.observer is not None:
+            self.observer.observe(event, now)
         self._journal(now)
         if isinstance(event, ConnectionChanged) and event.connected and self.live:
             await self._send(await reconcile(self.broker, trader, now, at_start=False))

@@ -279,7 +279,12 @@ def backtest_ticks(model: RegimeModel, series: BarSeries) -> dict[str, float]:
     config = HostConfig()
     tape = MarketTape.from_bars(series, spec, config.sim.spread_ticks)
     result, _ = run_backtest(
-        model.version, tape, spec, config, fee_schedule(config.fees.schedule), ml_timeline(series, model)[0]
+        model.version,
+        tape,
+        spec,
+        config,
+        fee_schedule(config.fees.schedule, spec.symbol),
+        ml_timeline(series, model)[0],
     )
     trips = result.trades
     net_ticks = float(result.net_usd) / float(spec.tick_value_usd) / trips if trips else 0.0

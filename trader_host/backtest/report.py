@@ -32,6 +32,9 @@ class BacktestResult:
     bars: int = 0
     seconds: float = 0.0
     exit_reasons: dict[str, int] = field(default_factory=dict)
+    loss_limit_days: int = 0  # trading days on which the daily loss limit stopped the column
+    risk_caps_lifted: bool = False  # --no-risk-caps: no daily loss limit, no orders-per-minute limit
+    engine: str = "reference"  # which engine produced it (the fast one gives the same fills)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -88,6 +91,7 @@ _ROWS: list[tuple[str, str]] = [
     ("fees_usd", "{:,.2f}"),
     ("net_usd", "{:,.2f}"),
     ("max_drawdown_usd", "{:,.2f}"),
+    ("loss_limit_days", "{:d}"),
 ]
 
 
@@ -101,6 +105,10 @@ def table(results: list[BacktestResult]) -> str:
             value = getattr(r, key)
             cells.append(fmt.format(float(value) if isinstance(value, Decimal) else value).rjust(width))
         lines.append(key.ljust(22) + "".join(cells))
+    lines.append(
+        "risk_caps".ljust(22)
+        + "".join(("LIFTED" if r.risk_caps_lifted else "on").rjust(width) for r in results)
+    )
     return "\n".join(lines)
 
 

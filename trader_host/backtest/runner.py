@@ -54,5 +54,6 @@ def run_backtest(
         ticks=broker.ticks_replayed,
         bars=broker.bars_replayed,
         seconds=seconds,
+        loss_limit_days=trader.risk.loss_limit_days,
     )
     return result, trader

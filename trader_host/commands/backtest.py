@@ -19,12 +19,14 @@ from regime.contracts.zscore_window import window_mismatch
 from regime.inference import RegimeModel
 from trader_host.backtest.regime_choices import CHOICES, regime_source
 from trader_host.backtest.report import BacktestResult, ml_capture, table, to_json
+from trader_host.backtest.risk_caps import without_risk_caps
 from trader_host.backtest.runner import run_backtest
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.commands.market_data import add_market_arguments, load_market_data
-from trader_host.config import ConfigError, FeesConfig, load_config
-from trader_host.fees import fee_schedule
-from trader_host.instruments import SYNTHETIC_SESSION, UnknownInstrument, contract
+from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config
+from trader_host.fees import PRESETS, SCHEDULES, FeeSchedule, fee_schedule
+from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, UnknownInstrument, contract
+from trader_host.regime_source import RegimeSource
 
 log = logging.getLogger(__name__)
 # Per-order logs are for live sessions and -v; a backtest places tens of thousands of orders.
@@ -42,7 +44,21 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--config", type=Path, help="strategy config (default: config/strategy.toml)")
     p.add_argument(
-        "--fees", choices=("retail", "tiered", "none"), help="fee preset (default: from the config)"
+        "--fees",
+        choices=SCHEDULES,
+        help="fees: the article's CL presets retail|tiered|none, or IBKR's published fees for the symbol "
+        "ib-fixed|ib-tiered (default: from the config)",
+    )
+    p.add_argument(
+        "--no-risk-caps",
+        action="store_true",
+        help="research: no daily loss limit, no orders-per-minute limit (the table says LIFTED)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("fast", "reference"),
+        default="fast",
+        help="fast: the compiled engine, checked fill for fill against the reference (tick-level live code)",
     )
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     p.set_defaults(func=run)
@@ -53,13 +69,14 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         if args.fees:
             config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
-        fees = fee_schedule(config.fees.schedule)
+        if args.no_risk_caps:
+            config = without_risk_caps(config)
         if not getattr(args, "verbose", False):
             for name in _CHATTY:
                 logging.getLogger(name).setLevel(logging.WARNING)
             # Daily-loss stops are routine per-day events in every column; the table shows their effect.
             logging.getLogger("trader_host.risk").setLevel(logging.ERROR)
-        meta: dict[str, Any] = {"fees": fees.name, "config": str(args.config or "config/strategy.toml")}
+        meta: dict[str, Any] = {"config": str(args.config or "config/strategy.toml")}
         data = load_market_data(args)
         series, truth = data.series, data.truth
         if data.market is None:
@@ -70,6 +87,15 @@ def run(args: argparse.Namespace) -> int:
             spec = contract(args.symbol or data.market.spec.symbol).with_session(SYNTHETIC_SESSION)
             tape = MarketTape.from_synthetic(data.market)
             meta.update(source=data.source)
+        fees = fee_schedule(config.fees.schedule, spec.symbol)
+        if fees.name in PRESETS and fees.name != "none" and spec.symbol != "CL":
+            log.warning(
+                "backtest: fee preset %r holds CL figures; on %s use --fees ib-tiered or ib-fixed",
+                fees.name,
+                spec.symbol,
+            )
+        meta.update(fees=fees.name, risk_caps="lifted" if args.no_risk_caps else "on", engine=args.engine)
+        fast = _fast_engine(tape, spec, fees) if args.engine == "fast" else None
         choices = _choices(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
         if args.model is not None and "ml" in choices:  # where the trigger and the model's feature meet
             model_window = RegimeModel.load(args.model).metadata.zscore_window
@@ -87,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 tick_size=float(spec.tick_size),
             )
-            result, _ = run_backtest(choice, tape, spec, config, fees, source)
+            result = _column(choice, fast, tape, spec, config, fees, source)
+            result = dataclasses.replace(result, risk_caps_lifted=bool(args.no_risk_caps))
             log.info(
                 "%s: %d trips, net %s USD (%.1fs, %.0f ticks/s)",
                 choice,
@@ -113,6 +140,33 @@ def run(args: argparse.Namespace) -> int:
         args.json.write_text(to_json(results, meta))
         print(f"results written to {args.json}")
     return 0
+
+
+def _fast_engine(tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> Any:
+    from trader_host.backtest.fast.engine import FastEngine  # numba: imported only when used
+
+    return FastEngine(tape, spec, fees)
+
+
+def _column(
+    name: str,
+    fast: Any,
+    tape: MarketTape,
+    spec: ContractSpec,
+    config: HostConfig,
+    fees: FeeSchedule,
+    source: RegimeSource,
+) -> BacktestResult:
+    """One column, on the fast engine when asked (the reference when it meets what the fast one does not
+    model, which it says)."""
+    if fast is not None:
+        from trader_host.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
+
+        try:
+            return run_fast_backtest(name, fast, config, source)[0]
+        except FastEngineUnsupported as exc:
+            log.warning("backtest %s: %s; running the reference engine instead", name, exc)
+    return run_backtest(name, tape, spec, config, fees, source)[0]
 
 
 def _share(value: float, key: str) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from trader_host.commands.market_data import _utc
+from trader_host.monitor.attach import add_monitor_arguments, monitor_arguments
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def register(sub: Any) -> None:
     p.add_argument("--train-seed", type=int, default=7, help="seed of the training market")
     p.add_argument("--model", type=Path, help="use this ensemble.onnx instead of training")
     p.add_argument("--out", type=Path, default=Path("artifacts/demo"), help="output folder")
+    add_monitor_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -99,7 +101,9 @@ def _trade_and_report(
     from trader_host.demo.analytics import query_lake, write_report
     from trader_host.demo.day import build_host, run_day
 
-    host, clock = build_host(cloud, run_dir / "state", market, pace=args.pace, minutes=args.minutes)
+    host, clock = build_host(
+        cloud, run_dir / "state", market, pace=args.pace, minutes=args.minutes, extra=monitor_arguments(args)
+    )
     symbol = host.session.trader.spec.symbol
     version = cloud.publish_model(symbol, model)
     what = "synthetic" if market.bars is None else str(market.bars)

@@ -7,13 +7,17 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from regime.bar_series import BarSeries, minute_of
 from regime.synthetic import SyntheticMarket
+
+if TYPE_CHECKING:
+    from trader_host.broker.sim.market_tape import MarketTape
+    from trader_host.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +128,17 @@ def load_market_data(args: argparse.Namespace) -> MarketData:
         f"{len(market.bars):,} bars, {len(market.ticks):,} ticks",
         market=market,
     )
+
+
+def spec_and_tape(
+    args: argparse.Namespace, data: MarketData, spread_ticks: int
+) -> tuple[ContractSpec, MarketTape]:
+    """The contract and the replayable tape of loaded market data (bars file or synthetic market)."""
+    from trader_host.broker.sim.market_tape import MarketTape
+    from trader_host.instruments import SYNTHETIC_SESSION, contract
+
+    if data.market is None:
+        spec = contract(args.symbol or data.series.symbol)
+        return spec, MarketTape.from_bars(data.series, spec, spread_ticks)
+    spec = contract(args.symbol or data.market.spec.symbol).with_session(SYNTHETIC_SESSION)
+    return spec, MarketTape.from_synthetic(data.market)

@@ -130,7 +130,7 @@ def _run_backtest(args: argparse.Namespace, root: Path) -> str:
         seed=args.seed,
         tick_size=float(spec.tick_size),
     )
-    fees = fee_schedule(config.fees.schedule)
+    fees = fee_schedule(config.fees.schedule, spec.symbol)
     _, trader = run_backtest(args.regime, tape, spec, config, fees, source)
     write_backtest_lake(root, trader.ledger, data.series, source, f"backtest-{args.regime}")
     return f"backtest: {data.source}, regime source {args.regime}, fees {fees.name}"

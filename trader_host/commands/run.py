@@ -32,6 +32,8 @@ from trader_host.config import ConfigError, HostConfig, load_config, with_strate
 from trader_host.fees import fee_schedule
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, contract
 from trader_host.journal.trade_journal import TradeJournal
+from trader_host.monitor.attach import add_monitor_arguments, attach_monitor, serving
+from trader_host.monitor.server import MonitorServer
 from trader_host.regime_source import FixedRegime, RegimeSource
 from trader_host.restart import restore
 from trader_host.session import TradingSession
@@ -61,6 +63,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--config", type=Path, help="strategy config (default: config/strategy.toml)")
     p.add_argument("--state-dir", type=Path, help="journal, spools, sim books (default: [cloud] state_dir)")
+    add_monitor_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -78,6 +81,7 @@ class LiveHost:
     session: TradingSession
     journal: TradeJournal
     banner: str
+    monitor: MonitorServer | None = None  # the live page; serve it with `monitor.attach.serving`
 
 
 def assemble(
@@ -110,7 +114,8 @@ def assemble(
         data = load_market_data(args)
         spec, tape = _market(args, data, config)
         book = SimBook(state / "sim-broker" / f"{spec.symbol}.book", f"{data.source} ({spec.symbol})")
-        broker = SimBroker(tape, fee_schedule(config.fees.schedule), config.sim, pace=args.pace, book=book)
+        fees = fee_schedule(config.fees.schedule, spec.symbol)
+        broker = SimBroker(tape, fees, config.sim, pace=args.pace, book=book)
         clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
         where = f"the sim broker ({data.source}; {clock})"
     journal = TradeJournal(state / f"{spec.symbol}.journal")
@@ -184,7 +189,8 @@ def assemble(
         f"regime: {args.regime or 'from the cloud'}; "
         f"cloud: {names.describe() if names else 'none (--no-cloud)'}; state {state}; {restored.describe()}"
     )
-    return LiveHost(session, journal, banner)
+    monitor = attach_monitor(session, args.monitor_host, args.monitor_port)
+    return LiveHost(session, journal, banner, monitor)
 
 
 def _market(
@@ -247,7 +253,8 @@ async def _serve(host: LiveHost) -> int:
     print(host.banner, flush=True)
     session = host.session
     try:
-        await session.run(stop)
+        async with serving(host.monitor, session):
+            await session.run(stop)
     finally:
         host.journal.close()
     trader = session.trader

@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from trader_host.cli import build_parser
 from trader_host.commands.run import LiveHost, assemble
 from trader_host.demo.clock import CloudClock
 from trader_host.demo.cloud import DemoCloud
+from trader_host.monitor.attach import serving
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,13 @@ class DayResult:
 
 
 def build_host(
-    cloud: DemoCloud, state: Path, market: Market, *, pace: float | None = None, minutes: float | None = None
+    cloud: DemoCloud,
+    state: Path,
+    market: Market,
+    *,
+    pace: float | None = None,
+    minutes: float | None = None,
+    extra: Sequence[str] = (),
 ) -> tuple[LiveHost, CloudClock]:
     """The host `regime-trader run --stack-outputs <the demo's>` builds, with the cloud's clock job added."""
     argv = ["run", "--stack-outputs", str(cloud.outputs_file), "--state-dir", str(state)]
@@ -62,6 +70,7 @@ def build_host(
         argv += ["--pace", str(pace)]
     if minutes is not None:
         argv += ["--minutes", str(minutes)]
+    argv += extra  # more of `run`'s options (the monitor's)
     host = assemble(build_parser().parse_args(argv))
     bars = host.session.bars
     if bars is None:
@@ -89,7 +98,8 @@ async def _serve(host: LiveHost) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):  # as `run`: flatten, ship what is left, then stop
             loop.add_signal_handler(sig, stop.set)
     try:
-        await host.session.run(stop)
+        async with serving(host.monitor, host.session):
+            await host.session.run(stop)
     finally:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):

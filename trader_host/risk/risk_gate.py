@@ -35,6 +35,7 @@ class RiskGate:
         self._day_start_net = Decimal(0)
         self._last_net = Decimal(0)
         self._loss_hit_close: float | None = None  # the session (by its close) that hit the loss limit
+        self.loss_limit_days = 0  # trading days stopped by the daily loss limit (backtest reports)
         self._entries: deque[float] = deque()
         self._zones = {b.tz: ZoneInfo(b.tz) for b in config.blackout}
 
@@ -58,6 +59,16 @@ class RiskGate:
         self._entries.append(now)
 
     # -- queries ---------------------------------------------------------------------------------------------
+    @property
+    def loss_limit_hit(self) -> bool:
+        """True once the current trading day's loss limit was reached (read-only: for the monitor)."""
+        return self._loss_hit_close is not None and self._loss_hit_close == self._next_close
+
+    @property
+    def day_start_net(self) -> Decimal:
+        """The realised net when the current trading day began (read-only: for the monitor)."""
+        return self._day_start_net
+
     def seconds_to_break(self, now: float) -> float:
         if now >= self._next_close:
             self._roll_day(now)
@@ -87,6 +98,7 @@ class RiskGate:
             return ExitReason.FLATTEN
         if pnl <= -self.config.max_daily_loss_usd:
             if self._loss_hit_close != self._next_close:
+                self.loss_limit_days += 1
                 log.warning(
                     "daily loss limit hit at %.3f: %.2f USD <= -%.2f: flatten, no more entries today",
                     now,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from regime.contracts import ExitReason, Regime, Side
 from trader_host.broker.port import MinuteBar
 from trader_host.config import StrategyConfig
+from trader_host.strategy.average_true_range import AverageTrueRange, atr_ticks
 from trader_host.strategy.rolling_stats import RollingStats
 from trader_host.strategy.trailing_stop import TrailingStop
 
@@ -30,6 +31,7 @@ class OpenTrade:
     regime: Regime
     entry_price: int
     stop: TrailingStop
+    target: int | None = None  # price target (ticks) of an exit in ATR units
 
 
 def entry_side(z: float, regime: Regime, z_thresh: float, z_thresh_up: float) -> Side | None:
@@ -49,6 +51,7 @@ class ZScoreStrategy:
         config.check()
         self.config = config
         self.stats = RollingStats(config.lookback_bars)
+        self.atr = AverageTrueRange(config.atr_bars)
         self._last_minute: int | None = None
         self.trade: OpenTrade | None = None
 
@@ -59,8 +62,10 @@ class ZScoreStrategy:
                 return  # a bar replayed after a reconnect: already counted
             if bar.minute - self._last_minute > self.config.reset_gap_minutes:
                 self.stats.clear()
+                self.atr.reset()
         self._last_minute = bar.minute
         self.stats.push(bar.close)
+        self.atr.push(bar.high, bar.low, bar.close)
 
     def zscore(self, last: int) -> float | None:
         return self.stats.zscore(last)
@@ -72,10 +77,13 @@ class ZScoreStrategy:
         return entry_side(z, regime, self.config.z_thresh, self.config.z_thresh_up)
 
     def open_trade(self, side: Side, regime: Regime, entry_price: int) -> None:
-        """A position was opened by a fill at `entry_price`: arm its trailing stop."""
-        self.trade = OpenTrade(
-            side, regime, entry_price, TrailingStop(side, entry_price, self.config.stop_offset_ticks)
-        )
+        """A position was opened by a fill at `entry_price`: arm its trailing stop (and ATR target)."""
+        cfg, atr = self.config, self.atr.value
+        offset = atr_ticks(cfg.stop_atr, atr, cfg.stop_offset_ticks)
+        target = None
+        if cfg.target_atr > 0 and atr is not None:
+            target = entry_price + side.sign * atr_ticks(cfg.target_atr, atr, 0)
+        self.trade = OpenTrade(side, regime, entry_price, TrailingStop(side, entry_price, offset), target)
 
     def close_trade(self) -> None:
         self.trade = None
@@ -87,6 +95,8 @@ class ZScoreStrategy:
             return None
         if trade.stop.update(last):
             return ExitReason.TRAIL
+        if trade.target is not None and (last - trade.target) * trade.side.sign >= 0:
+            return ExitReason.TARGET
         if trade.regime is Regime.RANGE and z is not None:
             target = self.config.z_target
             if (trade.side is Side.BUY and z >= -target) or (trade.side is Side.SELL and z <= target):

@@ -148,3 +148,39 @@ def test_backtest_on_the_mcl_file(tmp_path: Path, capsys: pytest.CaptureFixture[
     data = json.loads(out.read_text())
     assert data["meta"]["symbol"] == "MCL" and data["meta"]["bars"] > 40_000
     assert all(r["trades"] > 0 for r in data["results"])
+
+
+def test_fast_and_reference_engines_print_the_same_table_and_lifted_caps_are_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["backtest", "--synthetic-days", "2", "--seed", "3", "--regimes", "range,trend,random"]
+    tables = {}
+    for engine in ("fast", "reference"):
+        out = tmp_path / f"{engine}.json"
+        assert main([*common, "--engine", engine, "--fees", "ib-tiered", "--json", str(out)]) == 0
+        text = capsys.readouterr().out
+        tables[engine] = text[text.index("metric") : text.index("results written")]
+        data = json.loads(out.read_text())
+        assert data["meta"]["fees"] == "ib-tiered CL" and data["meta"]["risk_caps"] == "on"
+    assert tables["fast"] == tables["reference"]
+    assert "loss_limit_days" in tables["fast"] and "LIFTED" not in tables["fast"]
+    lifted = tmp_path / "lifted.json"
+    assert main([*common, "--no-risk-caps", "--json", str(lifted)]) == 0
+    text = capsys.readouterr().out
+    caps = next(line for line in text.splitlines() if line.startswith("risk_caps"))
+    assert caps.split() == ["risk_caps", "LIFTED", "LIFTED", "LIFTED"]
+    results = json.loads(lifted.read_text())["results"]
+    assert all(r["loss_limit_days"] == 0 and r["risk_caps_lifted"] for r in results)
+
+
+def test_a_tight_daily_loss_limit_is_counted_in_days(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "tight.toml"
+    text = (Path(__file__).resolve().parents[3] / "config" / "strategy.toml").read_text()
+    config.write_text(text.replace("max_daily_loss_usd = 300.0", "max_daily_loss_usd = 20.0"))
+    out = tmp_path / "tight.json"
+    args = ["backtest", "--synthetic-days", "3", "--seed", "3", "--regimes", "trend", "--config", str(config)]
+    assert main([*args, "--json", str(out)]) == 0
+    (result,) = json.loads(out.read_text())["results"]
+    assert 1 <= result["loss_limit_days"] <= 3

@@ -45,7 +45,7 @@ def test_the_second_day_of_a_bars_file_through_the_real_path(small_model_path: P
         decisions = [RegimeItem.from_dict(r) for r in lake_lines(cloud.bucket, "regimes/")]
     assert published and published[0] == second_session.strftime("%Y-%m-%dT%H:%M:00Z")
     assert published[-1] < (second_session + timedelta(minutes=MINUTES)).strftime("%Y-%m-%dT%H:%M:00Z")
-    assert decisions and all(second_session < d.window_end for d in decisions)
+    assert decisions and all(second_session <= d.window_end for d in decisions)
     assert any(d.reason == "" for d in decisions)  # real votes, once 80 minutes of the day were published
     ledger = host.session.trader.ledger
     assert sorted(r["execution_id"] for r in fills) == sorted(f.execution_id for f in ledger.fills)

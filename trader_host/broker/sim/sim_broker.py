@@ -43,6 +43,7 @@ from trader_host.broker.sim.matching import MatchingEngine, SimOrder
 from trader_host.broker.sim.sim_book import SimBook
 from trader_host.config import SimConfig
 from trader_host.fees import FeeSchedule
+from trader_host.strategy.average_true_range import AverageTrueRange, atr_ticks
 
 log = logging.getLogger(__name__)
 _INF = math.inf
@@ -70,6 +71,7 @@ class SimBroker:
         self.pace = pace
         self._rng = faults.rng()
         self.engine = MatchingEngine(fees, self.config.slippage_ticks, faults.partial_fill_prob, self._rng)
+        self._atr = AverageTrueRange(self.config.slippage_atr_bars)  # volatility slippage of market orders
         self._one_way = self.config.ack_latency_s / 2
         # Plain lists: indexing them is several times faster than numpy scalars in the replay loop.
         self._t, self._bid, self._ask = tape.time.tolist(), tape.bid.tolist(), tape.ask.tolist()
@@ -273,6 +275,10 @@ class SimBroker:
         minute, o, h, lo, c, v = self._bars[self._b]
         self._b += 1
         self.bars_replayed += 1
+        if self.config.slippage_atr > 0:
+            self._atr.push(h, lo, c)
+            extra = atr_ticks(self.config.slippage_atr, self._atr.value, 0)
+            self.engine.slippage_ticks = self.config.slippage_ticks + extra
         if self.book is not None:
             self.book.clock(self._now)
         if not self.connected:

@@ -28,7 +28,7 @@ async def serve(args: argparse.Namespace) -> None:
     spec = contract("CL").with_session(SYNTHETIC_SESSION)
     script = GatewayScript(months=months_after(datetime.now(UTC).date()))  # its clients are on the wall clock
     gw = FakeGateway(
-        tape, spec, fee_schedule(config.fees.schedule), config.sim, script=script, pace=args.pace
+        tape, spec, fee_schedule(config.fees.schedule, spec.symbol), config.sim, script=script, pace=args.pace
     )
     port = await gw.start(args.port)
     stop = asyncio.Event()

@@ -1,0 +1,71 @@
+"""`regime-trader sweep` end to end on synthetic days: errors before any work, a report, resuming."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from trader_host.cli import main
+from trader_host.sweep import sweep_run
+from trader_host.sweep.executor import TaskResult
+
+BASE = ["sweep", "--synthetic-days", "6", "--seed", "3", "--workers", "1", "--min-days", "2"]
+GRID = ["--grid", "z_thresh=1.5,2.0", "stop_offset_ticks=3,6"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--grid", "z_thres=2"], "unknown parameter 'z_thres'"),
+        (["--grid", "z_thresh=2", "z_target=0.5,2.5"], "impossible combination"),
+        (["--grid", "stop_offset_ticks=0"], "stop_offset_ticks: must be >= 1"),
+        (["--grid", "z_thresh=two"], "z_thresh='two' is not a float"),
+        (["--grid", "label.range_z=1.5", "--regime", "range"], "use --regime hindsight"),
+        ([*GRID, "--folds", "5"], "walk-forward fold 0"),
+        ([*GRID, "--split", "yesterday"], "not a date/time"),
+    ],
+)
+def test_bad_input_is_named_before_any_work(
+    args: list[str], message: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "store"
+    assert main([*BASE, *args, "--out", str(out)]) == 2
+    assert message in caplog.text
+    assert not out.exists()  # nothing was run, nothing was stored
+
+
+def test_a_sweep_reports_folds_baselines_pbo_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, report = tmp_path / "store", tmp_path / "report.json"
+    args = [*BASE, *GRID, "label.range_z=1.5,2.5", "--folds", "2", "--out", str(out), "--json", str(report)]
+    assert main(args) == 0
+    first = json.loads(report.read_text())
+    text = capsys.readouterr().out
+    assert "fold" in text and ("Nothing survives" in text or "survives" in text)
+    assert first["configurations"] == 8 and len(first["folds"]) == 2
+    for fold in first["folds"]:
+        assert set(fold["baselines_oos_net_usd"]) == {"range", "trend", "random", "hindsight"}
+        assert fold["train_days"] >= 2 and fold["test_days"] >= 2
+    assert first["pbo"] is None or 0.0 <= first["pbo"] <= 1.0
+    assert first["deflated_sharpe"] is None or 0.0 <= first["deflated_sharpe"] <= 1.0
+    stored = sorted((out / "configs").glob("*.npz"))
+    assert len(stored) == 8
+    stored[3].unlink()  # as if the sweep had been interrupted before this configuration
+
+    calls: list[int] = []
+    original = sweep_run.SweepSetup.evaluate
+
+    def counting(self: sweep_run.SweepSetup, index: int) -> TaskResult:
+        calls.append(index)
+        return original(self, index)
+
+    monkeypatch.setattr(sweep_run.SweepSetup, "evaluate", counting)
+    assert main(args) == 0
+    assert len(calls) == 1  # only the missing configuration ran again
+    again = json.loads(report.read_text())
+    assert again["folds"] == first["folds"] and again["oos_net_usd"] == first["oos_net_usd"]
+    other = [*BASE, "--grid", "z_thresh=2.0", "--folds", "2", "--out", str(out)]
+    assert main(other) == 2  # another sweep in the same store is refused, not mixed in

@@ -1,0 +1,130 @@
+"""The monitor's server: routes, refusals, the event stream, and a slow browser dropped, never waited for."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from typing import Any
+
+from bench._monitored import fetch, monitored_host
+from regime.contracts import Regime
+from trader_host.broker.port import Tick
+from trader_host.monitor.server import event_bytes
+
+TICKS = 40_000  # about 3 MB of frames: more than the kernel buffers a stalled reader
+
+
+async def _routes() -> dict[str, Any]:
+    host = monitored_host(pace=None, minutes=30)
+    await host.session.run()
+    await host.server.start()
+    port = host.server.port
+    try:
+        page = await fetch(port, "/")
+        script = await fetch(port, "/monitor.js")
+        plotly = await fetch(port, "/plotly.min.js")
+        head = await fetch(port, "/plotly.min.js", method="HEAD")
+        snapshot = json.loads((await fetch(port, "/snapshot"))[2])
+        return {
+            "page": (page[0], page[1]["content-type"], b"/plotly.min.js" in page[2], "set-cookie" in page[1]),
+            "script": (script[0], b"EventSource" in script[2]),
+            "plotly": (plotly[0], plotly[2][:40], len(plotly[2]) == int(plotly[1]["content-length"])),
+            "head": (head[0], head[2], head[1]["content-length"] == plotly[1]["content-length"]),
+            "post": (await fetch(port, "/", method="POST"))[:2],
+            "missing": (await fetch(port, "/nope"))[0],
+            "favicon": (await fetch(port, "/favicon.ico"))[0],
+            "bad": await fetch(port, "/ HTTP/1.1\r\nbroken header"),
+            "rebound": (await fetch(port, "/snapshot", {"Host": "evil.example"}))[0],
+            "snapshot": snapshot,
+            "fills": len(host.session.trader.ledger.fills),
+        }
+    finally:
+        await host.server.close()
+
+
+def test_routes_and_refusals() -> None:
+    seen = asyncio.run(_routes())
+    assert seen["page"] == (200, "text/html; charset=utf-8", True, False)  # loopback: no token, no cookie
+    assert seen["script"] == (200, True)
+    status, start, whole = seen["plotly"]
+    assert status == 200 and b"plotly.js" in start and whole  # the package's own bundle, no CDN
+    assert seen["head"] == (200, b"", True)
+    post_status, post_headers = seen["post"]
+    assert post_status == 405 and post_headers["allow"] == "GET, HEAD"  # read-only
+    assert seen["missing"] == 404 and seen["favicon"] == 204 and seen["rebound"] == 403
+    assert seen["bad"][0] == 400 and b"header line" in seen["bad"][2]
+    snapshot = seen["snapshot"]
+    assert isinstance(snapshot, dict)
+    assert snapshot["symbol"] == "CL" and snapshot["state"]["position"]["qty"] == 0
+    assert len(snapshot["fills"]) == seen["fills"] > 0 and len(snapshot["ticks"]) > 500
+
+
+async def _read_events(reader: asyncio.StreamReader, until_seq: int) -> list[dict[str, Any]]:
+    """Parse the stream until a frame carries tick `until_seq`."""
+    frames: list[dict[str, object]] = []
+    await reader.readuntil(b"\r\n\r\n")
+    while True:
+        block = await asyncio.wait_for(reader.readuntil(b"\n\n"), 10)
+        name, data = block.decode().strip().split("\n")
+        frame = json.loads(data.removeprefix("data: "))
+        frame["event"] = name.removeprefix("event: ")
+        frames.append(frame)
+        ticks = frame["ticks"]
+        if isinstance(ticks, list) and ticks and ticks[-1][0] >= until_seq:
+            return frames
+
+
+async def _slow_and_fast() -> dict[str, Any]:
+    host = monitored_host(pace=None, minutes=30)
+    host.server.max_client_buffer = 64 * 1024
+    await host.server.start()
+    port = host.server.port
+    try:
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
+        slow.connect(("127.0.0.1", port))
+        slow.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # and never reads a byte
+        fast_reader, fast_writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 24)
+        fast_writer.write(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        async with asyncio.timeout(10):
+            while len(host.server.clients) < 2:  # noqa: ASYNC110 - the server has no event for this
+                await asyncio.sleep(0.01)
+        trader, tap = host.session.trader, host.tap
+        n = TICKS
+        reading = asyncio.create_task(_read_events(fast_reader, n))
+        t0 = host.session.broker.now()
+        for k in range(1, n + 1):  # the tick path: the tap only appends; the server runs between
+            tick = Tick(t0 + k * 0.01, 7000 + k % 7, 7001 + k % 7, 7000 + k % 7, 1)
+            trader.last_tick, trader.last_z = tick, 0.5
+            tap.observe(tick, tick.ts)
+            if k % 100 == 0:
+                await asyncio.sleep(0)
+        frames = await reading
+        slow.close()
+        fast_writer.close()
+        return {
+            "dropped": host.server.dropped,
+            "clients": len(host.server.clients),
+            "frames": frames,
+            "errors": host.server.errors,
+        }
+    finally:
+        await host.server.close()
+
+
+def test_a_slow_browser_is_dropped_and_a_fast_one_gets_every_tick_in_order() -> None:
+    seen = asyncio.run(_slow_and_fast())
+    assert seen["dropped"] == 1 and seen["errors"] == 0
+    assert seen["clients"] == 1  # the fast one is still there
+    frames = seen["frames"]
+    assert isinstance(frames, list)
+    assert frames[0]["event"] == "snapshot" and all(f["event"] == "update" for f in frames[1:])
+    seqs = [t[0] for f in frames for t in f["ticks"]]
+    assert seqs == list(range(1, TICKS + 1))  # nothing lost, nothing twice
+    assert len(frames) < TICKS / 10  # bursts are coalesced into frames
+
+
+def test_an_event_is_one_line_of_json() -> None:
+    data = event_bytes("update", {"text": "two\nlines", "regime": Regime.RANGE.value})
+    assert data.count(b"\n") == 3 and data.endswith(b"\n\n")

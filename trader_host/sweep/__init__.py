@@ -1,0 +1,1 @@
+"""`regime-trader sweep`: walk-forward parameter sweeps with overfitting control."""
