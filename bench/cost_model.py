@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.local_cloud.template_yaml import load_template
+from trader_host.cloud.host_metrics import HostMetric
 
 HOURS_PER_MONTH = 730.0
 DAYS_PER_MONTH = 30.4
@@ -49,7 +50,8 @@ class Usage:
     ingest_seconds: float = 0.05  # one batch a minute: every symbol's bar of that minute
     train_seconds_per_symbol: float = 300.0
     log_bytes_per_decision: float = 2000.0  # one decision line + the per-symbol metric lines
-    custom_metrics_per_symbol: int = 5  # RegimeTrend/Range/Nothing, TrendConfidence, RangeConfidence
+    # RegimeTrend/Range/Nothing, TrendConfidence, RangeConfidence; and the symbol's host's own metrics
+    custom_metrics_per_symbol: int = 5 + len(HostMetric)
     custom_metrics_shared: int = 13  # the service-wide ones (DecisionsWritten, BarsWritten, ...)
 
 

@@ -123,6 +123,8 @@ class TradingSession:
         self.failure: str | None = None
         # Per-tick decision time (event in, commands sent), the latest ones only: the host runs for weeks.
         self.tick_latency_s: deque[float] = deque(maxlen=LATENCY_SAMPLES)
+        self.tick_to_order_s: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # ticks that placed an order
+        self.tick_orders = 0  # how many such ticks in all (the metrics read the new ones)
         self.unjournaled: list[Fill | RoundTrip] = []
         self.observer: EventObserver | None = None  # the live monitor, when one is attached
         self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.jobs)), thread_name_prefix="cloud")
@@ -197,9 +199,14 @@ class TradingSession:
         if isinstance(event, MinuteBar) and self.bars is not None:
             self.bars.publish(self._bar_record(event))
         commands += trader.on_event(event, now, self.regime.regime_at(now))
+        places = isinstance(event, Tick) and any(isinstance(c, PlaceOrder) for c in commands)
         await self._send(commands)
         if isinstance(event, Tick):
-            self.tick_latency_s.append(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.tick_latency_s.append(elapsed)
+            if places:
+                self.tick_to_order_s.append(elapsed)
+                self.tick_orders += 1
         if self.observer is not None:
             self.observer.observe(event, now)
         self._journal(now)

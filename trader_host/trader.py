@@ -52,6 +52,7 @@ class Trader:
         self.last_tick: Tick | None = None
         self.last_z: float | None = None
         self.connected = True
+        self.disconnects = 0  # connection losses seen (the host's metrics count them)
         self.feed_ended = False
         self.max_abs_position = 0
         self._exit_reason: ExitReason | None = None  # the exit under way for the open position
@@ -133,6 +134,7 @@ class Trader:
             return commands + self.on_time(now)
         elif isinstance(event, ConnectionChanged):
             self.connected = event.connected
+            self.disconnects += not event.connected
             log.warning("broker %s at %.3f", "connected" if event.connected else "DISCONNECTED", now)
             if event.connected:
                 return self.executor.query_all(now) + self.on_time(now)

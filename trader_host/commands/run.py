@@ -124,12 +124,13 @@ def assemble(
     regime: RegimeSource = FixedRegime(Regime(args.regime)) if args.regime else FixedRegime(Regime.NOTHING)
     jobs: list[CloudJob] = []
     final: list[CloudJob] = []
-    bars = kill_switch = None
+    bars = kill_switch = metrics = None
     if names is not None:
         from trader_host.cloud.aws import client, resource
         from trader_host.cloud.bar_publisher import KinesisBarPublisher
         from trader_host.cloud.journal_shipper import JournalShipper
         from trader_host.cloud.kill_switch import SsmKillSwitch
+        from trader_host.cloud.metrics_publisher import host_metrics_job
         from trader_host.cloud.regime_reader import DynamoRegimeReader
 
         cc = config.cloud
@@ -160,6 +161,12 @@ def assemble(
             jobs.append(
                 CloudJob("regime", reader.refresh, cc.regime_poll_s, schedule=reader.next_read_at, wall=False)
             )
+        live_clock = args.pace is not None or args.broker == "ib"  # a virtual clock has no quiet hours
+        metrics = host_metrics_job(
+            client("cloudwatch"), spec.symbol, broker.now(), shipper, bars, wakes_loop=live_clock
+        )
+        jobs.append(metrics)
+        final.append(CloudJob("metrics-final", metrics.final, float("inf")))
     session = TradingSession(
         broker,
         trader,
@@ -173,6 +180,8 @@ def assemble(
         inline_cloud=args.pace is None and args.broker == "sim",
         live=True,
     )
+    if metrics is not None:
+        metrics.sampler.attach(session)
     if args.minutes is not None:
         session.stop_at = broker.now() + args.minutes * 60.0
     banner = (

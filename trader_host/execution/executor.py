@@ -43,6 +43,7 @@ class OrderExecutor:
         self.orders: dict[str, Order] = {}
         self.active: dict[str, Order] = {}
         self.duplicate_executions = 0
+        self.rejects = 0  # orders that ended rejected (the host's metrics count them)
         self.seen: set[str] = set()  # execution ids already booked (and journaled)
         self._seq = 0
         self._fills: list[tuple[Execution, Order | None]] = []
@@ -269,3 +270,4 @@ class OrderExecutor:
     def _finish(self, order: Order, state: OrderState, ts: float, reason: str) -> None:
         order.finish(state, ts, reason)
         self.active.pop(order.order_id, None)
+        self.rejects += state is OrderState.REJECTED
