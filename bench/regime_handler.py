@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from bench._pipeline import pipeline, schedule_event
 from bench.results import percentiles_us, write_results
 from functions.regime import app
-from infra.local_cloud.handlers import environment
+from infra.local_cloud.endpoint import environment
 from regime.bar_series import BarSeries
 from regime.contracts.timestamps import format_minute
 from regime.inference import RegimeModel

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from infra.local_cloud.endpoint import DUMMY_CREDENTIALS, MotoServer
+from infra.local_cloud.endpoint import MotoServer, endpoint_environment
 from regime.models import TrainConfig
 from regime.synthetic import SyntheticMarket, synthetic_days
 from regime.training import TrainedEnsemble, train_ensemble
@@ -25,21 +24,11 @@ def moto_endpoint() -> Iterator[str]:
     Sets AWS_ENDPOINT_URL and dummy credentials so that every boto3 client in the process reaches it.
     """
     server = MotoServer.start()
-    url = server.url
-    saved = {k: os.environ.get(k) for k in _AWS_ENV}
-    os.environ.update(AWS_ENDPOINT_URL=url, **DUMMY_CREDENTIALS)
     try:
-        yield url
+        with endpoint_environment(server.url):
+            yield server.url
     finally:
         server.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-_AWS_ENV = ("AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS)
 
 
 @pytest.fixture

@@ -110,11 +110,10 @@ def use_endpoint(url: str) -> None:
 
 
 @contextmanager
-def endpoint_environment(url: str) -> Iterator[None]:
-    """`use_endpoint(url)` (with moto's dummy credentials) for a while, then the variables as they were."""
-    names = ("AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS)
-    saved = {k: os.environ.get(k) for k in names}
-    os.environ.update(AWS_ENDPOINT_URL=url, **DUMMY_CREDENTIALS)
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for a while (an invocation, a session), then restore them as they were."""
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
@@ -123,3 +122,10 @@ def endpoint_environment(url: str) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@contextmanager
+def endpoint_environment(url: str) -> Iterator[None]:
+    """`use_endpoint(url)` (with moto's dummy credentials) for a while, then the variables as they were."""
+    with environment({"AWS_ENDPOINT_URL": url, **DUMMY_CREDENTIALS}):
+        yield

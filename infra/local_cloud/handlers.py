@@ -8,16 +8,15 @@ the handler sees exactly what it would see in Lambda.
 from __future__ import annotations
 
 import importlib
-import os
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 import boto3
 
+from infra.local_cloud.endpoint import environment
 from infra.local_cloud.sam_translate import ACCOUNT_ID, REGION
 from infra.local_cloud.stack import LocalStack
 from infra.local_cloud.template_yaml import load_template
@@ -40,21 +39,6 @@ class LocalContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
-
-
-@contextmanager
-def environment(variables: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of one invocation, then restore the previous ones."""
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @dataclass(frozen=True)
