@@ -30,7 +30,7 @@ from infra.local_cloud.cloud import LocalCloud
 from infra.local_cloud.endpoint import MotoServer, endpoint_environment
 from infra.local_cloud.template_yaml import load_template
 from infra.sam_deploy import ARTIFACT_BUCKET, rehearse
-from regime.cloud import clients
+from regime.cloud.container import cold_start
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry
 from regime.contracts.dynamodb_items import from_wire, to_wire
 from regime.inference import RegimeModel
@@ -49,15 +49,13 @@ def bridge_endpoint() -> Iterator[MotoServer]:
     server = MotoServer.start(host=sam_local.bridge_gateway())
     # The functions' clients are made once per process: the in-process handlers here must reach this
     # endpoint, and the tests after this module the session's one again.
-    clients.client.cache_clear()
-    clients.pointer_provider.cache_clear()
+    cold_start()
     try:
         with endpoint_environment(server.url):
             yield server
     finally:
         server.stop()
-        clients.client.cache_clear()
-        clients.pointer_provider.cache_clear()
+        cold_start()
 
 
 @pytest.fixture(scope="module")

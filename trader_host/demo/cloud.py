@@ -16,6 +16,7 @@ from types import TracebackType
 
 from infra.local_cloud.cloud import LocalCloud
 from infra.local_cloud.endpoint import DUMMY_CREDENTIALS, MotoServer
+from regime.cloud.container import cold_start
 from regime.contracts import ModelPointer, PointerEntry
 from regime.inference import RegimeModel
 
@@ -112,6 +113,7 @@ def _fresh_containers() -> None:
     """
     for name in [m for m in sys.modules if m.startswith("functions.") and m.endswith(".app")]:
         del sys.modules[name]
+    cold_start()  # what the handlers share through the layer: clients, pointer provider, models, windows
 
 
 def _restore(saved: dict[str, str | None]) -> None:
