@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from regime.contracts import ExitReason
+from regime.contracts.timestamps import format_utc
 from trader_host.config import WEEKDAYS, RiskConfig
 from trader_host.instruments import ContractSpec
 
@@ -100,8 +101,8 @@ class RiskGate:
             if self._loss_hit_close != self._next_close:
                 self.loss_limit_days += 1
                 log.warning(
-                    "daily loss limit hit at %.3f: %.2f USD <= -%.2f: flatten, no more entries today",
-                    now,
+                    "daily loss limit hit at %s: %.2f USD <= -%.2f: flatten, no more entries today",
+                    format_utc(datetime.fromtimestamp(now, UTC)),
                     pnl,
                     self.config.max_daily_loss_usd,
                 )
