@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +29,22 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # one JSON line per de
 # The functions read Powertools' service and namespace at import (the template's Globals set them in Lambda).
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "regime-trader")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "RegimeTrader")
+
+
+@contextmanager
+def deployed_stack() -> Iterator[tuple[Path, Path]]:
+    """A moto server and the stack (no schedules): a scratch folder and the `--stack-outputs` file."""
+    server = MotoServer.start()
+    try:
+        use_endpoint(server.url)
+        cloud = LocalCloud.deploy(include=set())
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            outputs = folder / "outputs.json"
+            outputs.write_text(json.dumps({"endpoint": server.url, "outputs": cloud.stack.outputs}))
+            yield folder, outputs
+    finally:
+        server.stop()
 
 
 @dataclass

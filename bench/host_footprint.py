@@ -13,12 +13,10 @@ Run: `.venv/bin/python -m bench host_footprint` (about 90 s); figures in bench/r
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,17 +84,10 @@ def metrics_cost(state: Path, outputs: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    from infra.local_cloud.cloud import LocalCloud
-    from infra.local_cloud.endpoint import MotoServer, use_endpoint
+    from bench._pipeline import deployed_stack
 
-    server = MotoServer.start()
     try:
-        use_endpoint(server.url)
-        cloud = LocalCloud.deploy(include=set())
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            outputs = folder / "outputs.json"
-            outputs.write_text(json.dumps({"endpoint": server.url, "outputs": cloud.stack.outputs}))
+        with deployed_stack() as (folder, outputs):
             kinesis_away = closed_port()
             env = {
                 **os.environ,
@@ -111,7 +102,6 @@ def main() -> None:
             print(f"metrics job: {cost}")
     finally:
         os.environ.pop("AWS_ENDPOINT_URL_KINESIS", None)
-        server.stop()
     write_results(
         "host_footprint",
         {"peak_rss_mb": {"standalone": alone, "cloud_attached": attached}, "metrics_job": cost},

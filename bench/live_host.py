@@ -14,13 +14,11 @@ Run: `.venv/bin/python -m bench live_host` (about 2 minutes); figures in bench/r
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -113,28 +111,18 @@ def restart_time(state: Path, outputs: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    from infra.local_cloud.cloud import LocalCloud
-    from infra.local_cloud.endpoint import MotoServer, use_endpoint
+    from bench._pipeline import deployed_stack
 
     logging.basicConfig(level=logging.WARNING)
-    server = MotoServer.start()
-    try:
-        use_endpoint(server.url)
-        cloud = LocalCloud.deploy(include=set())
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            outputs = folder / "outputs.json"
-            outputs.write_text(json.dumps({"endpoint": server.url, "outputs": cloud.stack.outputs}))
-            sim_only = tick_latency(folder / "alone", ["--no-cloud"])
-            print(f"per-tick decision, sim only:        {sim_only}")
-            attached = tick_latency(folder / "cloud", ["--stack-outputs", str(outputs)])
-            print(f"per-tick decision, cloud attached:  {attached}")
-            throughput = journal_throughput(folder)
-            print(f"journal (fsync per append): {throughput}")
-            restart = restart_time(folder / "restart", outputs)
-            print(f"SIGKILL -> restarted host: {restart}")
-    finally:
-        server.stop()
+    with deployed_stack() as (folder, outputs):
+        sim_only = tick_latency(folder / "alone", ["--no-cloud"])
+        print(f"per-tick decision, sim only:        {sim_only}")
+        attached = tick_latency(folder / "cloud", ["--stack-outputs", str(outputs)])
+        print(f"per-tick decision, cloud attached:  {attached}")
+        throughput = journal_throughput(folder)
+        print(f"journal (fsync per append): {throughput}")
+        restart = restart_time(folder / "restart", outputs)
+        print(f"SIGKILL -> restarted host: {restart}")
     write_results(
         "live_host",
         {

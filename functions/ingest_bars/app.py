@@ -36,6 +36,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from regime.cloud.clients import client
+from regime.cloud.symbols import configured_symbols
 from regime.contracts import Bar, BarError
 from regime.contracts.dynamodb_items import to_wire
 
@@ -86,7 +87,7 @@ class Settings:
             env["BARS_TABLE"],
             env["FAILURE_QUEUE_URL"],
             int(env.get("BAR_TTL_DAYS", "14")),
-            frozenset(s.strip() for s in env["SYMBOLS"].split(",") if s.strip()),
+            frozenset(configured_symbols()),
             timedelta(seconds=float(env.get("FUTURE_TOLERANCE_SECONDS", "120"))),
         )
 

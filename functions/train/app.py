@@ -37,6 +37,7 @@ from botocore.exceptions import ClientError
 
 from regime.bar_series import BarSeries
 from regime.cloud.clients import client, pointer_provider
+from regime.cloud.symbols import configured_symbols
 from regime.cloud.train_event import ConfigOverrides, Request, TrainEventError
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry, PointerError
 from regime.contracts.model_metadata import METADATA_KEY
@@ -62,7 +63,7 @@ class Settings:
     def from_env(cls) -> Settings:
         env = os.environ
         return cls(
-            tuple(s.strip() for s in env["SYMBOLS"].split(",") if s.strip()),
+            configured_symbols(),
             env["DATA_LAKE_BUCKET"],
             env["MODELS_BUCKET"],
             env["MODEL_POINTER_PARAMETER"],

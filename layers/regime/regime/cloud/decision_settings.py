@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import regime
+from regime.cloud.symbols import configured_symbols
 
 DEFAULT_LAYER_MODEL = Path(regime.__file__).parent / "model" / "ensemble.onnx"
 
@@ -34,7 +35,7 @@ class Settings:
     def from_env(cls) -> Settings:
         env = os.environ
         return cls(
-            symbols=tuple(s.strip() for s in env["SYMBOLS"].split(",") if s.strip()),
+            symbols=configured_symbols(),
             bars_table=env["BARS_TABLE"],
             regime_table=env["REGIME_TABLE"],
             history_table=env["REGIME_HISTORY_TABLE"],
