@@ -147,6 +147,8 @@ class CloudConfig:
     bar_stream: str = "regime-trader-bars"
     fills_stream: str = "regime-trader-fills"
     round_trips_stream: str = "regime-trader-round-trips"
+    orders_stream: str = "regime-trader-orders"
+    risk_events_stream: str = "regime-trader-risk-events"
     state_dir: str = "state"
     publish_batch_size: int = 100
     publish_interval_s: float = 10.0

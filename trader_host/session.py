@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from regime.contracts import Bar, BarSource, Fill, RoundTrip
+from regime.contracts import Bar, BarSource, TradeRecord
 from trader_host.broker.port import (
     BrokerEvent,
     BrokerPort,
@@ -50,7 +50,7 @@ class KillSwitch(Protocol):
 
 
 class RecordSink(Protocol):
-    def put(self, records: list[Fill | RoundTrip]) -> None:
+    def put(self, records: list[TradeRecord]) -> None:
         """Keep `records` durably (the journal); raises OSError when it cannot."""
         ...
 
@@ -125,7 +125,7 @@ class TradingSession:
         self.tick_latency_s: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self.tick_to_order_s: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # ticks that placed an order
         self.tick_orders = 0  # how many such ticks in all (the metrics read the new ones)
-        self.unjournaled: list[Fill | RoundTrip] = []
+        self.unjournaled: list[TradeRecord] = []
         self.observer: EventObserver | None = None  # the live monitor, when one is attached
         self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.jobs)), thread_name_prefix="cloud")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from regime.contracts import ExitReason, Fill, Regime, RoundTrip, Side
+from regime.contracts import ExitReason, Regime, Side, TradeRecord
 from trader_host.broker.port import (
     BrokerEvent,
     ConnectionChanged,
@@ -31,6 +31,7 @@ from trader_host.execution.executor import OrderExecutor
 from trader_host.execution.exit_policy import ExitOrder, exit_order
 from trader_host.execution.ledger import FillContext, PositionLedger
 from trader_host.execution.order import Order, Role
+from trader_host.execution.order_outcome import order_outcome
 from trader_host.instruments import ContractSpec
 from trader_host.risk.risk_gate import RiskGate
 from trader_host.strategy.zscore_strategy import ZScoreStrategy
@@ -59,7 +60,7 @@ class Trader:
         self._exit_to_market = False  # a stale exit: the rest goes at market
         self._restart_flatten = False  # a position found at restart, to close at market
         self._adopt_pending = False  # ... or to keep: its trailing stop is armed on the next tick
-        self._records: list[Fill | RoundTrip] = []
+        self._records: list[TradeRecord] = []
 
     # -- queries ---------------------------------------------------------------------------------------------
     @property
@@ -71,13 +72,16 @@ class Trader:
         """Flat with no live order."""
         return self.ledger.position == 0 and not self.executor.active
 
-    def reemit(self, record: Fill | RoundTrip) -> None:
+    def reemit(self, record: TradeRecord) -> None:
         """Hand a record to the sinks again (a round trip a kill kept out of the journal)."""
         self._records.append(record)
 
-    def take_records(self) -> list[Fill | RoundTrip]:
-        """Fill and round-trip records produced since the last call (for the sinks)."""
+    def take_records(self) -> list[TradeRecord]:
+        """Records produced since the last call (for the sinks): fills and round trips, then the outcome of
+        every order that reached its final state, then the risk gate's events."""
         records, self._records = self._records, []
+        records += [order_outcome(o, self.spec) for o in self.executor.take_finished()]
+        records += self.risk.take_events()
         return records
 
     def next_deadline(self) -> float | None:
@@ -244,7 +248,8 @@ class Trader:
         # Nothing new goes out while any order lives: a late fill could otherwise overshoot the position.
         for order in list(self.executor.active.values()):
             if order.role is Role.ENTRY or (market and not order.is_market):
-                cancel = self.executor.cancel(order, now)
+                replaced = order.role is Role.EXIT and reason in (ExitReason.TARGET, ExitReason.TRAIL)
+                cancel = self.executor.cancel(order, now, "replaced by market" if replaced else reason.value)
                 if cancel is not None:
                     commands.append(cancel)
         position = self.ledger.position

@@ -11,7 +11,21 @@ from typing import Any
 import pytest
 
 from infra.local_cloud.template_yaml import REPO, load_template
-from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, Role, RoundTrip, Side
+from regime.contracts import (
+    Bar,
+    BarSource,
+    ExitReason,
+    Fill,
+    OrderFinalState,
+    OrderOutcome,
+    Regime,
+    RegimeItem,
+    RiskEvent,
+    RiskEventKind,
+    Role,
+    RoundTrip,
+    Side,
+)
 from trader_host.analytics.engine import query_names, transpile
 from trader_host.analytics.schema import TABLES
 
@@ -75,15 +89,34 @@ def _contract_keys() -> dict[str, set[str]]:
     )
     item = RegimeItem("CL", Regime.RANGE, NOW, NOW, NOW, "v1")
     bar = Bar("CL", NOW, 60.0, 60.0, 60.0, 60.0, 1, BarSource.SIM, wap=60.0, count=1)
+    order = OrderOutcome(
+        "o1",
+        "CL",
+        Role.ENTRY,
+        Side.BUY,
+        1,
+        "limit",
+        Decimal("60.00"),
+        NOW,
+        NOW,
+        OrderFinalState.CANCELLED,
+        0,
+        True,
+        "stale timeout",
+    )
+    event = RiskEvent("CL", NOW, RiskEventKind.LOSS_LIMIT, NOW.date(), Decimal("-300"), "loss limit")
     return {
         "fills": set(fill.to_dict()),
         "round_trips": set(trip.to_dict()),
         "regimes": set(item.to_dict()),
         "bars": set(bar.to_dict()),
+        "orders": set(order.to_dict()),
+        "risk_events": set(event.to_dict()),
     }
 
 
 def test_executor_schema_is_every_contract_field() -> None:
+    assert set(_contract_keys()) == set(TABLES)
     for table, keys in _contract_keys().items():
         assert {name for name, _ in TABLES[table]} == keys, table
 
@@ -94,6 +127,8 @@ DEDUPE = {
     "round_trips": ("PARTITION BY t.trip_id",),
     "regimes": ("PARTITION BY r.symbol, r.window_end",),
     "bars": ("PARTITION BY b.symbol, b.ts", "count(DISTINCT ts)"),
+    "orders": ("PARTITION BY o.order_id",),
+    "risk_events": ("PARTITION BY e.event_id",),
 }
 
 

@@ -44,7 +44,7 @@ def test_every_resource_of_the_template_exists(cloud: LocalCloud) -> None:
     assert set(cloud.stack.outputs) == sam_outputs
     glue = boto3.client("glue")
     tables = glue.get_tables(DatabaseName=cloud.stack.outputs["GlueDatabaseName"])["TableList"]
-    assert {t["Name"] for t in tables} == {"bars", "fills", "round_trips", "regimes"}
+    assert {t["Name"] for t in tables} == {"bars", "fills", "round_trips", "regimes", "orders", "risk_events"}
     assert all(t["Parameters"]["projection.hour.format"] == "yyyy/MM/dd/HH" for t in tables)
     bucket = cloud.stack.outputs["DataLakeBucketName"]
     assert all(t["Parameters"]["storage.location.template"].startswith(f"s3://{bucket}/") for t in tables)

@@ -1,15 +1,16 @@
 """A backtest's records written as the lake holds a live session's: the ledger's fills and round trips, the
-bars, and the regime source's decision at every 5-minute boundary, so that the same queries and the same
-report serve a backtest, the local cloud and Athena.
+trader's order outcomes and risk events, the bars, and the regime source's decision at every 5-minute
+boundary, so that the same queries and the same report serve a backtest, the local cloud and Athena.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from regime.bar_series import BarSeries
-from regime.contracts import Regime, RegimeItem
+from regime.contracts import OrderOutcome, Regime, RegimeItem, RiskEvent, TradeRecord
 from trader_host.analytics.writer import write_records
 from trader_host.execution.ledger import PositionLedger
 from trader_host.regime_source import RegimeSource
@@ -50,13 +51,22 @@ def decisions(series: BarSeries, source: RegimeSource, version: str) -> list[Reg
 
 
 def write_backtest_lake(
-    root: Path, ledger: PositionLedger, series: BarSeries, source: RegimeSource, version: str
+    root: Path,
+    ledger: PositionLedger,
+    series: BarSeries,
+    source: RegimeSource,
+    version: str,
+    records: Iterable[TradeRecord] = (),
 ) -> None:
-    """Everything of one backtest into a lake folder."""
+    """Everything of one backtest into a lake folder; `records`: the trader's (`take_records()`), of which
+    the order outcomes and risk events are written (the fills and trips come from the ledger)."""
+    kept = list(records)
     write_records(
         root,
         fills=ledger.fills,
         round_trips=ledger.round_trips,
         regimes=decisions(series, source, version),
         bars=series.to_bars(),
+        orders=[r for r in kept if isinstance(r, OrderOutcome)],
+        risk_events=[r for r in kept if isinstance(r, RiskEvent)],
     )

@@ -73,6 +73,34 @@ TABLES: Final[dict[str, tuple[Column, ...]]] = {
         ("probabilities", "map<string,double>"),
         ("reason", "string"),
     ),
+    # The host's order outcomes (one per order at its final state) and the risk gate's events.
+    "orders": (
+        ("order_id", "string"),
+        ("symbol", "string"),
+        ("role", "string"),
+        ("side", "string"),
+        ("qty", "int"),
+        ("order_type", "string"),
+        ("limit_price", "decimal(12,4)"),
+        ("placed_ts", "string"),
+        ("final_ts", "string"),
+        ("final_state", "string"),
+        ("filled_qty", "int"),
+        ("stale", "boolean"),
+        ("reason", "string"),
+        ("regime", "string"),
+        ("exit_reason", "string"),
+        ("signal_price", "decimal(12,4)"),
+    ),
+    "risk_events": (
+        ("event_id", "string"),
+        ("symbol", "string"),
+        ("ts", "string"),
+        ("kind", "string"),
+        ("trading_day", "string"),
+        ("day_net_usd", "decimal(12,4)"),
+        ("detail", "string"),
+    ),
 }
 
 PARTITION_COLUMN: Final = "hour"

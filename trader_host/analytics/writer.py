@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from regime.contracts import Bar, Fill, RegimeItem, RoundTrip
+from regime.contracts import Bar, Fill, OrderOutcome, RegimeItem, RiskEvent, RoundTrip
 
 
 def hour_path(ts: datetime) -> str:
@@ -41,6 +41,8 @@ def write_records(
     round_trips: Iterable[RoundTrip] = (),
     regimes: Iterable[RegimeItem] = (),
     bars: Iterable[Bar] = (),
+    orders: Iterable[OrderOutcome] = (),
+    risk_events: Iterable[RiskEvent] = (),
     name: str = "part-0",
 ) -> None:
     """Every kind of record into its table's prefix (template.yaml's Firehose streams and bar archive)."""
@@ -48,6 +50,8 @@ def write_records(
     write_lines(root, "round_trips", ((t.exit_ts, t.to_json()) for t in round_trips), name)
     write_lines(root, "regimes", ((r.computed_at, _regime_json(r)) for r in regimes), name)
     write_lines(root, "bars", ((b.ts, b.to_json()) for b in bars), name)
+    write_lines(root, "orders", ((o.final_ts, o.to_json()) for o in orders), name)
+    write_lines(root, "risk_events", ((e.ts, e.to_json()) for e in risk_events), name)
 
 
 def _regime_json(item: RegimeItem) -> str:

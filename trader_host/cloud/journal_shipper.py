@@ -1,7 +1,8 @@
 """JournalShipper: the journal's records to their Firehose streams, from the ship cursor on.
 
 Delivery is at least once: the cursor moves only past lines every one of which Firehose accepted, so a lost
-answer or a crash re-sends them, and the lake deduplicates on each record's id (execution id, trip id).
+answer or a crash re-sends them, and the lake deduplicates on each record's id (execution id, trip id, order
+id, risk event id). Every kind of record has its stream (fills, round trips, orders, risk events).
 It runs off the event loop (blocking boto3 calls); it reads the journal through its own file handle.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +24,27 @@ FIREHOSE_MAX_BATCH = 500
 
 
 class JournalShipper:
-    """Ships fills and round trips; `backlog()` says how much is waiting."""
+    """Ships every kind of journal record to its stream; `backlog_bytes()` says how much is waiting."""
 
     def __init__(
         self,
         journal: TradeJournal,
         client: Any,
-        fills_stream: str,
-        round_trips_stream: str,
+        streams: Mapping[str, str],
         *,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`streams`: the Firehose stream of each journal kind (`KINDS`), e.g. {"fill": "...-fills", ...}."""
+        missing = [k for k in KINDS if not streams.get(k)]
+        unknown = sorted(set(streams) - set(KINDS))
+        if missing or unknown:
+            raise ValueError(
+                f"journal shipper streams: missing {missing or 'none'}, unknown {unknown or 'none'}; "
+                f"name one stream for each of {', '.join(KINDS)}"
+            )
         self.journal = journal
         self.client = client
-        self.streams = dict(zip(KINDS, (fills_stream, round_trips_stream), strict=True))
+        self.streams = {k: streams[k] for k in KINDS}
         self.cursor = ShipCursor(Path(str(journal.path) + ".shipped"))
         self._sleep = sleep
         self.shipped = 0

@@ -21,6 +21,8 @@ OUTPUT_FIELDS = {
     "RegimeTableName": "regime_table",
     "FillsDeliveryStreamName": "fills_stream",
     "RoundTripsDeliveryStreamName": "round_trips_stream",
+    "OrdersDeliveryStreamName": "orders_stream",
+    "RiskEventsDeliveryStreamName": "risk_events_stream",
     "KillSwitchParameterName": "kill_switch_parameter",
     "StrategyConfigParameterName": "strategy_config_parameter",
 }
@@ -32,6 +34,8 @@ class CloudNames:
     regime_table: str
     fills_stream: str
     round_trips_stream: str
+    orders_stream: str
+    risk_events_stream: str
     kill_switch_parameter: str
     strategy_config_parameter: str
     endpoint: str  # "" = AWS itself (or whatever AWS_ENDPOINT_URL says)
@@ -41,8 +45,18 @@ class CloudNames:
         return (
             f"{where}: bars -> {self.bar_stream}, regime <- {self.regime_table}, "
             f"fills -> {self.fills_stream}, round trips -> {self.round_trips_stream}, "
+            f"orders -> {self.orders_stream}, risk events -> {self.risk_events_stream}, "
             f"kill switch {self.kill_switch_parameter}"
         )
+
+    def journal_streams(self) -> dict[str, str]:
+        """The Firehose stream of each kind of journal record (JournalShipper's `streams`)."""
+        return {
+            "fill": self.fills_stream,
+            "round_trip": self.round_trips_stream,
+            "order": self.orders_stream,
+            "risk_event": self.risk_events_stream,
+        }
 
 
 def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: Any = None) -> CloudNames:

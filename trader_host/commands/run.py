@@ -144,7 +144,7 @@ def assemble(
         kill_switch = SsmKillSwitch(
             client("ssm"), names.kill_switch_parameter, config.risk.kill_switch_poll_s
         )
-        shipper = JournalShipper(journal, client("firehose"), names.fills_stream, names.round_trips_stream)
+        shipper = JournalShipper(journal, client("firehose"), names.journal_streams())
         ship = CloudJob(
             "ship",
             lambda now: shipper.ship(),

@@ -47,6 +47,7 @@ class OrderExecutor:
         self.seen: set[str] = set()  # execution ids already booked (and journaled)
         self._seq = 0
         self._fills: list[tuple[Execution, Order | None]] = []
+        self._finished: list[Order] = []  # orders that reached their final state (see take_finished)
 
     # -- sending ---------------------------------------------------------------------------------------------
     def place(
@@ -83,11 +84,12 @@ class OrderExecutor:
         )
         return PlaceOrder(request)
 
-    def cancel(self, order: Order, now: float) -> CancelOrder | None:
-        """Ask once to cancel an order; None if already asked or already final."""
+    def cancel(self, order: Order, now: float, why: str = "") -> CancelOrder | None:
+        """Ask once to cancel an order (`why` goes into its outcome); None if already asked or final."""
         if order.is_final or order.cancel_requested_at is not None:
             return None
         order.cancel_requested_at = now
+        order.cancel_reason = why
         return CancelOrder(order.order_id)
 
     def adopt(self, open_order: OpenOrder, role: Role, now: float) -> CancelOrder:
@@ -97,6 +99,7 @@ class OrderExecutor:
         order.acknowledge()
         order.stale = True
         order.cancel_requested_at = now
+        order.cancel_reason = "orphan of an earlier run"
         self.orders[order.order_id] = order
         self.active[order.order_id] = order
         return CancelOrder(order.order_id)
@@ -156,9 +159,12 @@ class OrderExecutor:
                 )
                 order.filled_qty += ev.qty
             else:
+                was_final = order.is_final  # an overfill of a filled order: no second outcome
                 order.add_fill(ev.qty, ev.ts)
                 if order.is_final:
                     self.active.pop(order.order_id, None)
+                    if not was_final:
+                        self._finished.append(order)
         self._fills.append((ev, order))
 
     def on_status(self, ev: OrderStatus) -> list[Command]:
@@ -205,6 +211,11 @@ class OrderExecutor:
         fills, self._fills = self._fills, []
         return fills
 
+    def take_finished(self) -> list[Order]:
+        """Orders that reached their final state since the last call (each exactly once)."""
+        finished, self._finished = self._finished, []
+        return finished
+
     # -- time ------------------------------------------------------------------------------------------------
     def on_time(self, now: float) -> list[Command]:
         """Apply the timeouts; returns cancels and status requests to send."""
@@ -222,7 +233,8 @@ class OrderExecutor:
                         order.filled_qty,
                         order.request.qty,
                     )
-                    cancel = self.cancel(order, now)
+                    why = "stale timeout" if order.role is Role.ENTRY else "stale timeout, replaced by market"
+                    cancel = self.cancel(order, now, why)
                     if cancel is not None:
                         commands.append(cancel)
                 continue
@@ -268,6 +280,7 @@ class OrderExecutor:
         return order
 
     def _finish(self, order: Order, state: OrderState, ts: float, reason: str) -> None:
-        order.finish(state, ts, reason)
+        if order.finish(state, ts, reason):
+            self._finished.append(order)
         self.active.pop(order.order_id, None)
         self.rejects += state is OrderState.REJECTED

@@ -43,6 +43,7 @@ class Order:
     final_reason: str = ""
     signal_price: int | None = None  # the last price the strategy saw when it decided (ticks)
     acked_at: float | None = None  # when the broker acknowledged it
+    cancel_reason: str = ""  # why we asked to cancel it (stale timeout, flatten, kill, ...)
 
     @property
     def order_id(self) -> str:

@@ -1,4 +1,8 @@
-"""TradeJournal: every fill and round trip, appended and fsynced before the ledger's figures are trusted.
+"""TradeJournal: every trade record, appended and fsynced before the ledger's figures are trusted.
+
+Four kinds of record: fills and round trips (what the ledger is rebuilt from), order outcomes and risk events
+(for the lake only). A journal written before the last two existed holds only the first two and reads as it
+always did.
 
 The journal is the host's memory across crashes: a restart rebuilds the position and the day's realised P&L
 from it, and the shipper forwards to the lake whatever lies past its cursor. Lines are checksummed
@@ -16,13 +20,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from regime.contracts import Fill, RoundTrip
+from regime.contracts import Fill, OrderOutcome, RiskEvent, RoundTrip, TradeRecord
 from trader_host.journal.journal_line import encode_line
 from trader_host.journal.line_file import read_lines, repair_tail
 from trader_host.journal.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
-KINDS = ("fill", "round_trip")
+# Each kind of record and the field that identifies it (the lake's dedupe key).
+RECORD_IDS = {"fill": "execution_id", "round_trip": "trip_id", "order": "order_id", "risk_event": "event_id"}
+KINDS = tuple(RECORD_IDS)
 
 
 class JournalWriteError(OSError):
@@ -31,17 +37,25 @@ class JournalWriteError(OSError):
 
 class JournalEntry(NamedTuple):
     offset: int  # byte offset of the line in the journal
-    kind: str  # "fill" | "round_trip"
+    kind: str  # one of KINDS
     record: dict[str, Any]  # the record's to_dict()
 
     @property
     def record_id(self) -> str:
-        """The dedupe key: a fill's execution id, a round trip's trip id."""
-        return str(self.record["execution_id" if self.kind == "fill" else "trip_id"])
+        """The dedupe key: a fill's execution id, a trip id, an order id, a risk event's id."""
+        return str(self.record[RECORD_IDS[self.kind]])
 
 
-def kind_of(record: Fill | RoundTrip) -> str:
-    return "fill" if isinstance(record, Fill) else "round_trip"
+def kind_of(record: TradeRecord) -> str:
+    if isinstance(record, Fill):
+        return "fill"
+    if isinstance(record, RoundTrip):
+        return "round_trip"
+    if isinstance(record, OrderOutcome):
+        return "order"
+    if isinstance(record, RiskEvent):
+        return "risk_event"
+    raise TypeError(f"not a trade record: {type(record).__name__}")
 
 
 class TradeJournal:
@@ -60,7 +74,7 @@ class TradeJournal:
             self.path.stat().st_size
         )  # bytes of whole lines; kept here so nobody stats the file per tick
 
-    def append(self, records: Sequence[Fill | RoundTrip]) -> None:
+    def append(self, records: Sequence[TradeRecord]) -> None:
         """Write `records` and fsync; raises JournalWriteError (with nothing half-written kept) on failure."""
         if not records:
             return
@@ -112,7 +126,7 @@ class TradeJournal:
             return None
         return entry
 
-    def put(self, records: list[Fill | RoundTrip]) -> None:
+    def put(self, records: list[TradeRecord]) -> None:
         """The session's RecordSink: append and fsync."""
         self.append(records)
 

@@ -4,7 +4,7 @@ Entries are refused when halted (kill switch), after the day's loss limit, beyon
 limit, when the position plus working entry orders would exceed the maximum, near the daily break, inside a
 blackout window, or on a stale quote. A flatten is demanded by the kill switch (KILL), by the loss limit,
 by the approaching daily break and by shutdown (FLATTEN). Exits are never throttled: refusing one only adds
-risk.
+risk. When the gate stops trading (the loss limit, a kill) it records a RiskEvent for the lake (take_events).
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from regime.contracts import ExitReason
+from regime.contracts import ExitReason, RiskEvent, RiskEventKind
 from regime.contracts.timestamps import format_utc
 from trader_host.config import WEEKDAYS, RiskConfig
 from trader_host.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
+_MONEY = Decimal("0.0001")  # the lake's decimal(12,4)
 
 
 class RiskGate:
@@ -39,6 +40,7 @@ class RiskGate:
         self.loss_limit_days = 0  # trading days stopped by the daily loss limit (backtest reports)
         self._entries: deque[float] = deque()
         self._zones = {b.tz: ZoneInfo(b.tz) for b in config.blackout}
+        self._events: list[RiskEvent] = []
 
     # -- state changes ---------------------------------------------------------------------------------------
     def engage_kill(self, now: float, source: str) -> None:
@@ -46,6 +48,9 @@ class RiskGate:
         if self.kill_reason is None:
             self.kill_reason = source
             log.warning("kill switch engaged at %.3f by %s: flatten and halt", now, source)
+            if now >= self._next_close:
+                self._roll_day(now)
+            self._record(RiskEventKind.KILL, now, self._last_net - self._day_start_net, source)
 
     def restore_day(self, net_at_day_start: Decimal) -> None:
         """After a restart: the realised net when the current trading day began (the rest counts today)."""
@@ -58,6 +63,23 @@ class RiskGate:
     def record_entry(self, now: float) -> None:
         """Count an entry order against the per-minute limit."""
         self._entries.append(now)
+
+    def take_events(self) -> list[RiskEvent]:
+        """Risk events since the last call (for the record sinks)."""
+        events, self._events = self._events, []
+        return events
+
+    def _record(self, kind: RiskEventKind, now: float, day_net: Decimal, detail: str) -> None:
+        self._events.append(
+            RiskEvent(
+                symbol=self.spec.symbol,
+                ts=datetime.fromtimestamp(now, UTC),
+                kind=kind,
+                trading_day=self.spec.session.trading_date(now),
+                day_net_usd=day_net.quantize(_MONEY),
+                detail=detail,
+            )
+        )
 
     # -- queries ---------------------------------------------------------------------------------------------
     @property
@@ -105,6 +127,18 @@ class RiskGate:
                     format_utc(datetime.fromtimestamp(now, UTC)),
                     pnl,
                     self.config.max_daily_loss_usd,
+                )
+                day_net = (
+                    realised_net
+                    - self._day_start_net
+                    + self.spec.tick_value_usd * Decimal(repr(unrealised_ticks))
+                )
+                self._record(
+                    RiskEventKind.LOSS_LIMIT,
+                    now,
+                    day_net,
+                    f"day net {pnl:.2f} USD <= -{self.config.max_daily_loss_usd:.2f} USD: "
+                    "flatten, no entries until the session close",
                 )
             self._loss_hit_close = self._next_close
             return ExitReason.FLATTEN
