@@ -16,8 +16,17 @@ then flat at 60.05. Decisions (window_end; votes trend/range; realised labels tr
 v1 14:20 range (F/T; F/T), 14:40 range (F/T; T/F), 15:00 trend (T/F; F/T), 15:05 range conf 2.3 (F/T; F/T),
 15:28 nothing (unlabelled: the bars stop at 15:29); v2 14:30 nothing (F/F; F/T).
 
-Dirt: T1, its entry fill, the 14:20 decision and one bar are delivered twice (the copy in another object and
-hour); one line of each record table is malformed.
+Orders (one outcome each; every fill's order is among them). Entry limits: o1a..o5a filled, o4a (SELL 2,
+01-16 14:59:54) only after it went stale; oX1 (01-15 14:30) stale and cancelled; oX2 (15:20) rejected by the
+broker; oX3 (01-16 16:00) cancelled by the kill, not stale. Exit limits: o1b, o2b, o4b filled; o3s (T3's
+target, 15:06:49) stale and cancelled, replaced by the market order o3b. Exit markets: o3b, o5b (T5's
+flatten).
+
+Risk events: a kill on 01-16 at 16:00:02 (day net +94.32); the loss limit on 01-20 at 16:29:50 with T5
+open at 61.30 (-30 ticks, -300 USD, plus its 1.42 entry fee: day net -301.42).
+
+Dirt: T1, its entry fill, the 14:20 decision, one bar, oX1 and the loss-limit event are delivered twice (the
+copy in another object and hour); one line of each record table but bars is malformed.
 """
 
 from __future__ import annotations
@@ -26,7 +35,21 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, Role, RoundTrip, Side
+from regime.contracts import (
+    Bar,
+    BarSource,
+    ExitReason,
+    Fill,
+    OrderFinalState,
+    OrderOutcome,
+    Regime,
+    RegimeItem,
+    RiskEvent,
+    RiskEventKind,
+    Role,
+    RoundTrip,
+    Side,
+)
 from trader_host.analytics.writer import write_lines, write_records
 
 FEE = Decimal("1.42")
@@ -173,21 +196,175 @@ def decisions() -> list[RegimeItem]:
     ]
 
 
+def _order(
+    order_id: str,
+    role: Role,
+    side: Side,
+    qty: int,
+    limit: str | None,
+    placed: str,
+    final: str,
+    state: OrderFinalState,
+    *,
+    stale: bool = False,
+    reason: str = "filled",
+    exit_reason: ExitReason | None = None,
+) -> OrderOutcome:
+    return OrderOutcome(
+        order_id=order_id,
+        symbol="CL",
+        role=role,
+        side=side,
+        qty=qty,
+        order_type="market" if limit is None else "limit",
+        limit_price=None if limit is None else Decimal(limit),
+        placed_ts=at(placed),
+        final_ts=at(final),
+        final_state=state,
+        filled_qty=qty if state is OrderFinalState.FILLED else 0,
+        stale=stale,
+        reason=reason,
+        exit_reason=exit_reason,
+    )
+
+
+def orders() -> list[OrderOutcome]:
+    entry, exit_, filled = Role.ENTRY, Role.EXIT, OrderFinalState.FILLED
+    buy, sell = Side.BUY, Side.SELL
+    cancelled, rejected = OrderFinalState.CANCELLED, OrderFinalState.REJECTED
+    return [
+        _order("o1a", entry, buy, 1, "60.00", "01-15T14:00:09.900", "01-15T14:00:10", filled),
+        _order("o1b", exit_, sell, 1, "60.03", "01-15T14:02:59.800", "01-15T14:03:00", filled),
+        _order("o2a", entry, sell, 1, "60.10", "01-15T14:09:59", "01-15T14:10:00", filled),
+        _order("o2b", exit_, buy, 1, "60.14", "01-15T14:11:59", "01-15T14:12:00", filled),
+        _order(
+            "oX1",
+            entry,
+            buy,
+            1,
+            "60.00",
+            "01-15T14:30:00",
+            "01-15T14:30:05",
+            cancelled,
+            stale=True,
+            reason="stale timeout",
+        ),
+        _order("o3a", entry, buy, 1, "60.20", "01-15T15:05:59", "01-15T15:06:00", filled),
+        _order(
+            "o3s",
+            exit_,
+            sell,
+            1,
+            "60.21",
+            "01-15T15:06:49",
+            "01-15T15:06:54",
+            cancelled,
+            stale=True,
+            reason="stale timeout, replaced by market",
+            exit_reason=ExitReason.TARGET,
+        ),
+        _order(
+            "o3b",
+            exit_,
+            sell,
+            1,
+            None,
+            "01-15T15:06:54",
+            "01-15T15:07:00",
+            filled,
+            exit_reason=ExitReason.STALE_TO_MARKET,
+        ),
+        _order(
+            "oX2",
+            entry,
+            sell,
+            1,
+            "60.50",
+            "01-15T15:20:00",
+            "01-15T15:20:00.050",
+            rejected,
+            reason="201: order rejected - no margin",
+        ),
+        _order(
+            "o4a",
+            entry,
+            sell,
+            2,
+            "61.00",
+            "01-16T14:59:54",
+            "01-16T15:00:00",
+            filled,
+            stale=True,
+            reason="filled after its stale cancel was sent",
+        ),
+        _order("o4b", exit_, buy, 2, "60.95", "01-16T15:01:59", "01-16T15:02:00", filled),
+        _order("oX3", entry, buy, 1, "61.20", "01-16T16:00:00", "01-16T16:00:03", cancelled, reason="kill"),
+        _order("o5a", entry, sell, 1, "61.00", "01-20T15:59:59", "01-20T16:00:00", filled),
+        _order(
+            "o5b",
+            exit_,
+            buy,
+            1,
+            None,
+            "01-20T16:29:50",
+            "01-20T16:30:00",
+            filled,
+            exit_reason=ExitReason.FLATTEN,
+        ),
+    ]
+
+
+def risk_events() -> list[RiskEvent]:
+    return [
+        RiskEvent(
+            "CL",
+            at("01-16T16:00:02"),
+            RiskEventKind.KILL,
+            at("01-16").date(),
+            Decimal("94.32"),
+            "kill switch",
+        ),
+        RiskEvent(
+            "CL",
+            at("01-20T16:29:50"),
+            RiskEventKind.LOSS_LIMIT,
+            at("01-20").date(),
+            Decimal("-301.42"),
+            "day net -301.42 USD <= -300.00 USD",
+        ),
+    ]
+
+
 def write_hand_lake(root: Path) -> None:
     """The lake above, with its duplicates and malformed lines."""
     trips, fills = trips_and_fills()
     items, bar_list = decisions(), bars()
-    write_records(root, fills=fills, round_trips=trips, regimes=items, bars=bar_list)
+    outcomes, events = orders(), risk_events()
+    write_records(
+        root,
+        fills=fills,
+        round_trips=trips,
+        regimes=items,
+        bars=bar_list,
+        orders=outcomes,
+        risk_events=events,
+    )
     # Redelivery: the same records again, in another object and (for T1) another hour.
     later = at("01-15T18:00:00")
     write_lines(root, "round_trips", [(later, trips[0].to_json())], name="retry")
     write_lines(root, "fills", [(later, fills[0].to_json())], name="retry")
     write_lines(root, "regimes", [(later, _json(items[0]))], name="retry")
     write_lines(root, "bars", [(bar_list[10].ts, bar_list[10].to_json())], name="retry")
+    write_lines(root, "orders", [(later, outcomes[4].to_json())], name="retry")  # oX1
+    write_lines(root, "risk_events", [(at("01-20T18:00:00"), events[1].to_json())], name="retry")
     # Malformed: not JSON, a wrong type, not an object.
     write_lines(root, "round_trips", [(later, '{"trip_id": "rt-x", "symbol": "CL", "qty": 1')], name="bad")
     write_lines(root, "fills", [(later, '{"execution_id": 7, "symbol": "CL"}')], name="bad")
     write_lines(root, "regimes", [(later, "[1, 2, 3]")], name="bad")
+    write_lines(root, "orders", [(later, '{"order_id": "oY", "qty": "one"}')], name="bad")
+    write_lines(
+        root, "risk_events", [(later, '{"event_id": "CL:kill:2026-01-17", "day_net_usd": "lots"}')], "bad"
+    )
 
 
 def _json(item: RegimeItem) -> str:

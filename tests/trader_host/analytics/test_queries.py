@@ -18,14 +18,24 @@ D = Decimal
 
 
 def test_the_lake_holds_the_duplicates_and_the_loader_counts_the_malformed_lines(athena: LocalAthena) -> None:
-    # 5 trips + 1 redelivered; 10 fills + 1; 6 decisions + 1; 90 bars + 1. One malformed line each.
-    assert {t: athena.count(t) for t in ("round_trips", "fills", "regimes", "bars")} == {
+    # 5 trips + 1 redelivered; 10 fills + 1; 6 decisions + 1; 90 bars + 1; 14 orders + 1; 2 risk events + 1.
+    # One malformed line in each table but bars.
+    assert {t: athena.count(t) for t in athena.loads} == {
         "round_trips": 6,
         "fills": 11,
         "regimes": 7,
         "bars": 91,
+        "orders": 15,
+        "risk_events": 3,
     }
-    assert athena.malformed == {"bars": 0, "fills": 1, "round_trips": 1, "regimes": 1}
+    assert athena.malformed == {
+        "bars": 0,
+        "fills": 1,
+        "round_trips": 1,
+        "regimes": 1,
+        "orders": 1,
+        "risk_events": 1,
+    }
 
 
 def test_trade_statistics_is_the_articles_table(athena: LocalAthena) -> None:
@@ -51,8 +61,21 @@ def test_daily_pnl_equity_drawdown_and_the_loss_limit_day(athena: LocalAthena) -
     # Day 1: peak 27.16 after T1, then -15.68, -18.52: drawdown 45.68. Day 3: 75.80 -> -217.04.
     assert [r["drawdown_usd"] for r in rows] == [D("45.68"), D("0"), D("292.84")]
     assert [r["max_drawdown_usd"] for r in rows] == [D("45.68"), D("45.68"), D("292.84")]
-    # Only T5's day ended with a flatten at -292.84 <= -0.9 * 300.
+    # From the gate's events, each once (the loss-limit event was delivered twice): the loss limit on
+    # 01-20 at a day net of -301.42 (T5 open at -30 ticks), the kill on 01-16.
     assert [r["loss_limit_stop"] for r in rows] == [False, False, True]
+    assert [r["loss_limit_day_net_usd"] for r in rows] == [None, None, D("-301.42")]
+    assert [r["killed"] for r in rows] == [False, True, False]
+
+
+def test_daily_pnl_takes_the_stops_from_the_events_only(tmp_path: Path, hand_lake: Path) -> None:
+    # Without the gate's events, T5's day is no loss-limit day: nothing is inferred from the trips.
+    import shutil
+
+    shutil.copytree(hand_lake / "round_trips", tmp_path / "round_trips")
+    rows = LocalAthena(FolderLake(tmp_path)).run("daily_pnl").records()
+    assert [r["net_usd"] for r in rows] == [D("-18.52"), D("94.32"), D("-292.84")]
+    assert [(r["loss_limit_stop"], r["killed"]) for r in rows] == [(False, False)] * 3
 
 
 def test_pnl_by_hour_of_entry(athena: LocalAthena) -> None:
@@ -134,6 +157,44 @@ def test_execution_quality_latency_and_slippage(athena: LocalAthena) -> None:
         unknown["with_signal"],
         unknown["avg_slippage_ticks"],
     ) == (4, 5, 0, None)
+
+
+FATES = ("orders", "filled", "cancelled", "rejected", "stale", "stale_cancelled", "stale_filled_late")
+
+
+def test_execution_quality_reports_the_fate_of_every_order_once(athena: LocalAthena) -> None:
+    rows = {
+        (r["role"], r["order_type"]): tuple(r[c] for c in FATES)
+        for r in athena.run("execution_quality").records()
+    }
+    assert rows == {
+        # o1a..o5a filled (o4a late, after going stale); oX1 stale and cancelled (delivered twice, counted
+        # once); oX2 rejected; oX3 cancelled by the kill.
+        ("entry", "limit"): (8, 5, 2, 1, 2, 1, 1),
+        # o1b, o2b, o4b filled; o3s stale, cancelled and replaced by market.
+        ("exit", "limit"): (4, 3, 1, 0, 1, 1, 0),
+        ("exit", "market"): (2, 2, 0, 0, 0, 0, 0),  # o3b (the replacement) and o5b (T5's flatten)
+        # Fills that recorded no order type: they have no orders of their own.
+        ("entry", "unknown"): (0, 0, 0, 0, 0, 0, 0),
+        ("exit", "unknown"): (0, 0, 0, 0, 0, 0, 0),
+    }
+
+
+def test_execution_quality_shows_orders_without_any_fill(tmp_path: Path, hand_lake: Path) -> None:
+    import shutil
+
+    shutil.copytree(hand_lake / "orders", tmp_path / "orders")  # an order table, no fills at all
+    rows = {
+        (r["role"], r["order_type"]): r
+        for r in LocalAthena(FolderLake(tmp_path)).run("execution_quality").records()
+    }
+    entry = rows[("entry", "limit")]
+    assert (entry["fills"], entry["orders"], entry["stale_cancelled"], entry["avg_slippage_ticks"]) == (
+        0,
+        8,
+        1,
+        None,
+    )
 
 
 def test_live_accuracy_against_the_label_the_bars_realised(athena: LocalAthena) -> None:

@@ -16,7 +16,10 @@ def test_stats_prints_the_statistics_and_the_skipped_lines(
 ) -> None:
     assert main(["stats", "--lake", str(hand_lake), "--query", "trade_statistics"]) == 0
     out = capsys.readouterr().out
-    assert "skipped malformed lines: {'fills': 1, 'round_trips': 1, 'regimes': 1}" in out
+    assert (
+        "skipped malformed lines: {'fills': 1, 'round_trips': 1, 'regimes': 1, 'orders': 1, 'risk_events': 1}"
+        in out
+    )
     lines = dict(line.split(None, 1) for line in out.split("== trade_statistics\n")[1].splitlines())
     assert lines["net_usd"] == "-217.04" and lines["round_trips"] == "5" and lines["win_share"] == "0.4"
 
@@ -64,5 +67,5 @@ def test_stats_reads_the_bucket_on_the_local_endpoint(
             )
     assert main(["stats", "--bucket", "stats-lake", "--query", "daily_pnl"]) == 0
     out = capsys.readouterr().out
-    assert "lake: bars 91, fills 11, round_trips 6, regimes 7 records" in out
+    assert "lake: bars 91, fills 11, round_trips 6, regimes 7, orders 15, risk_events 3 records" in out
     assert "2026-01-20" in out and "-292.84" in out
