@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 
-from regime.contracts import Fill, Regime, RoundTrip
+from regime.contracts import Fill, OrderOutcome, Regime, RiskEvent, RoundTrip, TradeRecord
 from tests.trader_host.test_trader import CONFIG, T0, enter_long, fill, tick, trader
 from trader_host.broker.port import OrderType
 from trader_host.config import HostConfig
@@ -16,11 +16,11 @@ from trader_host.journal.trade_journal import JournalEntry, kind_of
 from trader_host.restart import restore
 
 
-def journal_of(records: Sequence[Fill | RoundTrip]) -> list[JournalEntry]:
+def journal_of(records: Sequence[TradeRecord]) -> list[JournalEntry]:
     return [JournalEntry(k, kind_of(r), json.loads(r.to_json())) for k, r in enumerate(records)]
 
 
-def first_run(config: HostConfig = CONFIG) -> list[Fill | RoundTrip]:
+def first_run(config: HostConfig = CONFIG) -> list[TradeRecord]:
     """A losing round trip, then a long position left open: what the journal holds at the kill."""
     tr = trader(config)
     cmd = enter_long(tr)
@@ -41,6 +41,20 @@ def test_the_journal_gives_back_the_position_and_the_days_realised_loss() -> Non
     fees = sum((r.commission_usd for r in records if isinstance(r, Fill)), start=Decimal(0))
     assert summary.day_net_usd == trips[0].gross_usd - fees == fresh.ledger.realised_net_usd
     assert fresh.take_records() == []  # journaled records are not sent again
+
+
+def test_order_outcomes_and_risk_events_in_the_journal_change_nothing_at_a_restart() -> None:
+    tr = trader()
+    enter_long(tr)
+    tr.kill(T0 + 1, "kill switch")
+    events = [r for r in tr.take_records() if isinstance(r, RiskEvent)]  # a kill, journaled by another run
+    records = first_run() + events
+    lake_only = [r for r in records if isinstance(r, OrderOutcome | RiskEvent)]
+    assert {type(r) for r in lake_only} == {OrderOutcome, RiskEvent}
+    with_them, without = trader(), trader()
+    summary = restore(with_them, journal_of(records), T0 + 60)
+    assert summary == restore(without, journal_of([r for r in records if r not in lake_only]), T0 + 60)
+    assert with_them.take_records() == [] and with_them.risk.kill_reason is None  # a new run is not killed
 
 
 def test_a_round_trip_torn_out_of_the_journal_is_recorded_again() -> None:

@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from regime.contracts import Bar, ExitReason, Fill, Regime, RoundTrip
+from regime.contracts import (
+    Bar,
+    ExitReason,
+    Fill,
+    OrderOutcome,
+    Regime,
+    RiskEvent,
+    RiskEventKind,
+    RoundTrip,
+    TradeRecord,
+)
 from regime.synthetic import synthetic_days
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.broker.sim.sim_book import SimBook
@@ -47,11 +57,11 @@ class Collect:
     interval_s = 1e9
 
     def __init__(self) -> None:
-        self.records: list[Fill | RoundTrip] = []
+        self.records: list[TradeRecord] = []
         self.bars: list[Bar] = []
         self.flushes = 0
 
-    def put(self, records: list[Fill | RoundTrip]) -> None:
+    def put(self, records: list[TradeRecord]) -> None:
         self.records += records
 
     def publish(self, bar: Bar) -> None:
@@ -92,6 +102,10 @@ def test_kill_switch_mid_session_flattens_and_stops() -> None:
     assert switch.polls > 10
     assert [r for r in sink.records if isinstance(r, RoundTrip)] == trips
     assert len([r for r in sink.records if isinstance(r, Fill)]) == len(trader.ledger.fills)
+    # The kill is a risk event, and every order the session placed ended in one outcome, journaled.
+    assert [r.kind for r in sink.records if isinstance(r, RiskEvent)] == [RiskEventKind.KILL]
+    ended = [r.order_id for r in sink.records if isinstance(r, OrderOutcome)]
+    assert sorted(ended) == sorted(trader.executor.orders)
     assert sink.bars and sink.bars[0].symbol == "CL" and sink.flushes == 2
 
 
@@ -100,7 +114,7 @@ class FillsDisk(TradeJournal):
 
     full = False
 
-    def put(self, records: list[Fill | RoundTrip]) -> None:
+    def put(self, records: list[TradeRecord]) -> None:
         if self.full:
             self._fh.close()
             self._fh = open("/dev/full", "ab")  # noqa: SIM115 - the journal closes it

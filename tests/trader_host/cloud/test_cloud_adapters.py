@@ -202,12 +202,22 @@ def trip(n: int) -> RoundTrip:
     return sample_trip(n)
 
 
+# Journal kind -> (stream, lake prefix)
+STREAMS = {
+    "fill": ("fills", "fills/"),
+    "round_trip": ("trips", "round_trips/"),
+    "order": ("orders", "orders/"),
+    "risk_event": ("risk-events", "risk_events/"),
+}
+NAMES = {kind: stream for kind, (stream, _) in STREAMS.items()}
+
+
 @pytest.fixture
 def firehose(moto_reset: str) -> Any:
     s3 = client("s3")
     s3.create_bucket(Bucket="lake")
     fh = client("firehose")
-    for name, prefix in (("fills", "fills/"), ("trips", "round_trips/")):
+    for name, prefix in STREAMS.values():
         fh.create_delivery_stream(
             DeliveryStreamName=name,
             DeliveryStreamType="DirectPut",
@@ -233,7 +243,7 @@ def lake_lines(prefix: str) -> list[dict[str, Any]]:
 def test_journal_shipper_delivers_each_kind_to_its_stream(firehose: Any, tmp_path: Path) -> None:
     journal = TradeJournal(tmp_path / "CL.journal")
     journal.append([fill(1), fill(2), trip(1)])
-    shipper = JournalShipper(journal, firehose, "fills", "trips")
+    shipper = JournalShipper(journal, firehose, NAMES)
     assert shipper.backlog_bytes() > 0
     assert shipper.ship() == 3 and shipper.backlog_bytes() == 0
     assert shipper.ship() == 0  # nothing new: no call
@@ -244,13 +254,30 @@ def test_journal_shipper_delivers_each_kind_to_its_stream(firehose: Any, tmp_pat
     assert fills[0] == fill(1).to_dict()  # the lake gets the contract's own JSON
 
 
+def test_order_outcomes_and_risk_events_reach_their_own_prefixes(firehose: Any, tmp_path: Path) -> None:
+    from tests.trader_host.analytics.hand_lake import orders, risk_events
+
+    journal = TradeJournal(tmp_path / "CL.journal")
+    journal.append([fill(1), *orders()[:3], *risk_events()])
+    assert JournalShipper(journal, firehose, NAMES).ship() == 6
+    assert [o["order_id"] for o in lake_lines("orders/")] == ["o1a", "o1b", "o2a"]
+    assert lake_lines("risk_events/") == [e.to_dict() for e in risk_events()]
+    assert [f["execution_id"] for f in lake_lines("fills/")] == ["x1"] and lake_lines("round_trips/") == []
+
+
+def test_journal_shipper_names_a_missing_or_unknown_stream(tmp_path: Path) -> None:
+    journal = TradeJournal(tmp_path / "CL.journal")
+    with pytest.raises(ValueError, match=r"missing \['order', 'risk_event'\], unknown \['quote'\]"):
+        JournalShipper(journal, None, {"fill": "f", "round_trip": "t", "quote": "q"})
+
+
 def test_journal_shipper_keeps_everything_while_unreachable_then_ships(firehose: Any, tmp_path: Path) -> None:
     journal = TradeJournal(tmp_path / "CL.journal")
     journal.append([fill(1), trip(1)])
-    down = JournalShipper(journal, dead_client("firehose"), "fills", "trips", sleep=lambda s: None)
+    down = JournalShipper(journal, dead_client("firehose"), NAMES, sleep=lambda s: None)
     assert down.ship() == 0 and lake_lines("fills/") == []
     journal.append([fill(2)])
-    up = JournalShipper(TradeJournal(tmp_path / "CL.journal"), firehose, "fills", "trips")  # a restart
+    up = JournalShipper(TradeJournal(tmp_path / "CL.journal"), firehose, NAMES)  # a restart
     assert up.ship() == 3
     assert sorted(f["execution_id"] for f in lake_lines("fills/")) == ["x1", "x2"]
     assert [t["trip_id"] for t in lake_lines("round_trips/")] == ["rt-x1"]
@@ -259,7 +286,7 @@ def test_journal_shipper_keeps_everything_while_unreachable_then_ships(firehose:
 def test_a_lost_answer_resends_and_the_lake_dedupes_on_the_id(firehose: Any, tmp_path: Path) -> None:
     journal = TradeJournal(tmp_path / "CL.journal")
     journal.append([fill(1), fill(2)])
-    shipper = JournalShipper(journal, firehose, "fills", "trips")
+    shipper = JournalShipper(journal, firehose, NAMES)
     real_put = firehose.put_record_batch
 
     def accepted_then_lost(**kwargs: Any) -> Any:

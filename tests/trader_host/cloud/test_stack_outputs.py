@@ -38,3 +38,21 @@ def test_names_from_a_deployed_stack_read_with_boto3(moto_reset: str) -> None:
     assert (names.bar_stream, names.kill_switch_parameter) == ("deployed-bars", "/k")
     with pytest.raises(ConfigError, match="'no-such-stack': neither a file nor a readable stack"):
         cloud_names(CloudConfig(), "no-such-stack")
+
+
+def test_every_journal_kind_gets_its_stream_from_the_outputs_or_the_config(tmp_path: Path) -> None:
+    from infra.local_cloud.template_yaml import load_template
+    from trader_host.cloud.stack_outputs import OUTPUT_FIELDS
+    from trader_host.journal.trade_journal import KINDS
+
+    assert set(OUTPUT_FIELDS) <= set(load_template()["Outputs"])  # the template names every one
+    plain = tmp_path / "outputs.json"
+    plain.write_text(json.dumps({"OrdersDeliveryStreamName": "o1", "RiskEventsDeliveryStreamName": "r1"}))
+    streams = cloud_names(CloudConfig(), str(plain)).journal_streams()
+    assert streams == {
+        "fill": "regime-trader-fills",
+        "round_trip": "regime-trader-round-trips",
+        "order": "o1",
+        "risk_event": "r1",
+    }
+    assert tuple(streams) == KINDS

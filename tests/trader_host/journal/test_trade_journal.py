@@ -138,3 +138,44 @@ def test_a_truncated_or_non_utf8_spool_line_is_quarantined_never_sent_never_fata
     assert restarted.replay(send) == 2
     assert [json.loads(s)["n"] for s in sent] == [1, 3]
     assert len(restarted) == 0 and restarted.quarantine.count == 2
+
+
+def test_order_outcomes_and_risk_events_are_journaled_with_their_ids(tmp_path: Path) -> None:
+    from tests.trader_host.analytics.hand_lake import orders, risk_events
+
+    journal = TradeJournal(tmp_path / "CL.journal")
+    outcome, event = orders()[4], risk_events()[1]
+    journal.append([fill(1), outcome, event])
+    entries = TradeJournal(tmp_path / "CL.journal").read()[0]
+    assert [(e.kind, e.record_id) for e in entries] == [
+        ("fill", "x1"),
+        ("order", "oX1"),
+        ("risk_event", "CL:loss-limit:2026-01-20"),
+    ]
+    assert entries[1].record == outcome.to_dict() and entries[2].record == event.to_dict()
+
+
+def test_a_journal_written_before_the_new_kinds_reads_as_before(tmp_path: Path) -> None:
+    # The lines an older host wrote: fills and round trips only, in the same line format.
+    from tests.sample_records import sample_trip
+
+    path = tmp_path / "CL.journal"
+    old = [("fill", fill(1).to_dict()), ("round_trip", sample_trip(1).to_dict())]
+    path.write_bytes(b"".join(encode_line(json.dumps({"kind": k, "record": r})) for k, r in old))
+    journal = TradeJournal(path)
+    assert [(e.kind, e.record_id) for e in journal.read()[0]] == [("fill", "x1"), ("round_trip", "rt-x1")]
+    assert journal.quarantine.count == 0
+
+
+def test_an_unknown_kind_or_a_record_without_its_id_is_quarantined(tmp_path: Path) -> None:
+    path = tmp_path / "CL.journal"
+    lines = [
+        {"kind": "order", "record": {"symbol": "CL"}},  # no order_id
+        {"kind": "risk_event", "record": {"event_id": "CL:kill:2026-01-13"}},
+        {"kind": "quote", "record": {"id": 1}},
+    ]
+    path.write_bytes(b"".join(encode_line(json.dumps(doc)) for doc in lines))
+    journal = TradeJournal(path)
+    assert [e.record_id for e in journal.read()[0]] == ["CL:kill:2026-01-13"]
+    reasons = [q["reason"] for q in quarantined(journal)]
+    assert reasons == ["bad record: 'order_id'", "bad record: unknown kind 'quote'"]
