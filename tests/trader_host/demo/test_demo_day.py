@@ -49,6 +49,7 @@ def test_a_demo_day_flows_through_the_real_path_and_leaves_nothing_running(
         day: DayResult = run_day(host, clock)
         assert host.session.failure is None
         fills_in_s3 = lake_lines(cloud.bucket, "fills/")
+        orders_in_s3 = lake_lines(cloud.bucket, "orders/")
         bars_in_s3 = lake_lines(cloud.bucket, "bars/")
         decisions = [RegimeItem.from_dict(r) for r in lake_lines(cloud.bucket, "regimes/")]
         lake = query_lake(cloud.bucket)
@@ -62,6 +63,14 @@ def test_a_demo_day_flows_through_the_real_path_and_leaves_nothing_running(
     assert executions and {f.execution_id for f in ledger.fills} == executions
     landed = [r["execution_id"] for r in fills_in_s3]
     assert set(landed) == executions  # every broker fill in S3, exactly once after deduplication
+    # Every order the host placed reached S3 with its one final state, exactly once after deduplication.
+    orders = host.session.trader.executor.orders
+    outcomes = {r["order_id"]: r for r in orders_in_s3}
+    assert set(outcomes) == set(orders) and all(o.is_final for o in orders.values())
+    assert all(outcomes[i]["final_state"] == o.state.value for i, o in orders.items())
+    assert {f.order_id for f in ledger.fills} <= {i for i, r in outcomes.items() if r["filled_qty"] > 0}
+    quality = lake.results["execution_quality"].records()
+    assert sum(r["orders"] for r in quality) == len(orders)  # the query counts each order once
 
     stats = lake.results["trade_statistics"].records()
     assert len(stats) == 1 and stats[0]["round_trips"] == len(ledger.round_trips)
