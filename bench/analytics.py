@@ -1,7 +1,9 @@
 """Seconds for the whole named-query set over one month and one year of records, DuckDB locally.
 
 The records are synthetic but shaped like a live CL session at the article's pace: 23-hour weekday sessions,
-one bar a minute, a decision every 5 minutes, about 8 round trips an hour (two fills each), written as
+one bar a minute, a decision every 5 minutes, about 8 round trips an hour (two fills each, each fill's order
+with its outcome, and a stale entry given up before 30% of the entries), a loss-limit event on 10% of the
+days, written as
 Firehose lays out the lake (hourly folders of JSON lines), with 1% of the records delivered twice.
 Reported apart: writing the lake (not part of a query run), reading, checking and loading it into DuckDB,
 and running every query.
@@ -21,7 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import write_results
-from regime.contracts import Bar, BarSource, ExitReason, Fill, Regime, RegimeItem, Role, RoundTrip, Side
+from regime.contracts import (
+    Bar,
+    BarSource,
+    ExitReason,
+    Fill,
+    OrderFinalState,
+    OrderOutcome,
+    Regime,
+    RegimeItem,
+    RiskEvent,
+    RiskEventKind,
+    Role,
+    RoundTrip,
+    Side,
+)
 from trader_host.analytics.engine import LocalAthena, query_names
 from trader_host.analytics.lake import FolderLake
 from trader_host.analytics.writer import write_records
@@ -50,9 +66,14 @@ def generate(days: int, seed: int = 1) -> dict[str, list[Any]]:
     items: list[RegimeItem] = []
     fills: list[Fill] = []
     trips: list[RoundTrip] = []
+    events: list[RiskEvent] = []
     price = 6000  # ticks
     n = 0
     for open_ in _sessions(days):
+        if rng.random() < 0.1:
+            day = (open_ + timedelta(hours=2)).date()
+            stop = open_ + timedelta(hours=12)
+            events.append(RiskEvent("CL", stop, RiskEventKind.LOSS_LIMIT, day, Decimal("-301.42"), "bench"))
         for m in range(SESSION_MINUTES):
             ts = open_ + timedelta(minutes=m)
             step = rng.randint(-3, 3)
@@ -127,7 +148,61 @@ def generate(days: int, seed: int = 1) -> dict[str, list[Any]]:
                         (f"e{n}b",),
                     )
                 )
-    return {"bars": bars, "regimes": items, "fills": fills, "round_trips": trips}
+    return {
+        "bars": bars,
+        "regimes": items,
+        "fills": fills,
+        "round_trips": trips,
+        "orders": _outcomes(fills, rng),
+        "risk_events": events,
+    }
+
+
+def _outcomes(fills: list[Fill], rng: random.Random) -> list[OrderOutcome]:
+    """Each fill's order, filled; before 30% of the entries, a stale entry limit that was cancelled."""
+    out: list[OrderOutcome] = []
+    filled, cancelled = OrderFinalState.FILLED, OrderFinalState.CANCELLED
+    for f in fills:
+        placed = f.ts - timedelta(seconds=1)
+        if f.role is Role.ENTRY and rng.random() < 0.3:
+            gone = f.ts - timedelta(seconds=14)
+            out.append(
+                OrderOutcome(
+                    f"{f.order_id}s",
+                    "CL",
+                    f.role,
+                    f.side,
+                    1,
+                    "limit",
+                    f.price,
+                    gone - timedelta(seconds=5),
+                    gone,
+                    cancelled,
+                    0,
+                    True,
+                    "stale timeout",
+                    f.regime,
+                )
+            )
+        out.append(
+            OrderOutcome(
+                f.order_id,
+                "CL",
+                f.role,
+                f.side,
+                f.qty,
+                "limit",
+                f.price,
+                placed,
+                f.ts,
+                filled,
+                f.qty,
+                False,
+                "filled",
+                f.regime,
+            )
+        )
+    return out
 
 
 def _write(root: Path, records: dict[str, list[Any]], name: str) -> None:
@@ -137,6 +212,8 @@ def _write(root: Path, records: dict[str, list[Any]], name: str) -> None:
         round_trips=records["round_trips"],
         regimes=records["regimes"],
         bars=records["bars"],
+        orders=records["orders"],
+        risk_events=records["risk_events"],
         name=name,
     )
 
