@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from regime.contracts import RoundTrip
+from regime.contracts import OrderOutcome, RiskEvent, Role, RoundTrip
 from regime.synthetic import synthetic_days
 from trader_host.analytics.engine import LocalAthena
 from trader_host.analytics.lake import FolderLake
@@ -42,9 +42,26 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trader, BacktestR
     assert len(ledger.round_trips) > 20  # a real session, not a trivial one
     result = summarize("truth", ledger.round_trips, hours=tape.n_bars / 60.0)
     root = tmp_path_factory.mktemp("session-lake")
-    write_records(root, fills=ledger.fills, round_trips=ledger.round_trips, bars=market.bars.to_bars())
+    records = trader.take_records()  # the order outcomes and risk events the session would have journaled
+    orders = [r for r in records if isinstance(r, OrderOutcome)]
+    events = [r for r in records if isinstance(r, RiskEvent)]
+    write_records(
+        root,
+        fills=ledger.fills,
+        round_trips=ledger.round_trips,
+        bars=market.bars.to_bars(),
+        orders=orders,
+        risk_events=events,
+    )
     # At-least-once delivery: every third record again, in another object; and one torn line.
-    write_records(root, fills=ledger.fills[::3], round_trips=ledger.round_trips[::3], name="redelivered")
+    write_records(
+        root,
+        fills=ledger.fills[::3],
+        round_trips=ledger.round_trips[::3],
+        orders=orders[::3],
+        risk_events=events,
+        name="redelivered",
+    )
     last = ledger.round_trips[-1].exit_ts
     write_lines(root, "round_trips", [(last, '{"trip_id": "rt-torn", "symbol": "CL", "pnl_ticks": ')], "torn")
     athena = LocalAthena(FolderLake(root))
@@ -98,3 +115,25 @@ def test_daily_pnl_and_drawdown_equal_the_ledgers(
     assert {r["trading_day"]: r["net_usd"] for r in rows} == dict(expected)
     assert rows[-1]["equity_usd"] == result.net_usd
     assert rows[-1]["max_drawdown_usd"] == result.max_drawdown_usd
+
+
+def test_order_fates_and_loss_limit_days_equal_the_traders(
+    session: tuple[Trader, BacktestResult, LocalAthena],
+) -> None:
+    trader, _, athena = session
+    orders = list(trader.executor.orders.values())
+    rows = athena.run("execution_quality").records()
+    assert sum(r["orders"] for r in rows) == len(orders) and all(o.is_final for o in orders)
+    for state in ("filled", "cancelled", "rejected"):
+        assert sum(r[state] for r in rows) == sum(o.state.value == state for o in orders), state
+    stale_entries = [o for o in orders if o.stale and o.role is Role.ENTRY]
+    assert stale_entries  # the session really had some
+    entry_rows = [r for r in rows if r["role"] == "entry"]
+    assert sum(r["stale_cancelled"] for r in entry_rows) == sum(
+        o.state.value == "cancelled" for o in stale_entries
+    )
+    assert sum(r["stale_filled_late"] for r in entry_rows) == sum(
+        o.state.value == "filled" for o in stale_entries
+    )
+    days = athena.run("daily_pnl").records()
+    assert sum(r["loss_limit_stop"] for r in days) == trader.risk.loss_limit_days
