@@ -63,6 +63,11 @@ def journal_records(state: Path) -> list[tuple[str, dict[str, Any]]]:
         journal.close()
 
 
+def trades(records: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The fills and round trips among journal records (without order outcomes and risk events)."""
+    return [(kind, r) for kind, r in records if kind in ("fill", "round_trip")]
+
+
 def lake(outputs: Path) -> list[dict[str, Any]]:
     bucket = json.loads(outputs.read_text())["outputs"]["DataLakeBucketName"]
     s3 = client("s3")
@@ -162,7 +167,7 @@ def test_sigterm_mid_trade_flattens_and_exits_cleanly(stack_outputs: Path, tmp_p
     try:
         while True:
             assert proc.poll() is None and time.monotonic() < deadline
-            records = journal_records(state) if (state / "CL.journal").exists() else []
+            records = trades(journal_records(state)) if (state / "CL.journal").exists() else []
             if records and records[-1][0] == "fill" and records[-1][1]["role"] == "entry":
                 break
             time.sleep(0.01)
@@ -177,7 +182,9 @@ def test_sigterm_mid_trade_flattens_and_exits_cleanly(stack_outputs: Path, tmp_p
     assert records[-1][1]["execution_id"] in {
         r["execution_id"] for k, r in journal_records(state) if k == "fill"
     }
-    assert journal_records(state)[-1][0] == "round_trip"  # the flatten closed the trip, and it was journaled
+    # The flatten closed the trip, and it was journaled; then its order's outcome.
+    assert trades(journal_records(state))[-1][0] == "round_trip"
+    assert journal_records(state)[-1][0] == "order"
 
 
 def test_strategy_overrides_come_from_ssm_and_a_bad_one_stops_the_start(
