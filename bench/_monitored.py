@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from regime.contracts import Regime, RegimeItem
 from regime.synthetic import synthetic_days
@@ -61,6 +62,10 @@ class ScriptedDecisions:
             )
             self._window = (window_end, window_end + CADENCE_S, usable_regime(self.item, now))
         return usable_regime(self.item, now)
+
+    def decision_at(self, now: float) -> datetime | None:
+        self.regime_at(now)  # brings the scripted item up to `now`
+        return self.item.window_end if self.item is not None else None
 
 
 @dataclass

@@ -110,8 +110,22 @@ def generate(days: int, seed: int = 1) -> dict[str, list[Any]]:
                 p_out = p_in + side.sign * ticks * TICK
                 out_ts = ts + timedelta(seconds=rng.randint(5, 50))
                 regime_at = rng.choice([Regime.TREND, Regime.RANGE])
+                decided = items[-1].window_end if items else None  # the host names the decision it traded on
                 fills.append(
-                    Fill(f"e{n}a", f"o{n}a", "CL", side, 1, p_in, ts, FEE, regime_at, 2.2, Role.ENTRY)
+                    Fill(
+                        f"e{n}a",
+                        f"o{n}a",
+                        "CL",
+                        side,
+                        1,
+                        p_in,
+                        ts,
+                        FEE,
+                        regime_at,
+                        2.2,
+                        Role.ENTRY,
+                        decision_window_end=decided,
+                    )
                 )
                 fills.append(
                     Fill(

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from array import array
+from datetime import datetime
 from typing import Any
 
 from bench.results import percentiles_us, write_results
@@ -45,9 +46,11 @@ class TimedTrader(Trader):
         super().__init__(*args, **kwargs)
         self.timings = array("d")
 
-    def on_tick(self, tick: Tick, now: float, regime: Regime) -> list[Command]:
+    def on_tick(
+        self, tick: Tick, now: float, regime: Regime, decision: datetime | None = None
+    ) -> list[Command]:
         start = time.perf_counter()
-        out = super().on_tick(tick, now, regime)
+        out = super().on_tick(tick, now, regime, decision)
         self.timings.append(time.perf_counter() - start)
         return out
 

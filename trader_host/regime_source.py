@@ -5,6 +5,7 @@ Whatever the source, a missing or expired decision is `nothing`: no new entry.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
@@ -19,6 +20,10 @@ class RegimeSource(Protocol):
         """The regime to trade at `now` (epoch seconds)."""
         ...
 
+    def decision_at(self, now: float) -> datetime | None:
+        """The window_end of the ML decision behind `regime_at(now)` (its key in the lake), None if none."""
+        ...
+
 
 class FixedRegime:
     """Always the same regime (always-range, always-trend baselines; tests)."""
@@ -28,6 +33,9 @@ class FixedRegime:
 
     def regime_at(self, now: float) -> Regime:
         return self.regime
+
+    def decision_at(self, now: float) -> datetime | None:
+        return None  # a baseline, not a decision
 
 
 class RegimeTimeline:
@@ -43,6 +51,9 @@ class RegimeTimeline:
         if 0 <= k < len(self._codes):
             return self._codes[k]
         return Regime.NOTHING
+
+    def decision_at(self, now: float) -> datetime | None:
+        return None  # backtests' regimes come from batched inference, not from stored decisions
 
     def __len__(self) -> int:
         return len(self._codes)

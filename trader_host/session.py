@@ -198,7 +198,8 @@ class TradingSession:
             commands += trader.kill(now, "kill switch")
         if isinstance(event, MinuteBar) and self.bars is not None:
             self.bars.publish(self._bar_record(event))
-        commands += trader.on_event(event, now, self.regime.regime_at(now))
+        regime = self.regime
+        commands += trader.on_event(event, now, regime.regime_at(now), regime.decision_at(now))
         places = isinstance(event, Tick) and any(isinstance(c, PlaceOrder) for c in commands)
         await self._send(commands)
         if isinstance(event, Tick):

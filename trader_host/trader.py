@@ -8,6 +8,7 @@ talks to. The session that owns it sends its commands and ships its records.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from decimal import Decimal
 
 from regime.contracts import ExitReason, Regime, Side, TradeRecord
@@ -115,10 +116,15 @@ class Trader:
         return self.on_time(now)
 
     # -- events ----------------------------------------------------------------------------------------------
-    def on_event(self, event: BrokerEvent | None, now: float, regime: Regime) -> list[Command]:
-        """Handle one broker event (None: a timer wake-up) and return the commands to send."""
+    def on_event(
+        self, event: BrokerEvent | None, now: float, regime: Regime, decision: datetime | None = None
+    ) -> list[Command]:
+        """Handle one broker event (None: a timer wake-up) and return the commands to send.
+
+        `decision` is the window_end of the ML decision behind `regime` (recorded on entry fills), if any.
+        """
         if isinstance(event, Tick):
-            return self.on_tick(event, now, regime)
+            return self.on_tick(event, now, regime, decision)
         if isinstance(event, MinuteBar):
             self.strategy.on_bar(event)
             return self.on_time(now)
@@ -148,7 +154,9 @@ class Trader:
         self._book_fills(now)
         return self.on_time(now)
 
-    def on_tick(self, tick: Tick, now: float, regime: Regime) -> list[Command]:
+    def on_tick(
+        self, tick: Tick, now: float, regime: Regime, decision: datetime | None = None
+    ) -> list[Command]:
         self.last_tick = tick
         z = self.last_z = self.strategy.zscore(tick.last)
         if self._adopt_pending:
@@ -171,7 +179,7 @@ class Trader:
                 self._exit_reason = reason
         commands += self._manage(now)
         if self.is_idle and not self.feed_ended:
-            commands += self._maybe_enter(tick, z, now, regime)
+            commands += self._maybe_enter(tick, z, now, regime, decision)
         return commands
 
     def on_time(self, now: float) -> list[Command]:
@@ -199,6 +207,7 @@ class Trader:
                     order.acked_at,
                     order.signal_price,
                     "market" if order.is_market else "limit",
+                    order.decision_window_end,
                 )
             )
             before = self.ledger.position
@@ -284,7 +293,9 @@ class Trader:
         trade = self.strategy.trade
         return trade.regime if trade is not None else Regime.NOTHING
 
-    def _maybe_enter(self, tick: Tick, z: float | None, now: float, regime: Regime) -> list[Command]:
+    def _maybe_enter(
+        self, tick: Tick, z: float | None, now: float, regime: Regime, decision: datetime | None
+    ) -> list[Command]:
         side = self.strategy.entry_signal(z, regime)
         if side is None or z is None or not self.connected:
             return []
@@ -309,7 +320,16 @@ class Trader:
         )
         return [
             self.executor.place(
-                side, qty, OrderType.LIMIT, limit, Role.ENTRY, now, regime, z, signal_price=tick.last
+                side,
+                qty,
+                OrderType.LIMIT,
+                limit,
+                Role.ENTRY,
+                now,
+                regime,
+                z,
+                signal_price=tick.last,
+                decision_window_end=decision,
             )
         ]
 

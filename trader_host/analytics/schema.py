@@ -39,6 +39,7 @@ TABLES: Final[dict[str, tuple[Column, ...]]] = {
         ("ack_ts", "string"),
         ("signal_price", "decimal(12,4)"),
         ("order_type", "string"),
+        ("decision_window_end", "string"),
     ),
     "round_trips": (
         ("trip_id", "string"),

@@ -187,9 +187,11 @@ class Plot:
         tips: Sequence[str],
         offset: float = 0.0,
     ) -> None:
-        """Vertical bars from zero, `width` in x units, shifted by `offset`."""
+        """Vertical bars from zero, `width` in x units, shifted by `offset`; a NaN (no value) has no bar."""
         zero = self.py(0.0)
         for x, y, color, tip in zip(xs, ys, colors, tips, strict=True):
+            if not math.isfinite(y):
+                continue
             left_px = self.px(x + offset - width / 2)
             right_px = self.px(x + offset + width / 2)
             top_px = min(zero, self.py(y))

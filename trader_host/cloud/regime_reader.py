@@ -13,7 +13,7 @@ item; its age still applies.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -54,17 +54,25 @@ class DynamoRegimeReader:
         self.symbol = symbol
         self.poll_s = poll_s
         self.item: RegimeItem | None = None
-        self._usable = (0.0, 0.0, Regime.NOTHING)  # start, end, regime: one tuple, swapped atomically
+        # start, end, regime, window_end: one tuple, swapped atomically
+        self._usable: tuple[float, float, Regime, datetime | None] = (0.0, 0.0, Regime.NOTHING, None)
         self.reads = 0
         self.errors = 0
 
     def regime_at(self, now: float) -> Regime:
-        start, end, regime = self._usable  # computed once per item: this runs on every tick
+        start, end, regime, _ = self._usable  # computed once per item: this runs on every tick
         return regime if start <= now < end else Regime.NOTHING
+
+    def decision_at(self, now: float) -> datetime | None:
+        start, end, _, window_end = self._usable
+        return window_end if start <= now < end else None
 
     def _keep(self, item: RegimeItem | None) -> None:
         # Called from the worker thread that read the item; the tick path reads `_usable` in one go.
-        self._usable = (*usable_span(item), item.regime if item is not None else Regime.NOTHING)
+        if item is None:
+            self._usable = (0.0, 0.0, Regime.NOTHING, None)
+        else:
+            self._usable = (*usable_span(item), item.regime, item.window_end)
         self.item = item
 
     def next_read_at(self, now: float) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 
 from regime.contracts import ExitReason, Regime, Side
 from trader_host.broker.port import (
@@ -62,11 +63,21 @@ class OrderExecutor:
         zscore: float,
         exit_reason: ExitReason | None = None,
         signal_price: int | None = None,
+        decision_window_end: datetime | None = None,
     ) -> PlaceOrder:
         """Register a new order and return the command that sends it."""
         self._seq += 1
         request = OrderRequest(f"{self.id_prefix}{self._seq}", self.symbol, side, qty, order_type, limit)
-        order = Order(request, role, now, regime, zscore, exit_reason, signal_price=signal_price)
+        order = Order(
+            request,
+            role,
+            now,
+            regime,
+            zscore,
+            exit_reason,
+            signal_price=signal_price,
+            decision_window_end=decision_window_end,
+        )
         self.orders[request.order_id] = order
         self.active[request.order_id] = order
         log.info(

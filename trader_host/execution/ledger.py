@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from regime.contracts import ExitReason, Fill, Regime, Role, RoundTrip, Side
@@ -51,6 +52,7 @@ class FillContext:
     ack_ts: float | None = None  # when the broker acknowledged it
     signal_price: int | None = None  # ticks: the last price the decision saw (slippage is against it)
     order_type: str = ""  # "limit" | "market"
+    decision_window_end: datetime | None = None  # an entry's ML decision (its key in the lake)
 
 
 class PositionLedger:
@@ -110,6 +112,7 @@ class PositionLedger:
             ack_ts=None if ctx.ack_ts is None else utc(ctx.ack_ts),
             signal_price=None if ctx.signal_price is None else self.spec.price(ctx.signal_price),
             order_type=ctx.order_type,
+            decision_window_end=ctx.decision_window_end,
         )
         self.fills.append(fill)
         self.fees_usd += ex.commission_usd

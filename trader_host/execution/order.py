@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from regime.contracts import ExitReason, Regime
@@ -43,6 +44,7 @@ class Order:
     final_reason: str = ""
     signal_price: int | None = None  # the last price the strategy saw when it decided (ticks)
     acked_at: float | None = None  # when the broker acknowledged it
+    decision_window_end: datetime | None = None  # an entry's ML decision: the regime item's window_end
     cancel_reason: str = ""  # why we asked to cancel it (stale timeout, flatten, kill, ...)
 
     @property

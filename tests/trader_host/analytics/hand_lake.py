@@ -14,7 +14,9 @@ Gross is ticks * 10 USD, fees 2.84 USD a contract (5.68 for T4).
 Bars: 90 one-minute CL bars 2026-01-15 14:00..15:29, flat at 60.00, rising 60.01..60.05 over 14:40..14:44,
 then flat at 60.05. Decisions (window_end; votes trend/range; realised labels trend/range):
 v1 14:20 range (F/T; F/T), 14:40 range (F/T; T/F), 15:00 trend (T/F; F/T), 15:05 range conf 2.3 (F/T; F/T),
-15:28 nothing (unlabelled: the bars stop at 15:29); v2 14:30 nothing (F/F; F/T).
+15:28 nothing (unlabelled: the bars stop at 15:29); v2 14:30 nothing (F/F; F/T); v3 01-16 14:55 trend
+conf 2.6, computed by a clock far from the market's (as in the demo: wall clock against a virtual day), and
+T4's entry fill carries its key: only the key finds it.
 
 Orders (one outcome each; every fill's order is among them). Entry limits: o1a..o5a filled, o4a (SELL 2,
 01-16 14:59:54) only after it went stale; oX1 (01-15 14:30) stale and cancelled; oX2 (15:20) rejected by the
@@ -31,6 +33,7 @@ copy in another object and hour); one line of each record table but bars is malf
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -146,12 +149,11 @@ def trips_and_fills() -> tuple[list[RoundTrip], list[Fill]]:
     by_id["e1a"] = _with(by_id["e1a"], "01-15T14:00:09.900", "01-15T14:00:09.950", "60.01", "limit")
     by_id["e1b"] = _with(by_id["e1b"], "01-15T14:02:59.800", "01-15T14:02:59.850", "60.03", "limit")
     by_id["e3b"] = _with(by_id["e3b"], "01-15T15:06:54", "01-15T15:06:54.050", "60.22", "market")
+    by_id["e4a"] = replace(by_id["e4a"], decision_window_end=at("01-16T14:55:00"))
     return trips, list(by_id.values())
 
 
 def _with(fill: Fill, signal: str, ack: str, price: str, order_type: str) -> Fill:
-    from dataclasses import replace
-
     return replace(
         fill, signal_ts=at(signal), ack_ts=at(ack), signal_price=Decimal(price), order_type=order_type
     )
@@ -168,14 +170,20 @@ def bars() -> list[Bar]:
 
 
 def _decision(
-    version: str, window_end: str, regime: Regime, trend: bool, rng: bool, conf: float = 2.0
+    version: str,
+    window_end: str,
+    regime: Regime,
+    trend: bool,
+    rng: bool,
+    conf: float = 2.0,
+    computed_at: datetime | None = None,
 ) -> RegimeItem:
     end = at(window_end)
     return RegimeItem(
         symbol="CL",
         regime=regime,
         window_end=end,
-        computed_at=end + timedelta(seconds=5),
+        computed_at=computed_at or end + timedelta(seconds=5),
         valid_until=end + timedelta(minutes=5),
         model_version=version,
         trend_vote=trend,
@@ -193,6 +201,7 @@ def decisions() -> list[RegimeItem]:
         _decision("v1", "01-15T15:05:00", Regime.RANGE, False, True, conf=2.3),
         _decision("v1", "01-15T15:28:00", Regime.NOTHING, False, False),
         _decision("v2", "01-15T14:30:00", Regime.NOTHING, False, False),
+        _decision("v3", "01-16T14:55:00", Regime.TREND, True, False, 2.6, at("11-25T09:00:00")),
     ]
 
 

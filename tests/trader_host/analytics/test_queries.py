@@ -18,12 +18,12 @@ D = Decimal
 
 
 def test_the_lake_holds_the_duplicates_and_the_loader_counts_the_malformed_lines(athena: LocalAthena) -> None:
-    # 5 trips + 1 redelivered; 10 fills + 1; 6 decisions + 1; 90 bars + 1; 14 orders + 1; 2 risk events + 1.
+    # 5 trips + 1 redelivered; 10 fills + 1; 7 decisions + 1; 90 bars + 1; 14 orders + 1; 2 risk events + 1.
     # One malformed line in each table but bars.
     assert {t: athena.count(t) for t in athena.loads} == {
         "round_trips": 6,
         "fills": 11,
-        "regimes": 7,
+        "regimes": 8,
         "bars": 91,
         "orders": 15,
         "risk_events": 3,
@@ -93,10 +93,13 @@ def test_pnl_by_regime_joins_the_decision_in_force_at_entry(athena: LocalAthena)
     ]
     # T3 (range, 15:06) meets the 15:05 range decision (computed 15:05:05, confidence 2.3). The 15:00 trend
     # decision is still valid until 15:05 but it is another regime; T1 and T2 come before any decision.
+    # T4 (trend) names its decision on its entry fill: v3's, confidence 2.6, computed months after by the
+    # clock (no time rule would find it). T5 has none.
     assert rows == [
         ("range", "2.0-2.5", 1, D("0"), D("2.84"), D("-2.84")),
         ("range", "none", 1, D("30"), D("2.84"), D("27.16")),
-        ("trend", "none", 3, D("-230"), D("11.36"), D("-241.36")),
+        ("trend", "2.5-3.0", 1, D("100"), D("5.68"), D("94.32")),
+        ("trend", "none", 2, D("-330"), D("5.68"), D("-335.68")),
     ]
 
 

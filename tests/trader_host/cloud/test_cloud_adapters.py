@@ -143,10 +143,13 @@ def test_regime_reader_valid_expired_missing_malformed(regime_table: Any) -> Non
     reader.refresh()
     assert reader.regime_at(now + 10) is Regime.TREND
     assert reader.regime_at(now + 359) is Regime.TREND
+    assert reader.decision_at(now + 359) == T0  # the decision behind it, by its key
     assert reader.regime_at(now + 360) is Regime.NOTHING  # expired: valid_until = window_end + 6 min
+    assert reader.decision_at(now + 360) is None
     regime_table.put_item(Item={"symbol": "CL", "regime": "sideways"})
     reader.refresh()
     assert reader.regime_at(now + 361) is Regime.NOTHING and reader.errors == 1
+    assert reader.decision_at(now + 10) is None  # a malformed item is no decision
 
 
 def test_regime_reader_reads_again_only_when_a_new_decision_is_due(regime_table: Any) -> None:

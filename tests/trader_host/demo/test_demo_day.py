@@ -84,11 +84,21 @@ def test_a_demo_day_flows_through_the_real_path_and_leaves_nothing_running(
     assert len(published) == len(bars_in_s3)  # only the host's bars came through the stream
     entries = [f for f in ledger.fills if f.role is Role.ENTRY]
     assert entries
+    by_key = {d.window_end: d for d in decisions}
     for fill in entries:
-        # The decision in force: the newest one whose window had ended when the entry was signalled.
+        # The decision the host traded on: it names it on the entry fill, and the lake holds it.
         signalled = fill.signal_ts or fill.ts
-        decision = max((d for d in decisions if d.window_end <= signalled), key=lambda d: d.window_end)
+        assert fill.decision_window_end is not None, fill
+        decision = by_key[fill.decision_window_end]
         assert fill.regime is decision.regime is not Regime.NOTHING, fill
-        assert signalled < decision.valid_until, fill  # valid and unexpired
+        in_force = decision.window_end - timedelta(minutes=1) <= signalled < decision.valid_until
+        assert in_force, fill
         assert format_minute(decision.window_end - timedelta(minutes=1)) in published  # from our bars
+        # At most one decision behind the newest whose window had ended (a new one is read soon after).
+        newest = max(d.window_end for d in decisions if d.window_end <= signalled)
+        assert newest - decision.window_end <= timedelta(minutes=5), fill
+    # So P&L by regime finds every trade's decision, although the regime function's clock (the wall clock)
+    # is not the market's (a virtual day).
+    by_regime = lake.results["pnl_by_regime"].records()
+    assert by_regime and all(r["confidence_bucket"] != "none" for r in by_regime), by_regime
     assert day.wall_s > 0  # its speed is bench/demo_day.py's business, not a timed assertion's

@@ -61,7 +61,8 @@ from trader_host.backtest.fast.kernel_layout import (
     S_NOW,
     SHUTTING_DOWN,
 )
-from trader_host.backtest.fast.kernel_trader import atr_ticks, deliver, on_tick, on_time
+from trader_host.backtest.fast.kernel_ledger import atr_ticks
+from trader_host.backtest.fast.kernel_trader import deliver, on_tick, on_time
 
 
 @njit(cache=True, error_model="numpy")

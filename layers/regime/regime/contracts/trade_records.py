@@ -15,7 +15,12 @@ from typing import Any
 
 from regime.contracts.numbers import json_number as _num
 from regime.contracts.regime_item import Regime
+from regime.contracts.timestamps import format_minute
 from regime.contracts.timestamps import format_utc as _iso
+
+
+def _iso_or_none(ts: datetime | None) -> str | None:
+    return None if ts is None else _iso(ts)
 
 
 class Side(StrEnum):
@@ -72,6 +77,9 @@ class Fill:
     ack_ts: datetime | None = None  # when the broker acknowledged the order
     signal_price: Decimal | None = None  # the last price the signal saw (slippage is measured against it)
     order_type: str = ""  # "limit" or "market" (a stale exit replaced by a market order is "market")
+    # An entry's ML decision (its window_end, the decision's key in the regimes table); None on exits, in
+    # backtests and for orders that are not ours. P&L by regime joins on it, whatever the clocks did.
+    decision_window_end: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,10 +94,13 @@ class Fill:
             "regime": self.regime.value,
             "zscore": round(self.zscore, 6),
             "role": self.role.value,
-            "signal_ts": None if self.signal_ts is None else _iso(self.signal_ts),
-            "ack_ts": None if self.ack_ts is None else _iso(self.ack_ts),
+            "signal_ts": _iso_or_none(self.signal_ts),
+            "ack_ts": _iso_or_none(self.ack_ts),
             "signal_price": None if self.signal_price is None else _num(self.signal_price),
             "order_type": self.order_type,
+            "decision_window_end": (
+                None if self.decision_window_end is None else format_minute(self.decision_window_end)
+            ),  # the same text as the regimes table's window_end
         }
 
     def to_json(self) -> str:
