@@ -70,9 +70,8 @@ class TradeJournal:
         self._fh = self.path.open("ab")
         if created:
             _fsync_dir(self.path.parent)  # the new file's name is durable too
-        self.size = (
-            self.path.stat().st_size
-        )  # bytes of whole lines; kept here so nobody stats the file per tick
+        # Bytes of whole lines; kept here so nobody stats the file per tick.
+        self.size = self.path.stat().st_size
 
     def append(self, records: Sequence[TradeRecord]) -> None:
         """Write `records` and fsync; raises JournalWriteError (with nothing half-written kept) on failure."""

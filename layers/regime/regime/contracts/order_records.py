@@ -32,9 +32,8 @@ class OrderFinalState(StrEnum):
 
 
 class RiskEventKind(StrEnum):
-    LOSS_LIMIT = (
-        "loss-limit"  # the day's net reached -max_daily_loss_usd: flatten, no entries until the close
-    )
+    # The day's net reached -max_daily_loss_usd: flatten, no entries until the session close.
+    LOSS_LIMIT = "loss-limit"
     KILL = "kill"  # halted for good: the kill switch, or a failure of the host
 
 
@@ -68,9 +67,8 @@ class OrderOutcome:
     final_state: OrderFinalState
     filled_qty: int
     stale: bool  # timed out before it was completely filled (a cancel was sent)
-    reason: (
-        str  # why it ended: "filled", "stale timeout", "stale timeout, replaced by market", "flatten", ...
-    )
+    # Why it ended: "filled", "stale timeout", "stale timeout, replaced by market", "flatten", ...
+    reason: str
     regime: Regime = Regime.NOTHING  # the regime the order was sent under
     exit_reason: ExitReason | None = None  # for an exit: why the position was being closed
     signal_price: Decimal | None = None  # the last price the decision saw
