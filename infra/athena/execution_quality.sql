@@ -6,7 +6,8 @@
 -- Beside them, the fate of the orders (the host's order outcomes, each order once): how many were filled,
 -- cancelled or rejected, and of those that went stale (no complete fill within the timeout, so a cancel was
 -- sent) how many were cancelled (a stale entry given up; a stale exit replaced by a market order) and how
--- many filled late (before the cancel took effect).
+-- many filled late (before the cancel took effect). An order's newest revision counts (an execution reported
+-- after its cancel was confirmed revises the outcome: the cancel lost the race).
 WITH spec (symbol, tick_size) AS (
     VALUES ('CL', 0.01), ('MCL', 0.01), ('MES', 0.25)
 ),
@@ -18,7 +19,8 @@ fills_once AS (
 ),
 orders_once AS (
     SELECT * FROM (
-        SELECT o.*, row_number() OVER (PARTITION BY o.order_id ORDER BY o.hour) AS copy_no
+        SELECT o.*, row_number() OVER (PARTITION BY o.order_id ORDER BY coalesce(o.revision, 0) DESC, o.hour)
+                        AS copy_no
         FROM orders o
     ) AS numbered WHERE copy_no = 1
 ),

@@ -169,3 +169,22 @@ def test_every_order_placed_in_a_session_ends_in_exactly_one_outcome() -> None:
 
 def test_the_outcomes_final_states_are_the_executors() -> None:
     assert {s.value for s in FINAL_STATES} == {s.value for s in OrderFinalState}
+
+
+def test_a_fill_after_the_cancel_was_confirmed_revises_the_outcome() -> None:
+    # IB's race: the cancel is confirmed, then the execution arrives (it filled first). The lake's outcome
+    # must not keep saying "cancelled, nothing filled": a revision with the truth follows, and the queries
+    # keep the highest revision of each order.
+    tr = trader()
+    cmd = place(tr.on_tick(tick(0, 996), T0, Regime.RANGE))
+    tr.on_tick(tick(5, 996), T0 + 5, Regime.RANGE)
+    tr.on_event(OrderCancelled(T0 + 5.1, cmd.request.order_id, 0), T0 + 5.1, Regime.RANGE)
+    (first,) = outcomes(tr.take_records()).values()
+    assert (first.final_state, first.filled_qty, first.revision) == (OrderFinalState.CANCELLED, 0, 0)
+    fill(tr, cmd, 5.6, 996)
+    records = tr.take_records()
+    (revised,) = outcomes(records).values()
+    assert (revised.final_state, revised.filled_qty, revised.revision) == (OrderFinalState.FILLED, 1, 1)
+    assert revised.reason == "reported cancelled, then filled 1 (the cancel lost the race)"
+    assert revised.final_ts == first.final_ts and revised.stale
+    assert sum(isinstance(r, Fill) for r in records) == 1  # and the fill itself is booked

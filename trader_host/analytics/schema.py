@@ -92,6 +92,7 @@ TABLES: Final[dict[str, tuple[Column, ...]]] = {
         ("regime", "string"),
         ("exit_reason", "string"),
         ("signal_price", "decimal(12,4)"),
+        ("revision", "int"),
     ),
     "risk_events": (
         ("event_id", "string"),

@@ -169,6 +169,8 @@ class OrderExecutor:
                     "execution %s after order %s was %s: booked", ev.execution_id, ev.order_id, order.state
                 )
                 order.filled_qty += ev.qty
+                order.revision += 1
+                self._finished.append(order)  # its outcome again, revised: the lake keeps the newest
             else:
                 was_final = order.is_final  # an overfill of a filled order: no second outcome
                 order.add_fill(ev.qty, ev.ts)

@@ -45,6 +45,7 @@ class Order:
     signal_price: int | None = None  # the last price the strategy saw when it decided (ticks)
     acked_at: float | None = None  # when the broker acknowledged it
     decision_window_end: datetime | None = None  # an entry's ML decision: the regime item's window_end
+    revision: int = 0  # executions booked after the final state (each revises the order's outcome record)
     cancel_reason: str = ""  # why we asked to cancel it (stale timeout, flatten, kill, ...)
 
     @property

@@ -9,6 +9,8 @@ from trader_host.instruments import ContractSpec, utc
 
 def outcome_reason(order: Order) -> str:
     """Why the order ended as it did, in words the queries and a person can read."""
+    if order.revision:
+        return f"reported {order.state.value}, then filled {order.filled_qty} (the cancel lost the race)"
     if order.state is OrderState.FILLED:
         return "filled after its stale cancel was sent" if order.stale else "filled"
     if order.state is OrderState.CANCELLED:
@@ -32,11 +34,19 @@ def order_outcome(order: Order, spec: ContractSpec) -> OrderOutcome:
         limit_price=None if order.is_market or request.limit is None else spec.price(request.limit),
         placed_ts=utc(order.submitted_at),
         final_ts=utc(order.final_at),
-        final_state=OrderFinalState(order.state.value),
+        final_state=_final_state(order),
         filled_qty=order.filled_qty,
         stale=order.stale,
         reason=outcome_reason(order),
         regime=order.regime,
         exit_reason=order.exit_reason,
         signal_price=None if order.signal_price is None else spec.price(order.signal_price),
+        revision=order.revision,
     )
+
+
+def _final_state(order: Order) -> OrderFinalState:
+    # Executions after a cancel or reject are the broker's truth: all of the order filled is a filled order.
+    if order.revision and order.filled_qty >= order.request.qty:
+        return OrderFinalState.FILLED
+    return OrderFinalState(order.state.value)

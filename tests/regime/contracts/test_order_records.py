@@ -63,8 +63,10 @@ def test_an_order_outcome_prints_exact_prices_and_utc_times_and_reads_back() -> 
         "regime": "range",
         "exit_reason": "target",
         "signal_price": 70.02,
+        "revision": 0,
     }
     assert OrderOutcome.from_dict(doc) == outcome
+    assert OrderOutcome.from_dict({k: v for k, v in doc.items() if k != "revision"}) == outcome  # older hosts
     market = OrderOutcome.from_dict({**doc, "order_type": "market", "limit_price": None, "exit_reason": None})
     assert market.limit_price is None and market.exit_reason is None
 
@@ -74,6 +76,7 @@ def test_an_order_outcome_prints_exact_prices_and_utc_times_and_reads_back() -> 
     [
         ({"qty": 0}, "qty must be >= 1"),
         ({"filled_qty": -1}, "filled_qty must be >= 0"),
+        ({"revision": -1}, "revision must be >= 0"),
         ({"order_type": "stop"}, "order_type must be one of"),
         ({"placed_ts": "yesterday"}, "placed_ts: not an ISO-8601 time"),
         ({"final_ts": "2026-01-13T15:00:00"}, "final_ts: no time zone"),

@@ -19,9 +19,10 @@ conf 2.6, computed by a clock far from the market's (as in the demo: wall clock 
 T4's entry fill carries its key: only the key finds it.
 
 Orders (one outcome each; every fill's order is among them). Entry limits: o1a..o5a filled, o4a (SELL 2,
-01-16 14:59:54) only after it went stale; oX1 (01-15 14:30) stale and cancelled; oX2 (15:20) rejected by the
-broker; oX3 (01-16 16:00) cancelled by the kill, not stale. Exit limits: o1b, o2b, o4b filled; o3s (T3's
-target, 15:06:49) stale and cancelled, replaced by the market order o3b. Exit markets: o3b, o5b (T5's
+01-16 14:59:54) only after it went stale (its cancel was confirmed first: a revision-0 record says cancelled,
+revision 1 filled; only the revision may count); oX1 (01-15 14:30) stale and cancelled; oX2 (15:20) rejected
+by the broker; oX3 (01-16 16:00) cancelled by the kill, not stale. Exit limits: o1b, o2b, o4b filled; o3s
+(T3's target, 15:06:49) stale and cancelled, replaced by the market order o3b. Exit markets: o3b, o5b (T5's
 flatten).
 
 Risk events: a kill on 01-16 at 16:00:02 (day net +94.32); the loss limit on 01-20 at 16:29:50 with T5
@@ -218,6 +219,7 @@ def _order(
     stale: bool = False,
     reason: str = "filled",
     exit_reason: ExitReason | None = None,
+    revision: int = 0,
 ) -> OrderOutcome:
     return OrderOutcome(
         order_id=order_id,
@@ -234,6 +236,7 @@ def _order(
         stale=stale,
         reason=reason,
         exit_reason=exit_reason,
+        revision=revision,
     )
 
 
@@ -304,7 +307,8 @@ def orders() -> list[OrderOutcome]:
             "01-16T15:00:00",
             filled,
             stale=True,
-            reason="filled after its stale cancel was sent",
+            reason="reported cancelled, then filled 2 (the cancel lost the race)",
+            revision=1,
         ),
         _order("o4b", exit_, buy, 2, "60.95", "01-16T15:01:59", "01-16T15:02:00", filled),
         _order("oX3", entry, buy, 1, "61.20", "01-16T16:00:00", "01-16T16:00:03", cancelled, reason="kill"),
@@ -365,6 +369,10 @@ def write_hand_lake(root: Path) -> None:
     write_lines(root, "regimes", [(later, _json(items[0]))], name="retry")
     write_lines(root, "bars", [(bar_list[10].ts, bar_list[10].to_json())], name="retry")
     write_lines(root, "orders", [(later, outcomes[4].to_json())], name="retry")  # oX1
+    (o4a,) = [o for o in outcomes if o.order_id == "o4a"]
+    first_word = replace(o4a, final_state=OrderFinalState.CANCELLED, filled_qty=0, reason="stale", revision=0)
+    # In an earlier hour than its revision: the first copy by hour is the wrong one.
+    write_lines(root, "orders", [(at("01-16T14:00:00"), first_word.to_json())], name="before")
     write_lines(root, "risk_events", [(at("01-20T18:00:00"), events[1].to_json())], name="retry")
     # Malformed: not JSON, a wrong type, not an object.
     write_lines(root, "round_trips", [(later, '{"trip_id": "rt-x", "symbol": "CL", "qty": 1')], name="bad")

@@ -67,5 +67,5 @@ def test_stats_reads_the_bucket_on_the_local_endpoint(
             )
     assert main(["stats", "--bucket", "stats-lake", "--query", "daily_pnl"]) == 0
     out = capsys.readouterr().out
-    assert "lake: bars 91, fills 11, round_trips 6, regimes 8, orders 15, risk_events 3 records" in out
+    assert "lake: bars 91, fills 11, round_trips 6, regimes 8, orders 16, risk_events 3 records" in out
     assert "2026-01-20" in out and "-292.84" in out

@@ -72,12 +72,18 @@ class OrderOutcome:
     regime: Regime = Regime.NOTHING  # the regime the order was sent under
     exit_reason: ExitReason | None = None  # for an exit: why the position was being closed
     signal_price: Decimal | None = None  # the last price the decision saw
+    # 0, or how many times the outcome was revised: an execution reported after the order's final state (a
+    # cancel that lost the race with a fill) is told by a new record of the same order; readers keep the
+    # highest revision.
+    revision: int = 0
 
     def __post_init__(self) -> None:
         if self.qty < 1:
             raise ValueError(f"order {self.order_id}: qty must be >= 1, got {self.qty}")
         if self.filled_qty < 0:
             raise ValueError(f"order {self.order_id}: filled_qty must be >= 0, got {self.filled_qty}")
+        if self.revision < 0:
+            raise ValueError(f"order {self.order_id}: revision must be >= 0, got {self.revision}")
         if self.order_type not in ORDER_TYPES:
             raise ValueError(f"order {self.order_id}: order_type must be one of {ORDER_TYPES}")
 
@@ -99,6 +105,7 @@ class OrderOutcome:
             "regime": self.regime.value,
             "exit_reason": None if self.exit_reason is None else self.exit_reason.value,
             "signal_price": None if self.signal_price is None else _num(self.signal_price),
+            "revision": self.revision,
         }
 
     def to_json(self) -> str:
@@ -126,6 +133,7 @@ class OrderOutcome:
                 regime=Regime(d.get("regime", Regime.NOTHING.value)),
                 exit_reason=None if exit_reason is None else ExitReason(exit_reason),
                 signal_price=_dec(d.get("signal_price")),
+                revision=int(d.get("revision", 0)),
             )
         except KeyError as exc:
             raise ValueError(f"order outcome: missing {exc.args[0]}") from None
