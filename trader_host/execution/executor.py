@@ -225,7 +225,8 @@ class OrderExecutor:
         return fills
 
     def take_finished(self) -> list[Order]:
-        """Orders that reached their final state since the last call (each exactly once)."""
+        """Orders that reached their final state since the last call: once each, and again per execution
+        reported after that state (a revision of its outcome)."""
         finished, self._finished = self._finished, []
         return finished
 
