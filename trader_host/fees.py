@@ -92,6 +92,13 @@ def instrument_fees(symbol: str, plan: str, monthly_volume: int = 0) -> FeeSched
     raise ValueError(f"fees: unknown plan {plan!r}; plans: {', '.join(PLANS)}")
 
 
+def preset_mismatch(fees: FeeSchedule, symbol: str) -> str | None:
+    """Why `fees` does not fit `symbol` (the article's presets hold CL's figures), or None when it does."""
+    if fees.name in PRESETS and fees is not NO_FEES and symbol.upper() != "CL":
+        return f"fee preset {fees.name!r} holds CL figures; on {symbol} use --fees ib-tiered or ib-fixed"
+    return None
+
+
 def fee_schedule(name: str, symbol: str | None = None) -> FeeSchedule:
     """A preset by name, or an IBKR plan for `symbol`; an unknown name lists the choices."""
     if name in PLANS:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from trader_host.fees import RETAIL, TIERED, fee_schedule, instrument_fees
+from trader_host.fees import NO_FEES, RETAIL, TIERED, fee_schedule, instrument_fees, preset_mismatch
 from trader_host.instruments import contract
 
 
@@ -50,3 +50,10 @@ def test_bad_names_say_what_exists() -> None:
         instrument_fees("ZZ", "ib-fixed")
     with pytest.raises(ValueError, match="unknown plan"):
         instrument_fees("CL", "ib-cheap")
+
+
+def test_a_cl_preset_on_another_symbol_is_named_as_a_mismatch() -> None:
+    assert preset_mismatch(TIERED, "CL") is None and preset_mismatch(NO_FEES, "MCL") is None
+    assert preset_mismatch(fee_schedule("ib-tiered", "MCL"), "MCL") is None
+    message = preset_mismatch(RETAIL, "MCL")
+    assert message is not None and "'retail' holds CL figures" in message and "ib-tiered" in message

@@ -24,7 +24,7 @@ from trader_host.backtest.runner import run_backtest
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.commands.market_data import add_market_arguments, load_market_data
 from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config
-from trader_host.fees import PRESETS, SCHEDULES, FeeSchedule, fee_schedule
+from trader_host.fees import SCHEDULES, FeeSchedule, fee_schedule, preset_mismatch
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, UnknownInstrument, contract
 from trader_host.regime_source import RegimeSource
 
@@ -88,12 +88,9 @@ def run(args: argparse.Namespace) -> int:
             tape = MarketTape.from_synthetic(data.market)
             meta.update(source=data.source)
         fees = fee_schedule(config.fees.schedule, spec.symbol)
-        if fees.name in PRESETS and fees.name != "none" and spec.symbol != "CL":
-            log.warning(
-                "backtest: fee preset %r holds CL figures; on %s use --fees ib-tiered or ib-fixed",
-                fees.name,
-                spec.symbol,
-            )
+        mismatch = preset_mismatch(fees, spec.symbol)
+        if mismatch:
+            log.warning("backtest: %s", mismatch)
         meta.update(fees=fees.name, risk_caps="lifted" if args.no_risk_caps else "on", engine=args.engine)
         fast = _fast_engine(tape, spec, fees) if args.engine == "fast" else None
         choices = _choices(args.regimes, has_truth=truth is not None, has_model=args.model is not None)

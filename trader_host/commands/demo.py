@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     model = _model(args, steps)
     steps.begin("start the local cloud (moto server) and deploy template.yaml")
     try:
-        with DemoCloud.start(run_dir / "cloud") as cloud:
+        with DemoCloud.start(run_dir / "cloud", market.symbol) as cloud:
             steps.done(f"{cloud.server.url}: {len(cloud.cloud.stack.physical)} resources")
             return _trade_and_report(args, cloud, market, model, run_dir, steps)
     except KeyboardInterrupt:

@@ -28,8 +28,8 @@ from trader_host.broker.sim.sim_book import SimBook
 from trader_host.broker.sim.sim_broker import SimBroker
 from trader_host.cloud.cloud_job import CloudJob
 from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
-from trader_host.config import ConfigError, HostConfig, load_config, with_strategy_overrides
-from trader_host.fees import fee_schedule
+from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config, with_strategy_overrides
+from trader_host.fees import SCHEDULES, fee_schedule, preset_mismatch
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, contract
 from trader_host.journal.trade_journal import TradeJournal
 from trader_host.monitor.attach import add_monitor_arguments, attach_monitor, serving
@@ -62,6 +62,12 @@ def register(sub: Any) -> None:
         help="trade under this fixed regime instead of the cloud's decisions (required with --no-cloud)",
     )
     p.add_argument("--config", type=Path, help="strategy config (default: config/strategy.toml)")
+    p.add_argument(
+        "--fees",
+        choices=SCHEDULES,
+        help="the sim broker's fees: the article's CL presets retail|tiered|none, or IBKR's published fees "
+        "for the symbol ib-fixed|ib-tiered (default: from the config; IB's own come from its reports)",
+    )
     p.add_argument("--state-dir", type=Path, help="journal, spools, sim books (default: [cloud] state_dir)")
     add_monitor_arguments(p)
     p.set_defaults(func=run)
@@ -102,6 +108,8 @@ def assemble(
         if names.endpoint and not os.environ.get("AWS_ENDPOINT_URL"):
             os.environ["AWS_ENDPOINT_URL"] = names.endpoint
         config = _strategy_from_ssm(config, names.strategy_config_parameter)
+    if args.fees:
+        config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
     state = Path(args.state_dir or config.cloud.state_dir)
     broker: BrokerPort
     if args.broker == "ib":
@@ -115,6 +123,9 @@ def assemble(
         spec, tape = _market(args, data, config)
         book = SimBook(state / "sim-broker" / f"{spec.symbol}.book", f"{data.source} ({spec.symbol})")
         fees = fee_schedule(config.fees.schedule, spec.symbol)
+        mismatch = preset_mismatch(fees, spec.symbol)
+        if mismatch:
+            log.warning("run: %s", mismatch)
         broker = SimBroker(tape, fees, config.sim, pace=args.pace, book=book)
         clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
         where = f"the sim broker ({data.source}; {clock})"

@@ -35,8 +35,12 @@ class DemoCloud:
     _saved_env: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, workdir: Path) -> DemoCloud:
-        """Start the server and deploy the stack (the caller must `close`)."""
+    def start(cls, workdir: Path, symbol: str = "CL") -> DemoCloud:
+        """Start the server and deploy the stack for `symbol` (the caller must `close`).
+
+        The stack serves the symbols of its `Symbols` parameter, as `sam deploy` would be told: ingest refuses
+        bars of any other symbol and the regime function decides for these only.
+        """
         saved = {k: os.environ.get(k) for k in AWS_VARIABLES}
         server = MotoServer.start()
         try:
@@ -44,7 +48,7 @@ class DemoCloud:
             os.environ.update(AWS_ENDPOINT_URL=server.url, **DUMMY_CREDENTIALS)
             _fresh_containers()
             # Schedules limited to the regime function: the weekly training is not part of a trading day.
-            cloud = LocalCloud.deploy(include={REGIME_FUNCTION})
+            cloud = LocalCloud.deploy(parameters={"Symbols": symbol}, include={REGIME_FUNCTION})
             # The host's clock is virtual: waiting for a bar in flight would wait on the wall clock.
             cloud.override_env(REGIME_FUNCTION, BAR_WAIT_SECONDS="0")
             for logical_id in cloud.functions:

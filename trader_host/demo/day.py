@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from regime.bar_file import symbol_from_name
 from trader_host.cli import build_parser
 from trader_host.commands.run import LiveHost, assemble
 from trader_host.demo.clock import CloudClock
@@ -33,13 +34,20 @@ class Market:
     bars: Path | None = None
     start: datetime | None = None
 
+    @property
+    def symbol(self) -> str:
+        """What the host will trade: CL on synthetic sessions, else the file's symbol (MCL_1m_... -> MCL)."""
+        return "CL" if self.bars is None else symbol_from_name(self.bars)
+
     def run_arguments(self) -> list[str]:
         if self.bars is None:
             return ["--synthetic-days", str(self.days), "--seed", str(self.seed)]
         if self.start is None:
             raise ValueError("--bars needs --start (the first day to trade)")
         end = self.start + timedelta(days=self.days)
-        return ["--bars", str(self.bars), "--start", self.start.isoformat(), "--end", end.isoformat()]
+        bars = ["--bars", str(self.bars), "--start", self.start.isoformat(), "--end", end.isoformat()]
+        # The config's default fees are the article's CL preset: any other symbol pays its own (IBKR tiered).
+        return bars if self.symbol == "CL" else [*bars, "--fees", "ib-tiered"]
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """The demo on a bars file (`regime-trader demo --bars FILE --start DAY`): the chosen day of a multi-day
-file, and only that day, flows through the real path, and what the host trades was decided from its bars."""
+file, and only that day, flows through the real path, and what the host trades was decided from its bars.
+The file is MCL's, as in the README's example: the stack is deployed for the file's symbol."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -30,14 +32,15 @@ def two_day_file(path: Path) -> Path:
 
 
 def test_the_second_day_of_a_bars_file_through_the_real_path(small_model_path: Path, tmp_path: Path) -> None:
-    bars_file = two_day_file(tmp_path / "CL_1m_two_days.csv")
+    bars_file = two_day_file(tmp_path / "MCL_1m_two_days.csv")
     minutes = synthetic_days(2, seed=8).bars.minute
     second_session = datetime_of(int(minutes[int(np.argmax(np.diff(minutes))) + 1]))  # after the daily break
-    with DemoCloud.start(tmp_path / "cloud") as cloud:
-        host, clock = build_host(
-            cloud, tmp_path / "state", Market(1, 0, bars=bars_file, start=second_session), minutes=MINUTES
-        )
-        cloud.publish_model("CL", small_model_path)
+    market = Market(1, 0, bars=bars_file, start=second_session)
+    assert market.symbol == "MCL"
+    with DemoCloud.start(tmp_path / "cloud", market.symbol) as cloud:
+        host, clock = build_host(cloud, tmp_path / "state", market, minutes=MINUTES)
+        assert host.session.trader.spec.symbol == "MCL"
+        cloud.publish_model("MCL", small_model_path)
         run_day(host, clock)
         assert host.session.failure is None
         published = sorted(r["ts"] for r in lake_lines(cloud.bucket, "bars/"))
@@ -45,8 +48,11 @@ def test_the_second_day_of_a_bars_file_through_the_real_path(small_model_path: P
         decisions = [RegimeItem.from_dict(r) for r in lake_lines(cloud.bucket, "regimes/")]
     assert published and published[0] == second_session.strftime("%Y-%m-%dT%H:%M:00Z")
     assert published[-1] < (second_session + timedelta(minutes=MINUTES)).strftime("%Y-%m-%dT%H:%M:00Z")
-    assert decisions and all(second_session <= d.window_end for d in decisions)
+    assert decisions and all(d.symbol == "MCL" and second_session <= d.window_end for d in decisions)
     assert any(d.reason == "" for d in decisions)  # real votes, once 80 minutes of the day were published
     ledger = host.session.trader.ledger
     assert sorted(r["execution_id"] for r in fills) == sorted(f.execution_id for f in ledger.fills)
     assert all(second_session <= f.ts < second_session + timedelta(days=1) for f in ledger.fills)
+    # MCL's own fees (IBKR tiered: 0.25 commission + 0.27 exchange + 0.02 NFA a side), not the article's CL
+    # preset (1.42 a side, ten times as many ticks on a 1-USD tick).
+    assert ledger.fills and all(f.commission_usd == Decimal("0.54") * f.qty for f in ledger.fills)
