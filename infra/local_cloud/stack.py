@@ -125,10 +125,9 @@ def deploy(stack_name: str = DEFAULT_STACK, parameters: dict[str, str] | None = 
         if v["Type"] == "CommaDelimitedList"
     }
     created = copy.deepcopy(cfn)
+    refs = {**planned_refs, **list_refs}
     created["Resources"] = {
-        k: resolve(v, {**planned_refs, **list_refs}, planned_att, partial=True)
-        for k, v in resources.items()
-        if k not in planned
+        k: resolve(v, refs, planned_att, partial=True) for k, v in resources.items() if k not in planned
     }
     for res in created["Resources"].values():
         depends = res.get("DependsOn")
@@ -137,7 +136,7 @@ def deploy(stack_name: str = DEFAULT_STACK, parameters: dict[str, str] | None = 
             res["DependsOn"] = kept
             if not kept:
                 del res["DependsOn"]
-    created["Outputs"] = resolve(cfn.get("Outputs", {}), planned_refs, planned_att, partial=True)
+    created["Outputs"] = resolve(cfn.get("Outputs", {}), refs, planned_att, partial=True)
 
     _upload_placeholder_artifacts(packaged)
     cf = boto3.client("cloudformation")

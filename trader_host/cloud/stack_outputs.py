@@ -39,6 +39,17 @@ class CloudNames:
     kill_switch_parameter: str
     strategy_config_parameter: str
     endpoint: str  # "" = AWS itself (or whatever AWS_ENDPOINT_URL says)
+    symbols: tuple[str, ...] = ()  # what the stack serves (its `Symbols` output); () = not said (config)
+
+    def refusal(self, symbol: str) -> str | None:
+        """Why a host trading `symbol` cannot use this stack, or None."""
+        if not self.symbols or symbol in self.symbols:
+            return None
+        served = ",".join(self.symbols)
+        return (
+            f"the stack serves {served}, not {symbol}: its bars would be refused and no regime decided; "
+            f"deploy it with --parameter-overrides Symbols={served},{symbol}"
+        )
 
     def describe(self) -> str:
         where = self.endpoint or os.environ.get("AWS_ENDPOINT_URL", "") or "AWS"
@@ -78,7 +89,8 @@ def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: 
             outputs = _deployed_outputs(stack_outputs, cloudformation)
     names = {f: getattr(config, f) for f in OUTPUT_FIELDS.values()}
     names.update({OUTPUT_FIELDS[k]: v for k, v in outputs.items() if k in OUTPUT_FIELDS})
-    return CloudNames(endpoint=endpoint, **names)
+    symbols = tuple(s.strip() for s in outputs.get("Symbols", "").split(",") if s.strip())
+    return CloudNames(endpoint=endpoint, symbols=symbols, **names)
 
 
 def _deployed_outputs(stack: str, cloudformation: Any) -> dict[str, str]:

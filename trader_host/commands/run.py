@@ -27,6 +27,7 @@ from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.broker.sim.sim_book import SimBook
 from trader_host.broker.sim.sim_broker import SimBroker
 from trader_host.cloud.cloud_job import CloudJob
+from trader_host.cloud.stack_outputs import CloudNames
 from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
 from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config, with_strategy_overrides
 from trader_host.fees import SCHEDULES, fee_schedule, preset_mismatch
@@ -116,11 +117,13 @@ def assemble(
         from trader_host.broker.ib.ib_broker import IbBroker  # ib_insync only when it is used
 
         spec = ib_spec or contract(args.symbol or "CL")
+        _refuse_unserved(names, spec.symbol)
         broker = IbBroker(config_from_args(args, spec.symbol), spec, ib_clock)
         where = f"IB {args.host}:{args.port} (client {args.client_id}, {'LIVE' if args.live else 'paper'})"
     else:
         data = load_market_data(args)
         spec, tape = _market(args, data, config)
+        _refuse_unserved(names, spec.symbol)
         book = SimBook(state / "sim-broker" / f"{spec.symbol}.book", f"{data.source} ({spec.symbol})")
         fees = fee_schedule(config.fees.schedule, spec.symbol)
         mismatch = preset_mismatch(fees, spec.symbol)
@@ -212,6 +215,13 @@ def _market(
         return spec, MarketTape.from_bars(data.series, spec, config.sim.spread_ticks)
     spec = contract(args.symbol or data.market.spec.symbol).with_session(SYNTHETIC_SESSION)
     return spec, MarketTape.from_synthetic(data.market)
+
+
+def _refuse_unserved(names: CloudNames | None, symbol: str) -> None:
+    """Stop the start (before any state is touched) when the stack does not serve `symbol`."""
+    refusal = None if names is None else names.refusal(symbol)
+    if refusal:
+        raise ConfigError(refusal)
 
 
 def _strategy_from_ssm(config: HostConfig, parameter: str) -> HostConfig:

@@ -9,6 +9,7 @@ import stat
 import threading
 from pathlib import Path
 
+import boto3
 import pytest
 
 from infra.host import ibc_credentials
@@ -22,7 +23,7 @@ LOGIN = {"username": "du123456", "password": "pa ss=word;#", "trading_mode": "pa
 
 @pytest.fixture
 def secret(moto_endpoint: str) -> str:
-    sm = client("secretsmanager")
+    sm = boto3.client("secretsmanager")  # set-up: boto3's patient defaults, not the host's 3-s timeout
     name = f"/regime-trader/test/host/login-{id(object())}"
     return str(sm.create_secret(Name=name, SecretString=json.dumps(LOGIN))["ARN"])
 

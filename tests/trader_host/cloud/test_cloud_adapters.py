@@ -54,9 +54,9 @@ def read_stream(kinesis: Any, stream: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def kinesis(moto_reset: str) -> Iterator[Any]:
-    k = client("kinesis")
-    k.create_stream(StreamName="bars", ShardCount=1)
-    yield k
+    # Set-up with boto3's patient defaults (the host's 3-s timeout could retry a slow create into an error).
+    boto3.client("kinesis").create_stream(StreamName="bars", ShardCount=1)
+    yield client("kinesis")
 
 
 def test_bar_publisher_batches_to_kinesis(kinesis: Any, tmp_path: Path) -> None:
@@ -217,9 +217,9 @@ NAMES = {kind: stream for kind, (stream, _) in STREAMS.items()}
 
 @pytest.fixture
 def firehose(moto_reset: str) -> Any:
-    s3 = client("s3")
+    s3 = boto3.client("s3")  # set-up: boto3's patient defaults
     s3.create_bucket(Bucket="lake")
-    fh = client("firehose")
+    fh = boto3.client("firehose")
     for name, prefix in STREAMS.values():
         fh.create_delivery_stream(
             DeliveryStreamName=name,
@@ -231,7 +231,7 @@ def firehose(moto_reset: str) -> Any:
                 "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 1},
             },
         )
-    return fh
+    return client("firehose")  # the host's, for the code under test
 
 
 def lake_lines(prefix: str) -> list[dict[str, Any]]:
@@ -309,7 +309,7 @@ def test_kill_switch_reads_ssm(moto_reset: str) -> None:
     ssm = client("ssm")
     switch = SsmKillSwitch(ssm, "/regime-trader/dev/kill-switch")
     assert switch.engaged(0.0) is False  # no parameter: off
-    ssm.put_parameter(Name="/regime-trader/dev/kill-switch", Value="off", Type="String")
+    boto3.client("ssm").put_parameter(Name="/regime-trader/dev/kill-switch", Value="off", Type="String")
     assert switch.engaged(1.0) is False
     ssm.put_parameter(Name="/regime-trader/dev/kill-switch", Value="on", Type="String", Overwrite=True)
     assert switch.engaged(2.0) is True

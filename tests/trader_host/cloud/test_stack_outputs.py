@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import boto3
 import pytest
 
-from trader_host.cloud.aws import client
 from trader_host.cloud.stack_outputs import cloud_names
 from trader_host.config import CloudConfig, ConfigError
 
@@ -33,7 +33,10 @@ def test_names_from_a_deployed_stack_read_with_boto3(moto_reset: str) -> None:
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {"BarStreamName": {"Value": "deployed-bars"}, "KillSwitchParameterName": {"Value": "/k"}},
     }
-    client("cloudformation").create_stack(StackName="regime-trader-dev", TemplateBody=json.dumps(template))
+    # Set up with boto3's patient defaults: the host's 3-s read timeout made a slow create (a loaded machine)
+    # retry into AlreadyExists.
+    cloudformation = boto3.client("cloudformation")
+    cloudformation.create_stack(StackName="regime-trader-dev", TemplateBody=json.dumps(template))
     names = cloud_names(CloudConfig(), "regime-trader-dev")
     assert (names.bar_stream, names.kill_switch_parameter) == ("deployed-bars", "/k")
     with pytest.raises(ConfigError, match="'no-such-stack': neither a file nor a readable stack"):
@@ -56,3 +59,15 @@ def test_every_journal_kind_gets_its_stream_from_the_outputs_or_the_config(tmp_p
         "risk_event": "r1",
     }
     assert tuple(streams) == KINDS
+
+
+def test_the_stack_says_which_symbols_it_serves(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"outputs": {"Symbols": "CL, MCL"}}))
+    names = cloud_names(CloudConfig(), str(state))
+    assert names.symbols == ("CL", "MCL") and names.refusal("MCL") is None
+    assert names.refusal("MES") == (
+        "the stack serves CL,MCL, not MES: its bars would be refused and no regime decided; "
+        "deploy it with --parameter-overrides Symbols=CL,MCL,MES"
+    )
+    assert cloud_names(CloudConfig(), None).refusal("MES") is None  # a stack that does not say: no check

@@ -210,3 +210,15 @@ def test_each_start_gets_a_new_run_number_even_when_its_counter_is_damaged(tmp_p
     assert [_next_run(tmp_path), _next_run(tmp_path)] == [1, 2]
     (tmp_path / "runs").write_text("\x00garbage")
     assert _next_run(tmp_path) > 2 and _next_run(tmp_path) > 3  # never an order id the broker has seen
+
+
+def test_a_symbol_the_stack_does_not_serve_stops_the_start(
+    stack_outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Its bars would be refused by ingest as an unknown symbol and no regime decided: a host that waits
+    # forever for a decision, without a word. The stack says which symbols it serves; the start refuses.
+    args = ["run", "--stack-outputs", str(stack_outputs), "--state-dir", str(tmp_path), *MARKET]
+    assert main([*args, "--symbol", "MCL"]) == 2
+    out = capsys.readouterr().out
+    assert "the stack serves CL, not MCL" in out and "Symbols=" in out
+    assert not (tmp_path / "MCL.journal").exists()  # refused before anything was started

@@ -9,6 +9,7 @@ import pytest
 
 from infra.local_cloud.endpoint import endpoint_environment, free_port
 from regime.cloud import clients
+from regime.cloud.container import cold_start
 from trader_host.demo.cloud import DemoCloud
 
 pytestmark = pytest.mark.integration
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.integration
 
 def test_a_demo_cloud_on_a_new_endpoint_is_a_cold_start(tmp_path: Path) -> None:
     gone = f"http://127.0.0.1:{free_port()}"
+    cold_start()  # whatever earlier tests of this worker left: the client below must be made here
     with endpoint_environment(gone):  # an earlier local cloud of this process, since stopped
         assert clients.client("dynamodb").meta.endpoint_url == gone
     with DemoCloud.start(tmp_path) as cloud:
