@@ -78,12 +78,7 @@ def up(args: argparse.Namespace) -> int:
         STATE.parent.mkdir(parents=True, exist_ok=True)
         STATE.write_text(
             json.dumps(
-                {
-                    "pid": os.getpid(),
-                    "endpoint": endpoint,
-                    "stack": args.stack,
-                    "outputs": cloud.stack.outputs,
-                },
+                {"pid": os.getpid(), "stack": args.stack, **cloud.stack.described(endpoint)},
                 indent=2,
             )
         )

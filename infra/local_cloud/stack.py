@@ -55,6 +55,10 @@ class LocalStack:
     outputs: dict[str, str]
     not_created: list[str] = field(default_factory=list)
 
+    def described(self, endpoint: str) -> dict[str, Any]:
+        """What `regime-trader run --stack-outputs FILE` reads: the endpoint, the outputs, the parameters."""
+        return {"endpoint": endpoint, "outputs": self.outputs, "parameters": self.parameters}
+
     def resource_type(self, logical_id: str) -> str:
         return str(self.template["Resources"][logical_id]["Type"])
 

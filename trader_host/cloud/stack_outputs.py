@@ -1,8 +1,9 @@
 """CloudNames: the stack's resource names the host talks to, from its outputs or from `[cloud]`.
 
-`--stack-outputs` takes either a JSON file (what `python -m infra.local_cloud status` prints: its `outputs`
-and its `endpoint`; or a plain {OutputKey: value} object) or the name of a deployed stack, whose outputs are
-read with boto3. Whatever is not named there comes from the config's `[cloud]` section.
+`--stack-outputs` takes either a JSON file (what `python -m infra.local_cloud status` prints: its `outputs`,
+`parameters` and `endpoint`; or a plain {OutputKey: value} object) or the name of a deployed stack, whose
+outputs and parameters are read with boto3. Whatever is not named there comes from the config's `[cloud]`
+section. The `Symbols` parameter says which symbols the stack serves (a host trading another is refused).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class CloudNames:
     kill_switch_parameter: str
     strategy_config_parameter: str
     endpoint: str  # "" = AWS itself (or whatever AWS_ENDPOINT_URL says)
-    symbols: tuple[str, ...] = ()  # what the stack serves (its `Symbols` output); () = not said (config)
+    symbols: tuple[str, ...] = ()  # what the stack serves (its `Symbols` parameter); () = not said
 
     def refusal(self, symbol: str) -> str | None:
         """Why a host trading `symbol` cannot use this stack, or None."""
@@ -73,6 +74,7 @@ class CloudNames:
 def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: Any = None) -> CloudNames:
     """Names from `stack_outputs` (a file or a stack name), the rest from `config`."""
     outputs: dict[str, str] = {}
+    parameters: dict[str, str] = {}
     endpoint = ""
     if stack_outputs:
         path = Path(stack_outputs)
@@ -85,15 +87,17 @@ def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: 
                 raise ConfigError(f"--stack-outputs {path}: expected a JSON object")
             endpoint = str(doc.get("endpoint", ""))
             outputs = {str(k): str(v) for k, v in dict(doc.get("outputs", doc)).items()}
+            parameters = {str(k): str(v) for k, v in dict(doc.get("parameters", {})).items()}
         else:
-            outputs = _deployed_outputs(stack_outputs, cloudformation)
+            outputs, parameters = _deployed(stack_outputs, cloudformation)
     names = {f: getattr(config, f) for f in OUTPUT_FIELDS.values()}
     names.update({OUTPUT_FIELDS[k]: v for k, v in outputs.items() if k in OUTPUT_FIELDS})
-    symbols = tuple(s.strip() for s in outputs.get("Symbols", "").split(",") if s.strip())
+    symbols = tuple(s.strip() for s in parameters.get("Symbols", "").split(",") if s.strip())
     return CloudNames(endpoint=endpoint, symbols=symbols, **names)
 
 
-def _deployed_outputs(stack: str, cloudformation: Any) -> dict[str, str]:
+def _deployed(stack: str, cloudformation: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """A deployed stack's outputs and parameters."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from trader_host.cloud.aws import client
@@ -103,4 +107,6 @@ def _deployed_outputs(stack: str, cloudformation: Any) -> dict[str, str]:
         described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     except (BotoCoreError, ClientError) as exc:
         raise ConfigError(f"--stack-outputs {stack!r}: neither a file nor a readable stack ({exc})") from None
-    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
+    return outputs, parameters

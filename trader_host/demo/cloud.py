@@ -56,7 +56,7 @@ class DemoCloud:
                 cloud.override_env(logical_id, **QUIET_FUNCTIONS)
             workdir.mkdir(parents=True, exist_ok=True)
             outputs = workdir / "stack-outputs.json"
-            outputs.write_text(json.dumps({"endpoint": server.url, "outputs": cloud.stack.outputs}, indent=2))
+            outputs.write_text(json.dumps(cloud.stack.described(server.url), indent=2))
         except BaseException:
             server.stop()
             _restore(saved)

@@ -30,6 +30,7 @@ def test_names_from_a_state_file_a_plain_file_or_the_config(tmp_path: Path) -> N
 
 def test_names_from_a_deployed_stack_read_with_boto3(moto_reset: str) -> None:
     template = {
+        "Parameters": {"Symbols": {"Type": "CommaDelimitedList", "Default": "CL,MCL"}},
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {"BarStreamName": {"Value": "deployed-bars"}, "KillSwitchParameterName": {"Value": "/k"}},
     }
@@ -39,6 +40,7 @@ def test_names_from_a_deployed_stack_read_with_boto3(moto_reset: str) -> None:
     cloudformation.create_stack(StackName="regime-trader-dev", TemplateBody=json.dumps(template))
     names = cloud_names(CloudConfig(), "regime-trader-dev")
     assert (names.bar_stream, names.kill_switch_parameter) == ("deployed-bars", "/k")
+    assert names.symbols == ("CL", "MCL")  # from the stack's parameters
     with pytest.raises(ConfigError, match="'no-such-stack': neither a file nor a readable stack"):
         cloud_names(CloudConfig(), "no-such-stack")
 
@@ -63,7 +65,7 @@ def test_every_journal_kind_gets_its_stream_from_the_outputs_or_the_config(tmp_p
 
 def test_the_stack_says_which_symbols_it_serves(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    state.write_text(json.dumps({"outputs": {"Symbols": "CL, MCL"}}))
+    state.write_text(json.dumps({"outputs": {}, "parameters": {"Symbols": "CL, MCL"}}))
     names = cloud_names(CloudConfig(), str(state))
     assert names.symbols == ("CL", "MCL") and names.refusal("MCL") is None
     assert names.refusal("MES") == (

@@ -42,7 +42,7 @@ def stack_outputs(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) 
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()
     cloud = LocalCloud.deploy(include=set())  # the host's side only: no schedule fires here
     path = tmp_path_factory.mktemp("cloud") / "outputs.json"
-    path.write_text(json.dumps({"endpoint": moto_endpoint, "outputs": cloud.stack.outputs}))
+    path.write_text(json.dumps(cloud.stack.described(moto_endpoint)))
     return path
 
 
