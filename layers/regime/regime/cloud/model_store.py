@@ -95,12 +95,8 @@ class ModelStore:
         if source not in self._loaded:
             try:
                 data = read()
-            except (
-                ClientError,
-                BotoCoreError,
-                OSError,
-            ) as exc:  # unreachable: not the model's fault, retry later
-                return f"unreadable: {exc}"
+            except (ClientError, BotoCoreError, OSError) as exc:
+                return f"unreadable: {exc}"  # unreachable: not the model's fault, retry later
             try:
                 self._loaded[source] = RegimeModel.load(data)
             except Exception as exc:  # truncated, corrupt, not an ensemble: onnxruntime raises its own types
