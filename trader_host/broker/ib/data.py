@@ -98,7 +98,15 @@ class MarketDataFeed:
         for attempt in range(1, cfg.history_retries + 1):
             try:
                 bars: BarDataList = await self.ib.reqHistoricalDataAsync(
-                    contract, "", cfg.warmup_duration, "1 min", "TRADES", False, 2, True
+                    contract,
+                    "",
+                    cfg.warmup_duration,
+                    "1 min",
+                    "TRADES",
+                    False,
+                    2,
+                    True,
+                    timeout=cfg.history_timeout_s,  # unanswered: ib_insync cancels it and returns no bar
                 )
                 return bars
             except RequestError as exc:

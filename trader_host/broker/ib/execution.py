@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from trader_host.broker.ib import parsing
+from trader_host.broker.ib.bounded import bounded
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_api import IB, CommissionReport, Contract, Fill, Trade
 from trader_host.broker.port import (
@@ -89,7 +90,9 @@ class OrderRouter:
 
     async def refresh_executions(self) -> list[Execution]:
         """The day's executions from IB (fills while disconnected come back here); new ones are pushed."""
-        fills = await self.ib.reqExecutionsAsync()
+        cfg = self.config
+        fills = await bounded(self.ib.reqExecutionsAsync, "executions", "reqExecutions",
+                              cfg.executions_timeout_s, cfg.request_attempts)  # fmt: skip
         known = {f.execution.execId: f for f in self.ib.fills()}  # ib_insync books the commission there
         out = []
         for answered in fills:
@@ -102,7 +105,9 @@ class OrderRouter:
         return sorted(out, key=lambda e: e.ts)
 
     async def open_orders(self) -> list[OpenOrder]:
-        trades = await self.ib.reqAllOpenOrdersAsync()
+        cfg = self.config
+        trades = await bounded(self.ib.reqAllOpenOrdersAsync, "open orders", "reqAllOpenOrders",
+                               cfg.open_orders_timeout_s, cfg.request_attempts)  # fmt: skip
         return [
             parsing.open_order_of(t, self.spec)
             for t in trades

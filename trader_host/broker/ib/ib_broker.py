@@ -17,6 +17,7 @@ import logging
 from collections import deque
 
 from trader_host.broker.ib import parsing
+from trader_host.broker.ib.bounded import bounded
 from trader_host.broker.ib.clock import BrokerClock, WallClock
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.data import MarketDataFeed
@@ -151,7 +152,9 @@ class IbBroker:
 
     async def positions(self) -> dict[str, int]:
         self._require("positions", "")
-        held = await self.ib.reqPositionsAsync()
+        cfg = self.config
+        held = await bounded(self.ib.reqPositionsAsync, "positions", "reqPositions", cfg.positions_timeout_s,
+                             cfg.request_attempts)  # fmt: skip
         total = sum(int(p.position) for p in held if p.contract.symbol == self.spec.symbol)
         return {self.spec.symbol: total}
 

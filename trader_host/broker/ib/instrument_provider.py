@@ -9,6 +9,7 @@ import logging
 from datetime import UTC, datetime
 
 from trader_host.broker.ib import parsing
+from trader_host.broker.ib.bounded import bounded
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_api import IB, Contract
 
@@ -19,8 +20,13 @@ async def trading_month(
     ib: IB, config: IbConfig, now: float, current: Contract | None, position: int
 ) -> Contract:
     """The month to trade at `now`; keeps `current` while it holds a position (unless carrying is allowed)."""
-    details = await ib.reqContractDetailsAsync(
-        parsing.futures_query(config.symbol, config.exchange, config.currency)
+    query = parsing.futures_query(config.symbol, config.exchange, config.currency)
+    details = await bounded(
+        lambda: ib.reqContractDetailsAsync(query),
+        "contract details",
+        "reqContractDetails",
+        config.contract_details_timeout_s,
+        config.request_attempts,
     )
     today = datetime.fromtimestamp(now, tz=UTC).date()
     month = parsing.front_month(details, today, config.roll_days)

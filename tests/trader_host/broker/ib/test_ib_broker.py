@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from regime.contracts import Side
+from trader_host.broker.ib.bounded import IbRequestTimeout
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.fake_gateway.messages import ListedMonth
 from trader_host.broker.ib.fake_gateway.script import GatewayScript
@@ -314,3 +315,31 @@ def test_real_time_bars_are_the_tapes_trades_in_five_second_buckets() -> None:
         await b.close()
 
     run(gateway(TAPE), body)
+
+
+def test_a_request_the_gateway_never_answers_is_asked_again_then_an_error_naming_it() -> None:
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw, replace(FAST, open_orders_timeout_s=0.2))
+        with pytest.raises(IbRequestTimeout, match=r"open orders request \(reqAllOpenOrders\) within 0\.2 s"):
+            await b.open_orders()
+        assert gw.requests.count(16) == FAST.request_attempts  # a query is safe to ask again
+        assert await b.positions() == {"CL": 0}  # and the connection still serves the others
+        await b.close()
+
+    run(gateway(TAPE, GatewayScript(unanswered=frozenset({16}))), body)
+
+
+@pytest.mark.parametrize(
+    ("request_id", "call"), [(61, "positions"), (7, "executions")], ids=["positions", "executions"]
+)
+def test_positions_and_executions_are_bounded_too(request_id: int, call: str) -> None:
+    impatient = replace(FAST, positions_timeout_s=0.1, executions_timeout_s=0.1, request_attempts=1)
+
+    async def deafen_after_connect(gw: FakeGateway) -> None:
+        b = await connected(gw, impatient)  # connect's own synchronisation asks for both: answered
+        gw.script = replace(gw.script, unanswered=frozenset({request_id}))
+        with pytest.raises(IbRequestTimeout, match=f"the {call} request"):
+            await getattr(b, call)()
+        await b.close()
+
+    run(gateway(TAPE), deafen_after_connect)

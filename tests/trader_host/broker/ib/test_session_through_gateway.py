@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from trader_host.broker.ib.config import IbConfig
+from trader_host.broker.ib.fake_gateway.script import GatewayScript
 from trader_host.broker.ib.fake_gateway.server import FakeGateway
 from trader_host.broker.ib.ib_broker import IbBroker
 from trader_host.broker.sim.faults import NO_FAULTS, FaultPlan
@@ -42,18 +44,22 @@ def RESTARTS(t0: float) -> tuple[tuple[float, float], ...]:  # noqa: N802
 
 
 async def through_gateway(
-    tmp_path: Path, tape: MarketTape | None = None, faults: FaultPlan = NO_FAULTS
+    tmp_path: Path,
+    tape: MarketTape | None = None,
+    faults: FaultPlan = NO_FAULTS,
+    script: GatewayScript | None = None,
+    ib_config: IbConfig | None = None,
 ) -> tuple[LiveHost, FakeGateway]:
     if tape is None:
         market = load_market_data(build_parser().parse_args(["run", *MARKET])).market
         assert market is not None
         tape = MarketTape.from_synthetic(market)
     config = load_config(None)
-    gw = FakeGateway(tape, SPEC, fee_schedule(config.fees.schedule), config.sim, faults)
+    gw = FakeGateway(tape, SPEC, fee_schedule(config.fees.schedule), config.sim, faults, script)
     port = await gw.start()
     try:
         argv = ["run", "--broker", "ib", "--port", str(port), "--state-dir", str(tmp_path / "ib"), *COMMON]
-        host = assemble(build_parser().parse_args(argv), ib_clock=gw.clock, ib_spec=SPEC)
+        host = assemble(build_parser().parse_args(argv), ib_clock=gw.clock, ib_spec=SPEC, ib_config=ib_config)
         try:
             await host.session.run()
         finally:
@@ -133,3 +139,14 @@ def test_a_live_port_without_the_live_flag_stops_before_connecting(
     argv = ["run", "--broker", "ib", "--port", "4001", "--no-cloud", "--regime", "range"]
     assert main(argv) == 2
     assert "port 4001 is a live-trading port: pass --live" in capsys.readouterr().out
+
+
+def test_a_gateway_that_never_answers_the_reconcile_fails_the_session_naming_the_request(
+    tmp_path: Path,
+) -> None:
+    deaf = GatewayScript(unanswered=frozenset({16}))  # reqAllOpenOrders, asked at the start's reconcile
+    impatient = IbConfig(open_orders_timeout_s=0.2, request_attempts=2)
+    host, gw = asyncio.run(asyncio.wait_for(through_gateway(tmp_path, script=deaf, ib_config=impatient), 60))
+    assert host.session.failure is not None
+    assert "open orders request (reqAllOpenOrders) within 0.2 s, 2 attempt(s)" in host.session.failure
+    assert gw.requests.count(16) == 2 and host.session.trader.position == 0

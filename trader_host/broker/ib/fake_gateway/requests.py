@@ -116,6 +116,8 @@ class RequestDesk:
         """Answer one request (fields as the client sent them)."""
         mid = int(f[0])
         self.requests.append(mid)
+        if mid in self.script.unanswered:
+            return  # a gateway that reads the request and never answers it
         if mid == 71:
             self._start_api(c, int(f[2]))
         elif not c.ready:
