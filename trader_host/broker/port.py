@@ -158,7 +158,10 @@ class BrokerPort(Protocol):
         ...
 
     async def next_event(self, until: float | None = None) -> BrokerEvent | None:
-        """The next event, or None once the clock reaches `until` with nothing to deliver."""
+        """The next event, or None once the clock reaches `until` with nothing to deliver.
+
+        Cancel-safe: a call cancelled while it waits loses no event (the session cancels it on a stop).
+        """
         ...
 
     async def place_order(self, request: OrderRequest) -> None:

@@ -120,10 +120,10 @@ class OrderRouter:
         due = [oid for oid, at in self.pending_cancels.items() if at <= now]
         if not due:
             return
-        for oid in due:
-            del self.pending_cancels[oid]
         known = set(self.seen)
         await self.refresh_executions()
+        for oid in due:  # only now: a refresh that failed or was cancelled is tried again
+            self.pending_cancels.pop(oid, None)
         for ex in self.seen.values():
             if ex.execution_id not in known:
                 log.warning("execution %s of %s found after IB said cancelled", ex.execution_id, ex.order_id)

@@ -118,10 +118,12 @@ class IbBroker:
             self._arrived.clear()
             arrived = asyncio.ensure_future(self._arrived.wait())
             idle = asyncio.ensure_future(self.clock.idle(wake))
-            done, pending = await asyncio.wait({arrived, idle}, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            try:  # cancel-safe: a cancelled wait leaves no waiter behind and loses no event
+                done, _ = await asyncio.wait({arrived, idle}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (arrived, idle):
+                    task.cancel()
+                await asyncio.gather(arrived, idle, return_exceptions=True)
             if idle in done and wake is not None:
                 self._time = max(self._time, wake)
 

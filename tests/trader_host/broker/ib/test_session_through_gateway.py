@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,7 +50,9 @@ async def through_gateway(
     faults: FaultPlan = NO_FAULTS,
     script: GatewayScript | None = None,
     ib_config: IbConfig | None = None,
+    configure: Callable[[LiveHost, asyncio.Event], None] | None = None,
 ) -> tuple[LiveHost, FakeGateway]:
+    """A session through the fake gateway; `configure(host, stop)` before it runs (`stop`: a signal)."""
     if tape is None:
         market = load_market_data(build_parser().parse_args(["run", *MARKET])).market
         assert market is not None
@@ -60,8 +63,11 @@ async def through_gateway(
     try:
         argv = ["run", "--broker", "ib", "--port", str(port), "--state-dir", str(tmp_path / "ib"), *COMMON]
         host = assemble(build_parser().parse_args(argv), ib_clock=gw.clock, ib_spec=SPEC, ib_config=ib_config)
+        stop = asyncio.Event()
+        if configure is not None:
+            configure(host, stop)
         try:
-            await host.session.run()
+            await host.session.run(stop)
         finally:
             host.journal.close()
     finally:
@@ -150,3 +156,39 @@ def test_a_gateway_that_never_answers_the_reconcile_fails_the_session_naming_the
     assert host.session.failure is not None
     assert "open orders request (reqAllOpenOrders) within 0.2 s, 2 attempt(s)" in host.session.failure
     assert gw.requests.count(16) == 2 and host.session.trader.position == 0
+
+
+def test_a_stop_during_the_reconcile_ends_the_session_without_sending_anything(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    deaf = GatewayScript(unanswered=frozenset({16}))
+
+    def signal_in_a_second(host: LiveHost, stop: asyncio.Event) -> None:
+        host.session.stop_grace_s = 0.5
+        asyncio.get_running_loop().call_later(1.0, stop.set)
+
+    host, gw = asyncio.run(
+        asyncio.wait_for(through_gateway(tmp_path, script=deaf, configure=signal_in_a_second), 30)
+    )
+    assert gw.requests.count(16) == 1  # still waiting for its answer (10 s) when the stop came
+    assert "stopped before the reconcile finished" in caplog.text
+    assert host.session.failure is None and not gw.placed
+
+
+def test_a_stop_while_trading_flattens_the_open_position(tmp_path: Path) -> None:
+    def signal_once_a_position_is_open(host: LiveHost, stop: asyncio.Event) -> None:
+        class Watch:
+            def observe(self, event: object, now: float) -> None:
+                if host.session.trader.position != 0:
+                    stop.set()
+
+        host.session.observer = Watch()
+
+    host, gw = asyncio.run(
+        asyncio.wait_for(through_gateway(tmp_path, configure=signal_once_a_position_is_open), 120)
+    )
+    assert host.session.failure is None
+    at_broker = asyncio.run(gw.sim.executions())
+    assert len(at_broker) >= 2  # the entry, then the flattening on the stop
+    assert sum(e.side.sign * e.qty for e in at_broker) == 0 == host.session.trader.position
+    assert host.session.stop_at is not None and host.session.broker.now() < host.session.stop_at  # stopped
