@@ -22,8 +22,10 @@ from trader_host.broker.ib.clock import BrokerClock, WallClock
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.data import MarketDataFeed
 from trader_host.broker.ib.execution import OrderRouter
+from trader_host.broker.ib.handshake import HandshakeWatch, too_old, unanswered
 from trader_host.broker.ib.ib_api import IB, Contract
 from trader_host.broker.ib.instrument_provider import trading_month
+from trader_host.broker.ib.setup_errors import ClientIdsInUse, IbSetupError, LiveAccountRefused
 from trader_host.broker.port import (
     BrokerEvent,
     BrokerUnavailable,
@@ -37,14 +39,6 @@ from trader_host.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 STATUS_MIN_INTERVAL_S = 1.0  # an order's status is fetched (reqExecutions) at most this often
-
-
-class ClientIdsInUse(ConnectionError):
-    """Every client id we may use is taken by another API client of this gateway."""
-
-
-class LiveAccountRefused(ConnectionError):
-    """The gateway is logged in to a live account and the host was not started with --live."""
 
 
 class IbBroker:
@@ -80,6 +74,8 @@ class IbBroker:
         self.ib.errorEvent += self._on_error
         self.ib.disconnectedEvent += self._on_disconnected
         self.ib.client.apiError += self._on_api_error
+        self.handshake = HandshakeWatch()
+        self.ib.client.conn.hasData += self.handshake.feed
 
     # -- BrokerPort ------------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -180,7 +176,7 @@ class IbBroker:
             try:
                 await self._connect_some_id()
                 break
-            except (ClientIdsInUse, LiveAccountRefused):
+            except IbSetupError:
                 raise
             except (OSError, TimeoutError, ConnectionError) as exc:
                 log.warning("IB gateway %s:%d: connect failed (%s); retrying in %.1fs", cfg.host, cfg.port,
@@ -203,6 +199,7 @@ class IbBroker:
             client_id = cfg.client_id + k
             loop = asyncio.get_running_loop()
             self._connect_failed = failed = loop.create_future()
+            self.handshake.reset()
             attempt = asyncio.ensure_future(
                 self.ib.connectAsync(
                     cfg.host, cfg.port, client_id, cfg.connect_timeout_s, account=cfg.account
@@ -220,7 +217,7 @@ class IbBroker:
             self.ib.disconnect()  # type: ignore[no-untyped-call]
             why = failed.result() if failed.done() else repr(attempt.exception())
             if why != "326":
-                raise ConnectionError(why)
+                raise self._connect_error(why, client_id)
             log.warning("client id %d is in use at %s:%d (326): trying %d", client_id, cfg.host, cfg.port,
                         client_id + 1)  # fmt: skip
         last = cfg.client_id + cfg.client_id_tries - 1
@@ -228,6 +225,23 @@ class IbBroker:
             f"IB {cfg.host}:{cfg.port}: client ids {cfg.client_id}..{last} are all in use (326); "
             "stop the other API client or pass another --client-id"
         )
+
+    def _connect_error(self, why: str, client_id: int) -> ConnectionError:
+        """The error a failed connection attempt stands for (`why`: the library's text), worded for the
+        operator; the connect loop retries all but an IbSetupError."""
+        cfg, version = self.config, self.handshake.server_version
+        where = f"{cfg.host}:{cfg.port}"
+        needed = self.ib.client.MinClientVersion
+        if version is not None and version < needed:
+            return too_old(where, version, needed)
+        if "TimeoutError" in why:
+            answered = self.handshake.answered
+            return ConnectionError(unanswered(where, client_id, cfg.connect_timeout_s, answered))
+        if "ConnectionRefusedError" in why:
+            return ConnectionRefusedError(
+                f"nothing listens on {where}: is IB Gateway / TWS running, and is this its API port?"
+            )
+        return ConnectionError(why)
 
     def _check_account(self) -> None:
         accounts = self.ib.managedAccounts()

@@ -48,6 +48,7 @@ DATA_FARMS = {
     2158: ("security definitions", True),
 }
 CLIENT_ID_IN_USE = 326
+NO_SECURITY_DEFINITION = 200
 PACING_VIOLATION = 162
 ORDER_REJECTED = 201
 ORDER_ERRORS = frozenset({ORDER_REJECTED, 103, 110, 135, 200, 203, 321, 322, 10147})
@@ -86,7 +87,10 @@ def front_month(details: list[ContractDetails], today: date, roll_days: int) -> 
         if (last_trade_date(c) - today).days > roll_days:
             return c
     listed = ", ".join(f"{c.localSymbol} ({last_trade_date(c)})" for c in months) or "none"
-    raise ValueError(f"no month is more than {roll_days} day(s) from expiry on {today}; listed: {listed}")
+    symbol = months[0].symbol if months else "the future"
+    raise ValueError(
+        f"no month of {symbol} is more than {roll_days} day(s) from expiry on {today}; listed: {listed}"
+    )
 
 
 def ib_order(request: OrderRequest, spec: ContractSpec, account: str = "") -> Order:

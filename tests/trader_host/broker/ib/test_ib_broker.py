@@ -16,8 +16,9 @@ from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.fake_gateway.messages import ListedMonth
 from trader_host.broker.ib.fake_gateway.script import GatewayScript
 from trader_host.broker.ib.fake_gateway.server import FakeGateway
-from trader_host.broker.ib.ib_broker import ClientIdsInUse, IbBroker, LiveAccountRefused
+from trader_host.broker.ib.ib_broker import IbBroker
 from trader_host.broker.ib.instrument_provider import trading_month
+from trader_host.broker.ib.setup_errors import ClientIdsInUse, LiveAccountRefused
 from trader_host.broker.port import (
     BrokerEvent,
     BrokerOrderState,

@@ -40,7 +40,7 @@ def test_front_month_rolls_the_configured_days_before_the_last_trade_date() -> N
     listed = [details("CLH6", "20260220"), details("CLG6", "20260120")]
     assert parsing.front_month(listed, date(2026, 1, 14), 5).localSymbol == "CLG6"  # 6 days left
     assert parsing.front_month(listed, date(2026, 1, 15), 5).localSymbol == "CLH6"  # 5 days: rolled
-    with pytest.raises(ValueError, match="no month is more than 5 day"):
+    with pytest.raises(ValueError, match="no month of CL is more than 5 day"):
         parsing.front_month(listed, date(2026, 2, 16), 5)
     with pytest.raises(ValueError, match="no last trade date"):
         parsing.last_trade_date(Contract(localSymbol="CLX", lastTradeDateOrContractMonth="2026"))

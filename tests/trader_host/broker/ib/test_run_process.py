@@ -6,8 +6,10 @@ import os
 import selectors
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +30,8 @@ def free_port() -> int:
 @contextmanager
 def host(port: int, state: Path, *extra: str) -> Iterator[subprocess.Popen[str]]:
     argv = [sys.executable, "-m", "trader_host.cli", "run", "--broker", "ib", "--port", str(port),
-            "--no-cloud", "--regime", "range", "--state-dir", str(state), *extra]  # fmt: skip
+            "--no-cloud", "--regime", "range", "--monitor-port", "0", "--state-dir", str(state),
+            *extra]  # fmt: skip
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV, cwd=REPO
     )
@@ -66,3 +69,62 @@ def test_sigterm_while_connecting_to_a_port_where_nothing_listens_ends_the_host(
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
     assert "stopped while connecting to the broker: nothing was traded" in out, out[-3000:]
+
+
+@contextmanager
+def stub_gateway(answer: bytes | None) -> Iterator[int]:
+    """A port that accepts the API handshake and answers it with `answer` (None: says nothing at all)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    done = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            held.append(conn)
+            conn.settimeout(5)
+            try:
+                conn.recv(4096)  # b"API\0" and the client's version range
+                if answer is not None:
+                    conn.sendall(answer)
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1])
+    finally:
+        done.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def frame(*fields: str) -> bytes:
+    body = "".join(f"{f}\0" for f in fields).encode()
+    return struct.pack(">I", len(body)) + body
+
+
+@pytest.mark.slow
+def test_a_gateway_too_old_for_the_client_stops_the_host_naming_the_version(tmp_path: Path) -> None:
+    with stub_gateway(frame("100", "20260107 12:00:00 UTC")) as port, host(port, tmp_path) as proc:
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode not in (0, None), out[-3000:]
+    assert "API server version 100" in out and "needs at least 157" in out, out[-3000:]
+    assert "Traceback" not in out
+
+
+@pytest.mark.slow
+def test_a_port_that_never_answers_the_handshake_says_what_to_check(tmp_path: Path) -> None:
+    with stub_gateway(None) as port, host(port, tmp_path) as proc:
+        out = wait_for_line(proc, "no answer to the API handshake", 60)
+        proc.send_signal(signal.SIGTERM)
+        out += proc.communicate(timeout=15)[0]
+    for cause in ("API is enabled", "Trusted IPs", "client id 1"):
+        assert cause in out, out[-3000:]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from trader_host.broker.ib.config import IbConfig
+from trader_host.broker.ib.fake_gateway.messages import ListedMonth
 from trader_host.broker.ib.fake_gateway.script import GatewayScript
 from trader_host.broker.ib.fake_gateway.server import FakeGateway
 from trader_host.broker.ib.ib_broker import IbBroker
@@ -192,3 +193,24 @@ def test_a_stop_while_trading_flattens_the_open_position(tmp_path: Path) -> None
     assert len(at_broker) >= 2  # the entry, then the flattening on the stop
     assert sum(e.side.sign * e.qty for e in at_broker) == 0 == host.session.trader.position
     assert host.session.stop_at is not None and host.session.broker.now() < host.session.stop_at  # stopped
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        (GatewayScript(busy_client_ids=frozenset({1, 2, 3})), r"client ids 1\.\.3 are all in use \(326\)"),
+        (GatewayScript(months=()), r"IB lists no CL future on NYMEX \(USD\): check the symbol and exchange"),
+        (
+            GatewayScript(months=(ListedMonth(9, "CL", "CLF6", "20251219"),)),
+            r"no month of CL is more than 5 day\(s\) from expiry on 2026-01-0\d; listed: CLF6 \(2025-12-19\)",
+        ),
+    ],
+    ids=["client-ids-refused", "unknown-contract", "expired-contract"],
+)
+def test_what_no_retry_can_heal_fails_the_start_at_once_saying_what_to_fix(
+    tmp_path: Path, ib_logs: IbLogWatch, script: GatewayScript, reason: str
+) -> None:
+    ib_logs.expect(r"Error 326", r"Error 200", r"Peer closed connection", r"API connection failed")
+    host, gw = asyncio.run(asyncio.wait_for(through_gateway(tmp_path, script=script), 30))
+    assert host.session.failure is not None and re.search(reason, host.session.failure), host.session.failure
+    assert not gw.placed

@@ -217,9 +217,12 @@ class RequestDesk:
         c.send(msg.exec_details_end(req_id))
 
     def _contract_details(self, c: ClientConnection, req_id: int, symbol: str) -> None:
-        for m in self.script.months:
-            if m.symbol == symbol:
-                c.send(msg.contract_details(req_id, m))
+        listed = [m for m in self.script.months if m.symbol == symbol]
+        if not listed:  # as IB: an error, not an empty list
+            c.send(msg.error(req_id, 200, "No security definition has been found for the request"))
+            return
+        for m in listed:
+            c.send(msg.contract_details(req_id, m))
         c.send(msg.contract_details_end(req_id))
 
     def _history(self, c: ClientConnection, f: list[str]) -> None:
