@@ -144,8 +144,10 @@ def order_state(status: str) -> BrokerOrderState:
     return _STATES.get(status, BrokerOrderState.UNKNOWN)
 
 
-def execution_of(fill: Fill, spec: ContractSpec) -> Execution:
-    """One IB fill with its commission report; the commission is what IB charged (broker + exchange)."""
+def execution_of(fill: Fill, spec: ContractSpec, order_id: str | None = None) -> Execution:
+    """One IB fill with its commission report; the commission is what IB charged (broker + exchange).
+
+    `order_id`: ours, when the caller knows it from IB's ids (the fill came back without its orderRef)."""
     ex = fill.execution
     side = _SIDES.get(ex.side)
     if side is None:
@@ -154,7 +156,7 @@ def execution_of(fill: Fill, spec: ContractSpec) -> Execution:
     return Execution(
         fill.time.timestamp() if fill.time else ex.time.timestamp(),
         ex.execId,
-        order_id_of_execution(fill),
+        order_id or order_id_of_execution(fill),
         side,
         int(ex.shares),
         spec.to_ticks(ex.price),

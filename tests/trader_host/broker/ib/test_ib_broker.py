@@ -344,3 +344,20 @@ def test_positions_and_executions_are_bounded_too(request_id: int, call: str) ->
         await b.close()
 
     run(gateway(TAPE), deafen_after_connect)
+
+
+def test_a_fill_without_its_order_ref_is_attributed_by_ibs_order_id() -> None:
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        await events_until(b, T0 + 60)
+        await b.place_order(OrderRequest("m-1", "CL", Side.BUY, 1, OrderType.MARKET))
+        fills = [e for e in await events_until(b, T0 + 61) if isinstance(e, Execution)]
+        assert [(f.order_id, f.qty) for f in fills] == [("m-1", 1)]
+        assert [e.order_id for e in await b.executions()] == ["m-1"]
+        await b.request_status("m-1")
+        status = await b.next_event()
+        assert isinstance(status, OrderStatus) and status.filled_qty == 1
+        assert status.state is BrokerOrderState.FILLED
+        await b.close()
+
+    run(gateway(TAPE, GatewayScript(drop_order_ref=True)), body)

@@ -11,7 +11,7 @@ import bisect
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -107,7 +107,8 @@ class RequestDesk:
     def _exec(self, req_id: int, order: GatewayOrder, ex: Execution, cum: int) -> bytes:
         price = self.spec.price(ex.price)
         side = "BOT" if ex.side is Side.BUY else "SLD"
-        return msg.exec_details(req_id, order.view, ex.execution_id, ex.ts, side, ex.qty, price, cum) + (
+        view = replace(order.view, order_ref="") if self.script.drop_order_ref else order.view
+        return msg.exec_details(req_id, view, ex.execution_id, ex.ts, side, ex.qty, price, cum) + (
             msg.commission_report(ex.execution_id, ex.commission_usd)
         )
 

@@ -38,4 +38,5 @@ class GatewayScript:
     ] = ()  # (time, code): 1100, 1102, 2103, 2104 ... sent to every client
     silent: tuple[tuple[float, float], ...] = ()  # market data stops (no ticks) in [start, end)
     cancel_race: bool = False  # a cancel is reported "Cancelled" at once, whatever then happens to the order
+    drop_order_ref: bool = False  # executions and open orders come back without their orderRef
     unanswered: frozenset[int] = frozenset()  # request message ids read and never answered (a hung gateway)
