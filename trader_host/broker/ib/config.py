@@ -28,6 +28,7 @@ class IbConfig:
     history_retries: int = 5  # 162 pacing violations on the bar request, retried with backoff
     history_backoff_s: float = 2.0
     silent_after_s: float = 30.0  # no tick for this long: the feed is stale, resubscribe, no entries
+    bar_silent_after_s: float = 180.0  # no bar update for this long (IB sends one every few seconds): down
     cancel_grace_s: float = 2.0  # a "Cancelled" waits this long for executions that crossed it
     warmup_duration: str = "1 D"  # the bar request's history (also the strategy's warm-up)
     # How long each request kind may go unanswered (wall-clock seconds); queries are asked `request_attempts`
@@ -53,7 +54,7 @@ class IbConfig:
         if self.cancel_grace_s < 0:
             raise ValueError(f"ib.cancel_grace_s must be >= 0, got {self.cancel_grace_s}")
         timeouts = [f for f in self.__dataclass_fields__ if f.endswith("_timeout_s")]
-        for name in ("backoff_initial_s", "backoff_max_s", "silent_after_s", *timeouts):
+        for name in ("backoff_initial_s", "backoff_max_s", "silent_after_s", "bar_silent_after_s", *timeouts):
             if not getattr(self, name) > 0:
                 raise ValueError(f"ib.{name} must be positive, got {getattr(self, name)}")
         if self.port in LIVE_PORTS and not self.live:

@@ -17,15 +17,18 @@ import logging
 from collections import deque
 
 from trader_host.broker.ib import parsing
+from trader_host.broker.ib.bar_watch import BarWatch
 from trader_host.broker.ib.bounded import bounded
 from trader_host.broker.ib.clock import BrokerClock, WallClock
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.data import MarketDataFeed
 from trader_host.broker.ib.execution import OrderRouter
 from trader_host.broker.ib.handshake import HandshakeWatch, too_old, unanswered
+from trader_host.broker.ib.health import ConnectionHealth
 from trader_host.broker.ib.ib_api import IB, Contract
 from trader_host.broker.ib.instrument_provider import trading_month
-from trader_host.broker.ib.setup_errors import ClientIdsInUse, IbSetupError, LiveAccountRefused
+from trader_host.broker.ib.notices import Effect, Notice, classify, new_port
+from trader_host.broker.ib.setup_errors import ClientIdsInUse, IbSetupError, LiveAccountRefused, PortMoved
 from trader_host.broker.port import (
     BrokerEvent,
     BrokerUnavailable,
@@ -58,8 +61,7 @@ class IbBroker:
         self._queue: deque[BrokerEvent] = deque()
         self._arrived = asyncio.Event()
         self._time = 0.0
-        self._synced = self._link = self._flowing = False
-        self._farms_down: set[str] = set()
+        self.health = ConnectionHealth()
         self._usable = False
         self._closing = False
         self._reconnect: asyncio.Task[None] | None = None
@@ -70,6 +72,7 @@ class IbBroker:
         self._status_due: dict[str, float] = {}
         self.feed = MarketDataFeed(self.ib, config, spec, self.now, self._push)
         self.feed.on_tick_resumed = self._tick_resumed
+        self.bar_watch = BarWatch(self.feed, config, spec, self.health, self.now, self._update)
         self.orders = OrderRouter(self.ib, config, spec, self.now, self._push)
         self.ib.errorEvent += self._on_error
         self.ib.disconnectedEvent += self._on_disconnected
@@ -95,8 +98,14 @@ class IbBroker:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        self.bar_watch.cancel()
         self.feed.unsubscribe()
         self.ib.disconnect()  # type: ignore[no-untyped-call]
+
+    @property
+    def notices(self) -> dict[str, int]:
+        """IB's notices counted by name since the start (the host's metrics publish them)."""
+        return dict(self.health.counts)
 
     async def next_event(self, until: float | None = None) -> BrokerEvent | None:
         while True:
@@ -189,8 +198,9 @@ class IbBroker:
             position = (await self.positions()).get(self.spec.symbol, 0)
         self.contract = await trading_month(self.ib, cfg, self.now(), self.contract, position)
         await self.feed.subscribe(self.contract)
-        self._synced = self._link = self._flowing = True
-        self._farms_down.clear()
+        self.health.connected()
+        if not self.feed.bars:
+            self.bar_watch.down("the bar history came back empty")
         self._update()
 
     async def _connect_some_id(self) -> None:
@@ -260,7 +270,7 @@ class IbBroker:
             log.warning("LIVE TRADING on account %s: orders are real and cost real money", account)
 
     def _on_disconnected(self) -> None:
-        self._synced = False
+        self.health.synced = False
         self.feed.forget()
         self._update()
         if self._closing or (self._reconnect is not None and not self._reconnect.done()):
@@ -296,26 +306,12 @@ class IbBroker:
             self._connect_failed.set_result(message)
 
     def _on_error(self, req_id: int, code: int, text: str, contract: object) -> None:
-        if code == parsing.CLIENT_ID_IN_USE:
+        notice = classify(code, text)
+        if notice is not None:
+            self._on_notice(req_id, notice, text)
+        elif code == parsing.CLIENT_ID_IN_USE:
             if self._connect_failed is not None and not self._connect_failed.done():
                 self._connect_failed.set_result("326")
-        elif code == parsing.CONNECTIVITY_LOST:
-            log.warning("IB: connectivity lost (1100): %s", text)
-            self._link = False
-        elif code in (parsing.RESTORED, parsing.RESTORED_DATA_LOST):
-            log.warning("IB: connectivity restored (%d): %s", code, text)
-            self._link = True
-            if code == parsing.RESTORED_DATA_LOST:
-                task = asyncio.ensure_future(self._resubscribe())
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        elif code in parsing.DATA_FARMS:
-            farm, up = parsing.DATA_FARMS[code]
-            if up:
-                self._farms_down.discard(farm)
-            else:
-                log.warning("IB: %s farm down (%d): %s", farm, code, text)
-                self._farms_down.add(farm)
         elif (
             code in parsing.ORDER_ERRORS
             and req_id > 0
@@ -324,29 +320,52 @@ class IbBroker:
             log.warning("IB order error %d for unknown order %d: %s", code, req_id, text)
         self._update()
 
+    def _on_notice(self, req_id: int, notice: Notice, text: str) -> None:
+        if notice.effect is Effect.BARS_DOWN and not self.feed.is_bar_request(req_id):
+            self.health.counts[notice.name] += 1
+            return  # a 162 for a request in flight: its caller gets it as an error
+        log.log(logging.WARNING if notice.warn else logging.INFO, "IB %s: %s", notice.name, text)
+        self.health.apply(notice)
+        if notice.effect is Effect.LINK_UP_DATA_LOST:
+            task = asyncio.ensure_future(self._resubscribe())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif notice.effect is Effect.BARS_DOWN:
+            self.bar_watch.down(f"IB {notice.name} on the bar stream")
+        elif notice.effect is Effect.PORT_RESET:
+            port = new_port(text)
+            self._fatal = PortMoved(
+                f"IB moved its API port ({notice.name}) to {port or 'a new port'}: restart the host with "
+                f"--port {port or 'N'}"
+            )
+            self._arrived.set()
+
     def _tick_resumed(self) -> None:
-        if not self._flowing:
+        if not self.health.ticks:
             log.info("ticks flow again")
-            self._flowing = True
+            self.health.ticks = True
             self._update()
 
     def _update(self) -> None:
-        usable = self._synced and self._link and not self._farms_down and self._flowing
+        usable = self.health.usable
         if usable != self._usable:
+            if not usable and not self._closing:
+                log.warning("IB connection down for trading (%s): no entries", self.health.down())
             self._usable = usable
             self._push(ConnectionChanged(self.now(), usable))
 
     # -- deadlines -------------------------------------------------------------------------------------------
     def _deadlines(self) -> list[float]:
-        out = [*self.orders.pending_cancels.values(), *self._status_due.values()]
-        if self._synced and self.feed.ticker is not None:
+        out = [*self.orders.pending_cancels.values(), *self._status_due.values(), *self.bar_watch.deadlines()]
+        if self.health.synced and self.feed.ticker is not None:
             out.append(self.feed.last_tick_at + self.config.silent_after_s)
         return out
 
     async def _due_work(self) -> None:
         now = self.now()
+        self.bar_watch.due(now, self.health.synced and self.ib.isConnected())
         if (
-            self._synced
+            self.health.synced
             and self.feed.ticker is not None
             and now >= self.feed.last_tick_at + self.config.silent_after_s
         ):
@@ -354,7 +373,7 @@ class IbBroker:
                 log.warning(
                     "no tick for %.0fs: the stream is silent; resubscribing", self.config.silent_after_s
                 )
-                self._flowing = False
+                self.health.ticks = False
                 self._update()
                 self.feed.resubscribe_ticks()
             else:

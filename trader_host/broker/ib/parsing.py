@@ -34,22 +34,9 @@ from trader_host.broker.port import (
 )
 from trader_host.instruments import ContractSpec
 
-# https://interactivebrokers.github.io/tws-api/message_codes.html
-CONNECTIVITY_LOST = 1100
-RESTORED_DATA_LOST = 1101  # market data subscriptions are gone: subscribe again
-RESTORED = 1102
-# Data farms (ticks, HMDS bars, security definitions): code -> (farm, whether it is up now).
-DATA_FARMS = {
-    2103: ("market data", False),
-    2104: ("market data", True),
-    2105: ("historical data", False),
-    2106: ("historical data", True),
-    2157: ("security definitions", False),
-    2158: ("security definitions", True),
-}
+# https://interactivebrokers.github.io/tws-api/message_codes.html (the notices: notices.py)
 CLIENT_ID_IN_USE = 326
 NO_SECURITY_DEFINITION = 200
-PACING_VIOLATION = 162
 ORDER_REJECTED = 201
 ORDER_ERRORS = frozenset({ORDER_REJECTED, 103, 110, 135, 200, 203, 321, 322, 10147})
 

@@ -21,3 +21,7 @@ class ServerVersionTooOld(IbSetupError):
 
 class ContractNotListed(IbSetupError):
     """IB lists no tradable month of the configured future (unknown symbol, wrong exchange, all expired)."""
+
+
+class PortMoved(IbSetupError):
+    """TWS reset its API socket port (1300): the host must be restarted on the new one."""

@@ -18,7 +18,17 @@ NOTICE_TEXT = {
     2104: "Market data farm connection is OK:usfuture",
     2105: "HMDS data farm connection is broken:ushmds",
     2106: "HMDS data farm connection is OK:ushmds",
+    1300: "TWS socket port has been reset and this connection is being dropped. Please reconnect on the new "
+    "port - 4003",
+    2110: "Connectivity between Trader Workstation and server is broken. It will be restored automatically.",
+    10197: "No market data during competing live session",
+    354: "Requested market data is not subscribed.",
+    420: "Invalid Real-time Query:pacing violation",
+    162: "Historical Market Data Service error message:API historical data query cancelled: pacing violation",
 }
+ON_MARKET_DATA = frozenset({354, 420, 10197})  # notices sent on a market data request's id
+ON_BARS = 162  # sent on a bar request's id, which it ends
+BAR_STREAM_DIES = 0  # a script's pseudo-code: every bar stream ends without a word
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,7 @@ class RequestDesk:
     _next_id: int
     _next_perm: int
     _pacing_left: int
+    _empty_left: int
 
     def _status(self, order: GatewayOrder, status: str) -> bytes:
         v = order.view
@@ -234,6 +235,10 @@ class RequestDesk:
                 msg.error(req_id, 162, "Historical Market Data Service error message:API historical data "
                           "query cancelled: pacing violation")
             )  # fmt: skip
+            return
+        if self._empty_left > 0:
+            self._empty_left -= 1
+            c.send(msg.historical_data(req_id, []))
             return
         count = history_minutes(f[17])
         p = self.spec.price

@@ -33,10 +33,11 @@ class GatewayScript:
     months: tuple[ListedMonth, ...] = DEFAULT_MONTHS
     busy_client_ids: frozenset[int] = frozenset()  # a startApi with one of these gets 326 and is dropped
     pacing_violations: int = 0  # the first N history requests are refused with 162
-    notices: tuple[
-        tuple[float, int], ...
-    ] = ()  # (time, code): 1100, 1102, 2103, 2104 ... sent to every client
+    # (time, code) or (time, code, text): 1100, 1102, 2103 ... sent to every client; 354, 420, 10197 on its
+    # market data requests, 162 on its bar requests (which IB then ends); 0: every bar stream dies silently
+    notices: tuple[tuple[float, int] | tuple[float, int, str], ...] = ()
     silent: tuple[tuple[float, float], ...] = ()  # market data stops (no ticks) in [start, end)
     cancel_race: bool = False  # a cancel is reported "Cancelled" at once, whatever then happens to the order
     drop_order_ref: bool = False  # executions and open orders come back without their orderRef
     unanswered: frozenset[int] = frozenset()  # request message ids read and never answered (a hung gateway)
+    empty_histories: int = 0  # the first N bar requests are answered with no bar (HMDS without data)

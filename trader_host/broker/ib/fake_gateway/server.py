@@ -76,7 +76,8 @@ class FakeGateway(RequestDesk):
         self._next_id = 1
         self._next_perm = 900_000
         self._pacing_left = self.script.pacing_violations
-        self._notices = sorted(self.script.notices)
+        self._notices = sorted(self.script.notices, key=lambda n: n[0])
+        self._empty_left = self.script.empty_histories
         self._server: asyncio.Server | None = None
         self._pump: asyncio.Task[None] | None = None
         self._closed = False
@@ -123,12 +124,7 @@ class FakeGateway(RequestDesk):
                 await self._dispatch(event)
                 continue
             if notice_at is not None and sim.now() >= notice_at:
-                _, code = self._notices.pop(0)
-                for c in self._ready():
-                    if code == 1101:  # restored, but the market data subscriptions are gone
-                        c.market_data.clear()
-                        c.bar_requests.clear()
-                    c.send(msg.error(-1, code, msg.NOTICE_TEXT.get(code, f"notice {code}")))
+                self._notify(self._notices.pop(0))
             elif until is not None and sim.now() >= until:
                 clock.reached()
             else:
@@ -146,9 +142,7 @@ class FakeGateway(RequestDesk):
             if event is not None:
                 await self._dispatch(event)
             elif self._notices and sim.now() >= self._notices[0][0]:
-                _, code = self._notices.pop(0)
-                for c in self._ready():
-                    c.send(msg.error(-1, code, msg.NOTICE_TEXT.get(code, f"notice {code}")))
+                self._notify(self._notices.pop(0))
             else:
                 await asyncio.sleep(0.005)
 
@@ -163,6 +157,25 @@ class FakeGateway(RequestDesk):
             if self.down or (self._ready() and self.clock.waiting):
                 return
             await asyncio.sleep(0.0005)
+
+    def _notify(self, notice: tuple[float, int] | tuple[float, int, str]) -> None:
+        code = notice[1]
+        text = notice[2] if len(notice) > 2 else msg.NOTICE_TEXT.get(code, f"notice {code}")
+        for c in self._ready():
+            if code == msg.BAR_STREAM_DIES:
+                c.bar_requests.clear()
+            elif code == msg.ON_BARS:
+                for req in c.bar_requests:
+                    c.send(msg.error(req, code, text))
+                c.bar_requests.clear()
+            elif code in msg.ON_MARKET_DATA:
+                for req in c.market_data:
+                    c.send(msg.error(req, code, text))
+            else:
+                if code == 1101:  # restored, but the market data subscriptions are gone
+                    c.market_data.clear()
+                    c.bar_requests.clear()
+                c.send(msg.error(-1, code, text))
 
     def _ready(self) -> list[ClientConnection]:
         return [c for c in self.clients if c.ready]
