@@ -26,7 +26,7 @@ from trader_host.broker.ib.execution import OrderRouter
 from trader_host.broker.ib.handshake import HandshakeWatch, too_old, unanswered
 from trader_host.broker.ib.health import ConnectionHealth
 from trader_host.broker.ib.ib_api import IB, Contract
-from trader_host.broker.ib.instrument_provider import trading_month
+from trader_host.broker.ib.instrument_provider import held_month, trading_month
 from trader_host.broker.ib.notices import Effect, Notice, classify, new_port
 from trader_host.broker.ib.setup_errors import ClientIdsInUse, IbSetupError, LiveAccountRefused, PortMoved
 from trader_host.broker.port import (
@@ -37,6 +37,7 @@ from trader_host.broker.port import (
     MinuteBar,
     OpenOrder,
     OrderRequest,
+    SeriesRestarted,
 )
 from trader_host.instruments import ContractSpec
 
@@ -158,12 +159,22 @@ class IbBroker:
         self._push(await self.orders.status(order_id))
 
     async def positions(self) -> dict[str, int]:
+        """The position in the traded month on our account (other months and accounts are not ours)."""
+        held = await self._held()
+        con_id = self.contract.conId if self.contract is not None else None
+        return {self.spec.symbol: sum(qty for c, qty in held if c.conId == con_id)}
+
+    async def _held(self) -> list[tuple[Contract, int]]:
+        """Our account's open positions in months of our symbol."""
         self._require("positions", "")
         cfg = self.config
         held = await bounded(self.ib.reqPositionsAsync, "positions", "reqPositions", cfg.positions_timeout_s,
                              cfg.request_attempts)  # fmt: skip
-        total = sum(int(p.position) for p in held if p.contract.symbol == self.spec.symbol)
-        return {self.spec.symbol: total}
+        return [
+            (p.contract, int(p.position))
+            for p in held
+            if p.contract.symbol == self.spec.symbol and p.account == self.orders.account and p.position
+        ]
 
     async def open_orders(self) -> list[OpenOrder]:
         self._require("open orders", "")
@@ -193,11 +204,15 @@ class IbBroker:
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, cfg.backoff_max_s)
         self._check_account()
-        position = 0
-        if self.contract is not None:
-            position = (await self.positions()).get(self.spec.symbol, 0)
-        self.contract = await trading_month(self.ib, cfg, self.now(), self.contract, position)
+        before = self.contract
+        current, position = held_month(await self._held(), self.contract)
+        self.contract = await trading_month(self.ib, cfg, self.now(), current, position)
         await self.feed.subscribe(self.contract)
+        if before is not None and before.conId != self.contract.conId:
+            reason = f"rolled {before.localSymbol} -> {self.contract.localSymbol}"
+            self._push(
+                SeriesRestarted(self.now(), reason, tuple(self.feed.recent(len(self.feed.bars or ()))))
+            )
         self.health.connected()
         if not self.feed.bars:
             self.bar_watch.down("the bar history came back empty")

@@ -12,9 +12,21 @@ from trader_host.broker.ib import parsing
 from trader_host.broker.ib.bounded import bounded
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_api import IB, Contract, RequestError
-from trader_host.broker.ib.setup_errors import ContractNotListed
+from trader_host.broker.ib.setup_errors import ContractNotListed, MonthsMixed
 
 log = logging.getLogger(__name__)
+
+
+def held_month(held: list[tuple[Contract, int]], current: Contract | None) -> tuple[Contract | None, int]:
+    """The month our position is in (it stays the traded month until flat) and the position; else the
+    current month, flat. A position in two months at once is not this host's doing: it stops."""
+    if len(held) > 1:
+        months = ", ".join(f"{c.localSymbol} {qty:+d}" for c, qty in held)
+        raise MonthsMixed(f"positions in several months of {held[0][0].symbol} ({months}): flatten all but "
+                          "one at the broker, then restart")  # fmt: skip
+    if held:
+        return held[0]
+    return current, 0
 
 
 async def trading_month(
@@ -53,8 +65,10 @@ async def trading_month(
                 position,
                 current.localSymbol,
                 current.localSymbol,
+            )  # IB's full definition of it (a position's contract lacks the exchange)
+            return next(
+                (d.contract for d in details if d.contract and d.contract.conId == current.conId), current
             )
-            return current
         log.warning("rolling %s -> %s (last trade %s)", current.localSymbol, month.localSymbol,
                     parsing.last_trade_date(current))  # fmt: skip
     else:

@@ -25,3 +25,7 @@ class ContractNotListed(IbSetupError):
 
 class PortMoved(IbSetupError):
     """TWS reset its API socket port (1300): the host must be restarted on the new one."""
+
+
+class MonthsMixed(IbSetupError):
+    """The account holds the future in more than one month: not a state this host ever makes."""

@@ -31,6 +31,7 @@ from trader_host.broker.port import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    SeriesRestarted,
     Tick,
 )
 from trader_host.broker.sim.faults import FaultPlan
@@ -361,3 +362,44 @@ def test_a_fill_without_its_order_ref_is_attributed_by_ibs_order_id() -> None:
         await b.close()
 
     run(gateway(TAPE, GatewayScript(drop_order_ref=True)), body)
+
+
+def test_positions_count_the_traded_month_on_our_account_only() -> None:
+    others = (("DU7777777", "CLG6", 3), ("DU7777777", "CLH6", -1))  # another account of the same login
+
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        assert await b.positions() == {"CL": 0}
+        await events_until(b, T0 + 60)
+        await b.place_order(OrderRequest("p-1", "CL", Side.BUY, 1, OrderType.MARKET))
+        await events_until(b, T0 + 61)
+        assert await b.positions() == {"CL": 1}
+        await b.close()
+
+    run(gateway(TAPE, GatewayScript(account="DU1234567,DU7777777", other_positions=others)), body)
+
+
+def test_a_roll_at_a_reconnect_restarts_the_price_series_from_the_new_months_bars(
+    ib_logs: IbLogWatch,
+) -> None:
+    ib_logs.expect(r"Peer closed connection", r"API connection failed", r"Make sure API port")
+    # CLG6 expires 6 days after the first day (kept), 5 after the second: the restart after midnight rolls.
+    months = (ListedMonth(1, "CL", "CLG6", "20260110"), ListedMonth(2, "CL", "CLH6", "20260210"))
+    midnight = (int(T0) // 86400 + 1) * 86400
+    down, up = midnight + 60, midnight + 120
+    tape = market_tape(days=2)
+
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        assert b.contract is not None and b.contract.localSymbol == "CLG6"
+        events = await events_until(b, up + 120)
+        restarts = [e for e in events if isinstance(e, SeriesRestarted)]
+        assert len(restarts) == 1 and restarts[0].reason == "rolled CLG6 -> CLH6"
+        assert restarts[0].bars and restarts[0].bars[-1].minute * 60 < up  # the new month's history
+        assert b.contract.localSymbol == "CLH6"
+        await b.place_order(OrderRequest("h-1", "CL", Side.BUY, 1, OrderType.MARKET))
+        await events_until(b, up + 121)
+        assert gw.placed[-1][0] == "CLH6"
+        await b.close()
+
+    run(gateway(tape, GatewayScript(months=months), FaultPlan(disconnects=((down, up),))), body)

@@ -193,11 +193,13 @@ class RequestDesk:
 
     def _positions(self, c: ClientConnection) -> None:
         qty = _now(self.sim.positions()).get(self.spec.symbol, 0)
-        if qty:
-            month = (
-                self.orders[self.placed[-1][1].order_id].view.month if self.placed else self.script.months[0]
-            )
-            c.send(msg.position(self.script.account, month, qty, Decimal(0)))
+        if qty:  # one book: held in the month and account of the last order
+            last = self.orders[self.placed[-1][1].order_id].view if self.placed else None
+            month = last.month if last is not None else self.script.months[0]
+            account = last.account if last is not None else self.script.account.split(",")[0]
+            c.send(msg.position(account, month, qty, Decimal(0)))
+        for account, local_symbol, held in self.script.other_positions:
+            c.send(msg.position(account, self._month("", local_symbol), held, Decimal(0)))
         c.send(msg.position_end())
 
     def _open_orders(self, c: ClientConnection, only_own: bool) -> None:

@@ -40,4 +40,5 @@ class GatewayScript:
     cancel_race: bool = False  # a cancel is reported "Cancelled" at once, whatever then happens to the order
     drop_order_ref: bool = False  # executions and open orders come back without their orderRef
     unanswered: frozenset[int] = frozenset()  # request message ids read and never answered (a hung gateway)
+    other_positions: tuple[tuple[str, str, int], ...] = ()  # (account, local symbol, qty) held beside ours
     empty_histories: int = 0  # the first N bar requests are answered with no bar (HMDS without data)
