@@ -403,3 +403,23 @@ def test_a_roll_at_a_reconnect_restarts_the_price_series_from_the_new_months_bar
         await b.close()
 
     run(gateway(tape, GatewayScript(months=months), FaultPlan(disconnects=((down, up),))), body)
+
+
+def test_partial_fills_through_the_gateway_each_arrive_and_add_up() -> None:
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        ticks = [e for e in await events_until(b, T0 + 60) if isinstance(e, Tick)]
+        await b.place_order(OrderRequest("pf-1", "CL", Side.BUY, 3, OrderType.LIMIT, ticks[-1].ask + 20))
+        fills = [e for e in await events_until(b, T0 + 120) if isinstance(e, Execution)]
+        assert len(fills) >= 2 and sum(f.qty for f in fills) == 3  # in parts, all of it
+        assert {f.order_id for f in fills} == {"pf-1"} and len({f.execution_id for f in fills}) == len(fills)
+        trade = b.orders.trades["pf-1"]
+        assert trade.orderStatus.status == "Filled" and trade.orderStatus.filled == 3
+        prices = [SPEC.price(f.price) for f in fills]
+        assert trade.orderStatus.lastFillPrice == float(prices[-1])
+        average = sum(p * f.qty for p, f in zip(prices, fills, strict=True)) / 3
+        assert trade.orderStatus.avgFillPrice == pytest.approx(float(average))
+        assert await b.positions() == {"CL": 3}
+        await b.close()
+
+    run(gateway(TAPE, faults=FaultPlan(partial_fill_prob=1.0)), body)

@@ -114,10 +114,12 @@ def test_gateway_restarts_with_a_position_open_lose_no_fill(tmp_path: Path, ib_l
 
 
 @pytest.mark.slow
-def test_the_command_line_trades_through_a_gateway_in_another_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("symbol", ["CL", "MCL"])
+def test_the_command_line_trades_through_a_gateway_in_another_process(tmp_path: Path, symbol: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "layers" / "regime"), str(REPO)])}
     gw = subprocess.Popen(
-        [sys.executable, "-m", "trader_host.broker.ib.fake_gateway", "--pace", "60", "--seed", "11"],
+        [sys.executable, "-m", "trader_host.broker.ib.fake_gateway", "--pace", "60", "--seed", "11",
+         "--symbol", symbol],
         stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
     )  # fmt: skip
     try:
@@ -125,7 +127,8 @@ def test_the_command_line_trades_through_a_gateway_in_another_process(tmp_path: 
         port = gw.stdout.readline().split("127.0.0.1:")[1].split()[0]
         host = subprocess.run(
             [sys.executable, "-m", "trader_host.cli", "run", "--broker", "ib", "--port", port,
-             "--client-id", "7", "--no-cloud", "--regime", "range", "--minutes", "0.1",
+             "--client-id", "7", "--symbol", symbol, "--no-cloud", "--regime", "range", "--minutes", "0.1",
+             "--monitor-port", "0",
              "--state-dir", str(tmp_path)],
             capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
         )  # fmt: skip
@@ -136,6 +139,9 @@ def test_the_command_line_trades_through_a_gateway_in_another_process(tmp_path: 
     assert host.returncode == 0, out[-3000:]
     assert f"on IB 127.0.0.1:{port} (client 7, paper)" in out
     assert "connected to IB" in out and "reconciled with the broker: position 0" in out
+    assert (
+        re.search(rf"trading {symbol}[FGHJKMNQUVXZ]\d", out) and f"regime-trader run: {symbol} on IB" in out
+    )
     assert "session over (--minutes): position 0" in out
     assert not re.findall(r"(?:WARNING|ERROR) ib_insync\.\w+ .*", out)  # the format: time level name text
 

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,13 @@ class GatewayOrder:
     request: OrderRequest
     filled: int = 0
     cancel_reported: bool = False
+    avg_price: Decimal = Decimal(0)  # of the fills so far (0 before the first, as IB)
+    last_price: Decimal = Decimal(0)
+
+    def fill(self, qty: int, price: Decimal) -> None:
+        self.avg_price = (self.avg_price * self.filled + price * qty) / (self.filled + qty)
+        self.filled += qty
+        self.last_price = price
 
 
 @dataclass
@@ -102,8 +110,9 @@ class RequestDesk:
     def _status(self, order: GatewayOrder, status: str) -> bytes:
         v = order.view
         return msg.order_status(
-            v.order_id, status, order.filled, order.request.qty - order.filled, "", v.perm_id, "", v.client_id
-        )
+            v.order_id, status, order.filled, order.request.qty - order.filled, order.avg_price.normalize(),
+            v.perm_id, order.last_price.normalize(), v.client_id,
+        )  # fmt: skip
 
     def _exec(self, req_id: int, order: GatewayOrder, ex: Execution, cum: int) -> bytes:
         price = self.spec.price(ex.price)
@@ -140,9 +149,9 @@ class RequestDesk:
         elif mid == 76:
             c.send(msg.account_update_multi_end(int(f[2])))
         elif mid == 7:
-            self._executions(c, int(f[2]))
+            self._executions(c, f)
         elif mid == 9:
-            self._contract_details(c, int(f[2]), f[4])
+            self._contract_details(c, int(f[2]), int(f[3] or 0), f[4], f[6], f[13])
         elif mid == 1:
             c.market_data[int(f[2])] = int(f[3] or 0)
         elif mid == 2:
@@ -210,18 +219,32 @@ class RequestDesk:
             c.send(msg.open_order(order.view, "Submitted") + self._status(order, "Submitted"))
         c.send(msg.open_order_end())
 
-    def _executions(self, c: ClientConnection, req_id: int) -> None:
+    def _executions(self, c: ClientConnection, f: list[str]) -> None:
+        """The day's executions passing the request's filter (client id, account, time, symbol, side)."""
+        req_id, client_id, account, since, symbol, side = int(f[2]), int(f[3] or 0), f[4], f[5], f[6], f[9]
+        after = _utc(since) if since else 0.0
         cum: dict[str, int] = {}
         for ex in _now(self.sim.executions()):
             order = self.orders.get(ex.order_id)
             if order is None:
                 continue
             cum[ex.order_id] = cum.get(ex.order_id, 0) + ex.qty
+            v = order.view
+            if (
+                (client_id and v.client_id != client_id)
+                or (account and v.account != account)
+                or (symbol and v.month.symbol != symbol)
+                or (side and side[0] != v.action[0])  # BUY/SELL against BOT/SLD
+                or ex.ts < after
+            ):
+                continue
             c.send(self._exec(req_id, order, ex, cum[ex.order_id]))
         c.send(msg.exec_details_end(req_id))
 
-    def _contract_details(self, c: ClientConnection, req_id: int, symbol: str) -> None:
-        listed = [m for m in self.script.months if m.symbol == symbol]
+    def _contract_details(
+        self, c: ClientConnection, req_id: int, con_id: int, symbol: str, month: str, local_symbol: str
+    ) -> None:
+        listed = [m for m in self.script.months if m.matches(con_id, symbol, month, local_symbol)]
         if not listed:  # as IB: an error, not an empty list
             c.send(msg.error(req_id, 200, "No security definition has been found for the request"))
             return
@@ -263,7 +286,7 @@ class RequestDesk:
         self._next_id = max(self._next_id, ib_id + 1)
         month = self._month(f[2], f[12])
         action, qty, kind, lmt, account, ref = f[16], int(float(f[17])), f[18], f[19], f[23], f[26]
-        our_id = ref or f"ib{client_id}-{ib_id}"
+        our_id = f"ib{client_id}-{ib_id}"  # IB keys an order by client and order id; orderRef is free text
         if our_id in self.orders:
             c.send(msg.error(ib_id, 103, f"Duplicate order id {ib_id}"))
             return
@@ -275,8 +298,8 @@ class RequestDesk:
         ticks = self.spec.to_ticks(limit) if limit is not None else None
         request = OrderRequest(our_id, self.spec.symbol, side, qty, OrderType(kind), ticks)
         self._next_perm += 1
-        view = msg.OrderView(ib_id, self._next_perm, client_id, month, action, qty, kind, limit, our_id,
-                             account or self.script.account)  # fmt: skip
+        view = msg.OrderView(ib_id, self._next_perm, client_id, month, action, qty, kind, limit, ref,
+                             account or self.script.account.split(",")[0])  # fmt: skip
         self.orders[our_id] = GatewayOrder(view, request)
         self.placed.append((month.local_symbol, request))
         try:
@@ -304,6 +327,11 @@ def _now(coro: Coroutine[Any, Any, Any]) -> Any:
         return done.value
     coro.close()
     raise RuntimeError("a sim request waited; it must answer at once")
+
+
+def _utc(text: str) -> float:
+    """An execution filter's time, "yyyymmdd hh:mm:ss" (UTC here; a zone after it is not read)."""
+    return datetime.strptime(text.replace("-", " ")[:17], "%Y%m%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
 
 
 def history_minutes(duration: str) -> int:

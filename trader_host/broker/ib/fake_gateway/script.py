@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from trader_host.broker.ib.fake_gateway.messages import ListedMonth
-
-MONTH_CODES = "FGHJKMNQUVXZ"
+from trader_host.broker.ib.fake_gateway.messages import MONTH_CODES, ListedMonth
 
 DEFAULT_MONTHS = (
     ListedMonth(495512551, "CL", "CLG6", "20260120"),
@@ -16,14 +14,17 @@ DEFAULT_MONTHS = (
 )
 
 
-def months_after(day: date, symbol: str = "CL", count: int = 3) -> tuple[ListedMonth, ...]:
+def months_after(
+    day: date, symbol: str = "CL", count: int = 3, multiplier: str = "1000"
+) -> tuple[ListedMonth, ...]:
     """`count` monthly contracts expiring on the 20th of the months after `day` (a listing for any date)."""
     out = []
     for k in range(1, count + 1):
         y, m = divmod(day.month - 1 + k, 12)
         year, month = day.year + y, m + 1
         code = f"{symbol}{MONTH_CODES[month % 12]}{year % 10}"  # the contract month after expiry's month
-        out.append(ListedMonth(400_000_000 + year * 100 + month, symbol, code, f"{year}{month:02d}20"))
+        con_id = 400_000_000 + year * 100 + month
+        out.append(ListedMonth(con_id, symbol, code, f"{year}{month:02d}20", multiplier=multiplier))
     return tuple(out)
 
 

@@ -217,7 +217,7 @@ class FakeGateway(RequestDesk):
         elif isinstance(event, Execution):
             order = self.orders.get(event.order_id)
             if order is not None:
-                order.filled += event.qty
+                order.fill(event.qty, spec.price(event.price))
                 state = "Filled" if order.filled >= order.request.qty else "Submitted"
                 self._to_owner(order, self._exec(-1, order, event, order.filled) + self._status(order, state))
         elif isinstance(event, OrderCancelled):
