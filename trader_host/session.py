@@ -14,9 +14,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from regime.contracts import Bar, BarSource, TradeRecord
 from trader_host.broker.port import (
@@ -45,17 +45,20 @@ class Stopped(Exception):
     """The stop event was set while the session waited."""
 
 
-async def _unless_stopped[T](aw: Awaitable[T], stop: asyncio.Event, *, cancel: bool = True) -> T:
-    """`aw`'s result, or Stopped as soon as `stop` is set (`aw` cancelled unless `cancel` is False)."""
-    task = asyncio.ensure_future(aw)
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:  # cancelled from outside: the work ends with us
-        task.cancel()
-        raise
-    finally:
-        stopped.cancel()
+async def _unless_stopped[T](
+    aw: Coroutine[Any, Any, T] | asyncio.Future[T], stop: asyncio.Future[Any], *, cancel: bool = True
+) -> T:
+    """`aw`'s result, or Stopped as soon as `stop` is done (`aw` cancelled unless `cancel` is False).
+
+    A coroutine runs eagerly: one that ends without waiting (most broker events on a virtual clock) costs no
+    trip through the event loop."""
+    task = aw if isinstance(aw, asyncio.Future) else asyncio.eager_task_factory(asyncio.get_running_loop(), aw)
+    if not task.done():
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled from outside: the work ends with us
+            task.cancel()
+            raise
     if task.done():
         return task.result()
     if cancel:
@@ -162,8 +165,15 @@ class TradingSession:
         and while waiting for the broker's next event.
         """
         stop = stop or asyncio.Event()
+        stopped = asyncio.ensure_future(stop.wait())  # done once a stop comes, whatever waits then
         try:
-            await _unless_stopped(self.broker.connect(), stop)
+            await self._run(stop, stopped)
+        finally:
+            stopped.cancel()
+
+    async def _run(self, stop: asyncio.Event, stopped: asyncio.Future[Any]) -> None:
+        try:
+            await _unless_stopped(self.broker.connect(), stopped)
         except Stopped:
             log.warning("stopped while connecting to the broker: nothing was traded")
             await self._close()
@@ -174,22 +184,22 @@ class TradingSession:
             await self._close()
             return
         try:
-            await self._trade(stop)
+            await self._trade(stop, stopped)
         finally:
             await self._close()
 
-    async def _trade(self, stop: asyncio.Event) -> None:
+    async def _trade(self, stop: asyncio.Event, stopped: asyncio.Future[Any]) -> None:
         broker, trader = self.broker, self.trader
         try:
             try:
-                if self.live and not await self._started(stop):
+                if self.live and not await self._started(stopped):
                     return
                 while not stop.is_set():
                     if self.stop_at is not None and broker.now() >= self.stop_at:
                         log.info("stopping at %.3f as asked", broker.now())
                         break
                     try:  # the adapters' next_event is cancel-safe: a stop loses no event
-                        event = await _unless_stopped(broker.next_event(self._until()), stop)
+                        event = await _unless_stopped(broker.next_event(self._until()), stopped)
                     except Stopped:
                         break
                     if event is None and self._until() is None:
@@ -210,7 +220,7 @@ class TradingSession:
         finally:
             await self._final_flush()
 
-    async def _started(self, stop: asyncio.Event) -> bool:
+    async def _started(self, stop: asyncio.Future[Any]) -> bool:
         """Warm up and reconcile; False if a stop came and the start could not finish in `stop_grace_s`."""
         start = asyncio.ensure_future(self._start_live())
         try:
