@@ -52,7 +52,9 @@ async def _unless_stopped[T](
 
     A coroutine runs eagerly: one that ends without waiting (most broker events on a virtual clock) costs no
     trip through the event loop."""
-    task = aw if isinstance(aw, asyncio.Future) else asyncio.eager_task_factory(asyncio.get_running_loop(), aw)
+    task = (
+        aw if isinstance(aw, asyncio.Future) else asyncio.eager_task_factory(asyncio.get_running_loop(), aw)
+    )
     if not task.done():
         try:
             await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)

@@ -101,7 +101,7 @@ class OrderRouter:
         out = []
         for answered in fills:
             fill = known.get(answered.execution.execId, answered)
-            if fill.contract.symbol != self.spec.symbol:
+            if not self._ours(fill):
                 continue
             ex = parsing.execution_of(fill, self.spec, self.order_id_of_fill(fill))
             out.append(ex)
@@ -133,6 +133,13 @@ class OrderRouter:
                 log.warning("execution %s of %s found after IB said cancelled", ex.execution_id, ex.order_id)
                 self._push(Execution(self._now(), *ex[1:]))
 
+    def _ours(self, fill: Fill) -> bool:
+        """A fill of our symbol on our account (a login may manage several accounts)."""
+        account = fill.execution.acctNumber
+        return fill.contract.symbol == self.spec.symbol and (
+            not self.account or account in ("", self.account)
+        )
+
     def order_id_of_fill(self, fill: Fill) -> str:
         """Our id of a fill: its orderRef, else the order IB's ids say it belongs to, else IB's own id."""
         ex = fill.execution
@@ -161,7 +168,7 @@ class OrderRouter:
             self.pending_cancels.pop(oid, None)
 
     def _on_commission(self, trade: Trade, fill: Fill, report: CommissionReport) -> None:
-        if fill.contract.symbol != self.spec.symbol or fill.execution.execId in self.seen:
+        if not self._ours(fill) or fill.execution.execId in self.seen:
             return
         order_id = self.order_id_of_fill(fill)
         if order_id in self.pending_cancels:

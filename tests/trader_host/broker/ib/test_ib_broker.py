@@ -16,6 +16,7 @@ from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.fake_gateway.messages import ListedMonth
 from trader_host.broker.ib.fake_gateway.script import GatewayScript
 from trader_host.broker.ib.fake_gateway.server import FakeGateway
+from trader_host.broker.ib.ib_api import MarketOrder
 from trader_host.broker.ib.ib_broker import IbBroker
 from trader_host.broker.ib.instrument_provider import trading_month
 from trader_host.broker.ib.setup_errors import ClientIdsInUse, LiveAccountRefused
@@ -374,6 +375,12 @@ def test_positions_count_the_traded_month_on_our_account_only() -> None:
         await b.place_order(OrderRequest("p-1", "CL", Side.BUY, 1, OrderType.MARKET))
         await events_until(b, T0 + 61)
         assert await b.positions() == {"CL": 1}
+        assert b.contract is not None
+        elsewhere = MarketOrder("SELL", 1)  # an order of the login's other account, by another hand
+        elsewhere.account, elsewhere.orderRef = "DU7777777", "manual-1"
+        b.ib.placeOrder(b.contract, elsewhere)
+        await events_until(b, T0 + 62)
+        assert [e.order_id for e in await b.executions()] == ["p-1"]  # not the other account's
         await b.close()
 
     run(gateway(TAPE, GatewayScript(account="DU1234567,DU7777777", other_positions=others)), body)
