@@ -115,7 +115,9 @@ class OrderRouter:
         return [
             parsing.open_order_of(t, self.spec)
             for t in trades
-            if t.contract.symbol == self.spec.symbol and not t.isDone()  # type: ignore[no-untyped-call]
+            if t.contract.symbol == self.spec.symbol
+            and (not self.account or t.order.account in ("", self.account))  # never another account's
+            and not t.isDone()  # type: ignore[no-untyped-call]
         ]
 
     async def confirm_cancels(self) -> None:

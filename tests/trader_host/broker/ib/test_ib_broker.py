@@ -16,7 +16,7 @@ from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.fake_gateway.messages import ListedMonth
 from trader_host.broker.ib.fake_gateway.script import GatewayScript
 from trader_host.broker.ib.fake_gateway.server import FakeGateway
-from trader_host.broker.ib.ib_api import MarketOrder
+from trader_host.broker.ib.ib_api import LimitOrder, MarketOrder
 from trader_host.broker.ib.ib_broker import IbBroker
 from trader_host.broker.ib.instrument_provider import trading_month
 from trader_host.broker.ib.setup_errors import ClientIdsInUse, LiveAccountRefused
@@ -381,6 +381,11 @@ def test_positions_count_the_traded_month_on_our_account_only() -> None:
         b.ib.placeOrder(b.contract, elsewhere)
         await events_until(b, T0 + 62)
         assert [e.order_id for e in await b.executions()] == ["p-1"]  # not the other account's
+        resting = LimitOrder("BUY", 1, 50.0)
+        resting.account, resting.orderRef = "DU7777777", "manual-2"
+        b.ib.placeOrder(b.contract, resting)
+        await events_until(b, T0 + 63)
+        assert await b.open_orders() == []  # the reconcile never cancels another account's order
         await b.close()
 
     run(gateway(TAPE, GatewayScript(account="DU1234567,DU7777777", other_positions=others)), body)
