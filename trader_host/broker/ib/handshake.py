@@ -59,3 +59,19 @@ def unanswered(where: str, client_id: int, timeout_s: float, answered: bool) -> 
         f"paper TWS), that this machine is in Trusted IPs, and that no other client uses client id "
         f"{client_id}"
     )
+
+
+def connect_error(
+    why: str, where: str, client_id: int, timeout_s: float, watch: HandshakeWatch, needed: int
+) -> ConnectionError:
+    """The error a failed connection attempt stands for (`why`: the client library's text), worded for the
+    operator; the connect loop retries all but a ServerVersionTooOld (an IbSetupError)."""
+    if watch.server_version is not None and watch.server_version < needed:
+        return too_old(where, watch.server_version, needed)
+    if "TimeoutError" in why:
+        return ConnectionError(unanswered(where, client_id, timeout_s, watch.answered))
+    if "ConnectionRefusedError" in why:
+        return ConnectionRefusedError(
+            f"nothing listens on {where}: is IB Gateway / TWS running, and is this its API port?"
+        )
+    return ConnectionError(why)

@@ -23,7 +23,7 @@ from trader_host.broker.ib.clock import BrokerClock, WallClock
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.data import MarketDataFeed
 from trader_host.broker.ib.execution import OrderRouter
-from trader_host.broker.ib.handshake import HandshakeWatch, too_old, unanswered
+from trader_host.broker.ib.handshake import HandshakeWatch, connect_error
 from trader_host.broker.ib.health import ConnectionHealth
 from trader_host.broker.ib.ib_api import IB, Contract
 from trader_host.broker.ib.instrument_provider import held_month, trading_month
@@ -242,7 +242,9 @@ class IbBroker:
             self.ib.disconnect()  # type: ignore[no-untyped-call]
             why = failed.result() if failed.done() else repr(attempt.exception())
             if why != "326":
-                raise self._connect_error(why, client_id)
+                where = f"{cfg.host}:{cfg.port}"
+                needed = self.ib.client.MinClientVersion
+                raise connect_error(why, where, client_id, cfg.connect_timeout_s, self.handshake, needed)
             log.warning("client id %d is in use at %s:%d (326): trying %d", client_id, cfg.host, cfg.port,
                         client_id + 1)  # fmt: skip
         last = cfg.client_id + cfg.client_id_tries - 1
@@ -250,23 +252,6 @@ class IbBroker:
             f"IB {cfg.host}:{cfg.port}: client ids {cfg.client_id}..{last} are all in use (326); "
             "stop the other API client or pass another --client-id"
         )
-
-    def _connect_error(self, why: str, client_id: int) -> ConnectionError:
-        """The error a failed connection attempt stands for (`why`: the library's text), worded for the
-        operator; the connect loop retries all but an IbSetupError."""
-        cfg, version = self.config, self.handshake.server_version
-        where = f"{cfg.host}:{cfg.port}"
-        needed = self.ib.client.MinClientVersion
-        if version is not None and version < needed:
-            return too_old(where, version, needed)
-        if "TimeoutError" in why:
-            answered = self.handshake.answered
-            return ConnectionError(unanswered(where, client_id, cfg.connect_timeout_s, answered))
-        if "ConnectionRefusedError" in why:
-            return ConnectionRefusedError(
-                f"nothing listens on {where}: is IB Gateway / TWS running, and is this its API port?"
-            )
-        return ConnectionError(why)
 
     def _check_account(self) -> None:
         accounts = self.ib.managedAccounts()
