@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time as time_module
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from regime.contracts import Side
 from trader_host.broker.ib.bounded import IbRequestTimeout
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.fake_gateway.messages import ListedMonth
-from trader_host.broker.ib.fake_gateway.script import GatewayScript
+from trader_host.broker.ib.fake_gateway.script import GatewayScript, months_after
 from trader_host.broker.ib.fake_gateway.server import FakeGateway
 from trader_host.broker.ib.ib_api import LimitOrder, MarketOrder
 from trader_host.broker.ib.ib_broker import IbBroker
@@ -435,3 +436,22 @@ def test_partial_fills_through_the_gateway_each_arrive_and_add_up() -> None:
         await b.close()
 
     run(gateway(TAPE, faults=FaultPlan(partial_fill_prob=1.0)), body)
+
+
+def test_a_paced_gateway_replays_its_tape_as_of_now_so_bars_and_months_agree_with_the_wall_clock() -> None:
+    now = time_module.time()
+    shift = (int(now) - int(T0)) // 60 * 60
+    listing = months_after(datetime.fromtimestamp(now, UTC).date())
+
+    async def body(gw: FakeGateway) -> None:
+        b = IbBroker(replace(FAST, port=gw.port), SPEC)  # the wall clock, as `run` against a real gateway
+        await b.connect()
+        assert b.contract is not None and b.contract.localSymbol == listing[0].local_symbol
+        await asyncio.sleep(0.5)  # five minutes of market at x600
+        bars = await b.recent_bars(10)
+        assert bars and abs(bars[-1].minute * 60 - time_module.time()) < 3600  # not the tape's January
+        await b.close()
+
+    gw = gateway(TAPE, GatewayScript(months=listing))
+    gw.pace, gw.shift_s = 600.0, shift
+    run(gw, body)

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import time
 from datetime import UTC, datetime
 
 from regime.synthetic import synthetic_days
@@ -29,9 +30,9 @@ async def serve(args: argparse.Namespace) -> None:
     multiplier = str(int(spec.tick_value_usd / spec.tick_size))  # 1000 barrels CL, 100 MCL
     months = months_after(datetime.now(UTC).date(), args.symbol, multiplier=multiplier)  # on the wall clock
     script = GatewayScript(months=months)
-    gw = FakeGateway(
-        tape, spec, fee_schedule(config.fees.schedule, spec.symbol), config.sim, script=script, pace=args.pace
-    )
+    shift = (int(time.time()) - int(tape.time[0])) // 60 * 60  # the tape as of now: its times, the listing's
+    fees = fee_schedule(config.fees.schedule, spec.symbol)
+    gw = FakeGateway(tape, spec, fees, config.sim, script=script, pace=args.pace, shift_s=shift)
     port = await gw.start(args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

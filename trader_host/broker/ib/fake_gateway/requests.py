@@ -70,7 +70,7 @@ class ClientConnection(asyncio.Protocol):
             for fields in self.reader.feed(data):
                 if self.client_id is None and not self.ready and fields and fields[0].startswith("v"):
                     version_range(fields)
-                    self.send(msg.handshake(gw.sim.now()))
+                    self.send(msg.handshake(gw.sim.now() + gw.shift_s))
                     continue
                 gw.handle(self, fields)
         except (ValueError, IndexError) as exc:
@@ -105,6 +105,7 @@ class RequestDesk:
     _next_id: int
     _next_perm: int
     _pacing_left: int
+    shift_s: int
     _empty_left: int
 
     def _status(self, order: GatewayOrder, status: str) -> bytes:
@@ -118,7 +119,8 @@ class RequestDesk:
         price = self.spec.price(ex.price)
         side = "BOT" if ex.side is Side.BUY else "SLD"
         view = replace(order.view, order_ref="") if self.script.drop_order_ref else order.view
-        return msg.exec_details(req_id, view, ex.execution_id, ex.ts, side, ex.qty, price, cum) + (
+        ts = ex.ts + self.shift_s
+        return msg.exec_details(req_id, view, ex.execution_id, ts, side, ex.qty, price, cum) + (
             msg.commission_report(ex.execution_id, ex.commission_usd)
         )
 
@@ -171,7 +173,7 @@ class RequestDesk:
         elif mid == 8:
             c.send(msg.next_valid_id(self._next_id))
         elif mid == 49:
-            c.send(msg.current_time(self.sim.now()))
+            c.send(msg.current_time(self.sim.now() + self.shift_s))
         elif mid == 17:
             c.send(msg.managed_accounts(self.script.account))
         elif mid != 59:  # 59: market data type, nothing to answer
@@ -235,7 +237,7 @@ class RequestDesk:
                 or (account and v.account != account)
                 or (symbol and v.month.symbol != symbol)
                 or (side and side[0] != v.action[0])  # BUY/SELL against BOT/SLD
-                or ex.ts < after
+                or ex.ts + self.shift_s < after
             ):
                 continue
             c.send(self._exec(req_id, order, ex, cum[ex.order_id]))
@@ -274,7 +276,8 @@ class RequestDesk:
         if k < len(self._bar_minutes):  # the bar in progress, as IB ends a keepUpToDate history with it
             price = bars[-1][4] if bars else p(self._bar_opens[k])
             bars.append((self._bar_minutes[k], price, price, price, price, 0))
-        c.send(msg.historical_data(req_id, bars))
+        shift = self.shift_s // 60
+        c.send(msg.historical_data(req_id, [(b[0] + shift, *b[1:]) for b in bars]))
         if f[21] == "1":
             c.bar_requests.add(req_id)
 

@@ -51,9 +51,13 @@ class FakeGateway(RequestDesk):
         faults: FaultPlan = NO_FAULTS,
         script: GatewayScript | None = None,
         pace: float | None = None,
+        shift_s: int = 0,
     ) -> None:
         if pace is not None and pace <= 0:
             raise ValueError(f"pace must be positive (1.0 = real time), got {pace}")
+        if shift_s % 60:
+            raise ValueError(f"shift_s must be whole minutes, got {shift_s}")
+        self.shift_s = shift_s  # the wire's times are the tape's plus this (a tape replayed as of now)
         self.pace = pace  # None: lockstep with a VirtualClock client; else the market follows the wall clock
         self.sim = SimBroker(tape, fees, sim_config, faults)
         self.spec = spec
@@ -201,12 +205,13 @@ class FakeGateway(RequestDesk):
             close = p(event.close)
             k = bisect.bisect_right(self._bar_minutes, event.minute)
             nxt = self._bar_minutes[k] if k < len(self._bar_minutes) else event.minute + 1
+            shift = self.shift_s // 60
             for c in self._ready():
                 for req in c.bar_requests:
                     c.send(
-                        final(req, event.minute, p(event.open), p(event.high), p(event.low), p(event.close),
-                              event.volume)
-                        + final(req, nxt, close, close, close, close, 0)
+                        final(req, event.minute + shift, p(event.open), p(event.high), p(event.low),
+                              p(event.close), event.volume)
+                        + final(req, nxt + shift, close, close, close, close, 0)
                     )  # fmt: skip
         elif isinstance(event, OrderAccepted):
             order = self.orders.get(event.order_id)
@@ -248,7 +253,9 @@ class FakeGateway(RequestDesk):
             data = [(req, c) for c in self._ready() for req in c.realtime_bars]
             for req, c in data:
                 c.send(
-                    msg.realtime_bar(req, bar[0], p(bar[1]), p(bar[2]), p(bar[3]), p(bar[4]), bar[5], bar[6])
+                    msg.realtime_bar(
+                        req, bar[0] + self.shift_s, p(bar[1]), p(bar[2]), p(bar[3]), p(bar[4]), bar[5], bar[6]
+                    )
                 )
             bar.clear()
         if not bar:
