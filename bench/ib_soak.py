@@ -25,21 +25,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import write_results
+from devkit.fake_gateway.messages import ListedMonth
+from devkit.fake_gateway.script import GatewayScript
+from devkit.fake_gateway.server import FakeGateway
 from regime.synthetic import synthetic_days
 from trader_host.broker.ib.config import IbConfig
-from trader_host.broker.ib.fake_gateway.messages import ListedMonth
-from trader_host.broker.ib.fake_gateway.script import GatewayScript
-from trader_host.broker.ib.fake_gateway.server import FakeGateway
 from trader_host.broker.ib.ib_broker import IbBroker
-from trader_host.broker.sim.faults import FaultPlan
-from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.cli import build_parser
 from trader_host.commands.run import assemble
-from trader_host.config import load_config
-from trader_host.fees import fee_schedule
-from trader_host.instruments import SYNTHETIC_SESSION, contract
-from trader_host.journal.trade_journal import TradeJournal
-from trader_host.session import TradingSession
+from trading_engine.broker.sim.faults import FaultPlan
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.config import load_config
+from trading_engine.fees import fee_schedule
+from trading_engine.instruments import SYNTHETIC_SESSION, contract
+from trading_engine.journal.trade_journal import TradeJournal
+from trading_engine.session import TradingSession
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = contract("CL").with_session(SYNTHETIC_SESSION)

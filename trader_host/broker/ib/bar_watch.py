@@ -16,7 +16,7 @@ from collections.abc import Callable
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.data import MarketDataFeed
 from trader_host.broker.ib.health import ConnectionHealth
-from trader_host.instruments import ContractSpec
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 

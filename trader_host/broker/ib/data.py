@@ -18,8 +18,8 @@ from trader_host.broker.ib import parsing
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_api import IB, BarDataList, Contract, RequestError, Ticker
 from trader_host.broker.ib.notices import historical_error_kind
-from trader_host.broker.port import BrokerEvent, MinuteBar
-from trader_host.instruments import ContractSpec
+from trading_engine.broker.port import BrokerEvent, MinuteBar
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 

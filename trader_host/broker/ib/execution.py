@@ -16,7 +16,7 @@ from trader_host.broker.ib import parsing
 from trader_host.broker.ib.bounded import bounded
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_api import IB, CommissionReport, Contract, Fill, Trade
-from trader_host.broker.port import (
+from trading_engine.broker.port import (
     BrokerEvent,
     BrokerOrderState,
     Execution,
@@ -27,7 +27,7 @@ from trader_host.broker.port import (
     OrderRequest,
     OrderStatus,
 )
-from trader_host.instruments import ContractSpec
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 

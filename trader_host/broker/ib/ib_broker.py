@@ -29,7 +29,7 @@ from trader_host.broker.ib.ib_api import IB, Contract
 from trader_host.broker.ib.instrument_provider import held_month, trading_month
 from trader_host.broker.ib.notices import Effect, Notice, classify, new_port
 from trader_host.broker.ib.setup_errors import ClientIdsInUse, IbSetupError, LiveAccountRefused, PortMoved
-from trader_host.broker.port import (
+from trading_engine.broker.port import (
     BrokerEvent,
     BrokerUnavailable,
     ConnectionChanged,
@@ -39,7 +39,7 @@ from trader_host.broker.port import (
     OrderRequest,
     SeriesRestarted,
 )
-from trader_host.instruments import ContractSpec
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 STATUS_MIN_INTERVAL_S = 1.0  # an order's status is fetched (reqExecutions) at most this often

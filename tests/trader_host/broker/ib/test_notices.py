@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from trader_host.broker.ib.fake_gateway.script import GatewayScript
-from trader_host.broker.ib.fake_gateway.server import FakeGateway
+from devkit.fake_gateway.script import GatewayScript
+from devkit.fake_gateway.server import FakeGateway
 from trader_host.broker.ib.notices import Effect, classify, historical_error_kind, new_port
 from trader_host.broker.ib.setup_errors import PortMoved
-from trader_host.broker.port import BrokerEvent, ConnectionChanged, MinuteBar
+from trading_engine.broker.port import BrokerEvent, ConnectionChanged, MinuteBar
 
 from .conftest import IbLogWatch, gateway
 from .test_ib_broker import FAST, T0, TAPE, connected, events_until, run

@@ -24,7 +24,7 @@ from ibapi.order import Order
 from ibapi.order_cancel import OrderCancel
 from ibapi.wrapper import EWrapper
 
-from trader_host.broker.ib.fake_gateway.server import FakeGateway
+from devkit.fake_gateway.server import FakeGateway
 
 from .conftest import gateway
 
