@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "report": "trader_host.commands.report",
     "sweep": "trader_host.commands.sweep",
     "meta-labels": "trader_host.commands.meta_labels",
+    "evaluate": "trader_host.commands.evaluate",
 }
 
 

@@ -293,3 +293,12 @@ def load_config(path: Path | str | None = None) -> HostConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
     return parse_config(data)
+
+
+def strategy_hash(config: HostConfig) -> str:
+    """A short, stable digest of the [strategy] section: what evidence of a configuration is evidence of."""
+    import hashlib
+    import json
+
+    canonical = json.dumps(dataclasses.asdict(config.strategy), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from regime.contracts import RoundTrip
 from regime.contracts.zscore_window import window_mismatch
 from regime.inference import RegimeModel
 from trader_host.backtest.regime_choices import CHOICES, regime_source
@@ -71,11 +72,7 @@ def run(args: argparse.Namespace) -> int:
             config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
         if args.no_risk_caps:
             config = without_risk_caps(config)
-        if not getattr(args, "verbose", False):
-            for name in _CHATTY:
-                logging.getLogger(name).setLevel(logging.WARNING)
-            # Daily-loss stops are routine per-day events in every column; the table shows their effect.
-            logging.getLogger("trader_host.risk").setLevel(logging.ERROR)
+        quiet_order_logs(args)
         meta: dict[str, Any] = {"config": str(args.config or "config/strategy.toml")}
         data = load_market_data(args)
         series, truth = data.series, data.truth
@@ -93,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             log.warning("backtest: %s", mismatch)
         meta.update(fees=fees.name, risk_caps="lifted" if args.no_risk_caps else "on", engine=args.engine)
         fast = _fast_engine(tape, spec, fees) if args.engine == "fast" else None
-        choices = _choices(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
+        choices = columns_to_run(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
         if args.model is not None and "ml" in choices:  # where the trigger and the model's feature meet
             model_window = RegimeModel.load(args.model).metadata.zscore_window
             mismatch = window_mismatch(config.strategy.lookback_bars, model_window)
@@ -110,8 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 tick_size=float(spec.tick_size),
             )
-            result = _column(choice, fast, tape, spec, config, fees, source)
-            result = dataclasses.replace(result, risk_caps_lifted=bool(args.no_risk_caps))
+            result = run_column(choice, fast, tape, spec, config, fees, source)[0]
             log.info(
                 "%s: %d trips, net %s USD (%.1fs, %.0f ticks/s)",
                 choice,
@@ -139,13 +135,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def quiet_order_logs(args: argparse.Namespace) -> None:
+    """Per-order logs only with -v (a backtest places tens of thousands of orders)."""
+    if getattr(args, "verbose", False):
+        return
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # Daily-loss stops are routine per-day events in every column; the table shows their effect.
+    logging.getLogger("trader_host.risk").setLevel(logging.ERROR)
+
+
 def _fast_engine(tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> Any:
     from trader_host.backtest.fast.engine import FastEngine  # numba: imported only when used
 
     return FastEngine(tape, spec, fees)
 
 
-def _column(
+def run_column(
     name: str,
     fast: Any,
     tape: MarketTape,
@@ -153,17 +159,26 @@ def _column(
     config: HostConfig,
     fees: FeeSchedule,
     source: RegimeSource,
-) -> BacktestResult:
-    """One column, on the fast engine when asked (the reference when it meets what the fast one does not
-    model, which it says)."""
+) -> tuple[BacktestResult, list[RoundTrip]]:
+    """One column and its round trips, on the fast engine when asked (the reference when it meets what
+    the fast one does not model, which it says), labelled with the daily loss limit it traded under."""
+    found: tuple[BacktestResult, list[RoundTrip]] | None = None
     if fast is not None:
         from trader_host.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
 
         try:
-            return run_fast_backtest(name, fast, config, source)[0]
+            result, _, trips = run_fast_backtest(name, fast, config, source)
+            found = result, trips
         except FastEngineUnsupported as exc:
             log.warning("backtest %s: %s; running the reference engine instead", name, exc)
-    return run_backtest(name, tape, spec, config, fees, source)[0]
+    if found is None:
+        result, trader = run_backtest(name, tape, spec, config, fees, source)
+        found = result, trader.ledger.round_trips
+    limit = float(config.risk.max_daily_loss_usd)
+    labelled = dataclasses.replace(
+        found[0], risk_caps_lifted=not math.isfinite(limit), daily_loss_limit_usd=limit
+    )
+    return labelled, found[1]
 
 
 def _share(value: float, key: str) -> str:
@@ -173,7 +188,7 @@ def _share(value: float, key: str) -> str:
     return f"{value:.0%} of the hindsight {what} P&L"
 
 
-def _choices(requested: str | None, *, has_truth: bool, has_model: bool) -> list[str]:
+def columns_to_run(requested: str | None, *, has_truth: bool, has_model: bool) -> list[str]:
     if requested:
         names = [c.strip() for c in requested.split(",") if c.strip()]
         unknown = [c for c in names if c not in CHOICES]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from regime.labels import LabelSpec
+from trader_host.backtest.daily_pnl import day_index
 from trader_host.backtest.fast.engine import FastEngine
 from trader_host.backtest.regime_choices import CHOICES
 from trader_host.backtest.risk_caps import without_risk_caps
@@ -26,7 +27,7 @@ from trader_host.fees import SCHEDULES, fee_schedule
 from trader_host.instruments import UnknownInstrument
 from trader_host.sweep.executor import LocalExecutor, ResultStore
 from trader_host.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid
-from trader_host.sweep.sweep_run import SweepSetup, day_index, finite, report, run_all
+from trader_host.sweep.sweep_run import SweepSetup, finite, report, run_all
 from trader_host.sweep.walk_forward import make_folds
 
 log = logging.getLogger(__name__)

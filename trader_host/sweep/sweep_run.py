@@ -19,6 +19,7 @@ import numpy.typing as npt
 from regime.bar_series import BarSeries
 from regime.features import FeatureSpec
 from regime.labels import LabelSpec
+from trader_host.backtest.daily_pnl import day_index
 from trader_host.backtest.fast.engine import FastEngine
 from trader_host.backtest.regime_choices import hindsight_timeline, regime_source
 from trader_host.regime_source import RegimeSource
@@ -79,13 +80,6 @@ def run_all(
         bar.update(1)
     bar.close()
     return [store.get(k) for k in keys]
-
-
-def day_index(
-    closes: npt.NDArray[np.float64], ts: npt.NDArray[np.float64], first: int
-) -> npt.NDArray[np.int64]:
-    """The trading day (by its session close) of each time, counted from the data's first day."""
-    return np.searchsorted(closes, ts, side="right").astype(np.int64) - first
 
 
 def report(

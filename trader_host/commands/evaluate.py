@@ -1,0 +1,208 @@
+"""`regime-trader evaluate`: a trained model scored on data after its training, and the strategy
+backtested on the same data, one column per regime source; writes an evidence record.
+
+Refuses (exit 2, naming the overlap) data inside the model's training span. On the synthetic market the
+data are the sessions that follow the model's training sessions on the calendar (`sessions_after`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from regime.bar_series import datetime_of
+from regime.contracts.evidence import NO_MODEL, Evidence
+from regime.contracts.timestamps import format_utc
+from regime.holdout import score_held_out
+from regime.inference import ModelError, RegimeModel
+from regime.scorecard import scorecard_text
+from regime.synthetic import sessions_after
+from trader_host.backtest.daily_pnl import daily_net_usd, pnl_stats, trip_arrays
+from trader_host.backtest.fast.inputs import session_closes
+from trader_host.backtest.regime_choices import regime_source
+from trader_host.backtest.report import BacktestResult, table
+from trader_host.backtest.risk_caps import without_risk_caps
+from trader_host.commands.backtest import columns_to_run, quiet_order_logs, run_column
+from trader_host.commands.market_data import (
+    MarketData,
+    add_market_arguments,
+    load_market_data,
+    spec_and_tape,
+)
+from trader_host.config import ConfigError, FeesConfig, load_config, strategy_hash
+from trader_host.fees import SCHEDULES, fee_schedule
+from trader_host.instruments import UnknownInstrument
+
+log = logging.getLogger(__name__)
+DEFAULT_SYNTHETIC_SESSIONS = 10
+EVIDENCE_DIR = Path("artifacts/evidence")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score a trained model on data after its training (AUC, log loss, base rates) and backtest "
+        "the strategy on the same data; writes an evidence record",
+    )
+    add_market_arguments(p)
+    p.set_defaults(synthetic_days=DEFAULT_SYNTHETIC_SESSIONS)
+    p.add_argument("--model", type=Path, required=True, help="the ensemble.onnx to score")
+    p.add_argument(
+        "--regimes",
+        help="backtest columns (default: ml, truth on synthetic data, hindsight, range, trend, random)",
+    )
+    p.add_argument("--config", type=Path, help="strategy config (default: config/strategy.toml)")
+    p.add_argument("--fees", choices=SCHEDULES, help="fee schedule (default: from the config)")
+    p.add_argument("--no-risk-caps", action="store_true", help="no daily loss or orders-per-minute limit")
+    p.add_argument("--json", type=Path, help="also write the whole report as JSON here")
+    p.add_argument(
+        "--evidence",
+        type=Path,
+        help=f"where to write the evidence record (default: {EVIDENCE_DIR}/evaluate-<model version>.json)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    step = _steps(args.no_progress)
+    try:
+        config = load_config(args.config)
+        if args.fees:
+            config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
+        if args.no_risk_caps:
+            config = without_risk_caps(config)
+        model = RegimeModel.load(args.model, threads=0)
+        step("data")
+        data = _market(args, model)
+        step(f"scores of model {model.version}")
+        scores = score_held_out(model, data.series, data.truth, args.seed)
+        spec, tape = spec_and_tape(args, data, config.sim.spread_ticks)
+        fees = fee_schedule(config.fees.schedule, spec.symbol)
+        from trader_host.backtest.fast.engine import FastEngine  # numba: imported only when used
+
+        fast = FastEngine(tape, spec, fees)
+        quiet_order_logs(args)
+        columns: list[dict[str, Any]] = []
+        results: list[BacktestResult] = []
+        span = (float(data.series.minute[0]) * 60.0, float(data.series.minute[-1]) * 60.0)  # bar starts
+        closes = session_closes(spec.session, *span)
+        for choice in columns_to_run(args.regimes, has_truth=data.truth is not None, has_model=True):
+            step(f"backtest column {choice}")
+            source = regime_source(
+                choice, data.series, model_path=args.model, truth=data.truth, seed=args.seed,
+                tick_size=float(spec.tick_size),
+            )  # fmt: skip
+            result, trips = run_column(choice, fast, tape, spec, config, fees, source)
+            exit_ts, net = trip_arrays(trips)
+            stats = pnl_stats(daily_net_usd(closes, exit_ts, net, span), net, seed=args.seed)
+            results.append(result)
+            columns.append({**result.to_dict(), "pnl": stats})
+    except (ConfigError, UnknownInstrument, ModelError, ValueError, FileNotFoundError) as exc:
+        print(f"regime-trader evaluate: {exc}", file=sys.stderr)
+        return 2
+    first, end = datetime_of(int(data.series.minute[0])), datetime_of(int(data.series.minute[-1]) + 1)
+    ml = next(c for c in columns if c["name"] == "ml")
+    evidence = Evidence(
+        kind="evaluate",
+        created_at=format_utc(datetime.now(UTC)),
+        command=shlex.join(["regime-trader", *sys.argv[1:]]),
+        symbol=spec.symbol,
+        strategy_config_hash=strategy_hash(config),
+        regime="ml",
+        model_version=model.version or NO_MODEL,
+        selection_span=None,
+        test_span=[first.isoformat(), end.isoformat()],
+        oos_net_usd=float(ml["net_usd"]),
+        oos_trips=int(ml["trades"]),
+        deflated_sharpe=ml["pnl"]["deflated_sharpe"],
+        pbo=None,
+        strategy=dataclasses.asdict(config.strategy),
+    )
+    evidence_path = evidence.write(args.evidence or EVIDENCE_DIR / f"evaluate-{model.version}.json")
+    print(f"{spec.symbol}: {data.source}; model {model.version}; fees {fees.name}")
+    print(scorecard_text(scores, title=_title(scores)))
+    print()
+    print(table(results))
+    print(_pnl_lines(columns))
+    print(f"evidence written to {evidence_path}")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        report = {"model": model.version, "data": data.source, "scores": scores, "columns": columns}
+        args.json.write_text(json.dumps({**report, "evidence": json.loads(evidence.to_json())}, indent=2))
+        print(f"report written to {args.json}")
+    return 0
+
+
+def _market(args: argparse.Namespace, model: RegimeModel) -> MarketData:
+    """The bars file's span as given, or the synthetic sessions after the model's training."""
+    if args.bars is not None:
+        return load_market_data(args)
+    if args.start or args.end:
+        raise ValueError(
+            "--start/--end select part of a --bars file; for synthetic data use --synthetic-days"
+        )
+    span = model.metadata.training_span()
+    after = span[1] if span else datetime(1970, 1, 1, tzinfo=UTC)
+    market = sessions_after(after, args.synthetic_days, args.seed)
+    first = datetime_of(int(market.bars.minute[0]))
+    return MarketData(
+        market.bars,
+        f"synthetic: {args.synthetic_days} sessions after the model's training (seed {args.seed}), "
+        f"from {first:%Y-%m-%d %H:%M} UTC",
+        f"{len(market.bars):,} bars, {len(market.ticks):,} ticks",
+        market=market,
+    )
+
+
+def _title(scores: dict[str, Any]) -> str:
+    span = scores["span"]
+    return (
+        f"Held-out evaluation: {scores['samples']} decisions, windows ending "
+        f"{span['first_window_end'][:16]}..{span['last_window_end'][:16]} UTC (none inside the training span)"
+    )
+
+
+def _pnl_lines(columns: list[dict[str, Any]]) -> str:
+    lines = [
+        "",
+        f"{'column':<12}{'days':>6}{'net USD':>12}{'daily Sharpe':>14}{'deflated':>10}"
+        f"{'net USD/trip':>14}{'95% interval':>22}",
+    ]
+    for c in columns:
+        p = c["pnl"]
+        ci = p["net_usd_per_trip_ci95"]
+        lines.append(
+            f"{c['name']:<12}{p['days']:>6}{p['net_usd']:>12,.2f}{_opt(p['daily_sharpe']):>14}"
+            f"{_opt(p['deflated_sharpe'], '.2f'):>10}{_opt(p['net_usd_per_trip'], '+.2f'):>14}"
+            f"{'n/a' if ci is None else f'[{ci[0]:+.2f}, {ci[1]:+.2f}]':>22}"
+        )
+    winners = [c["name"] for c in columns if c["pnl"]["net_usd"] > 0]
+    lines.append(
+        "net of fees: "
+        + (f"{', '.join(winners)} earn more than zero" if winners else "no column nets more than zero")
+    )
+    return "\n".join(lines)
+
+
+def _opt(x: float | None, fmt: str = ".3f") -> str:
+    return "n/a" if x is None else format(x, fmt)
+
+
+def _steps(quiet: bool) -> Any:
+    from trader_host.analytics.progress import Progress
+
+    progress = Progress(total=8, delay_s=0.0)
+
+    def step(label: str) -> None:
+        if not quiet:
+            progress.step(f"evaluate: {label}")
+
+    return step
