@@ -144,6 +144,7 @@ class CloudConfig:
     regime_poll_s: float = 5.0
     kill_switch_parameter: str = "/regime-trader/dev/kill-switch"
     strategy_config_parameter: str = "/regime-trader/dev/strategy-config"
+    model_pointer_parameter: str = "/regime-trader/dev/model-pointer"  # which model decides (live gate)
     bar_stream: str = "regime-trader-bars"
     fills_stream: str = "regime-trader-fills"
     round_trips_stream: str = "regime-trader-round-trips"

@@ -45,7 +45,8 @@ def test_backtest_on_synthetic_days_with_every_regime_source(
         "gross_usd",
         "fees_usd",
         "net_usd",
-        "max_drawdown_usd",
+        "net_max_drawdown_usd",
+        "risk_caps",
     ):
         assert any(line.startswith(row) for line in text.splitlines()), row
     data = json.loads(out.read_text())

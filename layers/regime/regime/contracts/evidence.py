@@ -42,9 +42,12 @@ class Evidence:
     pbo: float | None
     strategy: dict[str, Any] = field(default_factory=dict)
 
-    def shortfalls(self, strategy_config_hash: str, model_version: str) -> list[str]:
-        """What this record fails to prove for live money with this configuration and model; [] = proven."""
+    def shortfalls(self, strategy_config_hash: str, model_version: str, regime: str = "ml") -> list[str]:
+        """What this record fails to prove for live money with this configuration, model and regime source
+        ("ml", or the fixed regime traded); [] = proven."""
         out = []
+        if self.regime != regime:
+            out.append(f"the evidence is for regime {self.regime}, this host trades regime {regime}")
         if self.strategy_config_hash != strategy_config_hash:
             out.append(
                 f"the evidence is for strategy config {self.strategy_config_hash}, this host trades "

@@ -26,7 +26,8 @@ async def serve(args: argparse.Namespace) -> None:
     config = load_config(None)
     tape = MarketTape.from_synthetic(synthetic_days(args.synthetic_days, seed=args.seed))
     spec = contract("CL").with_session(SYNTHETIC_SESSION)
-    script = GatewayScript(months=months_after(datetime.now(UTC).date()))  # its clients are on the wall clock
+    # Its clients are on the wall clock; a live account id (U...) exercises the host's live-money checks.
+    script = GatewayScript(account=args.account, months=months_after(datetime.now(UTC).date()))
     gw = FakeGateway(
         tape, spec, fee_schedule(config.fees.schedule, spec.symbol), config.sim, script=script, pace=args.pace
     )
@@ -48,6 +49,7 @@ def main() -> None:
     p.add_argument("--pace", type=float, default=60.0, help="market time per wall-clock time")
     p.add_argument("--synthetic-days", type=int, default=1)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--account", default="DU1234567", help="the managed account (DU...: paper)")
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(serve(p.parse_args()))
 
