@@ -82,13 +82,19 @@ def run_all(
     return [store.get(k) for k in keys]
 
 
+def daily_pnl(
+    setup: SweepSetup, results: list[TaskResult], first_day: int, n_days: int
+) -> tuple[list[npt.NDArray[np.int64]], npt.NDArray[np.float64]]:
+    """Each configuration's trading day of every round trip, and the days x configurations net USD."""
+    days = [day_index(setup.engine.closes, r.exit_ts, first_day) for r in results]
+    return days, daily_matrix(days, [r.net_usd for r in results], n_days)
+
+
 def report(
     setup: SweepSetup, results: list[TaskResult], folds: list[Fold], first_day: int, n_days: int
 ) -> dict[str, Any]:
     """Per fold: the selection, its out-of-sample net and the baselines; then PBO, DSR and a verdict."""
-    closes = setup.engine.closes
-    days = [day_index(closes, r.exit_ts, first_day) for r in results]
-    daily = daily_matrix(days, [r.net_usd for r in results], n_days)
+    days, daily = daily_pnl(setup, results, first_day, n_days)
     fold_rows = []
     oos: list[npt.NDArray[np.float64]] = []
     for fold in folds:

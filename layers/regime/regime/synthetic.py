@@ -96,11 +96,12 @@ class SyntheticMarket:
     bars: BarSeries
     truth: npt.NDArray[np.int8] = field(repr=False)
 
-    def since(self, minute: int) -> SyntheticMarket:
-        """The part of the market from epoch minute `minute` on (ticks, bars and true regime alike)."""
-        keep = np.flatnonzero(self.bars.minute >= minute)
+    def part(self, start: int, end: int | None = None) -> SyntheticMarket:
+        """The market from epoch minute `start` to before `end` (ticks, bars and true regime alike)."""
+        stop = np.iinfo(np.int64).max if end is None else end
+        keep = np.flatnonzero((self.bars.minute >= start) & (self.bars.minute < stop))
         t = self.ticks
-        at = t.time >= minute * 60.0
+        at = (t.time >= start * 60.0) & (t.time < stop * 60.0)
         ticks = TickTape(
             t.tick_size, t.time[at], t.bid_ticks[at], t.ask_ticks[at], t.last_ticks[at], t.size[at]
         )
@@ -287,7 +288,7 @@ def sessions_after(moment: datetime, days: int, seed: int = 7) -> SyntheticMarke
     if before == 0:
         return market
     cut = int(session_minutes(replace(market.spec, days=before))[-1]) + 1
-    return market.since(cut)
+    return market.part(cut)
 
 
 def synthetic_days(days: int, seed: int = 7, **overrides: object) -> SyntheticMarket:
