@@ -9,6 +9,7 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
@@ -86,7 +87,10 @@ class Blackout:
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
     max_position: int = 1
-    max_daily_loss_usd: float = 300.0
+    # The day's loss limit, per instrument: this many ticks per contract of max_position (30: 300 USD on CL,
+    # 30 USD on MCL, 37.50 USD on MES), unless max_daily_loss_usd names a dollar figure.
+    max_daily_loss_ticks: float = 30.0
+    max_daily_loss_usd: float | None = None
     max_orders_per_minute: int = 6
     no_entry_before_break_minutes: float = 10.0
     flatten_before_break_minutes: float = 2.0
@@ -97,9 +101,21 @@ class RiskConfig:
     restart_position: RestartPosition = "flatten"
     blackout: tuple[Blackout, ...] = ()
 
+    def daily_loss_limit_usd(self, tick_value_usd: Decimal | float) -> float:
+        """The day's loss limit in USD for an instrument with this tick value."""
+        if self.max_daily_loss_usd is not None:
+            return float(self.max_daily_loss_usd)
+        return self.max_daily_loss_ticks * float(tick_value_usd) * self.max_position
+
     def check(self) -> None:
         _require(self.max_position >= 1, "risk.max_position", ">= 1")
-        _require(self.max_daily_loss_usd > 0, "risk.max_daily_loss_usd", "positive")
+        _require(self.max_daily_loss_ticks > 0, "risk.max_daily_loss_ticks", "positive")
+        usd = self.max_daily_loss_usd
+        _require(
+            usd is None or (isinstance(usd, int | float) and not isinstance(usd, bool) and usd > 0),
+            "risk.max_daily_loss_usd",
+            "a positive number (or absent: max_daily_loss_ticks of the instrument)",
+        )
         _require(self.max_orders_per_minute >= 1, "risk.max_orders_per_minute", ">= 1")
         _require(
             self.no_entry_before_break_minutes >= self.flatten_before_break_minutes >= 0,

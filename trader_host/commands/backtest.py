@@ -174,7 +174,7 @@ def run_column(
     if found is None:
         result, trader = run_backtest(name, tape, spec, config, fees, source)
         found = result, trader.ledger.round_trips
-    limit = float(config.risk.max_daily_loss_usd)
+    limit = config.risk.daily_loss_limit_usd(spec.tick_value_usd)
     labelled = dataclasses.replace(
         found[0], risk_caps_lifted=not math.isfinite(limit), daily_loss_limit_usd=limit
     )

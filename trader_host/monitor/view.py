@@ -248,7 +248,7 @@ class MonitorView:
             "failure": session.failure,
             "loss_limit_hit": risk.loss_limit_hit,
             "day_realised_net_usd": str(trader.ledger.realised_net_usd - risk.day_start_net),
-            "max_daily_loss_usd": cfg.max_daily_loss_usd,
+            "max_daily_loss_usd": risk.max_daily_loss_usd,
             "max_position": cfg.max_position,
             "halted": risk.kill_reason is not None or session.failure is not None,
         }

@@ -180,7 +180,7 @@ def test_a_tight_daily_loss_limit_is_counted_in_days(
 ) -> None:
     config = tmp_path / "tight.toml"
     text = (Path(__file__).resolve().parents[3] / "config" / "strategy.toml").read_text()
-    config.write_text(text.replace("max_daily_loss_usd = 300.0", "max_daily_loss_usd = 20.0"))
+    config.write_text(text.replace("max_daily_loss_ticks = 30.0", "max_daily_loss_ticks = 2.0"))
     out = tmp_path / "tight.json"
     args = ["backtest", "--synthetic-days", "3", "--seed", "3", "--regimes", "trend", "--config", str(config)]
     assert main([*args, "--json", str(out)]) == 0
