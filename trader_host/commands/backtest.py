@@ -18,6 +18,7 @@ from typing import Any
 from regime.contracts import RoundTrip
 from regime.contracts.zscore_window import window_mismatch
 from regime.inference import RegimeModel
+from trader_host.analytics.progress import Progress
 from trader_host.backtest.regime_choices import CHOICES, regime_source
 from trader_host.backtest.report import BacktestResult, ml_capture, table, to_json
 from trader_host.backtest.risk_caps import without_risk_caps
@@ -62,6 +63,7 @@ def register(sub: Any) -> None:
         help="fast: the compiled engine, checked fill for fill against the reference (tick-level live code)",
     )
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
 
 
@@ -98,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
                 log.warning("backtest: %s", mismatch)
         meta.update(symbol=spec.symbol, bars=len(series), ticks=tape.n_ticks, regimes=choices)
         results: list[BacktestResult] = []
+        progress = Progress(len(choices))
         for choice in choices:
+            if not args.no_progress:
+                progress.step(f"backtest: column {choice}")
             source = regime_source(
                 choice,
                 series,

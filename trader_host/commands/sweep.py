@@ -79,6 +79,7 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", type=int, help="processes (default: every core)")
     p.add_argument("--out", type=Path, default=Path("state/sweep"), help="results store (resumable)")
     p.add_argument("--json", type=Path, help="also write the report as JSON here")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run)
 
 
@@ -89,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, GridError, UnknownInstrument, ValueError, FileNotFoundError) as exc:
         log.error("sweep: %s", exc)
         return 2
-    results = run_all(setup, LocalExecutor(args.workers), store, _progress)
+    results = run_all(
+        setup, LocalExecutor(args.workers), store, lambda n: _progress(0 if args.no_progress else n)
+    )
     out = report(setup, results, folds, first_day, n_days)
     out["pbo"], out["deflated_sharpe"] = finite(out["pbo"]), finite(out["deflated_sharpe"])
     out["meta"] = {k: v for k, v in identity.items() if k != "grid"} | {"grid": args.grid}
