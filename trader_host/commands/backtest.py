@@ -12,23 +12,22 @@ import dataclasses
 import json
 import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from regime.contracts import RoundTrip
 from regime.contracts.zscore_window import window_mismatch
 from regime.inference import RegimeModel
 from trader_host.analytics.progress import Progress
-from trader_host.backtest.regime_choices import CHOICES, regime_source
-from trader_host.backtest.report import BacktestResult, ml_capture, table, to_json
+from trader_host.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
+from trader_host.backtest.regime_choices import CHOICES
+from trader_host.backtest.report import ml_capture, table, to_json
 from trader_host.backtest.risk_caps import without_risk_caps
-from trader_host.backtest.runner import run_backtest
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.commands.market_data import add_market_arguments, load_market_data
-from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config
+from trader_host.config import ConfigError, FeesConfig, load_config
 from trader_host.fees import SCHEDULES, FeeSchedule, fee_schedule, preset_mismatch
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, UnknownInstrument, contract
-from trader_host.regime_source import RegimeSource
 
 log = logging.getLogger(__name__)
 # Per-order logs are for live sessions and -v; a backtest places tens of thousands of orders.
@@ -63,6 +62,12 @@ def register(sub: Any) -> None:
         help="fast: the compiled engine, checked fill for fill against the reference (tick-level live code)",
     )
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.add_argument(
+        "--random-seeds",
+        type=int,
+        default=RANDOM_SEEDS,
+        help="random regime draws for its band (fast engine)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
 
@@ -99,29 +104,20 @@ def run(args: argparse.Namespace) -> int:
             if mismatch:
                 log.warning("backtest: %s", mismatch)
         meta.update(symbol=spec.symbol, bars=len(series), ticks=tape.n_ticks, regimes=choices)
-        results: list[BacktestResult] = []
-        progress = Progress(len(choices))
-        for choice in choices:
-            if not args.no_progress:
-                progress.step(f"backtest: column {choice}")
-            source = regime_source(
-                choice,
-                series,
-                model_path=args.model,
-                truth=truth,
-                seed=args.seed,
-                tick_size=float(spec.tick_size),
-            )
-            result = run_column(choice, fast, tape, spec, config, fees, source)[0]
+        market = Market(series, truth, tape, spec, config, fees, fast)
+        step = progress_steps(len(choices) + 1, "backtest", args.no_progress)
+        columns = run_columns(market, choices, model_path=args.model, seed=args.seed, step=step)
+        band = random_band(market, args.random_seeds, step) if "random" in choices else None
+        results = [r for r, _ in columns]
+        for result in results:
             log.info(
                 "%s: %d trips, net %s USD (%.1fs, %.0f ticks/s)",
-                choice,
+                result.name,
                 result.trades,
                 result.net_usd,
                 result.seconds,
                 result.ticks / max(result.seconds, 1e-9),
             )
-            results.append(result)
     except (ConfigError, UnknownInstrument, ValueError, FileNotFoundError) as exc:
         log.error("backtest: %s", exc)
         return 2
@@ -130,14 +126,27 @@ def run(args: argparse.Namespace) -> int:
         f"({fees.per_side_usd} USD/side)"
     )
     print(table(results))
+    print(pnl_lines(columns, band))
     capture = ml_capture(results)
     if capture is not None:
         print("ML captures " + ", ".join(_share(capture[k], k) for k in ("gross_usd", "net_usd")))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
+        meta.update(pnl={r.name: p for r, p in columns}, random_seeds=band)
         args.json.write_text(to_json(results, meta))
         print(f"results written to {args.json}")
     return 0
+
+
+def progress_steps(total: int, command: str, quiet: bool) -> Callable[[str], None]:
+    """A step function printing progress lines on stderr (after the first second), or nothing."""
+    progress = Progress(total)
+
+    def step(label: str) -> None:
+        if not quiet:
+            progress.step(f"{command}: {label}")
+
+    return step
 
 
 def quiet_order_logs(args: argparse.Namespace) -> None:
@@ -154,36 +163,6 @@ def _fast_engine(tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> Any
     from trader_host.backtest.fast.engine import FastEngine  # numba: imported only when used
 
     return FastEngine(tape, spec, fees)
-
-
-def run_column(
-    name: str,
-    fast: Any,
-    tape: MarketTape,
-    spec: ContractSpec,
-    config: HostConfig,
-    fees: FeeSchedule,
-    source: RegimeSource,
-) -> tuple[BacktestResult, list[RoundTrip]]:
-    """One column and its round trips, on the fast engine when asked (the reference when it meets what
-    the fast one does not model, which it says), labelled with the daily loss limit it traded under."""
-    found: tuple[BacktestResult, list[RoundTrip]] | None = None
-    if fast is not None:
-        from trader_host.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
-
-        try:
-            result, _, trips = run_fast_backtest(name, fast, config, source)
-            found = result, trips
-        except FastEngineUnsupported as exc:
-            log.warning("backtest %s: %s; running the reference engine instead", name, exc)
-    if found is None:
-        result, trader = run_backtest(name, tape, spec, config, fees, source)
-        found = result, trader.ledger.round_trips
-    limit = config.risk.daily_loss_limit_usd(spec.tick_value_usd)
-    labelled = dataclasses.replace(
-        found[0], risk_caps_lifted=not math.isfinite(limit), daily_loss_limit_usd=limit
-    )
-    return labelled, found[1]
 
 
 def _share(value: float, key: str) -> str:

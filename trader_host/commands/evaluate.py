@@ -18,18 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from regime.bar_series import datetime_of
-from regime.contracts.evidence import NO_MODEL, Evidence
+from regime.contracts.evidence import EVIDENCE_DIR, NO_MODEL, Evidence
 from regime.contracts.timestamps import format_utc
 from regime.holdout import score_held_out
 from regime.inference import ModelError, RegimeModel
 from regime.scorecard import scorecard_text
 from regime.synthetic import sessions_after
-from trader_host.backtest.daily_pnl import daily_net_usd, pnl_stats, trip_arrays
-from trader_host.backtest.fast.inputs import session_closes
-from trader_host.backtest.regime_choices import regime_source
-from trader_host.backtest.report import BacktestResult, table
+from trader_host.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
+from trader_host.backtest.report import table
 from trader_host.backtest.risk_caps import without_risk_caps
-from trader_host.commands.backtest import columns_to_run, quiet_order_logs, run_column
+from trader_host.commands.backtest import columns_to_run, progress_steps, quiet_order_logs
 from trader_host.commands.market_data import (
     MarketData,
     add_market_arguments,
@@ -42,7 +40,6 @@ from trader_host.instruments import UnknownInstrument
 
 log = logging.getLogger(__name__)
 DEFAULT_SYNTHETIC_SESSIONS = 10
-EVIDENCE_DIR = Path("artifacts/evidence")
 
 
 def register(sub: Any) -> None:
@@ -67,12 +64,13 @@ def register(sub: Any) -> None:
         type=Path,
         help=f"where to write the evidence record (default: {EVIDENCE_DIR}/evaluate-<model version>.json)",
     )
+    p.add_argument("--random-seeds", type=int, default=RANDOM_SEEDS, help="random regime draws for its band")
     p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    step = _steps(args.no_progress)
+    step = progress_steps(9, "evaluate", args.no_progress)
     try:
         config = load_config(args.config)
         if args.fees:
@@ -88,23 +86,14 @@ def run(args: argparse.Namespace) -> int:
         fees = fee_schedule(config.fees.schedule, spec.symbol)
         from trader_host.backtest.fast.engine import FastEngine  # numba: imported only when used
 
-        fast = FastEngine(tape, spec, fees)
         quiet_order_logs(args)
-        columns: list[dict[str, Any]] = []
-        results: list[BacktestResult] = []
-        span = (float(data.series.minute[0]) * 60.0, float(data.series.minute[-1]) * 60.0)  # bar starts
-        closes = session_closes(spec.session, *span)
-        for choice in columns_to_run(args.regimes, has_truth=data.truth is not None, has_model=True):
-            step(f"backtest column {choice}")
-            source = regime_source(
-                choice, data.series, model_path=args.model, truth=data.truth, seed=args.seed,
-                tick_size=float(spec.tick_size),
-            )  # fmt: skip
-            result, trips = run_column(choice, fast, tape, spec, config, fees, source)
-            exit_ts, net = trip_arrays(trips)
-            stats = pnl_stats(daily_net_usd(closes, exit_ts, net, span), net, seed=args.seed)
-            results.append(result)
-            columns.append({**result.to_dict(), "pnl": stats})
+        market = Market(data.series, data.truth, tape, spec, config, fees, FastEngine(tape, spec, fees))
+        choices = columns_to_run(args.regimes, has_truth=data.truth is not None, has_model=True)
+        choices = choices if "ml" in choices else ["ml", *choices]  # the column the evidence is about
+        ran = run_columns(market, choices, model_path=args.model, seed=args.seed, step=step)
+        band = random_band(market, args.random_seeds, step) if "random" in choices else None
+        results = [r for r, _ in ran]
+        columns = [{**r.to_dict(), "pnl": p} for r, p in ran]
     except (ConfigError, UnknownInstrument, ModelError, ValueError, FileNotFoundError) as exc:
         print(f"regime-trader evaluate: {exc}", file=sys.stderr)
         return 2
@@ -131,11 +120,12 @@ def run(args: argparse.Namespace) -> int:
     print(scorecard_text(scores, title=_title(scores)))
     print()
     print(table(results))
-    print(_pnl_lines(columns))
+    print(pnl_lines(ran, band))
     print(f"evidence written to {evidence_path}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        report = {"model": model.version, "data": data.source, "scores": scores, "columns": columns}
+        report: dict[str, Any] = {"model": model.version, "data": data.source, "scores": scores}
+        report.update(columns=columns, random_seeds=band)
         args.json.write_text(json.dumps({**report, "evidence": json.loads(evidence.to_json())}, indent=2))
         print(f"report written to {args.json}")
     return 0
@@ -168,41 +158,3 @@ def _title(scores: dict[str, Any]) -> str:
         f"Held-out evaluation: {scores['samples']} decisions, windows ending "
         f"{span['first_window_end'][:16]}..{span['last_window_end'][:16]} UTC (none inside the training span)"
     )
-
-
-def _pnl_lines(columns: list[dict[str, Any]]) -> str:
-    lines = [
-        "",
-        f"{'column':<12}{'days':>6}{'net USD':>12}{'daily Sharpe':>14}{'deflated':>10}"
-        f"{'net USD/trip':>14}{'95% interval':>22}",
-    ]
-    for c in columns:
-        p = c["pnl"]
-        ci = p["net_usd_per_trip_ci95"]
-        lines.append(
-            f"{c['name']:<12}{p['days']:>6}{p['net_usd']:>12,.2f}{_opt(p['daily_sharpe']):>14}"
-            f"{_opt(p['deflated_sharpe'], '.2f'):>10}{_opt(p['net_usd_per_trip'], '+.2f'):>14}"
-            f"{'n/a' if ci is None else f'[{ci[0]:+.2f}, {ci[1]:+.2f}]':>22}"
-        )
-    winners = [c["name"] for c in columns if c["pnl"]["net_usd"] > 0]
-    lines.append(
-        "net of fees: "
-        + (f"{', '.join(winners)} earn more than zero" if winners else "no column nets more than zero")
-    )
-    return "\n".join(lines)
-
-
-def _opt(x: float | None, fmt: str = ".3f") -> str:
-    return "n/a" if x is None else format(x, fmt)
-
-
-def _steps(quiet: bool) -> Any:
-    from trader_host.analytics.progress import Progress
-
-    progress = Progress(total=8, delay_s=0.0)
-
-    def step(label: str) -> None:
-        if not quiet:
-            progress.step(f"evaluate: {label}")
-
-    return step

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from regime.contracts.evidence import EVIDENCE_DIR
 from regime.holdout import refuse_training_data
 from regime.inference import RegimeModel
 from regime.labels import LabelSpec
@@ -104,9 +105,9 @@ def run(args: argparse.Namespace) -> int:
         out["held_out"] = held_out_test(setup, test, chosen, seeds=args.random_seeds)
         out["held_out"]["data"] = identity["test_data"]
         print_held_out(out["held_out"])
-        identity["config_hash_selected"] = strategy_hash(chosen.config)
-        path = args.evidence or Path("artifacts/evidence") / f"sweep-{identity['config_hash_selected']}.json"
-        record = sweep_evidence(out, setup, test, identity, chosen).write(path)
+        evidence = sweep_evidence(out, setup, test, str(identity["symbol"]), chosen)
+        path = args.evidence or EVIDENCE_DIR / f"sweep-{evidence.strategy_config_hash}.json"
+        record = evidence.write(path)
         print(f"evidence written to {record}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

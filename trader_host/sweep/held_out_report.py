@@ -12,6 +12,7 @@ from regime.bar_series import datetime_of
 from regime.contracts.evidence import NO_MODEL, Evidence
 from regime.contracts.timestamps import format_utc
 from regime.inference import RegimeModel
+from trader_host.config import strategy_hash
 from trader_host.sweep.grid import Candidate
 from trader_host.sweep.sweep_run import SweepSetup
 
@@ -50,7 +51,7 @@ def print_held_out(held: dict[str, Any]) -> None:
 
 
 def sweep_evidence(
-    out: dict[str, Any], selection: SweepSetup, test: SweepSetup, identity: dict[str, Any], chosen: Candidate
+    out: dict[str, Any], selection: SweepSetup, test: SweepSetup, symbol: str, chosen: Candidate
 ) -> Evidence:
     """The record `run` checks: the test's net, the deflated Sharpe and PBO of the selection data."""
     held = out["held_out"]["columns"][0]["out_of_sample"]
@@ -59,8 +60,8 @@ def sweep_evidence(
         kind="sweep",
         created_at=format_utc(datetime.now(UTC)),
         command=shlex.join(["regime-trader", *sys.argv[1:]]),
-        symbol=str(identity["symbol"]),
-        strategy_config_hash=identity["config_hash_selected"],
+        symbol=symbol,
+        strategy_config_hash=strategy_hash(chosen.config),
         regime=selection.regime,
         model_version=model if selection.regime == "ml" else NO_MODEL,
         selection_span=_span(selection),

@@ -34,7 +34,17 @@ def test_synthetic_sessions_after_the_training_are_scored_and_backtested(
 ) -> None:
     out, evidence = tmp_path / "eval.json", tmp_path / "evidence.json"
     args = ["evaluate", "--model", str(small_model_path), "--synthetic-days", "2", "--seed", "11"]
-    args += ["--regimes", "ml,truth,range", "--json", str(out), "--evidence", str(evidence), "--no-progress"]
+    args += [
+        "--regimes",
+        "truth,range,random",
+        "--random-seeds",
+        "3",
+        "--json",
+        str(out),
+        "--evidence",
+        str(evidence),
+        "--no-progress",
+    ]
     assert main(args) == 0
     text = capsys.readouterr().out
     for words in ("ROC AUC", "log loss", "base rate", "calibration", "gross_ticks_per_trip", "net_usd"):
@@ -45,7 +55,8 @@ def test_synthetic_sessions_after_the_training_are_scored_and_backtested(
     trend = report["scores"]["hemispheres"]["trend"]
     assert 0 < trend["positive_rate"] < 1 and trend["accuracy_ci95"][0] <= trend["accuracy"]
     assert 0.0 <= trend["auc_mean_prob"] <= 1.0 and trend["log_loss"] > 0
-    assert [c["name"] for c in report["columns"]] == ["ml", "truth", "range"]
+    assert [c["name"] for c in report["columns"]] == ["ml", "truth", "range", "random"]  # ml: always
+    assert report["random_seeds"]["seeds"] == 3 and "beat random at 95%" in text
     ml = report["columns"][0]
     assert ml["pnl"]["days"] == 2
     assert sum(ml["pnl"]["daily_net_usd"]) == pytest.approx(ml["net_usd"], abs=0.05)

@@ -16,6 +16,7 @@ from typing import Any
 # The deflated Sharpe ratio is a probability (that the true Sharpe beats the best of the trials' luck):
 # live money needs 95% confidence, the bound a sweep's selection must reach to survive.
 LIVE_MIN_DEFLATED_SHARPE = 0.95
+EVIDENCE_DIR = Path("artifacts/evidence")  # where evaluate and sweep write theirs unless told otherwise
 NO_MODEL = ""  # the model_version of evidence whose regime did not come from a model
 
 
