@@ -25,7 +25,7 @@ from trader_host.backtest.report import ml_capture, table, to_json
 from trader_host.backtest.risk_caps import without_risk_caps
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.commands.market_data import add_market_arguments, load_market_data
-from trader_host.config import ConfigError, FeesConfig, load_config
+from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config
 from trader_host.fees import SCHEDULES, FeeSchedule, fee_schedule, preset_mismatch
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, UnknownInstrument, contract
 
@@ -72,13 +72,17 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def run_config(args: argparse.Namespace) -> HostConfig:
+    """The config a research run trades: --config, with --fees and --no-risk-caps applied."""
+    config = load_config(args.config)
+    if args.fees:
+        config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
+    return without_risk_caps(config) if args.no_risk_caps else config
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
-        if args.fees:
-            config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
-        if args.no_risk_caps:
-            config = without_risk_caps(config)
+        config = run_config(args)
         quiet_order_logs(args)
         meta: dict[str, Any] = {"config": str(args.config or "config/strategy.toml")}
         data = load_market_data(args)

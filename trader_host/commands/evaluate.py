@@ -26,15 +26,14 @@ from regime.scorecard import scorecard_text
 from regime.synthetic import sessions_after
 from trader_host.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
 from trader_host.backtest.report import table
-from trader_host.backtest.risk_caps import without_risk_caps
-from trader_host.commands.backtest import columns_to_run, progress_steps, quiet_order_logs
+from trader_host.commands.backtest import columns_to_run, progress_steps, quiet_order_logs, run_config
 from trader_host.commands.market_data import (
     MarketData,
     add_market_arguments,
     load_market_data,
     spec_and_tape,
 )
-from trader_host.config import ConfigError, FeesConfig, load_config, strategy_hash
+from trader_host.config import ConfigError, strategy_hash
 from trader_host.fees import SCHEDULES, fee_schedule
 from trader_host.instruments import UnknownInstrument
 
@@ -72,11 +71,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     step = progress_steps(9, "evaluate", args.no_progress)
     try:
-        config = load_config(args.config)
-        if args.fees:
-            config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
-        if args.no_risk_caps:
-            config = without_risk_caps(config)
+        config = run_config(args)
         model = RegimeModel.load(args.model, threads=0)
         step("data")
         data = _market(args, model)

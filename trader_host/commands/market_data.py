@@ -37,8 +37,10 @@ def add_market_arguments(parser: argparse.ArgumentParser, *, default_seed: int =
         "--symbol", help="symbol of the bars file (CL, MCL, MES; default: the file name prefix)"
     )
     parser.add_argument("--seed", type=int, default=default_seed, help="seed of the synthetic market")
-    parser.add_argument("--start", type=_utc, help="bars file: first minute to use (UTC, e.g. 2026-02-10)")
-    parser.add_argument("--end", type=_utc, help="bars file: use bars before this moment (UTC)")
+    parser.add_argument(
+        "--start", type=utc_argument, help="bars file: first minute to use (UTC, e.g. 2026-02-10)"
+    )
+    parser.add_argument("--end", type=utc_argument, help="bars file: use bars before this moment (UTC)")
 
 
 def _sessions(text: str) -> int:
@@ -51,7 +53,8 @@ def _sessions(text: str) -> int:
     return days
 
 
-def _utc(text: str) -> datetime:
+def utc_argument(text: str) -> datetime:
+    """An ISO date or time as a UTC moment (naive = UTC), or the argparse error naming it."""
     try:
         ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -25,7 +25,12 @@ from trader_host.backtest.daily_pnl import day_index
 from trader_host.backtest.fast.engine import FastEngine
 from trader_host.backtest.regime_choices import CHOICES
 from trader_host.backtest.risk_caps import without_risk_caps
-from trader_host.commands.market_data import add_market_arguments, selection_and_test, spec_and_tape
+from trader_host.commands.market_data import (
+    add_market_arguments,
+    selection_and_test,
+    spec_and_tape,
+    utc_argument,
+)
 from trader_host.config import ConfigError, load_config, strategy_hash
 from trader_host.fees import SCHEDULES, fee_schedule
 from trader_host.instruments import UnknownInstrument
@@ -69,7 +74,7 @@ def register(sub: Any) -> None:
     )
     held.add_argument(
         "--test-start",
-        type=_utc,
+        type=utc_argument,
         help="held-out test data cut from the same data: bars from this UTC date/time on",
     )
     p.add_argument(
@@ -175,14 +180,6 @@ def _prepare(
         "sweep: %d configurations x %d fold(s) over %d trading days", len(candidates), len(folds), n_days
     )
     return setup, folds, first_day, n_days, identity, test
-
-
-def _utc(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date or time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _utc_seconds(text: str) -> float:
