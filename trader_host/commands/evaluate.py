@@ -24,8 +24,6 @@ from regime.holdout import score_held_out
 from regime.inference import ModelError, RegimeModel
 from regime.scorecard import scorecard_text
 from regime.synthetic import sessions_after
-from trader_host.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
-from trader_host.backtest.report import table
 from trader_host.commands.backtest import columns_to_run, progress_steps, quiet_order_logs, run_config
 from trader_host.commands.market_data import (
     MarketData,
@@ -33,9 +31,11 @@ from trader_host.commands.market_data import (
     load_market_data,
     spec_and_tape,
 )
-from trader_host.config import ConfigError, strategy_hash
-from trader_host.fees import SCHEDULES, fee_schedule
-from trader_host.instruments import UnknownInstrument
+from trading_engine.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
+from trading_engine.backtest.report import table
+from trading_engine.config import ConfigError, strategy_hash
+from trading_engine.fees import SCHEDULES, fee_schedule
+from trading_engine.instruments import UnknownInstrument
 
 log = logging.getLogger(__name__)
 DEFAULT_SYNTHETIC_SESSIONS = 10
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         scores = score_held_out(model, data.series, data.truth, args.seed)
         spec, tape = spec_and_tape(args, data, config.sim.spread_ticks)
         fees = fee_schedule(config.fees.schedule, spec.symbol)
-        from trader_host.backtest.fast.engine import FastEngine  # numba: imported only when used
+        from trading_engine.backtest.fast.engine import FastEngine  # numba: imported only when used
 
         quiet_order_logs(args)
         market = Market(data.series, data.truth, tape, spec, config, fees, FastEngine(tape, spec, fees))

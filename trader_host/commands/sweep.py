@@ -21,25 +21,25 @@ from regime.contracts.evidence import EVIDENCE_DIR
 from regime.holdout import refuse_training_data
 from regime.inference import RegimeModel
 from regime.labels import LabelSpec
-from trader_host.backtest.daily_pnl import day_index
-from trader_host.backtest.fast.engine import FastEngine
-from trader_host.backtest.regime_choices import CHOICES
-from trader_host.backtest.risk_caps import without_risk_caps
 from trader_host.commands.market_data import (
     add_market_arguments,
     selection_and_test,
     spec_and_tape,
     utc_argument,
 )
-from trader_host.config import ConfigError, load_config, strategy_hash
-from trader_host.fees import SCHEDULES, fee_schedule
-from trader_host.instruments import UnknownInstrument
-from trader_host.sweep.executor import LocalExecutor, ResultStore
-from trader_host.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid
-from trader_host.sweep.held_out import RANDOM_SEEDS, grid_edges, held_out_test, select_on_all
-from trader_host.sweep.held_out_report import print_held_out, sweep_evidence
-from trader_host.sweep.sweep_run import SweepSetup, daily_pnl, finite, report, run_all
-from trader_host.sweep.walk_forward import make_folds
+from trading_engine.backtest.daily_pnl import day_index
+from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.regime_choices import CHOICES
+from trading_engine.backtest.risk_caps import without_risk_caps
+from trading_engine.config import ConfigError, load_config, strategy_hash
+from trading_engine.fees import SCHEDULES, fee_schedule
+from trading_engine.instruments import UnknownInstrument
+from trading_engine.sweep.executor import LocalExecutor, ResultStore
+from trading_engine.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid
+from trading_engine.sweep.held_out import RANDOM_SEEDS, grid_edges, held_out_test, select_on_all
+from trading_engine.sweep.held_out_report import print_held_out, sweep_evidence
+from trading_engine.sweep.sweep_run import SweepSetup, daily_pnl, finite, report, run_all
+from trading_engine.sweep.walk_forward import make_folds
 
 log = logging.getLogger(__name__)
 _CANDIDATE_REGIMES = tuple(c for c in CHOICES if c != "truth")

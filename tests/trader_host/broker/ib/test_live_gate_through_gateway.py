@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from regime.contracts.evidence import NO_MODEL, Evidence
-from trader_host.config import load_config, strategy_hash
+from trading_engine.config import load_config, strategy_hash
 
 REPO = Path(__file__).resolve().parents[4]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "layers" / "regime"), str(REPO)])}
@@ -22,7 +22,7 @@ LIVE_ACCOUNT = "U7654321"
 def live_gateway() -> Iterator[str]:
     """A fake gateway in another process, logged in to a live account; yields its port."""
     gw = subprocess.Popen(
-        [sys.executable, "-m", "trader_host.broker.ib.fake_gateway", "--pace", "60", "--seed", "11",
+        [sys.executable, "-m", "devkit.fake_gateway", "--pace", "60", "--seed", "11",
          "--account", LIVE_ACCOUNT],
         stdout=subprocess.PIPE, text=True, env=ENV, cwd=REPO,
     )  # fmt: skip
