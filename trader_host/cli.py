@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "report": "trader_host.commands.report",
     "sweep": "trader_host.commands.sweep",
     "meta-labels": "trader_host.commands.meta_labels",
+    "evaluate": "trader_host.commands.evaluate",
 }
 # `demo` is a dev tool (package devkit, never in the wheel the host deploys): offered where devkit is
 # importable, as in the repository's environment (`make venv` puts the repository on the path). The host's

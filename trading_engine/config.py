@@ -9,6 +9,7 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
@@ -86,7 +87,10 @@ class Blackout:
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
     max_position: int = 1
-    max_daily_loss_usd: float = 300.0
+    # The day's loss limit, per instrument: this many ticks per contract of max_position (30: 300 USD on CL,
+    # 30 USD on MCL, 37.50 USD on MES), unless max_daily_loss_usd names a dollar figure.
+    max_daily_loss_ticks: float = 30.0
+    max_daily_loss_usd: float | None = None
     max_orders_per_minute: int = 6
     no_entry_before_break_minutes: float = 10.0
     flatten_before_break_minutes: float = 2.0
@@ -97,9 +101,21 @@ class RiskConfig:
     restart_position: RestartPosition = "flatten"
     blackout: tuple[Blackout, ...] = ()
 
+    def daily_loss_limit_usd(self, tick_value_usd: Decimal | float) -> float:
+        """The day's loss limit in USD for an instrument with this tick value."""
+        if self.max_daily_loss_usd is not None:
+            return float(self.max_daily_loss_usd)
+        return self.max_daily_loss_ticks * float(tick_value_usd) * self.max_position
+
     def check(self) -> None:
         _require(self.max_position >= 1, "risk.max_position", ">= 1")
-        _require(self.max_daily_loss_usd > 0, "risk.max_daily_loss_usd", "positive")
+        _require(self.max_daily_loss_ticks > 0, "risk.max_daily_loss_ticks", "positive")
+        usd = self.max_daily_loss_usd
+        _require(
+            usd is None or (isinstance(usd, int | float) and not isinstance(usd, bool) and usd > 0),
+            "risk.max_daily_loss_usd",
+            "a positive number (or absent: max_daily_loss_ticks of the instrument)",
+        )
         _require(self.max_orders_per_minute >= 1, "risk.max_orders_per_minute", ">= 1")
         _require(
             self.no_entry_before_break_minutes >= self.flatten_before_break_minutes >= 0,
@@ -144,6 +160,7 @@ class CloudConfig:
     regime_poll_s: float = 5.0
     kill_switch_parameter: str = "/regime-trader/dev/kill-switch"
     strategy_config_parameter: str = "/regime-trader/dev/strategy-config"
+    model_pointer_parameter: str = "/regime-trader/dev/model-pointer"  # which model decides (live gate)
     bar_stream: str = "regime-trader-bars"
     fills_stream: str = "regime-trader-fills"
     round_trips_stream: str = "regime-trader-round-trips"
@@ -293,3 +310,12 @@ def load_config(path: Path | str | None = None) -> HostConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
     return parse_config(data)
+
+
+def strategy_hash(config: HostConfig) -> str:
+    """A short, stable digest of the [strategy] section: what evidence of a configuration is evidence of."""
+    import hashlib
+    import json
+
+    canonical = json.dumps(dataclasses.asdict(config.strategy), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trader_host.commands.market_data import _utc
+from trader_host.commands.market_data import utc_argument
 from trader_host.monitor.attach import add_monitor_arguments, monitor_arguments
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,9 @@ def register(sub: Any) -> None:
     p.add_argument("--days", type=int, default=1, help="sessions to trade (synthetic, or days of --bars)")
     p.add_argument("--seed", type=int, default=8, help="seed of the traded synthetic market")
     p.add_argument("--bars", type=Path, help="trade this bars file instead of a synthetic market")
-    p.add_argument("--start", type=_utc, help="with --bars: the first day to trade (UTC, e.g. 2026-02-10)")
+    p.add_argument(
+        "--start", type=utc_argument, help="with --bars: the first day to trade (UTC, e.g. 2026-02-10)"
+    )
     p.add_argument("--pace", type=float, help="times real time (1 = real time; default: virtual clock)")
     p.add_argument("--minutes", type=float, help="stop after this many minutes of market time")
     p.add_argument("--train-days", type=int, default=20, help="synthetic sessions to train on")

@@ -29,7 +29,8 @@ async def serve(args: argparse.Namespace) -> None:
     spec = contract(args.symbol).with_session(SYNTHETIC_SESSION)
     multiplier = str(int(spec.tick_value_usd / spec.tick_size))  # 1000 barrels CL, 100 MCL
     months = months_after(datetime.now(UTC).date(), args.symbol, multiplier=multiplier)  # on the wall clock
-    script = GatewayScript(months=months)
+    # A live account id (U...) exercises the host's live-money checks.
+    script = GatewayScript(account=args.account, months=months)
     shift = (int(time.time()) - int(tape.time[0])) // 60 * 60  # the tape as of now: its times, the listing's
     fees = fee_schedule(config.fees.schedule, spec.symbol)
     gw = FakeGateway(tape, spec, fees, config.sim, script=script, pace=args.pace, shift_s=shift)
@@ -54,6 +55,7 @@ def main() -> None:
     p.add_argument("--synthetic-days", type=int, default=1)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--symbol", choices=("CL", "MCL"), default="CL", help="the future it lists and trades")
+    p.add_argument("--account", default="DU1234567", help="the managed account (DU...: paper)")
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(serve(p.parse_args()))
 

@@ -37,6 +37,7 @@ from botocore.exceptions import ClientError
 
 from regime.bar_series import BarSeries
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry, PointerError
+from regime.contracts.evidence import Evidence
 from regime.contracts.model_metadata import METADATA_KEY
 from regime.inference import RegimeModel
 from regime.labels import LabelSpec
@@ -128,6 +129,30 @@ def backtest_ticks(model: RegimeModel, series: BarSeries) -> dict[str, float]:
     trips = result.trades
     net_ticks = float(result.net_usd) / float(spec.tick_value_usd) / trips if trips else 0.0
     return {"round_trips": float(trips), "net_ticks_per_trip": net_ticks, "net_usd": float(result.net_usd)}
+
+
+def holdout_evidence(
+    trained: TrainedEnsemble, challenger: dict[str, float], symbol: str, held: tuple[datetime, datetime]
+) -> Evidence:
+    """The challenger's held-out backtest (the host's default strategy config) as an evidence record."""
+    from trading_engine.config import HostConfig, strategy_hash
+
+    training = trained.metadata.training_span()
+    return Evidence(
+        kind="promotion",
+        created_at=datetime.now(UTC).isoformat(),
+        command=f"train function: {symbol}",
+        symbol=symbol,
+        strategy_config_hash=strategy_hash(HostConfig()),
+        regime="ml",
+        model_version=trained.metadata.version,
+        selection_span=None if training is None else [training[0].isoformat(), training[1].isoformat()],
+        test_span=[held[0].isoformat(), held[1].isoformat()],
+        oos_net_usd=float(challenger.get("net_usd", 0.0)),
+        oos_trips=int(challenger.get("round_trips", 0)),
+        deflated_sharpe=None,
+        pbo=None,
+    )
 
 
 # ---------------------------------------------------------------- publish
@@ -245,6 +270,11 @@ def train_symbol(
         "rule": why,
         "decided_at": datetime.now(UTC).isoformat(),
     }
+    # The challenger's held-out result as the record `regime-trader run` checks before live money (it has
+    # no deflated Sharpe: one backtest of one configuration, so it never opens the gate alone).
+    comparison["evidence"] = json.loads(
+        holdout_evidence(trained, scores["challenger"], symbol, (split, bars[-1].ts)).to_json()
+    )
     key = publish(with_holdout(trained, comparison), trained, symbol, settings.models_bucket, comparison)
     for name in ("trend_auc", "range_auc", "net_ticks_per_trip"):
         value = scores["challenger"].get(name, float("nan"))

@@ -12,6 +12,7 @@ import pytest
 from devkit.local_cloud.handlers import BoundFunction
 from devkit.local_cloud.stack import LocalStack
 from functions.train import app
+from regime.contracts.evidence import Evidence
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 from regime.training import TrainConfig
@@ -88,6 +89,9 @@ def test_challenger_and_incumbent_are_scored_on_the_same_held_out_bars_and_recor
     assert report["promotion"]["promoted"] and report["metadata"]["oos_scores"]["holdout"]["rule"]
     history = s3_json(local_stack, f"models/TRN/promotions/{first['version']}.json")
     assert history["key"] == entry["key"] and history["challenger"] == challenger
+    evidence = Evidence.from_json(json.dumps(history["evidence"]))  # the record `run --evidence` reads
+    assert evidence.kind == "promotion" and evidence.model_version == first["version"]
+    assert evidence.oos_net_usd == challenger["net_usd"] and evidence.deflated_sharpe is None
 
     # The same data and config again: the incumbent is scored beside it on the same bars.
     second = fn.invoke(train_event())["results"]["TRN"]

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from regime.contracts.zscore_window import ZSCORE_WINDOW_BARS
-from trading_engine.config import ConfigError, load_config, parse_config
+from trading_engine.config import ConfigError, RiskConfig, load_config, parse_config
 from trading_engine.fees import RETAIL, TIERED, fee_schedule
 from trading_engine.instruments import CME_GLOBEX, SYNTHETIC_SESSION, UnknownInstrument, contract
+from trading_engine.risk.risk_gate import RiskGate
 
 
 def test_the_shipped_config_holds_the_article_parameters() -> None:
@@ -98,3 +99,18 @@ def test_fee_presets_are_the_articles() -> None:
         fee_schedule("vip")
     with pytest.raises(ValueError, match="qty"):
         TIERED.for_fill(0)
+
+
+def test_the_default_daily_loss_limit_is_in_ticks_of_each_instrument() -> None:
+    risk = load_config().risk
+    limits = {s: RiskGate(risk, contract(s)).max_daily_loss_usd for s in ("CL", "MCL", "MES")}
+    assert limits == {"CL": 300.0, "MCL": 30.0, "MES": 37.5}
+    assert RiskConfig(max_position=2).daily_loss_limit_usd(contract("MCL").tick_value_usd) == 60.0
+    assert RiskConfig(max_daily_loss_usd=250.0).daily_loss_limit_usd(contract("MES").tick_value_usd) == 250.0
+
+
+def test_a_daily_loss_limit_that_is_not_a_positive_number_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"risk.max_daily_loss_usd"):
+        parse_config({"risk": {"max_daily_loss_usd": "lots"}})
+    with pytest.raises(ConfigError, match=r"risk.max_daily_loss_ticks"):
+        parse_config({"risk": {"max_daily_loss_ticks": 0}})

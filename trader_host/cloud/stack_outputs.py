@@ -26,6 +26,7 @@ OUTPUT_FIELDS = {
     "RiskEventsDeliveryStreamName": "risk_events_stream",
     "KillSwitchParameterName": "kill_switch_parameter",
     "StrategyConfigParameterName": "strategy_config_parameter",
+    "ModelPointerParameterName": "model_pointer_parameter",
 }
 
 
@@ -39,6 +40,7 @@ class CloudNames:
     risk_events_stream: str
     kill_switch_parameter: str
     strategy_config_parameter: str
+    model_pointer_parameter: str
     endpoint: str  # "" = AWS itself (or whatever AWS_ENDPOINT_URL says)
     symbols: tuple[str, ...] = ()  # what the stack serves (its `Symbols` parameter); () = not said
 

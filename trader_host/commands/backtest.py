@@ -12,21 +12,22 @@ import dataclasses
 import json
 import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from regime.contracts.zscore_window import window_mismatch
 from regime.inference import RegimeModel
+from trader_host.analytics.progress import Progress
 from trader_host.commands.market_data import add_market_arguments, load_market_data
-from trading_engine.backtest.regime_choices import CHOICES, regime_source
-from trading_engine.backtest.report import BacktestResult, ml_capture, table, to_json
+from trading_engine.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
+from trading_engine.backtest.regime_choices import CHOICES
+from trading_engine.backtest.report import ml_capture, table, to_json
 from trading_engine.backtest.risk_caps import without_risk_caps
-from trading_engine.backtest.runner import run_backtest
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import ConfigError, FeesConfig, HostConfig, load_config
 from trading_engine.fees import SCHEDULES, FeeSchedule, fee_schedule, preset_mismatch
 from trading_engine.instruments import SYNTHETIC_SESSION, ContractSpec, UnknownInstrument, contract
-from trading_engine.regime_source import RegimeSource
 
 log = logging.getLogger(__name__)
 # Per-order logs are for live sessions and -v; a backtest places tens of thousands of orders.
@@ -66,21 +67,28 @@ def register(sub: Any) -> None:
         help="fast: the compiled engine, checked fill for fill against the reference (tick-level live code)",
     )
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.add_argument(
+        "--random-seeds",
+        type=int,
+        default=RANDOM_SEEDS,
+        help="random regime draws for its band (fast engine)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
+
+
+def run_config(args: argparse.Namespace) -> HostConfig:
+    """The config a research run trades: --config, with --fees and --no-risk-caps applied."""
+    config = load_config(args.config)
+    if args.fees:
+        config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
+    return without_risk_caps(config) if args.no_risk_caps else config
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
-        if args.fees:
-            config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
-        if args.no_risk_caps:
-            config = without_risk_caps(config)
-        if not getattr(args, "verbose", False):
-            for name in _CHATTY:
-                logging.getLogger(name).setLevel(logging.WARNING)
-            # Daily-loss stops are routine per-day events in every column; the table shows their effect.
-            logging.getLogger("trading_engine.risk").setLevel(logging.ERROR)
+        config = run_config(args)
+        quiet_order_logs(args)
         meta: dict[str, Any] = {"config": str(args.config or "config/strategy.toml")}
         data = load_market_data(args)
         series, truth = data.series, data.truth
@@ -98,34 +106,27 @@ def run(args: argparse.Namespace) -> int:
             log.warning("backtest: %s", mismatch)
         meta.update(fees=fees.name, risk_caps="lifted" if args.no_risk_caps else "on", engine=args.engine)
         fast = _fast_engine(tape, spec, fees) if args.engine == "fast" else None
-        choices = _choices(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
+        choices = columns_to_run(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
         if args.model is not None and "ml" in choices:  # where the trigger and the model's feature meet
             model_window = RegimeModel.load(args.model).metadata.zscore_window
             mismatch = window_mismatch(config.strategy.lookback_bars, model_window)
             if mismatch:
                 log.warning("backtest: %s", mismatch)
         meta.update(symbol=spec.symbol, bars=len(series), ticks=tape.n_ticks, regimes=choices)
-        results: list[BacktestResult] = []
-        for choice in choices:
-            source = regime_source(
-                choice,
-                series,
-                model_path=args.model,
-                truth=truth,
-                seed=args.seed,
-                tick_size=float(spec.tick_size),
-            )
-            result = _column(choice, fast, tape, spec, config, fees, source)
-            result = dataclasses.replace(result, risk_caps_lifted=bool(args.no_risk_caps))
+        market = Market(series, truth, tape, spec, config, fees, fast)
+        step = progress_steps(len(choices) + 1, "backtest", args.no_progress)
+        columns = run_columns(market, choices, model_path=args.model, seed=args.seed, step=step)
+        band = random_band(market, args.random_seeds, step) if "random" in choices else None
+        results = [r for r, _ in columns]
+        for result in results:
             log.info(
                 "%s: %d trips, net %s USD (%.1fs, %.0f ticks/s)",
-                choice,
+                result.name,
                 result.trades,
                 result.net_usd,
                 result.seconds,
                 result.ticks / max(result.seconds, 1e-9),
             )
-            results.append(result)
     except (ConfigError, UnknownInstrument, ValueError, FileNotFoundError) as exc:
         log.error("backtest: %s", exc)
         return 2
@@ -134,41 +135,43 @@ def run(args: argparse.Namespace) -> int:
         f"({fees.per_side_usd} USD/side)"
     )
     print(table(results))
+    print(pnl_lines(columns, band))
     capture = ml_capture(results)
     if capture is not None:
         print("ML captures " + ", ".join(_share(capture[k], k) for k in ("gross_usd", "net_usd")))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
+        meta.update(pnl={r.name: p for r, p in columns}, random_seeds=band)
         args.json.write_text(to_json(results, meta))
         print(f"results written to {args.json}")
     return 0
+
+
+def progress_steps(total: int, command: str, quiet: bool) -> Callable[[str], None]:
+    """A step function printing progress lines on stderr (after the first second), or nothing."""
+    progress = Progress(total)
+
+    def step(label: str) -> None:
+        if not quiet:
+            progress.step(f"{command}: {label}")
+
+    return step
+
+
+def quiet_order_logs(args: argparse.Namespace) -> None:
+    """Per-order logs only with -v (a backtest places tens of thousands of orders)."""
+    if getattr(args, "verbose", False):
+        return
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # Daily-loss stops are routine per-day events in every column; the table shows their effect.
+    logging.getLogger("trading_engine.risk").setLevel(logging.ERROR)
 
 
 def _fast_engine(tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> Any:
     from trading_engine.backtest.fast.engine import FastEngine  # numba: imported only when used
 
     return FastEngine(tape, spec, fees)
-
-
-def _column(
-    name: str,
-    fast: Any,
-    tape: MarketTape,
-    spec: ContractSpec,
-    config: HostConfig,
-    fees: FeeSchedule,
-    source: RegimeSource,
-) -> BacktestResult:
-    """One column, on the fast engine when asked (the reference when it meets what the fast one does not
-    model, which it says)."""
-    if fast is not None:
-        from trading_engine.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
-
-        try:
-            return run_fast_backtest(name, fast, config, source)[0]
-        except FastEngineUnsupported as exc:
-            log.warning("backtest %s: %s; running the reference engine instead", name, exc)
-    return run_backtest(name, tape, spec, config, fees, source)[0]
 
 
 def _share(value: float, key: str) -> str:
@@ -178,7 +181,7 @@ def _share(value: float, key: str) -> str:
     return f"{value:.0%} of the hindsight {what} P&L"
 
 
-def _choices(requested: str | None, *, has_truth: bool, has_model: bool) -> list[str]:
+def columns_to_run(requested: str | None, *, has_truth: bool, has_model: bool) -> list[str]:
     if requested:
         names = [c.strip() for c in requested.split(",") if c.strip()]
         unknown = [c for c in names if c not in CHOICES]

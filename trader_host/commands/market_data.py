@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from regime.bar_series import BarSeries, minute_of
+from regime.bar_series import BarSeries, datetime_of, minute_of
 from regime.synthetic import SyntheticMarket
 
 if TYPE_CHECKING:
@@ -37,8 +37,10 @@ def add_market_arguments(parser: argparse.ArgumentParser, *, default_seed: int =
         "--symbol", help="symbol of the bars file (CL, MCL, MES; default: the file name prefix)"
     )
     parser.add_argument("--seed", type=int, default=default_seed, help="seed of the synthetic market")
-    parser.add_argument("--start", type=_utc, help="bars file: first minute to use (UTC, e.g. 2026-02-10)")
-    parser.add_argument("--end", type=_utc, help="bars file: use bars before this moment (UTC)")
+    parser.add_argument(
+        "--start", type=utc_argument, help="bars file: first minute to use (UTC, e.g. 2026-02-10)"
+    )
+    parser.add_argument("--end", type=utc_argument, help="bars file: use bars before this moment (UTC)")
 
 
 def _sessions(text: str) -> int:
@@ -51,7 +53,8 @@ def _sessions(text: str) -> int:
     return days
 
 
-def _utc(text: str) -> datetime:
+def utc_argument(text: str) -> datetime:
+    """An ISO date or time as a UTC moment (naive = UTC), or the argparse error naming it."""
     try:
         ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -128,6 +131,49 @@ def load_market_data(args: argparse.Namespace) -> MarketData:
         f"{len(market.bars):,} bars, {len(market.ticks):,} ticks",
         market=market,
     )
+
+
+def split_at(data: MarketData, moment: datetime) -> tuple[MarketData, MarketData]:
+    """The data before `moment` and from it (a held-out test set cut from one file or market)."""
+    minute = minute_of(moment)
+    span = f"{moment:%Y-%m-%d %H:%M}"
+    parts = []
+    for keep, words in (
+        (data.series.minute < minute, f" before {span}"),
+        (data.series.minute >= minute, f" from {span}"),
+    ):
+        idx = np.flatnonzero(keep)
+        if idx.size == 0:
+            raise ValueError(f"{data.source}: no bars{words}: the test set needs data on both sides of it")
+        market = None
+        if data.market is not None:
+            market = data.market.part(minute) if words.startswith(" from") else data.market.part(0, minute)
+        series = data.series.take(idx)
+        parts.append(
+            MarketData(series, data.source + words, f"{len(series):,} bars{words}", market, data.rows)
+        )
+    return parts[0], parts[1]
+
+
+def selection_and_test(args: argparse.Namespace) -> tuple[MarketData, MarketData | None]:
+    """The selection data and the held-out test data the arguments name (--test-bars FILE, or --test-start
+    on the same data), or (data, None); the test data must begin after the selection data ends."""
+    data = load_market_data(args)
+    test_start, test_bars = getattr(args, "test_start", None), getattr(args, "test_bars", None)
+    if test_start is not None:
+        return split_at(data, test_start)
+    if test_bars is None:
+        return data, None
+    test = load_market_data(
+        argparse.Namespace(**{**vars(args), "bars": test_bars, "start": None, "end": None})
+    )
+    if int(test.series.minute[0]) <= int(data.series.minute[-1]):
+        raise ValueError(
+            f"--test-bars {test_bars}: begins at {datetime_of(int(test.series.minute[0])):%Y-%m-%d %H:%M}, "
+            f"before the selection data ends ({datetime_of(int(data.series.minute[-1])):%Y-%m-%d %H:%M}); "
+            "held-out data must come after it"
+        )
+    return data, test
 
 
 def spec_and_tape(

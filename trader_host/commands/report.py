@@ -8,6 +8,7 @@ or a bars file; its records go through the same lake layout and queries).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import tempfile
 from pathlib import Path
@@ -29,6 +30,11 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=Path("report.html"), help="the HTML file to write")
     p.add_argument("--model", type=Path, help="ensemble.onnx: its out-of-sample scores (and the 'ml' regime)")
     p.add_argument(
+        "--evaluation",
+        type=Path,
+        help="`regime-trader evaluate --json` output: the model section shows its held-out scores instead",
+    )
+    p.add_argument(
         "--regime", default="truth", help="backtest regime source: truth|hindsight|ml|range|trend|random"
     )
     p.add_argument("--hours", type=float, default=6.0, help="hours of price in the price chart")
@@ -49,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         scores = _model_scores(args.model) if args.model is not None else None
+        if args.evaluation is not None:
+            scores = held_out_scores(args.evaluation)
         if args.csv_dir is not None:
             if not args.csv_dir.is_dir():
                 raise FileNotFoundError(f"--csv-dir {args.csv_dir}: no such folder")
@@ -96,6 +104,24 @@ def _model_scores(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"--model {path}: no such file")
     return dict(RegimeModel.load(path).metadata.oos_scores)
+
+
+def held_out_scores(path: Path) -> dict[str, Any]:
+    """An `evaluate --json` report's scores in the shape of a model's `oos_scores` (the report's model
+    section): per model and hemisphere accuracy beside the base rate, and the vote."""
+    try:
+        scores = json.loads(path.read_text())["scores"]
+        vote = scores["vote"]
+        return {
+            "models": scores["models"],
+            "hemispheres": scores["hemispheres"],
+            "vote_accuracy": vote["accuracy"],
+            "vote_baseline": vote["baseline"],
+        }
+    except FileNotFoundError:
+        raise FileNotFoundError(f"--evaluation {path}: no such file") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"--evaluation {path}: not an `evaluate --json` report ({exc})") from None
 
 
 def _run_backtest(args: argparse.Namespace, root: Path) -> str:

@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from regime.contracts import BarSource, Regime
+from regime.contracts.evidence import NO_MODEL
 from trader_host.broker.ib.clock import BrokerClock
 from trader_host.broker.ib.config import IbConfig, add_ib_arguments, config_from_args
 from trader_host.cloud.stack_outputs import CloudNames
 from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
+from trader_host.live_gate import GateVerdict, check_evidence
 from trader_host.monitor.attach import add_monitor_arguments, attach_monitor, serving
 from trader_host.monitor.server import MonitorServer
 from trading_engine.broker.port import BrokerPort
@@ -31,7 +33,14 @@ from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.broker.sim.sim_book import SimBook
 from trading_engine.broker.sim.sim_broker import SimBroker
 from trading_engine.cloud_job import CloudJob
-from trading_engine.config import ConfigError, FeesConfig, HostConfig, load_config, with_strategy_overrides
+from trading_engine.config import (
+    ConfigError,
+    FeesConfig,
+    HostConfig,
+    load_config,
+    strategy_hash,
+    with_strategy_overrides,
+)
 from trading_engine.fees import SCHEDULES, fee_schedule, preset_mismatch
 from trading_engine.instruments import SYNTHETIC_SESSION, ContractSpec, contract
 from trading_engine.journal.trade_journal import TradeJournal
@@ -70,6 +79,18 @@ def register(sub: Any) -> None:
         "for the symbol ib-fixed|ib-tiered (default: from the config; IB's own come from its reports)",
     )
     p.add_argument("--state-dir", type=Path, help="journal, spools, sim books (default: [cloud] state_dir)")
+    p.add_argument(
+        "--evidence",
+        type=Path,
+        help="--broker ib: the evidence record (`regime-trader evaluate` or `sweep`) that this strategy "
+        "config and model earned out of sample; a live account refuses to start without it",
+    )
+    p.add_argument(
+        "--accept-unproven",
+        action="store_true",
+        help="--broker ib: trade a live account without such evidence (logged at every start, shown on "
+        "the monitor page)",
+    )
     add_monitor_arguments(p)
     p.set_defaults(func=run)
 
@@ -118,11 +139,13 @@ def assemble(
         config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
     state = Path(args.state_dir or config.cloud.state_dir)
     broker: BrokerPort
+    gate: GateVerdict | None = None
     if args.broker == "ib":
         from trader_host.broker.ib.ib_broker import IbBroker  # ib_insync only when it is used
 
         spec = ib_spec or contract(args.symbol or "CL")
         _refuse_unserved(names, spec.symbol)
+        gate = _live_gate(args, config, names, spec.symbol)
         broker = IbBroker(config_from_args(args, spec.symbol, ib_config), spec, ib_clock)
         where = f"IB {args.host}:{args.port} (client {args.client_id}, {'LIVE' if args.live else 'paper'})"
     else:
@@ -207,8 +230,9 @@ def assemble(
         f"regime-trader run: {spec.symbol} on {where}; "
         f"regime: {args.regime or 'from the cloud'}; "
         f"cloud: {names.describe() if names else 'none (--no-cloud)'}; state {state}; {restored.describe()}"
+        + (f"; {gate.line}" if gate else "")
     )
-    monitor = attach_monitor(session, args.monitor_host, args.monitor_port)
+    monitor = attach_monitor(session, args.monitor_host, args.monitor_port, notice=_notice(gate))
     return LiveHost(session, journal, banner, monitor)
 
 
@@ -220,6 +244,47 @@ def _market(
         return spec, MarketTape.from_bars(data.series, spec, config.sim.spread_ticks)
     spec = contract(args.symbol or data.market.spec.symbol).with_session(SYNTHETIC_SESSION)
     return spec, MarketTape.from_synthetic(data.market)
+
+
+def _live_gate(
+    args: argparse.Namespace, config: HostConfig, names: CloudNames | None, symbol: str
+) -> GateVerdict:
+    """The evidence check of an IB start: the strategy config it trades, and the model the cloud's pointer
+    names (or the fixed --regime)."""
+    if args.regime:
+        model_version, regime = NO_MODEL, args.regime
+    else:
+        model_version, regime = _pointer_version(names, symbol), "ml"
+    return check_evidence(
+        args.evidence,
+        accept_unproven=args.accept_unproven,
+        live=args.live,
+        strategy_config_hash=strategy_hash(config),
+        model_version=model_version,
+        regime=regime,
+    )
+
+
+def _pointer_version(names: CloudNames | None, symbol: str) -> str:
+    """The version of the model the cloud decides with for `symbol`, as its pointer says ("" if none)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from regime.contracts.model_pointer import ModelPointer, PointerError
+    from trader_host.cloud.aws import client
+
+    if names is None:
+        return NO_MODEL
+    try:
+        value = client("ssm").get_parameter(Name=names.model_pointer_parameter)["Parameter"]["Value"]
+        entry = ModelPointer.from_json(value).entry(symbol)
+    except (BotoCoreError, ClientError, PointerError) as exc:
+        log.warning("model pointer %s unreadable: %s", names.model_pointer_parameter, exc)
+        return NO_MODEL
+    return entry.version if entry else NO_MODEL
+
+
+def _notice(gate: GateVerdict | None) -> str:
+    return gate.line if gate is not None and not gate.proven else ""
 
 
 def _refuse_unserved(names: CloudNames | None, symbol: str) -> None:

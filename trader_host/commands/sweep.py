@@ -11,22 +11,34 @@ import argparse
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from regime.contracts.evidence import EVIDENCE_DIR
+from regime.holdout import refuse_training_data
+from regime.inference import RegimeModel
 from regime.labels import LabelSpec
-from trader_host.commands.market_data import add_market_arguments, load_market_data, spec_and_tape
+from trader_host.commands.market_data import (
+    add_market_arguments,
+    selection_and_test,
+    spec_and_tape,
+    utc_argument,
+)
+from trading_engine.backtest.daily_pnl import day_index
 from trading_engine.backtest.fast.engine import FastEngine
 from trading_engine.backtest.regime_choices import CHOICES
 from trading_engine.backtest.risk_caps import without_risk_caps
-from trading_engine.config import ConfigError, load_config
+from trading_engine.config import ConfigError, load_config, strategy_hash
 from trading_engine.fees import SCHEDULES, fee_schedule
 from trading_engine.instruments import UnknownInstrument
 from trading_engine.sweep.executor import LocalExecutor, ResultStore
 from trading_engine.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid
-from trading_engine.sweep.sweep_run import SweepSetup, day_index, finite, report, run_all
+from trading_engine.sweep.held_out import RANDOM_SEEDS, grid_edges, held_out_test, select_on_all
+from trading_engine.sweep.held_out_report import print_held_out, sweep_evidence
+from trading_engine.sweep.sweep_run import SweepSetup, daily_pnl, finite, report, run_all
 from trading_engine.sweep.walk_forward import make_folds
 
 log = logging.getLogger(__name__)
@@ -53,25 +65,55 @@ def register(sub: Any) -> None:
     split = p.add_mutually_exclusive_group()
     split.add_argument("--folds", type=int, help="anchored walk-forward folds (default 3)")
     split.add_argument("--split", help="one fold: train before this UTC date/time, test from it")
+    held = p.add_mutually_exclusive_group()
+    held.add_argument(
+        "--test-bars",
+        type=Path,
+        help="held-out test data: selection, folds, PBO and deflated Sharpe use --bars only; the selected "
+        "configuration runs once on this file at the end, reported apart",
+    )
+    held.add_argument(
+        "--test-start",
+        type=utc_argument,
+        help="held-out test data cut from the same data: bars from this UTC date/time on",
+    )
+    p.add_argument(
+        "--random-seeds", type=int, default=RANDOM_SEEDS, help="random baseline draws on the test data"
+    )
+    p.add_argument("--evidence", type=Path, help="where to write the evidence record (with a test set)")
     p.add_argument("--min-days", type=int, default=5, help="trading days each training and test window needs")
     p.add_argument("--workers", type=int, help="processes (default: every core)")
     p.add_argument("--out", type=Path, default=Path("state/sweep"), help="results store (resumable)")
     p.add_argument("--json", type=Path, help="also write the report as JSON here")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        setup, folds, first_day, n_days, identity = _prepare(args)
+        setup, folds, first_day, n_days, identity, test = _prepare(args)
         store = ResultStore(args.out, identity)
     except (ConfigError, GridError, UnknownInstrument, ValueError, FileNotFoundError) as exc:
         log.error("sweep: %s", exc)
         return 2
-    results = run_all(setup, LocalExecutor(args.workers), store, _progress)
+    results = run_all(
+        setup, LocalExecutor(args.workers), store, lambda n: _progress(0 if args.no_progress else n)
+    )
     out = report(setup, results, folds, first_day, n_days)
     out["pbo"], out["deflated_sharpe"] = finite(out["pbo"]), finite(out["deflated_sharpe"])
     out["meta"] = {k: v for k, v in identity.items() if k != "grid"} | {"grid": args.grid}
+    chosen = setup.candidates[select_on_all(daily_pnl(setup, results, first_day, n_days)[1])]
+    out["grid_edges"] = grid_edges(parse_grid(args.grid), chosen.params)
     _print(out)
+    if test is not None:
+        log.info("sweep: the selected configuration on the held-out test data (touched once)")
+        out["held_out"] = held_out_test(setup, test, chosen, seeds=args.random_seeds)
+        out["held_out"]["data"] = identity["test_data"]
+        print_held_out(out["held_out"])
+        evidence = sweep_evidence(out, setup, test, str(identity["symbol"]), chosen)
+        path = args.evidence or EVIDENCE_DIR / f"sweep-{evidence.strategy_config_hash}.json"
+        record = evidence.write(path)
+        print(f"evidence written to {record}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2))
@@ -79,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare(args: argparse.Namespace) -> tuple[SweepSetup, list[Any], int, int, dict[str, Any]]:
+def _prepare(
+    args: argparse.Namespace,
+) -> tuple[SweepSetup, list[Any], int, int, dict[str, Any], SweepSetup | None]:
     """Everything checked and built before any backtest runs."""
     config = load_config(args.config)
     if args.no_risk_caps:
@@ -92,9 +136,16 @@ def _prepare(args: argparse.Namespace) -> tuple[SweepSetup, list[Any], int, int,
     candidates = expand(grid, config, LabelSpec())
     if args.min_days < 1:
         raise ValueError(f"--min-days must be >= 1, got {args.min_days}")
-    data = load_market_data(args)
+    if args.random_seeds < 1:
+        raise ValueError(f"--random-seeds must be >= 1, got {args.random_seeds}")
+    data, test_data = selection_and_test(args)
     spec, tape = spec_and_tape(args, data, config.sim.spread_ticks)
     fees = fee_schedule(args.fees, spec.symbol)
+    if args.regime == "ml":
+        model = RegimeModel.load(args.model)
+        for part in (data, test_data):
+            if part is not None:
+                refuse_training_data(model, part.series)
     engine = FastEngine(tape, spec, fees)
     minutes = data.series.minute.astype(np.float64) * 60.0
     first_day = int(np.searchsorted(engine.closes, minutes[0], side="right"))
@@ -107,6 +158,11 @@ def _prepare(args: argparse.Namespace) -> tuple[SweepSetup, list[Any], int, int,
         n_days, 3 if args.folds is None and split_day is None else args.folds, split_day, args.min_days
     )
     setup = SweepSetup(engine, data.series, candidates, args.regime, args.seed, args.model)
+    test = None
+    if test_data is not None:
+        test_spec, test_tape = spec_and_tape(args, test_data, config.sim.spread_ticks)
+        test_engine = FastEngine(test_tape, test_spec, fees)
+        test = SweepSetup(test_engine, test_data.series, candidates, args.regime, args.seed, args.model)
     identity = {
         "data": data.source,
         "symbol": spec.symbol,
@@ -117,16 +173,16 @@ def _prepare(args: argparse.Namespace) -> tuple[SweepSetup, list[Any], int, int,
         "risk_caps": "lifted" if args.no_risk_caps else "on",
         "config": str(args.config or "config/strategy.toml"),
         "seed": args.seed,
+        "config_hash": strategy_hash(config),
+        "test_data": None if test_data is None else test_data.source,
     }
     log.info(
         "sweep: %d configurations x %d fold(s) over %d trading days", len(candidates), len(folds), n_days
     )
-    return setup, folds, first_day, n_days, identity
+    return setup, folds, first_day, n_days, identity, test
 
 
 def _utc_seconds(text: str) -> float:
-    from datetime import UTC, datetime
-
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -148,23 +204,30 @@ def _print(out: dict[str, Any]) -> None:
         f"risk caps {meta['risk_caps']}"
     )
     print(
-        f"{'fold':>4} {'train':>5} {'test':>5} {'oos net':>10} {'trips':>6}  "
-        + " ".join(f"{b:>10}" for b in ("range", "trend", "random", "hindsight"))
-        + "  selected"
+        f"{'fold':>4} {'train':>5} {'test':>5} {'net oos':>10} {'trips':>6}  "
+        + " ".join(f"{'net ' + b:>14}" for b in ("range", "trend", "random", "hindsight"))
+        + "  selected (USD net of fees; train/test in days)"
     )
     for f in out["folds"]:
         base = f["baselines_oos_net_usd"]
         print(
             f"{f['fold']:>4} {f['train_days']:>5} {f['test_days']:>5} "
             f"{f['oos_net_usd']:>10,.2f} {f['oos_trips']:>6}  "
-            + " ".join(f"{base[b]:>10,.2f}" for b in ("range", "trend", "random", "hindsight"))
+            + " ".join(f"{base[b]:>14,.2f}" for b in ("range", "trend", "random", "hindsight"))
             + "  "
             + ", ".join(f"{k}={v}" for k, v in f["selected"].items())
         )
     pbo, dsr = out["pbo"], out["deflated_sharpe"]
     print(
-        f"out of sample: net {out['oos_net_usd']:,.2f} USD, daily Sharpe {out['oos_sharpe_daily']:.3f}; "
+        f"walk-forward out of sample (selection data): net {out['oos_net_usd']:,.2f} USD, "
+        f"daily Sharpe {out['oos_sharpe_daily']:.3f}; "
         f"PBO {'n/a' if pbo is None else f'{pbo:.2f}'} ({out['pbo_blocks']} blocks); "
         f"deflated Sharpe {'n/a' if dsr is None else f'{dsr:.2f}'}"
     )
     print(out["verdict"])
+    if out.get("grid_edges"):
+        print(
+            "warning: the configuration selected on all selection days sits on the edge of the grid: "
+            + ", ".join(out["grid_edges"])
+            + " (the best may lie outside it)"
+        )

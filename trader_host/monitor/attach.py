@@ -56,15 +56,20 @@ def monitor_arguments(args: argparse.Namespace) -> list[str]:
 
 
 def attach_monitor(
-    session: TradingSession, host: str, port: int, env: Mapping[str, str] | None = None
+    session: TradingSession,
+    host: str,
+    port: int,
+    env: Mapping[str, str] | None = None,
+    notice: str = "",
 ) -> MonitorServer | None:
-    """A monitor for `session` (its tap attached; not listening yet), or None when `port` is 0."""
+    """A monitor for `session` (its tap attached; not listening yet), or None when `port` is 0; `notice`: a
+    line the page shows in red at every connection (an unproven live start)."""
     if port == 0:
         return None
     access = MonitorAccess.for_host(host, os.environ if env is None else env)
     tap = MonitorTap(session.trader, session.regime)
     session.observer = tap
-    return MonitorServer(MonitorView(session, tap), tap, access, host, port)
+    return MonitorServer(MonitorView(session, tap, notice), tap, access, host, port)
 
 
 @asynccontextmanager

@@ -38,8 +38,9 @@ class Cursor:
 class MonitorView:
     """Reads a TradingSession and its tap; runs on the session's loop between its awaits."""
 
-    def __init__(self, session: TradingSession, tap: MonitorTap) -> None:
+    def __init__(self, session: TradingSession, tap: MonitorTap, notice: str = "") -> None:
         self.session = session
+        self.notice = notice  # e.g. an unproven live start (--accept-unproven)
         self.tap = tap
         spec = session.trader.spec
         self._tick = float(spec.tick_size)
@@ -56,6 +57,7 @@ class MonitorView:
         frame: dict[str, Any] = {
             "symbol": trader.spec.symbol,
             "price_decimals": self._decimals,
+            "notice": self.notice,
             "strategy": {
                 "lookback_bars": cfg.lookback_bars,
                 "z_thresh": cfg.z_thresh,
@@ -246,7 +248,7 @@ class MonitorView:
             "failure": session.failure,
             "loss_limit_hit": risk.loss_limit_hit,
             "day_realised_net_usd": str(trader.ledger.realised_net_usd - risk.day_start_net),
-            "max_daily_loss_usd": cfg.max_daily_loss_usd,
+            "max_daily_loss_usd": risk.max_daily_loss_usd,
             "max_position": cfg.max_position,
             "halted": risk.kill_reason is not None or session.failure is not None,
         }

@@ -32,17 +32,43 @@ def _span(series: BarSeries) -> tuple[int, int]:
     return first, int(series.minute[-1]) - first + 2
 
 
-def ml_timeline(series: BarSeries, model: RegimeModel) -> tuple[RegimeTimeline, dict[str, float]]:
-    """Decisions of `model` at every 5-minute boundary of `series`, and the share of each regime."""
+def _decision_bars(series: BarSeries) -> npt.NDArray[np.int64]:
+    """The bars whose window ends on a 5-minute boundary: where a decision is made."""
+    return np.flatnonzero((series.minute + 1) % DECISION_EVERY_MINUTES == 0)
+
+
+def _held(series: BarSeries, at: npt.NDArray[np.int64], decided: npt.NDArray[np.int8]) -> RegimeTimeline:
+    """Each decision acted on from its window's end for VALIDITY_MINUTES (expired -> nothing)."""
     first, n = _span(series)
     ends = series.minute + 1  # a bar's window ends at the end of its minute
-    at = np.flatnonzero(ends % DECISION_EVERY_MINUTES == 0)
-    decisions = model.decide_batch(series, at)
     codes = np.full(n, NOTHING, dtype=np.int8)
-    for i, code in zip(decisions.index.tolist(), decisions.code.tolist(), strict=True):
+    for i, code in zip(at.tolist(), decided.tolist(), strict=True):
         start = int(ends[i]) - first
         codes[start : start + VALIDITY_MINUTES] = code  # a later decision overwrites the overlap
-    return RegimeTimeline(first, codes), _shares(decisions.code)
+    return RegimeTimeline(first, codes)
+
+
+def ml_timeline(series: BarSeries, model: RegimeModel) -> tuple[RegimeTimeline, dict[str, float]]:
+    """Decisions of `model` at every 5-minute boundary of `series`, and the share of each regime."""
+    at = _decision_bars(series)
+    decisions = model.decide_batch(series, at)
+    return _held(series, decisions.index, decisions.code), _shares(decisions.code)
+
+
+def score_timeline(
+    series: BarSeries, model: RegimeModel, trend_min: float, range_min: float
+) -> tuple[RegimeTimeline, dict[str, float]]:
+    """Trades from the model's scores instead of its vote: a window is range when the range hemisphere's
+    mean probability reaches `range_min`, trend when the trend one reaches `trend_min` (the one further
+    above its bar when both do), else nothing."""
+    at = _decision_bars(series)
+    p = model.decide_batch(series, at).probabilities
+    trend, rng = p[:, :3].mean(axis=1), p[:, 3:].mean(axis=1)  # NaN (too little history) reaches nothing
+    over_t, over_r = trend - trend_min, rng - range_min
+    code = np.where((over_r >= 0) & ~(over_t > over_r), RANGE, np.where(over_t >= 0, TREND, NOTHING)).astype(
+        np.int8
+    )
+    return _held(series, at, code), _shares(code)
 
 
 def truth_timeline(series: BarSeries, truth: npt.NDArray[np.int8]) -> RegimeTimeline:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -33,7 +34,8 @@ class BacktestResult:
     seconds: float = 0.0
     exit_reasons: dict[str, int] = field(default_factory=dict)
     loss_limit_days: int = 0  # trading days on which the daily loss limit stopped the column
-    risk_caps_lifted: bool = False  # --no-risk-caps: no daily loss limit, no orders-per-minute limit
+    risk_caps_lifted: bool = False  # no daily loss limit (--no-risk-caps, or lifted in the config file)
+    daily_loss_limit_usd: float = math.inf  # the limit the run traded under
     engine: str = "reference"  # which engine produced it (the fast one gives the same fills)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,6 +43,10 @@ class BacktestResult:
         for key in ("gross_usd", "fees_usd", "net_usd", "max_drawdown_usd"):
             out[key] = float(out[key])
         return out
+
+    @property
+    def net_usd_per_trip(self) -> float:
+        return float(self.net_usd) / self.trades if self.trades else 0.0
 
 
 def summarize(name: str, trips: list[RoundTrip], hours: float, **extra: Any) -> BacktestResult:
@@ -78,37 +84,43 @@ def summarize(name: str, trips: list[RoundTrip], hours: float, **extra: Any) -> 
     )
 
 
-_ROWS: list[tuple[str, str]] = [
-    ("trades", "{:d}"),
-    ("wins", "{:d}"),
-    ("avg_win_ticks", "{:+.2f}"),
-    ("losses", "{:d}"),
-    ("avg_loss_ticks", "{:+.2f}"),
-    ("scratches", "{:d}"),
-    ("ticks_per_trip", "{:+.3f}"),
-    ("round_turns_per_hour", "{:.2f}"),
-    ("gross_usd", "{:,.2f}"),
-    ("fees_usd", "{:,.2f}"),
-    ("net_usd", "{:,.2f}"),
-    ("max_drawdown_usd", "{:,.2f}"),
-    ("loss_limit_days", "{:d}"),
+# (label, attribute, format): every P&L label says whether fees are in (net) or not (gross).
+_ROWS: list[tuple[str, str, str]] = [
+    ("trades", "trades", "{:d}"),
+    ("wins", "wins", "{:d}"),
+    ("gross_avg_win_ticks", "avg_win_ticks", "{:+.2f}"),
+    ("losses", "losses", "{:d}"),
+    ("gross_avg_loss_ticks", "avg_loss_ticks", "{:+.2f}"),
+    ("scratches", "scratches", "{:d}"),
+    ("gross_ticks_per_trip", "ticks_per_trip", "{:+.3f}"),
+    ("net_usd_per_trip", "net_usd_per_trip", "{:+,.2f}"),
+    ("round_turns_per_hour", "round_turns_per_hour", "{:.2f}"),
+    ("gross_usd", "gross_usd", "{:,.2f}"),
+    ("fees_usd", "fees_usd", "{:,.2f}"),
+    ("net_usd", "net_usd", "{:,.2f}"),
+    ("net_max_drawdown_usd", "max_drawdown_usd", "{:,.2f}"),
+    ("loss_limit_days", "loss_limit_days", "{:d}"),
 ]
+
+
+def risk_caps_cell(r: BacktestResult) -> str:
+    """What the run's daily loss limit was: LIFTED, or the limit itself."""
+    if r.risk_caps_lifted or not math.isfinite(r.daily_loss_limit_usd):
+        return "LIFTED"
+    return f"{r.daily_loss_limit_usd:,.0f} USD/day"
 
 
 def table(results: list[BacktestResult]) -> str:
     """The side-by-side table: one column per regime source."""
-    width = max(12, *(len(r.name) + 2 for r in results))
+    width = max(16, *(len(r.name) + 2 for r in results))
     lines = ["metric".ljust(22) + "".join(r.name.rjust(width) for r in results)]
-    for key, fmt in _ROWS:
+    for label, key, fmt in _ROWS:
         cells = []
         for r in results:
             value = getattr(r, key)
             cells.append(fmt.format(float(value) if isinstance(value, Decimal) else value).rjust(width))
-        lines.append(key.ljust(22) + "".join(cells))
-    lines.append(
-        "risk_caps".ljust(22)
-        + "".join(("LIFTED" if r.risk_caps_lifted else "on").rjust(width) for r in results)
-    )
+        lines.append(label.ljust(22) + "".join(cells))
+    lines.append("risk_caps".ljust(22) + "".join(risk_caps_cell(r).rjust(width) for r in results))
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ class RiskGate:
         config.check()
         self.config = config
         self.spec = spec
+        self.max_daily_loss_usd = config.daily_loss_limit_usd(spec.tick_value_usd)  # for this instrument
         self.kill_reason: str | None = None
         self.shutting_down = False
         self._next_close = float("-inf")
@@ -119,14 +120,14 @@ class RiskGate:
         pnl = self.daily_pnl_usd(now, realised_net, unrealised_ticks)
         if self._loss_hit_close == self._next_close:
             return ExitReason.FLATTEN
-        if pnl <= -self.config.max_daily_loss_usd:
+        if pnl <= -self.max_daily_loss_usd:
             if self._loss_hit_close != self._next_close:
                 self.loss_limit_days += 1
                 log.warning(
                     "daily loss limit hit at %s: %.2f USD <= -%.2f: flatten, no more entries today",
                     format_utc(datetime.fromtimestamp(now, UTC)),
                     pnl,
-                    self.config.max_daily_loss_usd,
+                    self.max_daily_loss_usd,
                 )
                 day_net = (
                     realised_net
@@ -137,7 +138,7 @@ class RiskGate:
                     RiskEventKind.LOSS_LIMIT,
                     now,
                     day_net,
-                    f"day net {pnl:.2f} USD <= -{self.config.max_daily_loss_usd:.2f} USD: "
+                    f"day net {pnl:.2f} USD <= -{self.max_daily_loss_usd:.2f} USD: "
                     "flatten, no entries until the session close",
                 )
             self._loss_hit_close = self._next_close

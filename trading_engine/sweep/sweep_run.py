@@ -19,6 +19,7 @@ import numpy.typing as npt
 from regime.bar_series import BarSeries
 from regime.features import FeatureSpec
 from regime.labels import LabelSpec
+from trading_engine.backtest.daily_pnl import day_index
 from trading_engine.backtest.fast.engine import FastEngine
 from trading_engine.backtest.regime_choices import hindsight_timeline, regime_source
 from trading_engine.regime_source import RegimeSource
@@ -81,20 +82,19 @@ def run_all(
     return [store.get(k) for k in keys]
 
 
-def day_index(
-    closes: npt.NDArray[np.float64], ts: npt.NDArray[np.float64], first: int
-) -> npt.NDArray[np.int64]:
-    """The trading day (by its session close) of each time, counted from the data's first day."""
-    return np.searchsorted(closes, ts, side="right").astype(np.int64) - first
+def daily_pnl(
+    setup: SweepSetup, results: list[TaskResult], first_day: int, n_days: int
+) -> tuple[list[npt.NDArray[np.int64]], npt.NDArray[np.float64]]:
+    """Each configuration's trading day of every round trip, and the days x configurations net USD."""
+    days = [day_index(setup.engine.closes, r.exit_ts, first_day) for r in results]
+    return days, daily_matrix(days, [r.net_usd for r in results], n_days)
 
 
 def report(
     setup: SweepSetup, results: list[TaskResult], folds: list[Fold], first_day: int, n_days: int
 ) -> dict[str, Any]:
     """Per fold: the selection, its out-of-sample net and the baselines; then PBO, DSR and a verdict."""
-    closes = setup.engine.closes
-    days = [day_index(closes, r.exit_ts, first_day) for r in results]
-    daily = daily_matrix(days, [r.net_usd for r in results], n_days)
+    days, daily = daily_pnl(setup, results, first_day, n_days)
     fold_rows = []
     oos: list[npt.NDArray[np.float64]] = []
     for fold in folds:

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from regime.dataset import Dataset
 from regime.models import HEMISPHERES, MODEL_NAMES, Progress, TrainConfig, fit_models, predict_positive
+from regime.scores import auc, base_rate_log_loss, calibration, log_loss
 from regime.vote import NOTHING, RANGE, REGIMES, TREND, RegimeVote, poll
 
 BOOTSTRAP_BLOCK = 12  # samples: one hour at a 5-minute stride, longer than the label autocorrelation
@@ -36,26 +37,24 @@ def walk_forward_blocks(
     return out
 
 
-def _auc(y: npt.NDArray[np.bool_], p: npt.NDArray[np.float64]) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, p)) if 0 < y.sum() < y.shape[0] else float("nan")
-
-
 def _best_constant(correct_by_choice: dict[str, npt.NDArray[np.bool_]]) -> tuple[str, float]:
     name = max(correct_by_choice, key=lambda k: float(correct_by_choice[k].mean()))
     return name, float(correct_by_choice[name].mean())
 
 
 def block_bootstrap_ci(
-    correct: npt.NDArray[np.bool_], seed: int = 0, level: float = 0.95
+    correct: npt.NDArray[np.bool_] | npt.NDArray[np.float64],
+    seed: int = 0,
+    level: float = 0.95,
+    block: int = BOOTSTRAP_BLOCK,
 ) -> tuple[float, float]:
-    """Confidence interval of a mean accuracy, resampling contiguous blocks (samples are autocorrelated)."""
+    """Confidence interval of a mean (an accuracy, a P&L per trip), resampling contiguous blocks of `block`
+    samples (samples are autocorrelated; block 1 is the ordinary bootstrap)."""
     n = correct.shape[0]
     if n == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    block = min(BOOTSTRAP_BLOCK, n)
+    block = min(block, n)
     n_blocks = int(np.ceil(n / block))
     starts = rng.integers(0, n - block + 1, size=(BOOTSTRAP_REPS, n_blocks))
     idx = (starts[:, :, None] + np.arange(block)).reshape(BOOTSTRAP_REPS, -1)[:, :n]
@@ -79,16 +78,22 @@ def score(ds: Dataset, probs: npt.NDArray[np.float64], seed: int = 0) -> dict[st
         y = ds.trend if name.startswith("trend") else ds.range
         report["models"][name] = {
             "accuracy": float(((probs[:, j] > 0.5) == y).mean()),
-            "auc": _auc(y, probs[:, j]),
+            "auc": auc(y, probs[:, j]),
+            "log_loss": log_loss(y, probs[:, j]),
         }
     for h, hemisphere in enumerate(HEMISPHERES):
         y = ds.trend if hemisphere == "trend" else ds.range
         majority = poll(probs[:, 3 * h : 3 * h + 3]).vote
+        mean_prob = probs[:, 3 * h : 3 * h + 3].mean(axis=1)
         report["hemispheres"][hemisphere] = {
             "accuracy": float((majority == y).mean()),
+            "accuracy_ci95": block_bootstrap_ci(majority == y, seed),
             "baseline": float(max(y.mean(), 1 - y.mean())),
             "positive_rate": float(y.mean()),
-            "auc_mean_prob": _auc(y, probs[:, 3 * h : 3 * h + 3].mean(axis=1)),
+            "auc_mean_prob": auc(y, mean_prob),
+            "log_loss": log_loss(y, mean_prob),
+            "base_rate_log_loss": base_rate_log_loss(y),
+            "calibration": calibration(y, mean_prob),
         }
     vote = RegimeVote.of(probs[:, :3], probs[:, 3:]).code
     both = ds.trend & ds.range

@@ -6,7 +6,6 @@ caller). Vote accuracy is not used: it is dominated by the base rate.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -15,33 +14,11 @@ from regime.contracts.cadence import DECISION_EVERY_MINUTES
 from regime.features import FeatureSpec
 from regime.inference import HEMISPHERE_SIZE, RegimeModel
 from regime.labels import LabelSpec, make_labels
+from regime.scores import auc, log_loss
 
 # AUC and log loss differences smaller than this are noise on a few weeks of 5-minute windows.
 TOLERANCE = 0.01
 HEMISPHERES = ("trend", "range")
-
-
-def _log_loss(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
-    q = np.clip(p, 1e-6, 1 - 1e-6)
-    return float(-np.mean(np.where(y, np.log(q), np.log(1 - q))))
-
-
-def _auc(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
-    """ROC AUC by ranks (ties averaged); NaN when one class is absent."""
-    pos, neg = int(y.sum()), int((~y).sum())
-    if pos == 0 or neg == 0:
-        return float("nan")
-    order = np.argsort(p, kind="mergesort")
-    ranks = np.empty(len(p))
-    sorted_p = p[order]
-    i = 0
-    while i < len(p):  # average ranks over ties
-        j = i
-        while j + 1 < len(p) and sorted_p[j + 1] == sorted_p[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
 def holdout_scores(
@@ -64,8 +41,8 @@ def holdout_scores(
         for h, hemisphere in enumerate(HEMISPHERES):
             y = (labels.trend if hemisphere == "trend" else labels.range)[at][ok]
             mean = p[ok, h * HEMISPHERE_SIZE : (h + 1) * HEMISPHERE_SIZE].mean(axis=1)
-            scores[f"{hemisphere}_auc"] = _auc(y, mean)
-            scores[f"{hemisphere}_log_loss"] = _log_loss(y, mean) if len(y) else float("nan")
+            scores[f"{hemisphere}_auc"] = auc(y, mean)
+            scores[f"{hemisphere}_log_loss"] = log_loss(y, mean)
         out[name] = scores
     return out
 
@@ -79,9 +56,9 @@ def should_promote(
     if force:
         return True, "forced"
     for h in HEMISPHERES:
-        auc = challenger.get(f"{h}_auc", float("nan"))
-        if not auc > 0.5:
-            return False, f"{h} AUC {auc:.3f} is no better than a constant guess (0.5)"
+        h_auc = challenger.get(f"{h}_auc", float("nan"))
+        if not h_auc > 0.5:
+            return False, f"{h} AUC {h_auc:.3f} is no better than a constant guess (0.5)"
     if incumbent is None:
         return True, "no incumbent, and every hemisphere beats a constant guess"
     for h in HEMISPHERES:

@@ -96,6 +96,17 @@ class SyntheticMarket:
     bars: BarSeries
     truth: npt.NDArray[np.int8] = field(repr=False)
 
+    def part(self, start: int, end: int | None = None) -> SyntheticMarket:
+        """The market from epoch minute `start` to before `end` (ticks, bars and true regime alike)."""
+        stop = np.iinfo(np.int64).max if end is None else end
+        keep = np.flatnonzero((self.bars.minute >= start) & (self.bars.minute < stop))
+        t = self.ticks
+        at = (t.time >= start * 60.0) & (t.time < stop * 60.0)
+        ticks = TickTape(
+            t.tick_size, t.time[at], t.bid_ticks[at], t.ask_ticks[at], t.last_ticks[at], t.size[at]
+        )
+        return SyntheticMarket(self.spec, ticks, self.bars.take(keep), self.truth[keep])
+
 
 def _session_open(day: date) -> datetime:
     """When the session for trading date `day` opens: at the end of the daily break on the day before."""
@@ -256,6 +267,28 @@ def _bars_from_ticks(
         np.add.reduceat(size, starts).astype(np.float64),
         max_fill_minutes=5,
     )
+
+
+def sessions_before(moment: datetime, spec: MarketSpec | None = None) -> int:
+    """How many sessions of the synthetic calendar open before `moment`."""
+    spec = spec or MarketSpec()
+    count, day = 0, spec.first_day
+    while _session_open(day) < moment:
+        count += day.weekday() < 5 or not spec.session_gaps
+        day += timedelta(days=1)
+    return count
+
+
+def sessions_after(moment: datetime, days: int, seed: int = 7) -> SyntheticMarket:
+    """`days` sessions of the market of `seed` that open at or after `moment`: the same calendar continued,
+    so a model trained on its earlier sessions meets sessions it has never seen (a later part of a longer
+    draw, never a replay of the training sessions' path)."""
+    before = sessions_before(moment)
+    market = synthetic_days(before + days, seed)
+    if before == 0:
+        return market
+    cut = int(session_minutes(replace(market.spec, days=before))[-1]) + 1
+    return market.part(cut)
 
 
 def synthetic_days(days: int, seed: int = 7, **overrides: object) -> SyntheticMarket:

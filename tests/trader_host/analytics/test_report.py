@@ -3,6 +3,7 @@ and in a real headless browser (Debian's chromium), it loads with every chart an
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -179,3 +180,28 @@ def test_in_a_headless_browser_the_page_loads_every_chart_without_console_errors
     header = shot.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", header[16:24]) == (1000, 4000)
     assert shot.stat().st_size > 50_000  # charts drawn, not a blank page
+
+
+def test_report_command_draws_a_held_out_evaluation_in_the_model_section(
+    athena: LocalAthena, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for result in athena.run_all().values():
+        write_csv(result, tmp_path)
+    evaluation = tmp_path / "eval.json"
+    scores = {
+        "models": {"trend_mlp": {"accuracy": 0.676, "auc": 0.673}},
+        "hemispheres": {"trend": {"accuracy": 0.684, "baseline": 0.592}},
+        "vote": {"accuracy": 0.638, "baseline": 0.518},
+    }
+    evaluation.write_text(json.dumps({"model": "v1", "scores": scores}))
+    out = tmp_path / "eval.html"
+    assert (
+        main(["report", "--csv-dir", str(tmp_path), "--evaluation", str(evaluation), "--out", str(out)]) == 0
+    )
+    page = out.read_text()
+    assert "trend_mlp: accuracy 0.676, baseline 0.592" in page and "regime vote: accuracy 0.638" in page
+    evaluation.write_text('{"model": "v1"}')
+    assert (
+        main(["report", "--csv-dir", str(tmp_path), "--evaluation", str(evaluation), "--out", str(out)]) == 2
+    )
+    assert "not an `evaluate --json` report" in caplog.text

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from regime.contracts.evidence import Evidence
 from trader_host.cli import main
 from trading_engine.sweep import sweep_run
 from trading_engine.sweep.executor import TaskResult
@@ -69,3 +70,49 @@ def test_a_sweep_reports_folds_baselines_pbo_and_resumes(
     assert again["folds"] == first["folds"] and again["oos_net_usd"] == first["oos_net_usd"]
     other = [*BASE, "--grid", "z_thresh=2.0", "--folds", "2", "--out", str(out)]
     assert main(other) == 2  # another sweep in the same store is refused, not mixed in
+
+
+def test_a_held_out_test_set_is_reported_apart_in_and_out_of_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report, evidence = tmp_path / "report.json", tmp_path / "evidence.json"
+    grid = ["--grid", "z_thresh=1.5,2.0,2.5", "stop_offset_ticks=3,6"]
+    args = [*BASE, *grid, "--folds", "1", "--test-start", "2026-01-11T22:00", "--random-seeds", "3"]
+    assert (
+        main([*args, "--out", str(tmp_path / "store"), "--json", str(report), "--evidence", str(evidence)])
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert "in sample (selection)" in text and "out of sample (test)" in text
+    assert "net oos" in text and "net range" in text and "net USD" in text
+    assert "beat random at 95%" in text
+    out = json.loads(report.read_text())
+    assert out["days"] == 5  # the selection: five sessions before the test, the test apart
+    held = out["held_out"]
+    assert held["columns"][0]["out_of_sample"]["days"] == 1
+    assert held["random"]["out_of_sample"]["seeds"] == 3
+    lo, hi = held["random"]["out_of_sample"]["net_usd_ci95"]
+    assert lo <= held["random"]["out_of_sample"]["net_usd"] <= hi
+    record = Evidence.load(evidence)
+    assert record.kind == "sweep" and record.oos_net_usd == held["columns"][0]["out_of_sample"]["net_usd"]
+    assert record.selection_span is not None and record.selection_span[1] <= record.test_span[0]
+    assert record.deflated_sharpe == out["deflated_sharpe"] and record.pbo == out["pbo"]
+    if out["grid_edges"]:
+        assert "edge of the grid" in text
+
+
+def test_the_ml_regime_refuses_a_model_trained_on_the_selection_data(
+    tmp_path: Path, small_model_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    args = ["sweep", "--synthetic-days", "6", "--seed", "11", "--min-days", "2", *GRID, "--regime", "ml"]
+    args += [
+        "--model",
+        str(small_model_path),
+        "--test-start",
+        "2026-01-11T22:00",
+        "--out",
+        str(tmp_path / "s"),
+    ]
+    assert main(args) == 2
+    assert "overlaps the training span" in caplog.text
+    assert not (tmp_path / "s").exists()

@@ -104,3 +104,13 @@ def test_working_orders_come_first_with_their_state_and_price() -> None:
     assert (first["role"], first["side"], first["type"], first["age_s"]) == ("entry", "BUY", "LMT", 2.0)
     finished = orders[1:]
     assert finished and all(o["state"] in {"filled", "cancelled", "rejected"} for o in finished)
+
+
+def test_an_unproven_live_start_is_said_in_every_snapshot() -> None:
+    from trader_host.monitor.view import MonitorView
+
+    host = monitored_host(pace=None, minutes=1)
+    line = "UNPROVEN (accepted with --accept-unproven): no evidence"
+    frame, _ = MonitorView(host.session, host.server.view.tap, line).snapshot()
+    assert frame["notice"] == line
+    assert host.server.view.snapshot()[0]["notice"] == ""  # a proven or paper start shows nothing

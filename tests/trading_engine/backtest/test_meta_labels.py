@@ -16,7 +16,13 @@ from regime.labels import LabelSpec
 from regime.models import TrainConfig
 from regime.synthetic import synthetic_days
 from trading_engine.backtest.fast.engine import FastEngine
-from trading_engine.backtest.meta_labels import compare_label_sets, pnl_dataset, window_net
+from trading_engine.backtest.meta_labels import (
+    ScoreRule,
+    by_decile,
+    compare_label_sets,
+    pnl_dataset,
+    window_net,
+)
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import load_config
 from trading_engine.fees import fee_schedule
@@ -48,8 +54,12 @@ def test_labels_are_the_net_of_each_regime_over_the_next_window() -> None:
     engine = FastEngine(MarketTape.from_synthetic(market), spec, fee_schedule("ib-tiered", "CL"))
     config = load_config()
     ds = build_dataset(market.bars, FeatureSpec(tick_size=0.01), LabelSpec())
-    meta = pnl_dataset(ds, engine, config, horizon=5)
+    meta = pnl_dataset(ds, engine, config, horizon=5, traded_only=False)
     assert 0.0 < meta.range.mean() < 1.0 and 0.0 < meta.trend.mean() < 1.0
+    traded = pnl_dataset(ds, engine, config, horizon=5)
+    assert 0 < len(traded) < len(meta)  # only the windows in which both regimes traded are labelled
+    # A window that traded is a win more often than one counted with the windows where nothing happened.
+    assert traded.range.mean() > meta.range.mean()
     # Against the ledger's own round-trip records, window by window.
     for regime, labels in ((Regime.RANGE, meta.range), (Regime.TREND, meta.trend)):
         _, trips = engine.records(engine.run(config, FixedRegime(regime)))
@@ -67,16 +77,31 @@ def test_both_label_sets_side_by_side_out_of_sample() -> None:
     train, test = bars.take(np.arange(cut)), bars.take(np.arange(cut, len(bars)))
     small = TrainConfig(folds=2, mlp_max_iter=60, svm_max_samples=400, gbt_iterations=30)
     spec = contract("CL").with_session(SYNTHETIC_SESSION)
-    out = compare_label_sets(train, test, spec, load_config(), fee_schedule("ib-tiered", "CL"), small)
+    rule = ScoreRule(top_k=0.2)
+    out = compare_label_sets(train, test, spec, load_config(), fee_schedule("ib-tiered", "CL"), small, rule)
     assert set(out) == {"price", "pnl"}
-    for figures in out.values():
+    for label_set, figures in out.items():
         if "error" in figures:  # too few winning windows to fit a hemisphere: said plainly, not crashed on
             assert figures["error"].startswith("pnl labels:")
             continue
-        assert figures["train_samples"] > 100 and figures["test_samples"] > 50
+        if label_set == "price":
+            assert figures["train_samples"] > 100 and figures["test_samples"] > 50
+        else:  # only the windows in which both regimes traded
+            assert 0 < figures["train_samples"] < out["price"]["train_samples"]
         for auc in figures["auc"].values():
             assert math.isnan(auc) or 0.0 <= auc <= 1.0
         assert figures["trips"] >= 0
+        assert figures["rule"]["trend_min"] > 0 and figures["rule"]["range_min"] > 0  # top 20% of training
+        for rows in figures["by_decile"].values():
+            assert len(rows) == 10 and sum(r["windows"] for r in rows) >= 10
     assert "error" not in out["price"]
     if "error" not in out["pnl"]:
         assert out["price"]["base_rate"] != out["pnl"]["base_rate"]  # two different questions
+
+
+def test_pnl_by_score_decile_orders_windows_by_the_score() -> None:
+    score = np.arange(100, dtype=np.float64)
+    rows = by_decile(score, score / 10.0)
+    assert [r["windows"] for r in rows] == [10] * 10
+    assert [r["mean_net_usd"] for r in rows] == pytest.approx([0.45 + d for d in range(10)])
+    assert by_decile(score[:5], score[:5]) == []

@@ -90,6 +90,9 @@ function apply(frame, isSnapshot) {
     m.regimes = [];
     m.ticks = 0;
     document.getElementById("symbol").textContent = frame.symbol;
+    const notice = document.getElementById("notice");
+    notice.textContent = frame.notice || "";
+    notice.style.display = frame.notice ? "block" : "none";
   }
   addTicks(frame.ticks);
   addBars(frame.bars);

@@ -137,7 +137,7 @@ class FastEngine:
         p[layout.P_Z_THRESH] = s.z_thresh
         p[layout.P_Z_UP] = s.z_thresh_up
         p[layout.P_Z_TARGET] = s.z_target
-        p[layout.P_MAX_LOSS] = r.max_daily_loss_usd
+        p[layout.P_MAX_LOSS] = r.daily_loss_limit_usd(self.spec.tick_value_usd)
         p[layout.P_NO_ENTRY_S] = r.no_entry_before_break_minutes * 60
         p[layout.P_FLATTEN_S] = r.flatten_before_break_minutes * 60
         p[layout.P_QUOTE_AGE] = r.max_quote_age_s
