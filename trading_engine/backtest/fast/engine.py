@@ -1,4 +1,4 @@
-"""The fast backtest engine: the reference engine's fills from a compiled loop (see layout.py).
+"""The fast backtest engine: the reference engine's fills from a compiled loop (see kernel_layout.py).
 
 `FastEngine` prepares a tape once (z-scores per lookback, regimes per source, closes, blackouts) and then
 runs configurations on it; `executions()` gives the broker's executions with the context of their orders,
