@@ -1,7 +1,8 @@
 """The Athena queries over what the demo's day left in the local S3 lake, and the HTML report.
 
 The same code as `regime-trader stats --bucket` and `report --bucket`: the lake is read once from the
-local S3 endpoint into DuckDB, every named query of infra/athena runs on it, and the page is rendered.
+local S3 endpoint into DuckDB, every named query (trader_host/analytics/queries) runs on it, and the
+page is rendered.
 """
 
 from __future__ import annotations

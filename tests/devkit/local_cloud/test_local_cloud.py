@@ -55,7 +55,7 @@ def test_every_resource_of_the_template_exists(cloud: LocalCloud) -> None:
             "NamedQueryIds"
         ]
     }
-    assert names == set(query_names())  # one named query per infra/athena/*.sql
+    assert names == set(query_names())  # one named query per trader_host/analytics/queries/*.sql
     regime_env = cloud.functions["RegimeFunction"].env
     assert regime_env["SYMBOLS"] == "CL,MCL"
     assert regime_env["REGIME_TABLE"] == cloud.stack.outputs["RegimeTableName"]

@@ -16,7 +16,7 @@ from trading_engine.instruments import CONTRACTS
 
 
 def values(query: str, cte: str) -> list[tuple[Any, ...]]:
-    """The rows of the VALUES table named `cte` in infra/athena/<query>.sql, as Python numbers and strings."""
+    """The rows of the VALUES table named `cte` in queries/<query>.sql, as Python numbers and strings."""
     tree = sqlglot.parse_one((SQL_DIR / f"{query}.sql").read_text(), read="athena")
     (table,) = [c for c in tree.find_all(exp.CTE) if c.alias == cte]
     rows = []
