@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from trader_host.analytics.engine import SQL_DIR
+from trader_host.analytics.local_athena import SQL_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 UV = Path(sys.executable).parent / "uv"

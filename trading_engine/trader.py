@@ -28,10 +28,10 @@ from trading_engine.broker.port import (
 )
 from trading_engine.config import HostConfig
 from trading_engine.execution.commands import Command
-from trading_engine.execution.executor import OrderExecutor
 from trading_engine.execution.exit_policy import ExitOrder, exit_order
 from trading_engine.execution.ledger import FillContext, PositionLedger
 from trading_engine.execution.order import Order, Role
+from trading_engine.execution.order_executor import OrderExecutor
 from trading_engine.execution.order_outcome import order_outcome
 from trading_engine.instruments import ContractSpec
 from trading_engine.risk.risk_gate import RiskGate

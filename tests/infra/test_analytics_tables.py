@@ -26,7 +26,7 @@ from regime.contracts import (
     RoundTrip,
     Side,
 )
-from trader_host.analytics.engine import SQL_DIR, query_names, transpile
+from trader_host.analytics.local_athena import SQL_DIR, query_names, transpile
 from trader_host.analytics.schema import TABLES
 
 NOW = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 
 from infra.template_yaml import REPO, TEMPLATE, load_template
 from regime.contracts.cadence import DECISION_EVERY_MINUTES
-from trader_host.analytics.engine import SQL_DIR
+from trader_host.analytics.local_athena import SQL_DIR
 
 TOOLS = REPO / ".venv-tools" / "bin"
 

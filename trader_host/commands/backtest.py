@@ -18,8 +18,8 @@ from typing import Any
 from regime.contracts.zscore_window import window_mismatch
 from regime.inference import RegimeModel
 from trader_host.commands.market_data import add_market_arguments, load_market_data
+from trading_engine.backtest.backtest_results import BacktestResult, ml_capture, table, to_json
 from trading_engine.backtest.regime_choices import CHOICES, regime_source
-from trading_engine.backtest.report import BacktestResult, ml_capture, table, to_json
 from trading_engine.backtest.risk_caps import without_risk_caps
 from trading_engine.backtest.runner import run_backtest
 from trading_engine.broker.sim.market_tape import MarketTape
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fast_engine(tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> Any:
-    from trading_engine.backtest.fast.engine import FastEngine  # numba: imported only when used
+    from trading_engine.backtest.fast.fast_engine import FastEngine  # numba: imported only when used
 
     return FastEngine(tape, spec, fees)
 
@@ -162,7 +162,7 @@ def _column(
     """One column, on the fast engine when asked (the reference when it meets what the fast one does not
     model, which it says)."""
     if fast is not None:
-        from trading_engine.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
+        from trading_engine.backtest.fast.fast_engine import FastEngineUnsupported, run_fast_backtest
 
         try:
             return run_fast_backtest(name, fast, config, source)[0]

@@ -20,7 +20,7 @@ from regime.contracts import Regime
 from regime.dataset import Dataset, build_dataset
 from regime.inference import RegimeModel
 from regime.models import TrainConfig
-from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.fast.fast_engine import FastEngine
 from trading_engine.backtest.regime_choices import ml_timeline
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import HostConfig

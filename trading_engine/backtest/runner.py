@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 
-from trading_engine.backtest.report import BacktestResult, summarize
+from trading_engine.backtest.backtest_results import BacktestResult, summarize
 from trading_engine.broker.sim.faults import NO_FAULTS, FaultPlan
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.broker.sim.sim_broker import SimBroker

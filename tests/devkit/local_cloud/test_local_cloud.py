@@ -21,8 +21,8 @@ from regime.contracts import Bar, RegimeItem
 from regime.contracts.cadence import DECISION_EVERY_MINUTES
 from regime.synthetic import synthetic_days
 from tests.devkit.local_cloud import failing_handler
-from trader_host.analytics.engine import LocalAthena, query_names
 from trader_host.analytics.lake import S3Lake
+from trader_host.analytics.local_athena import LocalAthena, query_names
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from infra.athena.named_queries import synced
 from infra.template_yaml import REPO, TEMPLATE, load_template
-from trader_host.analytics.engine import SQL_DIR
+from trader_host.analytics.local_athena import SQL_DIR
 
 
 def test_the_repository_is_in_sync_and_a_second_run_changes_nothing() -> None:

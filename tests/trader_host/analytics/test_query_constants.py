@@ -11,7 +11,7 @@ import sqlglot
 from sqlglot import exp
 
 from regime.labels import LabelSpec
-from trader_host.analytics.engine import SQL_DIR
+from trader_host.analytics.local_athena import SQL_DIR
 from trading_engine.instruments import CONTRACTS
 
 

@@ -15,7 +15,7 @@ from regime.features import FeatureSpec
 from regime.labels import LabelSpec
 from regime.models import TrainConfig
 from regime.synthetic import synthetic_days
-from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.fast.fast_engine import FastEngine
 from trading_engine.backtest.meta_labels import compare_label_sets, pnl_dataset, window_net
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import load_config
