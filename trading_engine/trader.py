@@ -36,7 +36,7 @@ from trading_engine.execution.order_outcome import order_outcome
 from trading_engine.instruments import ContractSpec
 from trading_engine.risk.risk_gate import RiskGate
 from trading_engine.strategy.zscore_strategy import ZScoreStrategy
-from trading_engine.trader_snapshot import OpenTripState, RiskState, TraderSnapshot
+from trading_engine.trader_snapshot import OpenTripState, RiskState, TraderSnapshot, ZScoreBand
 
 log = logging.getLogger(__name__)
 _NO_CONTEXT = FillContext(None, Regime.NOTHING, 0.0, None)  # not our order: the ledger infers its role
@@ -82,8 +82,10 @@ class Trader:
         if ledger.open_side is not None:
             entry, stop = (None, None) if trade is None else (trade.entry_price, trade.stop.level)
             trip = OpenTripState(ledger.open_side, ledger.open_regime, entry, stop)
+        stats = self.strategy.stats
         return TraderSnapshot(
             position=ledger.position,
+            band=None if stats.zscore(0) is None else ZScoreBand(stats.mean, stats.sd),
             open_trip=trip,
             last=last,
             unrealised_ticks=0.0 if last is None else ledger.unrealised_ticks(last),

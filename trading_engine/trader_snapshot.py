@@ -35,10 +35,19 @@ class RiskState:
 
 
 @dataclass(frozen=True, slots=True)
+class ZScoreBand:
+    """The strategy's rolling window of minute closes, in ticks: the z-score is (price - mean) / sd."""
+
+    mean: float
+    sd: float
+
+
+@dataclass(frozen=True, slots=True)
 class TraderSnapshot:
     """Position, P&L, counters and risk state at one moment."""
 
     position: int  # signed contracts
+    band: ZScoreBand | None  # None until the strategy has a z-score (full window, closes not all equal)
     open_trip: OpenTripState | None
     last: int | None  # the last traded price seen, in ticks
     unrealised_ticks: float  # the open position marked at `last` (0 without a price)

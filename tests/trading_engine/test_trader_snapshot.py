@@ -11,6 +11,8 @@ import pytest
 from regime.contracts import Regime, Side
 from tests.trading_engine.test_trader import CONFIG, T0, enter_long, fill, place, tick, trader
 from trading_engine.config import RiskConfig
+from trading_engine.instruments import contract
+from trading_engine.trader import Trader
 
 
 def test_a_flat_trader_answers_flat_and_unhalted() -> None:
@@ -20,6 +22,12 @@ def test_a_flat_trader_answers_flat_and_unhalted() -> None:
     assert snap.risk.kill_reason is None and not snap.risk.loss_limit_hit
     with pytest.raises(dataclasses.FrozenInstanceError):
         snap.position = 1  # type: ignore[misc]
+
+
+def test_the_z_score_band_appears_once_the_window_is_full() -> None:
+    assert Trader(contract("CL"), CONFIG).snapshot().band is None  # no closes yet: no z-score
+    band = trader().snapshot().band  # closes 1000, 1002, 998, 1000
+    assert band is not None and band.mean == 1000.0 and band.sd == pytest.approx(1.633, abs=1e-3)
 
 
 def test_an_open_long_shows_its_trip_marked_at_the_last_price() -> None:

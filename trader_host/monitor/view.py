@@ -130,14 +130,13 @@ class MonitorView:
         trader = session.trader
         now = session.broker.now()
         snap = trader.snapshot()
-        stats = trader.strategy.stats
-        sd = stats.sd if stats.zscore(0) is not None else None
+        band = snap.band
         return {
             "now": now,
             "wall": time.time(),
             "z": None if trader.last_z is None else round(trader.last_z, 4),
-            "mean": None if sd is None else self._price(stats.mean),
-            "sd": None if sd is None else round(sd * self._tick, self._decimals + 3),
+            "mean": None if band is None else self._price(band.mean),
+            "sd": None if band is None else round(band.sd * self._tick, self._decimals + 3),
             "position": self._position(snap),
             "orders": self._orders(now),
             "regime": self._regime(now),
