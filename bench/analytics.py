@@ -38,8 +38,8 @@ from regime.contracts import (
     RoundTrip,
     Side,
 )
-from trader_host.analytics.engine import LocalAthena, query_names
 from trader_host.analytics.lake import FolderLake
+from trader_host.analytics.local_athena import LocalAthena, query_names
 from trader_host.analytics.writer import write_records
 
 SESSION_MINUTES = 23 * 60

@@ -24,7 +24,7 @@ from typing import Any
 from bench.results import write_results
 from regime.bar_file import load_bar_file
 from regime.contracts import Regime
-from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.fast.fast_engine import FastEngine
 from trading_engine.backtest.runner import run_backtest
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import HostConfig, load_config

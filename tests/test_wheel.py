@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from trader_host.analytics.local_athena import SQL_DIR
+
 REPO = Path(__file__).resolve().parents[1]
 UV = Path(sys.executable).parent / "uv"
 NOT_SHIPPED = ("devkit/", "infra/", "functions/", "regime_aws/", "tests/", "bench/")
@@ -52,6 +54,10 @@ def test_the_wheel_holds_the_core_the_engine_and_the_host(wheel_names: set[str])
     ):
         assert module in wheel_names
     assert {"trader_host/monitor/static/monitor.html", "trader_host/monitor/static/monitor.js"} <= wheel_names
+    # `stats` and `report` run the named queries from the installed package: every one is in the wheel.
+    queries = {str(p.relative_to(REPO)) for p in SQL_DIR.glob("*.sql")}
+    assert queries and all(q.startswith("trader_host/") for q in queries), queries
+    assert queries <= wheel_names
 
 
 @pytest.mark.slow

@@ -74,8 +74,9 @@ class ContractSpec:
     tick_value_usd: Decimal
     session: SessionHours
     description: str = ""
-    # Posted margin per contract, for the return on margin (infra/athena/trade_statistics.sql holds the same
-    # numbers: a test keeps them equal). Approximate exchange initial margins; a broker may ask for more.
+    # Posted margin per contract, for the return on margin (trader_host/analytics/queries/trade_statistics.sql
+    # holds the same numbers: a test keeps them equal). Approximate exchange initial margins; a broker may
+    # ask for more.
     margin_usd: Decimal = Decimal("0")
 
     def to_ticks(self, price: float | Decimal | str) -> int:

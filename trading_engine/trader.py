@@ -29,14 +29,15 @@ from trading_engine.broker.port import (
 )
 from trading_engine.config import HostConfig
 from trading_engine.execution.commands import Command
-from trading_engine.execution.executor import OrderExecutor
 from trading_engine.execution.exit_policy import ExitOrder, exit_order
 from trading_engine.execution.ledger import FillContext, PositionLedger
 from trading_engine.execution.order import Order, Role
+from trading_engine.execution.order_executor import OrderExecutor
 from trading_engine.execution.order_outcome import order_outcome
 from trading_engine.instruments import ContractSpec
 from trading_engine.risk.risk_gate import RiskGate
 from trading_engine.strategy.zscore_strategy import ZScoreStrategy
+from trading_engine.trader_snapshot import OpenTripState, RiskState, TraderSnapshot, ZScoreBand
 
 log = logging.getLogger(__name__)
 _NO_CONTEXT = FillContext(None, Regime.NOTHING, 0.0, None)  # not our order: the ledger infers its role
@@ -73,6 +74,38 @@ class Trader:
     def is_idle(self) -> bool:
         """Flat with no live order."""
         return self.ledger.position == 0 and not self.executor.active
+
+    def snapshot(self) -> TraderSnapshot:
+        """The Trader's state as values, for its readers (monitor, metrics, reports)."""
+        ledger, risk, trade = self.ledger, self.risk, self.strategy.trade
+        last = None if self.last_tick is None else self.last_tick.last
+        trip = None
+        if ledger.open_side is not None:
+            entry, stop = (None, None) if trade is None else (trade.entry_price, trade.stop.level)
+            trip = OpenTripState(ledger.open_side, ledger.open_regime, entry, stop)
+        stats = self.strategy.stats
+        return TraderSnapshot(
+            position=ledger.position,
+            band=None if stats.zscore(0) is None else ZScoreBand(stats.mean, stats.sd),
+            open_trip=trip,
+            last=last,
+            unrealised_ticks=0.0 if last is None else ledger.unrealised_ticks(last),
+            realised_net_usd=ledger.realised_net_usd,
+            fees_usd=ledger.fees_usd,
+            fills=len(ledger.fills),
+            round_trips=len(ledger.round_trips),
+            working_orders=len(self.executor.active),
+            rejects=self.executor.rejects,
+            disconnects=self.disconnects,
+            risk=RiskState(
+                kill_reason=risk.kill_reason,
+                shutting_down=risk.shutting_down,
+                loss_limit_hit=risk.loss_limit_hit,
+                loss_limit_days=risk.loss_limit_days,
+                day_realised_net_usd=ledger.realised_net_usd - risk.day_start_net,
+                max_daily_loss_usd=risk.max_daily_loss_usd,
+            ),
+        )
 
     def reemit(self, record: TradeRecord) -> None:
         """Hand a record to the sinks again (a round trip a kill kept out of the journal)."""

@@ -1,7 +1,8 @@
 """The Athena queries over what the demo's day left in the local S3 lake, and the HTML report.
 
 The same code as `regime-trader stats --bucket` and `report --bucket`: the lake is read once from the
-local S3 endpoint into DuckDB, every named query of infra/athena runs on it, and the page is rendered.
+local S3 endpoint into DuckDB, every named query (trader_host/analytics/queries) runs on it, and the
+page is rendered.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trader_host.analytics.engine import LocalAthena, QueryResult, query_names
 from trader_host.analytics.lake import S3Lake
+from trader_host.analytics.local_athena import LocalAthena, QueryResult, query_names
 from trader_host.analytics.price_panel import price_panel
-from trader_host.analytics.report import render_report
+from trader_host.analytics.report_page import render_report
 from trader_host.analytics.schema import TABLES
 from trader_host.analytics.tables import text_table
 from trader_host.cloud.aws import client

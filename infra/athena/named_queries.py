@@ -1,4 +1,4 @@
-"""Copy each infra/athena/<name>.sql into the NamedQuery of template.yaml that names it (no file in CFN).
+"""Copy each trader_host/analytics/queries/<name>.sql into template.yaml's NamedQuery naming it.
 
     python -m infra.athena.named_queries        # rewrite template.yaml; prints the queries it changed
 
@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-_FILE = re.compile(r'^\s+Description: "(infra/athena/\w+\.sql)"$')
+_FILE = re.compile(r'^\s+Description: "(trader_host/analytics/queries/\w+\.sql)"$')
 
 
 def synced(template: str, repo: Path = REPO) -> tuple[str, list[str]]:

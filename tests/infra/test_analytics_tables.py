@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.template_yaml import REPO, load_template
+from infra.template_yaml import load_template
 from regime.contracts import (
     Bar,
     BarSource,
@@ -26,7 +26,7 @@ from regime.contracts import (
     RoundTrip,
     Side,
 )
-from trader_host.analytics.engine import query_names, transpile
+from trader_host.analytics.local_athena import SQL_DIR, query_names, transpile
 from trader_host.analytics.schema import TABLES
 
 NOW = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
@@ -136,7 +136,7 @@ DEDUPE = {
 def test_every_query_reading_a_table_deduplicates_it_on_its_record_id(table: str) -> None:
     readers = 0
     for name in query_names():
-        sql = (REPO / "infra" / "athena" / f"{name}.sql").read_text()
+        sql = (SQL_DIR / f"{name}.sql").read_text()
         if re.search(rf"\bFROM {table}\b", sql):
             readers += 1
             assert any(way in sql for way in DEDUPE[table]), f"{name} reads {table} without deduplicating it"
@@ -151,6 +151,6 @@ def test_every_query_transpiles_to_duckdb_and_is_a_named_query(template: dict[st
     }
     assert set(named) == set(query_names())
     for name, props in named.items():
-        assert props["Description"] == f"infra/athena/{name}.sql"
+        assert props["Description"] == f"trader_host/analytics/queries/{name}.sql"
         assert props["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
         assert transpile(props["QueryString"])  # one statement, parsed as Athena SQL

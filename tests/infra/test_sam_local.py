@@ -27,9 +27,9 @@ from botocore.config import Config
 
 from devkit.local_cloud.cloud import LocalCloud
 from devkit.local_cloud.endpoint import MotoServer, endpoint_environment
+from devkit.local_cloud.sam_deploy import ARTIFACT_BUCKET, rehearse
 from infra.lambda_image import sam_local
 from infra.lambda_image.build import docker_ready, ensure_docker
-from infra.sam_deploy import ARTIFACT_BUCKET, rehearse
 from infra.template_yaml import load_template
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry
 from regime.inference import RegimeModel

@@ -12,6 +12,7 @@ import pytest
 
 from infra.template_yaml import REPO, TEMPLATE, load_template
 from regime.contracts.cadence import DECISION_EVERY_MINUTES
+from trader_host.analytics.local_athena import SQL_DIR
 
 TOOLS = REPO / ".venv-tools" / "bin"
 
@@ -57,12 +58,12 @@ def test_checkov_fails_nothing_and_every_skip_has_a_reason(template: dict[str, A
     assert_checkov_clean(TEMPLATE, template, 50)
 
 
-def test_named_query_sql_is_the_file_in_infra_athena(template: dict[str, Any]) -> None:
+def test_named_query_sql_is_the_file_in_the_analytics_queries(template: dict[str, Any]) -> None:
     queries = {
         k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::Athena::NamedQuery"
     }
     assert queries
-    files = {str(p.relative_to(REPO)) for p in (REPO / "infra" / "athena").glob("*.sql")}
+    files = {str(p.relative_to(REPO)) for p in SQL_DIR.glob("*.sql")}
     assert files == {q["Description"] for q in queries.values()}
     for props in queries.values():
         assert (REPO / props["Description"]).read_text() == props["QueryString"], props["Description"]

@@ -1,6 +1,7 @@
-"""Trade analytics: the Athena queries of infra/athena run locally on DuckDB over the lake, and the report.
+"""Trade analytics: the Athena named queries (queries/*.sql) run on DuckDB over the lake, and the report.
 
 `lake` reads the JSON lines Firehose wrote (a folder or an S3 bucket), `schema` holds the Glue columns,
-`engine` loads the lake into DuckDB and runs the transpiled SQL, `tables` prints results, `report` writes
-the HTML page with `svg` charts. DuckDB and sqlglot are imported only here, never by the live host.
+`local_athena` loads the lake into DuckDB and runs the transpiled SQL, `tables` prints results,
+`report_page` writes the HTML page with `svg` charts. DuckDB and sqlglot are imported only here, never
+by the live host.
 """

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from trader_host.analytics.engine import LocalAthena
+from trader_host.analytics.local_athena import LocalAthena
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from trader_host.analytics.engine import QueryResult
+from trader_host.analytics.local_athena import QueryResult
 
 
 def cell(value: Any, column: str = "") -> str:

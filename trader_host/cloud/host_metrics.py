@@ -99,13 +99,13 @@ class HostMetricsSampler:
         session = self.session
         if session is None:
             raise RuntimeError("HostMetricsSampler.sample before attach(session)")
-        trader = session.trader
+        snap = session.trader.snapshot()
         values: list[tuple[HostMetric, float]] = [
             (HostMetric.HEARTBEAT, 1.0),
-            (HostMetric.FILLS, self._delta(HostMetric.FILLS, len(trader.ledger.fills))),
-            (HostMetric.NET_PNL, float(trader.ledger.realised_net_usd)),
-            (HostMetric.REJECTS, self._delta(HostMetric.REJECTS, trader.executor.rejects)),
-            (HostMetric.DISCONNECTS, self._delta(HostMetric.DISCONNECTS, trader.disconnects)),
+            (HostMetric.FILLS, self._delta(HostMetric.FILLS, snap.fills)),
+            (HostMetric.NET_PNL, float(snap.realised_net_usd)),
+            (HostMetric.REJECTS, self._delta(HostMetric.REJECTS, snap.rejects)),
+            (HostMetric.DISCONNECTS, self._delta(HostMetric.DISCONNECTS, snap.disconnects)),
             (HostMetric.METRICS_NOT_SENT, self._delta(HostMetric.METRICS_NOT_SENT, self.not_sent())),
         ]
         age = self.regime_age(session, now)

@@ -20,9 +20,9 @@ from regime.contracts.zscore_window import window_mismatch
 from regime.inference import RegimeModel
 from trader_host.analytics.progress import Progress
 from trader_host.commands.market_data import add_market_arguments, load_market_data
+from trading_engine.backtest.backtest_results import ml_capture, table, to_json
 from trading_engine.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
 from trading_engine.backtest.regime_choices import CHOICES
-from trading_engine.backtest.report import ml_capture, table, to_json
 from trading_engine.backtest.risk_caps import without_risk_caps
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import ConfigError, FeesConfig, HostConfig, load_config
@@ -169,7 +169,7 @@ def quiet_order_logs(args: argparse.Namespace) -> None:
 
 
 def _fast_engine(tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> Any:
-    from trading_engine.backtest.fast.engine import FastEngine  # numba: imported only when used
+    from trading_engine.backtest.fast.fast_engine import FastEngine  # numba: imported only when used
 
     return FastEngine(tape, spec, fees)
 

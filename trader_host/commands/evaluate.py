@@ -31,8 +31,8 @@ from trader_host.commands.market_data import (
     load_market_data,
     spec_and_tape,
 )
+from trading_engine.backtest.backtest_results import table
 from trading_engine.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
-from trading_engine.backtest.report import table
 from trading_engine.config import ConfigError, strategy_hash
 from trading_engine.fees import SCHEDULES, fee_schedule
 from trading_engine.instruments import UnknownInstrument
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         scores = score_held_out(model, data.series, data.truth, args.seed)
         spec, tape = spec_and_tape(args, data, config.sim.spread_ticks)
         fees = fee_schedule(config.fees.schedule, spec.symbol)
-        from trading_engine.backtest.fast.engine import FastEngine  # numba: imported only when used
+        from trading_engine.backtest.fast.fast_engine import FastEngine  # numba: imported only when used
 
         quiet_order_logs(args)
         market = Market(data.series, data.truth, tape, spec, config, fees, FastEngine(tape, spec, fees))

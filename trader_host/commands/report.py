@@ -44,10 +44,10 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from trader_host.analytics.engine import LocalAthena, query_names
+        from trader_host.analytics.local_athena import LocalAthena, query_names
         from trader_host.analytics.price_panel import price_panel
         from trader_host.analytics.progress import Progress
-        from trader_host.analytics.report import render_report
+        from trader_host.analytics.report_page import render_report
         from trader_host.analytics.schema import TABLES
         from trader_host.analytics.tables import read_csv_folder
     except ImportError as exc:

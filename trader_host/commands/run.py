@@ -1,9 +1,10 @@
 """`regime-trader run`: the live host, the one place that assembles it.
 
-Broker adapter (`--broker sim` now: the simulated broker on a virtual or real-pace clock, with its own books
-on disk so that it outlives the host as a real broker does), the Trader, the journal, and the cloud adapters
-named by the stack's outputs; then the TradingSession. At start the journal is replayed (position, the day's
-P&L) and the broker reconciled. Ctrl-C and SIGTERM flatten and stop; a failure flattens and exits 1.
+Broker adapter (`--broker sim`: the simulated broker on a virtual or real-pace clock, with its own books
+on disk so that it outlives the host as a real broker does; `--broker ib`: Interactive Brokers), the
+Trader, the journal, and the cloud adapters named by the stack's outputs; then the TradingSession. At
+start the journal is replayed (position, the day's P&L) and the broker reconciled. Ctrl-C and SIGTERM
+flatten and stop; a failure flattens and exits 1.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ SHIP_EARLY_BYTES = 64 * 1024  # ship before the timer when this much journal wai
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("run", help="run the live trading host (simulated broker for now)")
+    p = sub.add_parser("run", help="run the live trading host (simulated or IB broker)")
     p.add_argument("--broker", choices=("sim", "ib"), default="sim", help="broker adapter")
     add_ib_arguments(p)
     add_market_arguments(p)

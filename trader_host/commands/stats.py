@@ -46,7 +46,7 @@ def open_lake(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     try:
         # DuckDB and sqlglot are analytics-only dependencies (`pip install .[analytics]`).
-        from trader_host.analytics.engine import LocalAthena, query_names
+        from trader_host.analytics.local_athena import LocalAthena, query_names
         from trader_host.analytics.tables import text_table, write_csv
     except ImportError as exc:
         log.error("stats needs the analytics extra (duckdb, sqlglot): %s", exc)

@@ -28,16 +28,16 @@ from trader_host.commands.market_data import (
     utc_argument,
 )
 from trading_engine.backtest.daily_pnl import day_index
-from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.fast.fast_engine import FastEngine
 from trading_engine.backtest.regime_choices import CHOICES
 from trading_engine.backtest.risk_caps import without_risk_caps
 from trading_engine.config import ConfigError, load_config, strategy_hash
 from trading_engine.fees import SCHEDULES, fee_schedule
 from trading_engine.instruments import UnknownInstrument
-from trading_engine.sweep.executor import LocalExecutor, ResultStore
 from trading_engine.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid
 from trading_engine.sweep.held_out import RANDOM_SEEDS, grid_edges, held_out_test, select_on_all
 from trading_engine.sweep.held_out_report import print_held_out, sweep_evidence
+from trading_engine.sweep.sweep_executor import LocalExecutor, ResultStore
 from trading_engine.sweep.sweep_run import SweepSetup, daily_pnl, finite, report, run_all
 from trading_engine.sweep.walk_forward import make_folds
 

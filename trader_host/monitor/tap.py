@@ -76,11 +76,9 @@ class MonitorTap:
             self.tick_seq += 1
             self.ticks.append(TickPoint(self.tick_seq, time.time(), event, trader.last_z))
         elif isinstance(event, MinuteBar):
-            stats = trader.strategy.stats
-            # The strategy's own rule: bands exist exactly when it has a z-score (full window, sd > 0).
-            z_ready = stats.zscore(event.close) is not None
+            band = trader.snapshot().band  # the strategy's own rule: a band exactly when it has a z-score
             self.bar_seq += 1
-            mean, sd = (stats.mean, stats.sd) if z_ready else (None, None)
+            mean, sd = (None, None) if band is None else (band.mean, band.sd)
             self.bars.append(BarPoint(self.bar_seq, event, mean, sd))
         elif isinstance(event, ConnectionChanged) and not event.connected:
             self.disconnects += 1

@@ -19,6 +19,7 @@ from trader_host.monitor.tap import BarPoint, MonitorTap, TickPoint
 from trading_engine.execution.order import Order
 from trading_engine.regime_source import FixedRegime
 from trading_engine.session import TradingSession
+from trading_engine.trader_snapshot import RiskState, TraderSnapshot
 
 FILL_HISTORY = 500  # fills and round trips a connecting browser gets
 FINISHED_ORDERS = 8  # final orders listed below the working ones
@@ -130,15 +131,15 @@ class MonitorView:
         session, tap = self.session, self.tap
         trader = session.trader
         now = session.broker.now()
-        stats = trader.strategy.stats
-        sd = stats.sd if stats.zscore(0) is not None else None
+        snap = trader.snapshot()
+        band = snap.band
         return {
             "now": now,
             "wall": time.time(),
             "z": None if trader.last_z is None else round(trader.last_z, 4),
-            "mean": None if sd is None else self._price(stats.mean),
-            "sd": None if sd is None else round(sd * self._tick, self._decimals + 3),
-            "position": self._position(),
+            "mean": None if band is None else self._price(band.mean),
+            "sd": None if band is None else round(band.sd * self._tick, self._decimals + 3),
+            "position": self._position(snap),
             "orders": self._orders(now),
             "regime": self._regime(now),
             "connection": {
@@ -148,29 +149,26 @@ class MonitorView:
                 "disconnects": tap.disconnects,
                 "events": tap.events,
             },
-            "risk": self._risk(),
+            "risk": self._risk(snap.risk),
         }
 
-    def _position(self) -> dict[str, Any]:
-        trader = self.session.trader
-        ledger, spec = trader.ledger, trader.spec
-        last = trader.last_tick.last if trader.last_tick is not None else None
-        unreal_ticks = ledger.unrealised_ticks(last) if last is not None else 0.0
-        unreal_usd = unreal_ticks * float(spec.tick_value_usd)
-        trade = trader.strategy.trade
+    def _position(self, snap: TraderSnapshot) -> dict[str, Any]:
+        trip = snap.open_trip
+        entry, stop = (None, None) if trip is None else (trip.entry_price, trip.stop)
+        unreal_usd = snap.unrealised_ticks * float(self.session.trader.spec.tick_value_usd)
         return {
-            "qty": ledger.position,
-            "side": None if ledger.open_side is None else ledger.open_side.value,
-            "regime": None if ledger.open_regime is None else ledger.open_regime.value,
-            "entry_price": None if trade is None else self._price(trade.entry_price),
-            "stop": None if trade is None else self._price(trade.stop.level),
-            "last": None if last is None else self._price(last),
-            "unrealised_ticks": round(unreal_ticks, 2),
+            "qty": snap.position,
+            "side": None if trip is None else trip.side.value,
+            "regime": None if trip is None or trip.regime is None else trip.regime.value,
+            "entry_price": None if entry is None else self._price(entry),
+            "stop": None if stop is None else self._price(stop),
+            "last": None if snap.last is None else self._price(snap.last),
+            "unrealised_ticks": round(snap.unrealised_ticks, 2),
             "unrealised_usd": f"{unreal_usd:.2f}",
-            "realised_net_usd": str(ledger.realised_net_usd),
-            "fees_usd": str(ledger.fees_usd),
-            "fills": len(ledger.fills),
-            "round_trips": len(ledger.round_trips),
+            "realised_net_usd": str(snap.realised_net_usd),
+            "fees_usd": str(snap.fees_usd),
+            "fills": snap.fills,
+            "round_trips": snap.round_trips,
         }
 
     def _orders(self, now: float) -> list[dict[str, Any]]:
@@ -236,10 +234,9 @@ class MonitorView:
             )
         return out
 
-    def _risk(self) -> dict[str, Any]:
+    def _risk(self, risk: RiskState) -> dict[str, Any]:
         session = self.session
-        trader = session.trader
-        risk, cfg = trader.risk, trader.config.risk
+        cfg = session.trader.config.risk
         ks = session.kill_switch
         return {
             "kill_reason": risk.kill_reason,
@@ -247,7 +244,7 @@ class MonitorView:
             "shutting_down": risk.shutting_down,
             "failure": session.failure,
             "loss_limit_hit": risk.loss_limit_hit,
-            "day_realised_net_usd": str(trader.ledger.realised_net_usd - risk.day_start_net),
+            "day_realised_net_usd": str(risk.day_realised_net_usd),
             "max_daily_loss_usd": risk.max_daily_loss_usd,
             "max_position": cfg.max_position,
             "halted": risk.kill_reason is not None or session.failure is not None,

@@ -16,10 +16,10 @@ import numpy.typing as npt
 
 from regime.bar_series import BarSeries
 from regime.contracts import RoundTrip
+from trading_engine.backtest.backtest_results import BacktestResult
 from trading_engine.backtest.daily_pnl import daily_net_usd, pnl_stats, trip_arrays
 from trading_engine.backtest.fast.inputs import session_closes
 from trading_engine.backtest.regime_choices import regime_source
-from trading_engine.backtest.report import BacktestResult
 from trading_engine.backtest.runner import run_backtest
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import HostConfig
@@ -54,7 +54,7 @@ def run_column(name: str, market: Market, source: RegimeSource) -> tuple[Backtes
     what the fast one does not model, which it says), labelled with the daily loss limit it traded under."""
     found: tuple[BacktestResult, list[RoundTrip]] | None = None
     if market.fast is not None:
-        from trading_engine.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
+        from trading_engine.backtest.fast.fast_engine import FastEngineUnsupported, run_fast_backtest
 
         try:
             result, _, trips = run_fast_backtest(name, market.fast, market.config, source)

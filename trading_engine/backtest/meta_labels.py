@@ -24,7 +24,7 @@ from regime.dataset import Dataset, build_dataset
 from regime.inference import RegimeModel
 from regime.models import Progress, TrainConfig
 from regime.scores import auc
-from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.fast.fast_engine import FastEngine
 from trading_engine.backtest.regime_choices import ml_timeline, score_timeline
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import HostConfig

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 
-from trading_engine.backtest.report import BacktestResult, summarize
+from trading_engine.backtest.backtest_results import BacktestResult, summarize
 from trading_engine.broker.sim.faults import NO_FAULTS, FaultPlan
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.broker.sim.sim_broker import SimBroker
@@ -36,8 +36,8 @@ def run_backtest(
     start = time.perf_counter()
     asyncio.run(session.run())
     seconds = time.perf_counter() - start
-    trips = trader.ledger.round_trips
-    if trader.ledger.realised_net_usd != sum(t.net_usd for t in trips):
+    trips, snap = trader.ledger.round_trips, trader.snapshot()
+    if snap.realised_net_usd != sum(t.net_usd for t in trips):
         raise AssertionError(f"{name}: realised P&L does not match the round trips")  # never: but say so
     log.info(
         "backtest %s: %d ticks, %d bars in %.1fs, %d round trips",
@@ -54,6 +54,6 @@ def run_backtest(
         ticks=broker.ticks_replayed,
         bars=broker.bars_replayed,
         seconds=seconds,
-        loss_limit_days=trader.risk.loss_limit_days,
+        loss_limit_days=snap.risk.loss_limit_days,
     )
     return result, trader

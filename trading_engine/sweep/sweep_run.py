@@ -20,12 +20,12 @@ from regime.bar_series import BarSeries
 from regime.features import FeatureSpec
 from regime.labels import LabelSpec
 from trading_engine.backtest.daily_pnl import day_index
-from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.fast.fast_engine import FastEngine
 from trading_engine.backtest.regime_choices import hindsight_timeline, regime_source
 from trading_engine.regime_source import RegimeSource
-from trading_engine.sweep.executor import ResultStore, SweepExecutor, TaskResult
 from trading_engine.sweep.grid import Candidate
 from trading_engine.sweep.overfitting import deflated_sharpe, pbo_cscv, sharpe
+from trading_engine.sweep.sweep_executor import ResultStore, SweepExecutor, TaskResult
 from trading_engine.sweep.walk_forward import Fold, daily_matrix, select
 
 BASELINES = ("range", "trend", "random", "hindsight")

@@ -21,8 +21,8 @@ from regime.contracts import Bar, RegimeItem
 from regime.contracts.cadence import DECISION_EVERY_MINUTES
 from regime.synthetic import synthetic_days
 from tests.devkit.local_cloud import failing_handler
-from trader_host.analytics.engine import LocalAthena, query_names
 from trader_host.analytics.lake import S3Lake
+from trader_host.analytics.local_athena import LocalAthena, query_names
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ def test_every_resource_of_the_template_exists(cloud: LocalCloud) -> None:
             "NamedQueryIds"
         ]
     }
-    assert names == set(query_names())  # one named query per infra/athena/*.sql
+    assert names == set(query_names())  # one named query per trader_host/analytics/queries/*.sql
     regime_env = cloud.functions["RegimeFunction"].env
     assert regime_env["SYMBOLS"] == "CL,MCL"
     assert regime_env["REGIME_TABLE"] == cloud.stack.outputs["RegimeTableName"]

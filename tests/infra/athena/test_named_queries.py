@@ -1,4 +1,4 @@
-"""The tool that copies infra/athena/*.sql into template.yaml's named queries."""
+"""The tool that copies trader_host/analytics/queries/*.sql into template.yaml's named queries."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from infra.athena.named_queries import synced
 from infra.template_yaml import REPO, TEMPLATE, load_template
+from trader_host.analytics.local_athena import SQL_DIR
 
 
 def test_the_repository_is_in_sync_and_a_second_run_changes_nothing() -> None:
@@ -15,11 +16,11 @@ def test_the_repository_is_in_sync_and_a_second_run_changes_nothing() -> None:
 
 
 def test_an_edited_query_lands_in_its_block_and_nothing_else_moves(tmp_path: Path) -> None:
-    shutil.copytree(REPO / "infra" / "athena", tmp_path / "infra" / "athena")
-    sql = tmp_path / "infra" / "athena" / "pnl_by_hour.sql"
+    shutil.copytree(SQL_DIR, tmp_path / SQL_DIR.relative_to(REPO))
+    sql = tmp_path / SQL_DIR.relative_to(REPO) / "pnl_by_hour.sql"
     sql.write_text("-- edited\nSELECT 1\n\nFROM round_trips\n")  # a blank line inside the block too
     text, changed = synced(TEMPLATE.read_text(), tmp_path)
-    assert changed == ["infra/athena/pnl_by_hour.sql"]
+    assert changed == ["trader_host/analytics/queries/pnl_by_hour.sql"]
     out = tmp_path / "template.yaml"
     out.write_text(text)
     before, after = load_template(TEMPLATE)["Resources"], load_template(out)["Resources"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.trader_host.analytics.hand_lake import write_hand_lake
-from trader_host.analytics.engine import LocalAthena
 from trader_host.analytics.lake import FolderLake
+from trader_host.analytics.local_athena import LocalAthena
 
 
 @pytest.fixture(scope="module")

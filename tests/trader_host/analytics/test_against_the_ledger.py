@@ -16,11 +16,11 @@ import pytest
 
 from regime.contracts import OrderOutcome, RiskEvent, Role, RoundTrip
 from regime.synthetic import synthetic_days
-from trader_host.analytics.engine import LocalAthena
 from trader_host.analytics.lake import FolderLake
+from trader_host.analytics.local_athena import LocalAthena
 from trader_host.analytics.writer import write_lines, write_records
+from trading_engine.backtest.backtest_results import BacktestResult, summarize
 from trading_engine.backtest.regime_choices import regime_source
-from trading_engine.backtest.report import BacktestResult, summarize
 from trading_engine.backtest.runner import run_backtest
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import load_config

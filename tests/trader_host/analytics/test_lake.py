@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
-from trader_host.analytics.engine import LocalAthena
 from trader_host.analytics.lake import FolderLake, S3Lake, hour_of
+from trader_host.analytics.local_athena import LocalAthena
 from trader_host.analytics.schema import TABLES
 
 RECORD: dict[str, Any] = {

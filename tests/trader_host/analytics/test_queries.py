@@ -11,8 +11,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from trader_host.analytics.engine import LocalAthena, query_names
 from trader_host.analytics.lake import FolderLake
+from trader_host.analytics.local_athena import LocalAthena, query_names
 
 D = Decimal
 

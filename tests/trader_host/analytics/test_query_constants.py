@@ -11,12 +11,12 @@ import sqlglot
 from sqlglot import exp
 
 from regime.labels import LabelSpec
-from trader_host.analytics.engine import SQL_DIR
+from trader_host.analytics.local_athena import SQL_DIR
 from trading_engine.instruments import CONTRACTS
 
 
 def values(query: str, cte: str) -> list[tuple[Any, ...]]:
-    """The rows of the VALUES table named `cte` in infra/athena/<query>.sql, as Python numbers and strings."""
+    """The rows of the VALUES table named `cte` in queries/<query>.sql, as Python numbers and strings."""
     tree = sqlglot.parse_one((SQL_DIR / f"{query}.sql").read_text(), read="athena")
     (table,) = [c for c in tree.find_all(exp.CTE) if c.alias == cte]
     rows = []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trader_host.analytics.engine import LocalAthena
+from trader_host.analytics.local_athena import LocalAthena
 from trader_host.analytics.tables import read_csv_folder, text_table
 from trader_host.cli import main
 

@@ -10,7 +10,7 @@ import pytest
 from regime.contracts.evidence import Evidence
 from trader_host.cli import main
 from trading_engine.sweep import sweep_run
-from trading_engine.sweep.executor import TaskResult
+from trading_engine.sweep.sweep_executor import TaskResult
 
 BASE = ["sweep", "--synthetic-days", "6", "--seed", "3", "--workers", "1", "--min-days", "2"]
 GRID = ["--grid", "z_thresh=1.5,2.0", "stop_offset_ticks=3,6"]

@@ -18,7 +18,7 @@ import pytest
 from regime.bar_file import load_bar_file
 from regime.contracts import Regime
 from regime.synthetic import SyntheticMarket, synthetic_days
-from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.fast.fast_engine import FastEngine
 from trading_engine.backtest.regime_choices import hindsight_timeline, random_timeline
 from trading_engine.backtest.runner import run_backtest
 from trading_engine.broker.sim.market_tape import MarketTape

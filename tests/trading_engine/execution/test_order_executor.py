@@ -16,8 +16,8 @@ from trading_engine.broker.port import (
 )
 from trading_engine.config import ExecutionConfig
 from trading_engine.execution.commands import CancelOrder, QueryOrder
-from trading_engine.execution.executor import OrderExecutor
 from trading_engine.execution.order import Order, OrderState, Role
+from trading_engine.execution.order_executor import OrderExecutor
 
 CFG = ExecutionConfig(order_qty=1, fill_timeout_s=5.0, cancel_timeout_s=3.0, status_retry_s=2.0)
 

@@ -72,7 +72,8 @@ class Fill:
     regime: Regime
     zscore: float
     role: Role
-    # Optional, for execution quality (infra/athena/execution_quality.sql); empty until the host sets them.
+    # Optional, for execution quality (trader_host/analytics/queries/execution_quality.sql); empty until the
+    # host sets them.
     signal_ts: datetime | None = None  # when the strategy decided to send the order
     ack_ts: datetime | None = None  # when the broker acknowledged the order
     signal_price: Decimal | None = None  # the last price the signal saw (slippage is measured against it)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from trader_host.analytics.engine import QueryResult
+from trader_host.analytics.local_athena import QueryResult
 from trader_host.analytics.price_panel import PricePanel
 from trader_host.analytics.svg import PALETTE, Plot, time_ticks
 from trader_host.analytics.tables import cell

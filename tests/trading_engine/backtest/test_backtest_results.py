@@ -17,8 +17,8 @@ from regime.contracts.cadence import DECISION_EVERY_MINUTES, VALIDITY_MINUTES
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 from regime.vote import RANGE, TREND
+from trading_engine.backtest.backtest_results import ml_capture, summarize, table, to_json
 from trading_engine.backtest.regime_choices import ml_timeline, random_timeline, regime_source, truth_timeline
-from trading_engine.backtest.report import ml_capture, summarize, table, to_json
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""LocalAthena: the named queries of infra/athena, transpiled from Athena (Trino) SQL by sqlglot and run by
+"""LocalAthena: the named queries (queries/*.sql), transpiled from Athena (Trino) SQL by sqlglot and run by
 DuckDB over the lake's clean records, so that the SQL tested here is the SQL Athena runs.
 
 DuckDB differs from Athena in two places that the session fixes rather than the SQL: it runs in UTC (Athena's
@@ -23,7 +23,7 @@ from trader_host.analytics.schema import TABLES
 
 log = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "infra" / "athena"
+SQL_DIR = Path(__file__).resolve().parent / "queries"  # package data: the wheel carries them
 
 
 def query_names(sql_dir: Path = SQL_DIR) -> list[str]:
@@ -118,7 +118,7 @@ class LocalAthena:
         return QueryResult(name, columns, tuple(tuple(row) for row in cursor.fetchall()))
 
     def run(self, name: str) -> QueryResult:
-        """Run the named query `name` (infra/athena/<name>.sql)."""
+        """Run the named query `name` (queries/<name>.sql)."""
         return self.run_sql(self.sql(name), name)
 
     def run_all(self, names: Iterable[str] | None = None) -> dict[str, QueryResult]:

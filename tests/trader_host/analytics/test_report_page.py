@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from trader_host.analytics.engine import LocalAthena
 from trader_host.analytics.lake import FolderLake
+from trader_host.analytics.local_athena import LocalAthena
 from trader_host.analytics.price_panel import price_panel, rolling
-from trader_host.analytics.report import model_scores_rows, render_report
+from trader_host.analytics.report_page import model_scores_rows, render_report
 from trader_host.analytics.svg import nice_ticks, time_ticks
 from trader_host.analytics.tables import read_csv_folder, write_csv
 from trader_host.cli import main

@@ -20,7 +20,7 @@ What the rehearsal does differently from a deploy to AWS, and why:
 - the train function's image: `sam deploy` would push it to ECR with `docker push`, and moto's ECR is no
   registry; the image is given as an ECR URI already (`ImageUri`), so SAM packages the rest, pushes nothing.
 
-    python -m infra.sam_deploy            # against a moto server of its own; prints the report as JSON
+    python -m devkit.local_cloud.sam_deploy   # against a moto server of its own; prints the report as JSON
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The fast backtest engine: the reference engine's fills from a compiled loop (see layout.py).
+"""The fast backtest engine: the reference engine's fills from a compiled loop (see kernel_layout.py).
 
 `FastEngine` prepares a tape once (z-scores per lookback, regimes per source, closes, blackouts) and then
 runs configurations on it; `executions()` gives the broker's executions with the context of their orders,
@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from regime.contracts import ExitReason, Fill, Role, RoundTrip, Side
 from regime.vote import REGIMES
+from trading_engine.backtest.backtest_results import BacktestResult, summarize
 from trading_engine.backtest.fast import kernel
 from trading_engine.backtest.fast import kernel_layout as layout
 from trading_engine.backtest.fast.inputs import (
@@ -27,7 +28,6 @@ from trading_engine.backtest.fast.inputs import (
     tick_regimes,
     tick_zscores,
 )
-from trading_engine.backtest.report import BacktestResult, summarize
 from trading_engine.broker.port import Execution
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import STOP_EXIT_MODES, WEEKDAYS, Blackout, HostConfig
