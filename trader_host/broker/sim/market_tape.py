@@ -75,48 +75,50 @@ class MarketTape:
         if spread_ticks < 1:
             raise ValueError(f"spread_ticks must be >= 1, got {spread_ticks}")
         minute, o, h, lo, c, vol = _bar_ticks(bars, float(spec.tick_size))
-        times: list[float] = []
-        lasts: list[int] = []
-        sizes: list[int] = []
-        up: list[bool] = []
-        filled = bars.filled
-        for k in range(minute.shape[0]):
-            if filled[k]:
-                continue
-            ok, hk, lk, ck = int(o[k]), int(h[k]), int(lo[k]), int(c[k])
-            first, second = (lk, hk) if ck >= ok else (hk, lk)
-            path = _walk(ok, first) + _walk(first, second)[1:] + _walk(second, ck)[1:]
-            m = len(path)
-            start = float(minute[k]) * 60.0
-            times.extend(start + 60.0 * j / m for j in range(m))
-            lasts.extend(path)
-            share = max(1, int(vol[k]) // m)
-            sizes.extend([share] * m)
-            up.append(False)
-            up.extend(path[j] > path[j - 1] for j in range(1, m))
-        last = np.asarray(lasts, dtype=np.int64)
-        is_up = np.asarray(up, dtype=bool)
+        time, last, size, is_up = _intra_bar_walk(minute, o, h, lo, c, vol, bars.filled)
         bid = np.where(is_up, last - spread_ticks, last)
         ask = np.where(is_up, last, last + spread_ticks)
-        return cls(
-            bars.symbol,
-            np.asarray(times),
-            bid,
-            ask,
-            last,
-            np.asarray(sizes, dtype=np.int64),
-            minute,
-            o,
-            h,
-            lo,
-            c,
-            vol,
-        )
+        return cls(bars.symbol, time, bid, ask, last, size, minute, o, h, lo, c, vol)
 
 
-def _walk(a: int, b: int) -> list[int]:
-    step = 1 if b >= a else -1
-    return list(range(a, b + step, step))
+def _intra_bar_walk(
+    minute: IntArray,
+    o: IntArray,
+    h: IntArray,
+    lo: IntArray,
+    c: IntArray,
+    vol: IntArray,
+    filled: npt.NDArray[np.bool_],
+) -> tuple[FloatArray, IntArray, IntArray, npt.NDArray[np.bool_]]:
+    """Every traded bar walked one tick at a time through its three legs (open -> first extreme -> second
+    extreme -> close), vectorised over the whole series: the time, price and size of each print and whether
+    it stepped up. A bar of m prints puts print j at minute start + 60 * j / m."""
+    keep = ~np.asarray(filled, dtype=bool)
+    o, h, lo, c, vol, minute = o[keep], h[keep], lo[keep], c[keep], vol[keep], minute[keep]
+    rising = c >= o
+    first = np.where(rising, lo, h)
+    second = np.where(rising, h, lo)
+    leg1, leg2, leg3 = np.abs(first - o), np.abs(second - first), np.abs(c - second)
+    m = leg1 + leg2 + leg3 + 1  # prints per bar: the open, then one per tick stepped
+    bar = np.repeat(np.arange(m.shape[0]), m)
+    start = np.cumsum(m) - m
+    j = np.arange(bar.shape[0], dtype=np.int64) - start[bar]  # the print's place in its bar
+    l1, l2 = leg1[bar], leg2[bar]
+    in2 = j > l1
+    in3 = j > l1 + l2
+    last = np.where(
+        in3,
+        second[bar] + np.sign(c - second)[bar] * (j - l1 - l2),
+        np.where(
+            in2, first[bar] + np.sign(second - first)[bar] * (j - l1), o[bar] + np.sign(first - o)[bar] * j
+        ),
+    )
+    time = minute.astype(np.float64)[bar] * 60.0 + 60.0 * j / m[bar]
+    size = np.maximum(1, vol // m)[bar]
+    is_up = np.zeros(last.shape[0], dtype=bool)
+    is_up[1:] = last[1:] > last[:-1]
+    is_up[start] = False  # a bar's first print follows no print of its own
+    return time, last, size, is_up
 
 
 def _bar_ticks(
