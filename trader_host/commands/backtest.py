@@ -160,7 +160,7 @@ def _column(
         from trader_host.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
 
         try:
-            return run_fast_backtest(name, fast, config, source)[0]
+            return run_fast_backtest(name, fast, config, source)
         except FastEngineUnsupported as exc:
             log.warning("backtest %s: %s; running the reference engine instead", name, exc)
     return run_backtest(name, tape, spec, config, fees, source)[0]

@@ -18,8 +18,9 @@ import pytest
 from regime.bar_file import load_bar_file
 from regime.contracts import Regime
 from regime.synthetic import SyntheticMarket, synthetic_days
-from trader_host.backtest.fast.engine import FastEngine
+from trader_host.backtest.fast.engine import FastEngine, run_fast_backtest
 from trader_host.backtest.regime_choices import hindsight_timeline, random_timeline
+from trader_host.backtest.report import TripColumns, summarize
 from trader_host.backtest.runner import run_backtest
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.config import HostConfig, load_config
@@ -56,6 +57,7 @@ def _same(
     for ours, theirs in zip(fills, ref_fills, strict=True):
         assert ours == theirs
     assert trips == ref_trips
+    assert engine.columns(run) == TripColumns.of(ref_trips)  # the figures without booking: the same trips
     return len(fills)
 
 
@@ -158,3 +160,33 @@ def test_a_new_regime_source_never_reads_a_freed_ones_regimes(market: SyntheticM
         engine.run(config, first)
         del first  # freed: the next object of its size usually takes its place, and its id
         np.testing.assert_array_equal(engine.run(config, FixedRegime(Regime.TREND)).fills, trend)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_the_commands_figures_are_the_ledgers_on_a_whole_year() -> None:
+    """`regime-trader backtest` takes its figures from the fill rows: over the whole MES year (32,000
+    executions) they are exactly those of the records PositionLedger books, to the cent and the bit."""
+    path = SHARED_DATA / "MES_1m_2023.csv"
+    if not path.exists():
+        pytest.skip("../shared/data is not present on this machine")
+    spec = contract("MES")
+    engine = FastEngine(
+        MarketTape.from_bars(load_bar_file(path).series, spec, 1), spec, fee_schedule("ib-tiered", "MES")
+    )
+    config, regime = load_config(), FixedRegime(Regime.RANGE)
+    result = run_fast_backtest("range", engine, config, regime)
+    run = engine.run(config, regime)
+    _, trips = engine.records(run)
+    assert len(trips) > 10_000
+    expected = summarize(
+        "range",
+        trips,
+        hours=engine.n_bars / 60.0,
+        ticks=engine.n_ticks,
+        bars=engine.n_bars,
+        seconds=result.seconds,
+        loss_limit_days=run.loss_limit_days,
+        engine="fast",
+    )
+    assert result == expected
