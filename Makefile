@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # uv installs the locked sets in seconds where pip takes minutes (CI installs both on every run).
 UV_VERSION := 0.13.9
-UV = $(BIN)/uv pip install -q --python $(BIN)/python
+# Bytecode compiled at install: where bytecode writing is off (PYTHONDONTWRITEBYTECODE) every run would
+# otherwise recompile every module it imports (seconds for numba, pandas, sklearn).
+UV = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python
 
 .PHONY: demo test venv tools browser lambda-image lint typecheck pytest bench clean
 
@@ -18,6 +20,7 @@ $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	$(BIN)/pip install -q uv==$(UV_VERSION)
 	$(UV) -r requirements/dev.lock
 	$(UV) --no-deps -e .
+	$(BIN)/python -m compileall -q layers/regime/regime trader_host  # the editable sources too
 	touch $@
 
 # sam, cfn-lint and checkov pin versions that clash with the project's: they get their own environment.

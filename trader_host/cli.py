@@ -6,33 +6,61 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-# name -> module with `register(subparsers)`; each module adds its parser and sets `func`.
+# name -> (module with `register(parser)` adding its arguments and setting `func`, one-line help). A module is
+# imported only when its command is the one run (or built for a test): `--help` and each command pay only
+# for their own imports.
 SUBCOMMANDS = {
-    "train": "trader_host.commands.train",
-    "demo": "trader_host.commands.demo",
-    "backtest": "trader_host.commands.backtest",
-    "run": "trader_host.commands.run",
-    "stats": "trader_host.commands.stats",
-    "report": "trader_host.commands.report",
-    "sweep": "trader_host.commands.sweep",
-    "meta-labels": "trader_host.commands.meta_labels",
+    "train": (
+        "trader_host.commands.train",
+        "train the six-model ONNX ensemble and print its walk-forward evaluation",
+    ),
+    "demo": (
+        "trader_host.commands.demo",
+        "a simulated trading day through the local cloud (no AWS, no broker)",
+    ),
+    "backtest": (
+        "trader_host.commands.backtest",
+        "backtest the strategy with each regime source, side by side",
+    ),
+    "run": ("trader_host.commands.run", "run the live trading host (simulated broker for now)"),
+    "stats": (
+        "trader_host.commands.stats",
+        "run the Athena queries locally over the lake (folder or bucket)",
+    ),
+    "report": (
+        "trader_host.commands.report",
+        "write the HTML analytics report (lake, Athena CSVs or a backtest)",
+    ),
+    "sweep": ("trader_host.commands.sweep", "walk-forward parameter sweep with PBO and deflated Sharpe"),
+    "meta-labels": ("trader_host.commands.meta_labels", "price-shape vs P&L-aligned labels, out of sample"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; only the subcommands in `commands` (all when None) get their full arguments, the
+    others a one-line entry for `--help`."""
+    wanted = set(SUBCOMMANDS if commands is None else commands)
     parser = argparse.ArgumentParser(prog="regime-trader", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in SUBCOMMANDS.values():
-        importlib.import_module(module).register(sub)
+    for name, (module, help_) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_)
+        if name in wanted:
+            importlib.import_module(module).register(p)
     return parser
+
+
+def _command(argv: Sequence[str]) -> list[str]:
+    """The subcommand named on the command line (the first word that is not an option), if any."""
+    return [word for word in argv if not word.startswith("-")][:1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen subcommand; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command(words)).parse_args(words)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",

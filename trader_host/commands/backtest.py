@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from regime.contracts.zscore_window import window_mismatch
-from regime.inference import RegimeModel
 from trader_host.backtest.regime_choices import CHOICES, regime_source
 from trader_host.backtest.report import BacktestResult, ml_capture, table, to_json
 from trader_host.backtest.risk_caps import without_risk_caps
-from trader_host.backtest.runner import run_backtest
 from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.commands.market_data import add_market_arguments, load_market_data
 from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config
@@ -33,8 +31,8 @@ log = logging.getLogger(__name__)
 _CHATTY = ("trader_host.trader", "trader_host.execution", "trader_host.broker", "trader_host.session")
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("backtest", help="backtest the strategy with each regime source, side by side")
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     add_market_arguments(p)  # --seed also seeds the random regime
     p.add_argument("--model", type=Path, help="ensemble.onnx for the 'ml' column (see `regime-trader train`)")
     p.add_argument(
@@ -95,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         fast = _fast_engine(tape, spec, fees) if args.engine == "fast" else None
         choices = _choices(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
         if args.model is not None and "ml" in choices:  # where the trigger and the model's feature meet
+            from regime.inference import RegimeModel  # onnxruntime: imported only when a model is used
+
             model_window = RegimeModel.load(args.model).metadata.zscore_window
             mismatch = window_mismatch(config.strategy.lookback_bars, model_window)
             if mismatch:
@@ -163,6 +163,8 @@ def _column(
             return run_fast_backtest(name, fast, config, source)
         except FastEngineUnsupported as exc:
             log.warning("backtest %s: %s; running the reference engine instead", name, exc)
+    from trader_host.backtest.runner import run_backtest  # the reference engine: imported only when used
+
     return run_backtest(name, tape, spec, config, fees, source)[0]
 
 

@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 _CANDIDATE_REGIMES = tuple(c for c in CHOICES if c != "truth")
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("sweep", help="walk-forward parameter sweep with PBO and deflated Sharpe")
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     add_market_arguments(p)
     p.add_argument(
         "--grid",
