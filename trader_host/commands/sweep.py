@@ -24,7 +24,7 @@ from trader_host.commands.market_data import add_market_arguments, load_market_d
 from trader_host.config import ConfigError, load_config
 from trader_host.fees import SCHEDULES, fee_schedule
 from trader_host.instruments import UnknownInstrument
-from trader_host.sweep.executor import LocalExecutor, ResultStore
+from trader_host.sweep.executor import LocalExecutor, ResultStore, SweepExecutor
 from trader_host.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid
 from trader_host.sweep.sweep_run import SweepSetup, day_index, finite, report, run_all
 from trader_host.sweep.walk_forward import make_folds
@@ -54,7 +54,19 @@ def register(p: argparse.ArgumentParser) -> None:
     split.add_argument("--folds", type=int, help="anchored walk-forward folds (default 3)")
     split.add_argument("--split", help="one fold: train before this UTC date/time, test from it")
     p.add_argument("--min-days", type=int, default=5, help="trading days each training and test window needs")
-    p.add_argument("--workers", type=int, help="processes (default: every core)")
+    p.add_argument("--workers", type=int, help="cores this machine's batches use (default: every core)")
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine; ray: a Ray cluster (pip install 'regime-trader[ray]')",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="with --executor ray: the cluster (host:port or ray://host:10001; default: RAY_ADDRESS, else a "
+        "local Ray started for the sweep)",
+    )
     p.add_argument("--out", type=Path, default=Path("state/sweep"), help="results store (resumable)")
     p.add_argument("--json", type=Path, help="also write the report as JSON here")
     p.set_defaults(func=run)
@@ -67,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, GridError, UnknownInstrument, ValueError, FileNotFoundError) as exc:
         log.error("sweep: %s", exc)
         return 2
-    results = run_all(setup, LocalExecutor(args.workers), store, _progress)
+    results = run_all(setup, _executor(args), store, _progress)
     out = report(setup, results, folds, first_day, n_days)
     out["pbo"], out["deflated_sharpe"] = finite(out["pbo"]), finite(out["deflated_sharpe"])
     out["meta"] = {k: v for k, v in identity.items() if k != "grid"} | {"grid": args.grid}
@@ -106,7 +118,7 @@ def _prepare(args: argparse.Namespace) -> tuple[SweepSetup, list[Any], int, int,
     folds = make_folds(
         n_days, 3 if args.folds is None and split_day is None else args.folds, split_day, args.min_days
     )
-    setup = SweepSetup(engine, data.series, candidates, args.regime, args.seed, args.model)
+    setup = SweepSetup(engine, data.series, candidates, args.regime, args.seed, args.model, args.workers)
     identity = {
         "data": data.source,
         "symbol": spec.symbol,
@@ -122,6 +134,14 @@ def _prepare(args: argparse.Namespace) -> tuple[SweepSetup, list[Any], int, int,
         "sweep: %d configurations x %d fold(s) over %d trading days", len(candidates), len(folds), n_days
     )
     return setup, folds, first_day, n_days, identity
+
+
+def _executor(args: argparse.Namespace) -> SweepExecutor:
+    if args.executor == "ray":
+        from trader_host.sweep.ray_executor import RayExecutor  # ray: imported only when asked for
+
+        return RayExecutor(args.ray_address)
+    return LocalExecutor()
 
 
 def _utc_seconds(text: str) -> float:
