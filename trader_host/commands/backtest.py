@@ -157,7 +157,8 @@ def _column(
     """One column, on the fast engine when asked (the reference when it meets what the fast one does not
     model, which it says)."""
     if fast is not None:
-        from trader_host.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
+        from trader_host.backtest.fast.engine import run_fast_backtest
+        from trader_host.backtest.fast.fast_run import FastEngineUnsupported
 
         try:
             return run_fast_backtest(name, fast, config, source)
