@@ -20,7 +20,11 @@ from trader_host.backtest.regime_choices import CHOICES, regime_source
 from trader_host.backtest.report import BacktestResult, ml_capture, table, to_json
 from trader_host.backtest.risk_caps import without_risk_caps
 from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.commands.market_data import add_market_arguments, load_market_data
+from trader_host.commands.market_data import (
+    add_market_arguments,
+    large_arrays_freed_promptly,
+    load_market_data,
+)
 from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config
 from trader_host.fees import SCHEDULES, FeeSchedule, fee_schedule, preset_mismatch
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, UnknownInstrument, contract
@@ -75,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             # Daily-loss stops are routine per-day events in every column; the table shows their effect.
             logging.getLogger("trader_host.risk").setLevel(logging.ERROR)
         meta: dict[str, Any] = {"config": str(args.config or "config/strategy.toml")}
+        large_arrays_freed_promptly()
         data = load_market_data(args)
         series, truth = data.series, data.truth
         if data.market is None:
