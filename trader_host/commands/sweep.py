@@ -20,7 +20,12 @@ from regime.labels import LabelSpec
 from trader_host.backtest.fast.engine import FastEngine
 from trader_host.backtest.regime_choices import CHOICES
 from trader_host.backtest.risk_caps import without_risk_caps
-from trader_host.commands.market_data import add_market_arguments, load_market_data, spec_and_tape
+from trader_host.commands.market_data import (
+    add_market_arguments,
+    large_arrays_freed_promptly,
+    load_market_data,
+    spec_and_tape,
+)
 from trader_host.config import ConfigError, load_config
 from trader_host.fees import SCHEDULES, fee_schedule
 from trader_host.instruments import UnknownInstrument
@@ -104,6 +109,7 @@ def _prepare(args: argparse.Namespace) -> tuple[SweepSetup, list[Any], int, int,
     candidates = expand(grid, config, LabelSpec())
     if args.min_days < 1:
         raise ValueError(f"--min-days must be >= 1, got {args.min_days}")
+    large_arrays_freed_promptly()
     data = load_market_data(args)
     spec, tape = spec_and_tape(args, data, config.sim.spread_ticks)
     fees = fee_schedule(args.fees, spec.symbol)
