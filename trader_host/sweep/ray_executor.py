@@ -5,7 +5,8 @@ batch of tasks is a Ray task on a worker, which evaluates it across its cores (o
 engine); results come back as batches finish, in whatever order, and the caller's ResultStore keeps each one
 as it arrives (an interrupted sweep resumes the same way as on one machine). Ray retries a batch whose worker
 dies. `address` is an existing cluster (host:port inside it, ray://head:10001 from outside, or RAY_ADDRESS);
-without one, a local Ray is started for the sweep and stopped after.
+without one, Ray's own search: the cluster started on this machine by `ray start`, else a local Ray
+started for the sweep and stopped after.
 """
 
 from __future__ import annotations
