@@ -63,9 +63,10 @@ class SweepSetup:
         """The candidates' results, in one batch of the fast engine across this machine's cores (`threads`
         of them when set); each exactly what the candidate gives run alone."""
         if self.threads:
-            from numba import set_num_threads
+            from numba import config, set_num_threads
 
-            set_num_threads(self.threads)
+            cores: int = config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at import, from the machine
+            set_num_threads(min(self.threads, cores))
         jobs = [(c.config, self.source(self.regime, c.labels)) for c in (self.candidates[i] for i in indices)]
         return [TaskResult(*self.engine.trips(run)) for run in self.engine.run_many(jobs)]
 
