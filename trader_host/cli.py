@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import sys
 from collections.abc import Iterable, Sequence
@@ -15,10 +16,6 @@ SUBCOMMANDS = {
     "train": (
         "trader_host.commands.train",
         "train the six-model ONNX ensemble and print its walk-forward evaluation",
-    ),
-    "demo": (
-        "trader_host.commands.demo",
-        "a simulated trading day through the local cloud (no AWS, no broker)",
     ),
     "backtest": (
         "trader_host.commands.backtest",
@@ -36,16 +33,36 @@ SUBCOMMANDS = {
     "sweep": ("trader_host.commands.sweep", "walk-forward parameter sweep with PBO and deflated Sharpe"),
     "meta-labels": ("trader_host.commands.meta_labels", "price-shape vs P&L-aligned labels, out of sample"),
 }
+# `demo` is a dev tool (package devkit, never in the wheel the host deploys): offered where devkit is
+# importable, as in the repository's environment (`make venv` puts the repository on the path). The host's
+# one arrow to devkit, by name only; the import contracts (pyproject.toml) keep the rest of the host off it.
+DEV_SUBCOMMANDS = {
+    "demo": ("devkit.demo.command", "a simulated trading day through the local cloud (no AWS, no broker)"),
+}
+
+
+def subcommands() -> dict[str, tuple[str, str]]:
+    """The subcommands this installation offers: the host's, and the dev tools' where they are installed."""
+    dev = {name: entry for name, entry in DEV_SUBCOMMANDS.items() if _importable(entry[0])}
+    return {**SUBCOMMANDS, **dev}
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its package is absent
+        return False
 
 
 def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
     """The command line; only the subcommands in `commands` (all when None) get their full arguments, the
     others a one-line entry for `--help`."""
-    wanted = set(SUBCOMMANDS if commands is None else commands)
+    offered = subcommands()
+    wanted = set(offered if commands is None else commands)
     parser = argparse.ArgumentParser(prog="regime-trader", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (module, help_) in SUBCOMMANDS.items():
+    for name, (module, help_) in offered.items():
         p = sub.add_parser(name, help=help_)
         if name in wanted:
             importlib.import_module(module).register(p)

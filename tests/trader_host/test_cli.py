@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from trader_host.cli import SUBCOMMANDS, build_parser
+from trader_host.cli import build_parser, subcommands
 
 HEAVY = ("numpy", "pandas", "numba", "onnxruntime", "sklearn", "boto3")
 
@@ -27,15 +27,15 @@ def _imported_by(argv: list[str]) -> set[str]:
 
 def test_help_imports_no_command_and_no_numerical_library() -> None:
     loaded = _imported_by(["--help"])
-    assert not {module for module, _ in SUBCOMMANDS.values()} & loaded
+    assert not {module for module, _ in subcommands().values()} & loaded
     assert not set(HEAVY) & loaded
 
 
 def test_a_commands_help_imports_that_command_only() -> None:
     loaded = _imported_by(["backtest", "--help"])
     assert "trader_host.commands.backtest" in loaded
-    assert not {m for name, (m, _) in SUBCOMMANDS.items() if name != "backtest"} & loaded
-    assert not {"onnxruntime", "numba", "trader_host.backtest.runner"} & loaded
+    assert not {m for name, (m, _) in subcommands().items() if name != "backtest"} & loaded
+    assert not {"onnxruntime", "numba", "trading_engine.backtest.runner"} & loaded
 
 
 def test_every_command_is_still_built_for_callers_that_parse_any() -> None:
