@@ -5,23 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests.trading_engine.sweep.small_sweep import SMALL_SWEEP
 from trader_host.cli import build_parser
 from trader_host.commands.sweep import _prepare
 from trading_engine.sweep.executor import LocalExecutor, batches
-
-SWEEP = [
-    "sweep",
-    "--synthetic-days",
-    "3",
-    "--seed",
-    "3",
-    "--min-days",
-    "1",
-    "--regime",
-    "range",
-    "--folds",
-    "2",
-]
 
 
 def test_batches_cover_the_tasks_in_order() -> None:
@@ -30,7 +17,7 @@ def test_batches_cover_the_tasks_in_order() -> None:
 
 
 def test_more_workers_than_cores_runs_on_every_core() -> None:
-    args = build_parser(["sweep"]).parse_args([*SWEEP, "--grid", "z_thresh=1.5,2.0", "--workers", "64"])
+    args = build_parser(["sweep"]).parse_args([*SMALL_SWEEP, "--grid", "z_thresh=1.5,2.0", "--workers", "64"])
     setup = _prepare(args)[0]
     assert setup.threads == 64
     got = dict(LocalExecutor(batch=1).map(setup.evaluate, [0, 1]))

@@ -17,24 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.trading_engine.sweep.small_sweep import SMALL_SWEEP
 from trader_host.cli import build_parser, main
 from trader_host.commands.sweep import _prepare
 from trading_engine.sweep.executor import LocalExecutor
 from trading_engine.sweep.ray_executor import RayExecutor
 
-SWEEP = [
-    "sweep",
-    "--synthetic-days",
-    "4",
-    "--seed",
-    "3",
-    "--min-days",
-    "1",
-    "--regime",
-    "range",
-    "--folds",
-    "2",
-]
 GRID = ["--grid", "z_thresh=1.5,2.0", "stop_offset_ticks=3,6"]
 
 pytestmark = pytest.mark.slow
@@ -74,7 +62,7 @@ def ray_head() -> Iterator[str]:
 
 
 def test_ray_gives_the_local_executors_results_to_the_cent(ray_head: str, tmp_path: Path) -> None:
-    args = build_parser(["sweep"]).parse_args([*SWEEP, *GRID])
+    args = build_parser(["sweep"]).parse_args([*SMALL_SWEEP, *GRID])
     setup = _prepare(args)[0]
     tasks = list(range(len(setup.candidates)))
     start = time.perf_counter()
@@ -94,7 +82,9 @@ def test_ray_gives_the_local_executors_results_to_the_cent(ray_head: str, tmp_pa
     for name, extra in (("local", []), ("ray", ["--executor", "ray", "--ray-address", ray_head])):
         out = tmp_path / name
         assert (
-            main([*SWEEP, *GRID, *extra, "--out", str(out / "store"), "--json", str(out / "report.json")])
+            main(
+                [*SMALL_SWEEP, *GRID, *extra, "--out", str(out / "store"), "--json", str(out / "report.json")]
+            )
             == 0
         )
         reports[name] = json.loads((out / "report.json").read_text())
