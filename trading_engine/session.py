@@ -14,9 +14,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from regime.contracts import Bar, BarSource, TradeRecord
 from trading_engine.broker.port import (
@@ -37,7 +37,36 @@ from trading_engine.trader import Trader
 
 log = logging.getLogger(__name__)
 FINAL_FLUSH_TIMEOUT_S = 30.0
+STOP_GRACE_S = 10.0  # a stop during the start's reconcile lets it finish this long (its requests are bounded)
 LATENCY_SAMPLES = 200_000  # about two days of ticks
+
+
+class Stopped(Exception):
+    """The stop event was set while the session waited."""
+
+
+async def _unless_stopped[T](
+    aw: Coroutine[Any, Any, T] | asyncio.Future[T], stop: asyncio.Future[Any], *, cancel: bool = True
+) -> T:
+    """`aw`'s result, or Stopped as soon as `stop` is done (`aw` cancelled unless `cancel` is False).
+
+    A coroutine runs eagerly: one that ends without waiting (most broker events on a virtual clock) costs no
+    trip through the event loop."""
+    task = (
+        aw if isinstance(aw, asyncio.Future) else asyncio.eager_task_factory(asyncio.get_running_loop(), aw)
+    )
+    if not task.done():
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled from outside: the work ends with us
+            task.cancel()
+            raise
+    if task.done():
+        return task.result()
+    if cancel:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    raise Stopped
 
 
 class KillSwitch(Protocol):
@@ -127,21 +156,54 @@ class TradingSession:
         self.tick_orders = 0  # how many such ticks in all (the metrics read the new ones)
         self.unjournaled: list[TradeRecord] = []
         self.observer: EventObserver | None = None  # the live monitor, when one is attached
+        self.stop_grace_s = STOP_GRACE_S
         self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.jobs)), thread_name_prefix="cloud")
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Trade until the end of the data (sim), `stop`, a kill or a failure; then flatten and close."""
+        """Trade until the end of the data (sim), `stop`, a kill or a failure; then flatten and close.
+
+        `stop` is obeyed at every stage: while connecting (nothing to flatten), while starting (the start's
+        requests are bounded: given STOP_GRACE_S to finish so that the position is known, then flattened),
+        and while waiting for the broker's next event.
+        """
+        stop = stop or asyncio.Event()
+        stopped = asyncio.ensure_future(stop.wait())  # done once a stop comes, whatever waits then
+        try:
+            await self._run(stop, stopped)
+        finally:
+            stopped.cancel()
+
+    async def _run(self, stop: asyncio.Event, stopped: asyncio.Future[Any]) -> None:
+        try:
+            await _unless_stopped(self.broker.connect(), stopped)
+        except Stopped:
+            log.warning("stopped while connecting to the broker: nothing was traded")
+            await self._close()
+            return
+        except Exception as exc:  # one that no retry can heal (the adapter retries the others)
+            self.failure = f"connect: {exc}"
+            log.error("FAILURE while connecting to the broker: %s", exc)
+            await self._close()
+            return
+        try:
+            await self._trade(stop, stopped)
+        finally:
+            await self._close()
+
+    async def _trade(self, stop: asyncio.Event, stopped: asyncio.Future[Any]) -> None:
         broker, trader = self.broker, self.trader
-        await broker.connect()
         try:
             try:
-                if self.live:
-                    await self._start_live()
-                while not (stop is not None and stop.is_set()):
+                if self.live and not await self._started(stopped):
+                    return
+                while not stop.is_set():
                     if self.stop_at is not None and broker.now() >= self.stop_at:
                         log.info("stopping at %.3f as asked", broker.now())
                         break
-                    event = await broker.next_event(self._until())
+                    try:  # the adapters' next_event is cancel-safe: a stop loses no event
+                        event = await _unless_stopped(broker.next_event(self._until()), stopped)
+                    except Stopped:
+                        break
                     if event is None and self._until() is None:
                         break
                     await self._handle(event)
@@ -159,8 +221,31 @@ class TradingSession:
             self._fail(f"shutdown: {type(exc).__name__}: {exc}")
         finally:
             await self._final_flush()
-            await broker.close()
-            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _started(self, stop: asyncio.Future[Any]) -> bool:
+        """Warm up and reconcile; False if a stop came and the start could not finish in `stop_grace_s`."""
+        start = asyncio.ensure_future(self._start_live())
+        try:
+            await _unless_stopped(start, stop, cancel=False)
+            return True
+        except Stopped:
+            log.warning("stopped while starting: the reconcile may finish (at most %gs)", self.stop_grace_s)
+        done, _ = await asyncio.wait({start}, timeout=self.stop_grace_s)
+        if done:
+            start.result()  # its failure is the session's
+            return True
+        start.cancel()
+        await asyncio.gather(start, return_exceptions=True)
+        log.error(
+            "stopped before the reconcile finished: the broker's position is unknown and nothing was sent; "
+            "check the account (journal position %d)",
+            self.trader.position,
+        )
+        return False
+
+    async def _close(self) -> None:
+        await self.broker.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _fail(self, reason: str) -> None:
         """Record the first failure and halt: no more entries, the position is closed at market."""

@@ -24,6 +24,7 @@ from trading_engine.broker.port import (
     OrderRejected,
     OrderStatus,
     OrderType,
+    SeriesRestarted,
     Tick,
 )
 from trading_engine.config import HostConfig
@@ -127,6 +128,13 @@ class Trader:
             return self.on_tick(event, now, regime, decision)
         if isinstance(event, MinuteBar):
             self.strategy.on_bar(event)
+            return self.on_time(now)
+        if isinstance(event, SeriesRestarted):
+            self.strategy.restart_series()
+            for bar in event.bars:
+                self.strategy.on_bar(bar)
+            log.warning("price series restarts (%s): warmed up again with %d bar(s)", event.reason,
+                        len(event.bars))  # fmt: skip
             return self.on_time(now)
         if isinstance(event, Execution):
             self.executor.on_execution(event)

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import time
 from datetime import UTC, datetime
 
 from devkit.fake_gateway.script import GatewayScript, months_after
@@ -24,18 +25,22 @@ from trading_engine.instruments import SYNTHETIC_SESSION, contract
 
 async def serve(args: argparse.Namespace) -> None:
     config = load_config(None)
-    tape = MarketTape.from_synthetic(synthetic_days(args.synthetic_days, seed=args.seed))
-    spec = contract("CL").with_session(SYNTHETIC_SESSION)
-    script = GatewayScript(months=months_after(datetime.now(UTC).date()))  # its clients are on the wall clock
-    gw = FakeGateway(
-        tape, spec, fee_schedule(config.fees.schedule, spec.symbol), config.sim, script=script, pace=args.pace
-    )
+    tape = MarketTape.from_synthetic(synthetic_days(args.synthetic_days, seed=args.seed, symbol=args.symbol))
+    spec = contract(args.symbol).with_session(SYNTHETIC_SESSION)
+    multiplier = str(int(spec.tick_value_usd / spec.tick_size))  # 1000 barrels CL, 100 MCL
+    months = months_after(datetime.now(UTC).date(), args.symbol, multiplier=multiplier)  # on the wall clock
+    script = GatewayScript(months=months)
+    shift = (int(time.time()) - int(tape.time[0])) // 60 * 60  # the tape as of now: its times, the listing's
+    fees = fee_schedule(config.fees.schedule, spec.symbol)
+    gw = FakeGateway(tape, spec, fees, config.sim, script=script, pace=args.pace, shift_s=shift)
     port = await gw.start(args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(f"fake IB gateway on 127.0.0.1:{port} (synthetic CL, x{args.pace:g} real time)", flush=True)
+    print(
+        f"fake IB gateway on 127.0.0.1:{port} (synthetic {args.symbol}, x{args.pace:g} real time)", flush=True
+    )
     try:
         await stop.wait()
     finally:
@@ -48,6 +53,7 @@ def main() -> None:
     p.add_argument("--pace", type=float, default=60.0, help="market time per wall-clock time")
     p.add_argument("--synthetic-days", type=int, default=1)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--symbol", choices=("CL", "MCL"), default="CL", help="the future it lists and trades")
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(serve(p.parse_args()))
 

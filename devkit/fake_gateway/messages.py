@@ -9,6 +9,8 @@ from decimal import Decimal
 from devkit.fake_gateway.wire import Field, encode
 
 SERVER_VERSION = 176
+UNSET_DOUBLE = "1.7976931348623157E308"  # IB's "no value" for a double (DBL_MAX), e.g. an opening fill's P&L
+MONTH_CODES = "FGHJKMNQUVXZ"
 BID, ASK, LAST = 1, 2, 4  # tick types
 NOTICE_TEXT = {
     1100: "Connectivity between IB and Trader Workstation has been lost.",
@@ -18,7 +20,17 @@ NOTICE_TEXT = {
     2104: "Market data farm connection is OK:usfuture",
     2105: "HMDS data farm connection is broken:ushmds",
     2106: "HMDS data farm connection is OK:ushmds",
+    1300: "TWS socket port has been reset and this connection is being dropped. Please reconnect on the new "
+    "port - 4003",
+    2110: "Connectivity between Trader Workstation and server is broken. It will be restored automatically.",
+    10197: "No market data during competing live session",
+    354: "Requested market data is not subscribed.",
+    420: "Invalid Real-time Query:pacing violation",
+    162: "Historical Market Data Service error message:API historical data query cancelled: pacing violation",
 }
+ON_MARKET_DATA = frozenset({354, 420, 10197})  # notices sent on a market data request's id
+ON_BARS = 162  # sent on a bar request's id, which it ends
+BAR_STREAM_DIES = 0  # a script's pseudo-code: every bar stream ends without a word
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +45,25 @@ class ListedMonth:
     currency: str = "USD"
     multiplier: str = "1000"
     min_tick: str = "0.01"
+
+    @property
+    def contract_month(self) -> str:
+        """YYYYMM of the delivery month its local symbol names (CLG6: 202602; it expires in January)."""
+        month = MONTH_CODES.index(self.local_symbol[-2]) + 1
+        year = int(self.last_trade_date[:4])
+        if month < int(self.last_trade_date[4:6]):
+            year += 1
+        return f"{year}{month:02d}"
+
+    def matches(self, con_id: int, symbol: str, month: str, local_symbol: str) -> bool:
+        """Whether a contract query (0 / "": any) names this month: by conId, symbol, month, local symbol."""
+        by_month = not month or month in (self.contract_month, self.last_trade_date)
+        return (
+            (not con_id or con_id == self.con_id)
+            and (not symbol or symbol == self.symbol)
+            and by_month
+            and (not local_symbol or local_symbol == self.local_symbol)
+        )
 
     def contract_fields(self, with_exchange: bool = True) -> list[Field]:
         """conId .. tradingClass as most messages carry them."""
@@ -95,7 +126,7 @@ def account_update_multi_end(req_id: int) -> bytes:
 
 
 def contract_details(req_id: int, m: ListedMonth) -> bytes:
-    month = m.last_trade_date[:6]
+    month = m.contract_month
     fields: list[Field] = [
         10, req_id, m.symbol, "FUT", m.last_trade_date, "0", "", m.exchange, m.currency, m.local_symbol,
         m.symbol, m.symbol, m.con_id, m.min_tick, m.multiplier, "LMT,MKT", m.exchange, "1", "0",
@@ -198,4 +229,5 @@ def exec_details_end(req_id: int) -> bytes:
 
 
 def commission_report(exec_id: str, commission: Decimal) -> bytes:
-    return encode([59, 1, exec_id, commission, "USD", "", "", ""])
+    """realizedPNL and yield unset, as IB sends them for a fill that opens a position."""
+    return encode([59, 1, exec_id, commission, "USD", UNSET_DOUBLE, UNSET_DOUBLE, ""])

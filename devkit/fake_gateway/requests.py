@@ -11,7 +11,8 @@ import bisect
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,13 @@ class GatewayOrder:
     request: OrderRequest
     filled: int = 0
     cancel_reported: bool = False
+    avg_price: Decimal = Decimal(0)  # of the fills so far (0 before the first, as IB)
+    last_price: Decimal = Decimal(0)
+
+    def fill(self, qty: int, price: Decimal) -> None:
+        self.avg_price = (self.avg_price * self.filled + price * qty) / (self.filled + qty)
+        self.filled += qty
+        self.last_price = price
 
 
 @dataclass
@@ -62,7 +70,7 @@ class ClientConnection(asyncio.Protocol):
             for fields in self.reader.feed(data):
                 if self.client_id is None and not self.ready and fields and fields[0].startswith("v"):
                     version_range(fields)
-                    self.send(msg.handshake(gw.sim.now()))
+                    self.send(msg.handshake(gw.sim.now() + gw.shift_s))
                     continue
                 gw.handle(self, fields)
         except (ValueError, IndexError) as exc:
@@ -97,17 +105,22 @@ class RequestDesk:
     _next_id: int
     _next_perm: int
     _pacing_left: int
+    shift_s: int
+    _empty_left: int
 
     def _status(self, order: GatewayOrder, status: str) -> bytes:
         v = order.view
         return msg.order_status(
-            v.order_id, status, order.filled, order.request.qty - order.filled, "", v.perm_id, "", v.client_id
-        )
+            v.order_id, status, order.filled, order.request.qty - order.filled, order.avg_price.normalize(),
+            v.perm_id, order.last_price.normalize(), v.client_id,
+        )  # fmt: skip
 
     def _exec(self, req_id: int, order: GatewayOrder, ex: Execution, cum: int) -> bytes:
         price = self.spec.price(ex.price)
         side = "BOT" if ex.side is Side.BUY else "SLD"
-        return msg.exec_details(req_id, order.view, ex.execution_id, ex.ts, side, ex.qty, price, cum) + (
+        view = replace(order.view, order_ref="") if self.script.drop_order_ref else order.view
+        ts = ex.ts + self.shift_s
+        return msg.exec_details(req_id, view, ex.execution_id, ts, side, ex.qty, price, cum) + (
             msg.commission_report(ex.execution_id, ex.commission_usd)
         )
 
@@ -116,6 +129,8 @@ class RequestDesk:
         """Answer one request (fields as the client sent them)."""
         mid = int(f[0])
         self.requests.append(mid)
+        if mid in self.script.unanswered:
+            return  # a gateway that reads the request and never answers it
         if mid == 71:
             self._start_api(c, int(f[2]))
         elif not c.ready:
@@ -136,9 +151,9 @@ class RequestDesk:
         elif mid == 76:
             c.send(msg.account_update_multi_end(int(f[2])))
         elif mid == 7:
-            self._executions(c, int(f[2]))
+            self._executions(c, f)
         elif mid == 9:
-            self._contract_details(c, int(f[2]), f[4])
+            self._contract_details(c, int(f[2]), int(f[3] or 0), f[4], f[6], f[13])
         elif mid == 1:
             c.market_data[int(f[2])] = int(f[3] or 0)
         elif mid == 2:
@@ -158,7 +173,7 @@ class RequestDesk:
         elif mid == 8:
             c.send(msg.next_valid_id(self._next_id))
         elif mid == 49:
-            c.send(msg.current_time(self.sim.now()))
+            c.send(msg.current_time(self.sim.now() + self.shift_s))
         elif mid == 17:
             c.send(msg.managed_accounts(self.script.account))
         elif mid != 59:  # 59: market data type, nothing to answer
@@ -189,11 +204,13 @@ class RequestDesk:
 
     def _positions(self, c: ClientConnection) -> None:
         qty = _now(self.sim.positions()).get(self.spec.symbol, 0)
-        if qty:
-            month = (
-                self.orders[self.placed[-1][1].order_id].view.month if self.placed else self.script.months[0]
-            )
-            c.send(msg.position(self.script.account, month, qty, Decimal(0)))
+        if qty:  # one book: held in the month and account of the last order
+            last = self.orders[self.placed[-1][1].order_id].view if self.placed else None
+            month = last.month if last is not None else self.script.months[0]
+            account = last.account if last is not None else self.script.account.split(",")[0]
+            c.send(msg.position(account, month, qty, Decimal(0)))
+        for account, local_symbol, held in self.script.other_positions:
+            c.send(msg.position(account, self._month("", local_symbol), held, Decimal(0)))
         c.send(msg.position_end())
 
     def _open_orders(self, c: ClientConnection, only_own: bool) -> None:
@@ -204,20 +221,37 @@ class RequestDesk:
             c.send(msg.open_order(order.view, "Submitted") + self._status(order, "Submitted"))
         c.send(msg.open_order_end())
 
-    def _executions(self, c: ClientConnection, req_id: int) -> None:
+    def _executions(self, c: ClientConnection, f: list[str]) -> None:
+        """The day's executions passing the request's filter (client id, account, time, symbol, side)."""
+        req_id, client_id, account, since, symbol, side = int(f[2]), int(f[3] or 0), f[4], f[5], f[6], f[9]
+        after = _utc(since) if since else 0.0
         cum: dict[str, int] = {}
         for ex in _now(self.sim.executions()):
             order = self.orders.get(ex.order_id)
             if order is None:
                 continue
             cum[ex.order_id] = cum.get(ex.order_id, 0) + ex.qty
+            v = order.view
+            if (
+                (client_id and v.client_id != client_id)
+                or (account and v.account != account)
+                or (symbol and v.month.symbol != symbol)
+                or (side and side[0] != v.action[0])  # BUY/SELL against BOT/SLD
+                or ex.ts + self.shift_s < after
+            ):
+                continue
             c.send(self._exec(req_id, order, ex, cum[ex.order_id]))
         c.send(msg.exec_details_end(req_id))
 
-    def _contract_details(self, c: ClientConnection, req_id: int, symbol: str) -> None:
-        for m in self.script.months:
-            if m.symbol == symbol:
-                c.send(msg.contract_details(req_id, m))
+    def _contract_details(
+        self, c: ClientConnection, req_id: int, con_id: int, symbol: str, month: str, local_symbol: str
+    ) -> None:
+        listed = [m for m in self.script.months if m.matches(con_id, symbol, month, local_symbol)]
+        if not listed:  # as IB: an error, not an empty list
+            c.send(msg.error(req_id, 200, "No security definition has been found for the request"))
+            return
+        for m in listed:
+            c.send(msg.contract_details(req_id, m))
         c.send(msg.contract_details_end(req_id))
 
     def _history(self, c: ClientConnection, f: list[str]) -> None:
@@ -229,6 +263,10 @@ class RequestDesk:
                           "query cancelled: pacing violation")
             )  # fmt: skip
             return
+        if self._empty_left > 0:
+            self._empty_left -= 1
+            c.send(msg.historical_data(req_id, []))
+            return
         count = history_minutes(f[17])
         p = self.spec.price
         bars = [(b.minute, p(b.open), p(b.high), p(b.low), p(b.close), b.volume)
@@ -238,7 +276,8 @@ class RequestDesk:
         if k < len(self._bar_minutes):  # the bar in progress, as IB ends a keepUpToDate history with it
             price = bars[-1][4] if bars else p(self._bar_opens[k])
             bars.append((self._bar_minutes[k], price, price, price, price, 0))
-        c.send(msg.historical_data(req_id, bars))
+        shift = self.shift_s // 60
+        c.send(msg.historical_data(req_id, [(b[0] + shift, *b[1:]) for b in bars]))
         if f[21] == "1":
             c.bar_requests.add(req_id)
 
@@ -250,7 +289,7 @@ class RequestDesk:
         self._next_id = max(self._next_id, ib_id + 1)
         month = self._month(f[2], f[12])
         action, qty, kind, lmt, account, ref = f[16], int(float(f[17])), f[18], f[19], f[23], f[26]
-        our_id = ref or f"ib{client_id}-{ib_id}"
+        our_id = f"ib{client_id}-{ib_id}"  # IB keys an order by client and order id; orderRef is free text
         if our_id in self.orders:
             c.send(msg.error(ib_id, 103, f"Duplicate order id {ib_id}"))
             return
@@ -262,8 +301,8 @@ class RequestDesk:
         ticks = self.spec.to_ticks(limit) if limit is not None else None
         request = OrderRequest(our_id, self.spec.symbol, side, qty, OrderType(kind), ticks)
         self._next_perm += 1
-        view = msg.OrderView(ib_id, self._next_perm, client_id, month, action, qty, kind, limit, our_id,
-                             account or self.script.account)  # fmt: skip
+        view = msg.OrderView(ib_id, self._next_perm, client_id, month, action, qty, kind, limit, ref,
+                             account or self.script.account.split(",")[0])  # fmt: skip
         self.orders[our_id] = GatewayOrder(view, request)
         self.placed.append((month.local_symbol, request))
         try:
@@ -291,6 +330,11 @@ def _now(coro: Coroutine[Any, Any, Any]) -> Any:
         return done.value
     coro.close()
     raise RuntimeError("a sim request waited; it must answer at once")
+
+
+def _utc(text: str) -> float:
+    """An execution filter's time, "yyyymmdd hh:mm:ss" (UTC here; a zone after it is not read)."""
+    return datetime.strptime(text.replace("-", " ")[:17], "%Y%m%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
 
 
 def history_minutes(duration: str) -> int:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from devkit.fake_gateway.messages import ListedMonth
-
-MONTH_CODES = "FGHJKMNQUVXZ"
+from devkit.fake_gateway.messages import MONTH_CODES, ListedMonth
 
 DEFAULT_MONTHS = (
     ListedMonth(495512551, "CL", "CLG6", "20260120"),
@@ -16,14 +14,17 @@ DEFAULT_MONTHS = (
 )
 
 
-def months_after(day: date, symbol: str = "CL", count: int = 3) -> tuple[ListedMonth, ...]:
+def months_after(
+    day: date, symbol: str = "CL", count: int = 3, multiplier: str = "1000"
+) -> tuple[ListedMonth, ...]:
     """`count` monthly contracts expiring on the 20th of the months after `day` (a listing for any date)."""
     out = []
     for k in range(1, count + 1):
         y, m = divmod(day.month - 1 + k, 12)
         year, month = day.year + y, m + 1
         code = f"{symbol}{MONTH_CODES[month % 12]}{year % 10}"  # the contract month after expiry's month
-        out.append(ListedMonth(400_000_000 + year * 100 + month, symbol, code, f"{year}{month:02d}20"))
+        con_id = 400_000_000 + year * 100 + month
+        out.append(ListedMonth(con_id, symbol, code, f"{year}{month:02d}20", multiplier=multiplier))
     return tuple(out)
 
 
@@ -33,8 +34,12 @@ class GatewayScript:
     months: tuple[ListedMonth, ...] = DEFAULT_MONTHS
     busy_client_ids: frozenset[int] = frozenset()  # a startApi with one of these gets 326 and is dropped
     pacing_violations: int = 0  # the first N history requests are refused with 162
-    notices: tuple[
-        tuple[float, int], ...
-    ] = ()  # (time, code): 1100, 1102, 2103, 2104 ... sent to every client
+    # (time, code) or (time, code, text): 1100, 1102, 2103 ... sent to every client; 354, 420, 10197 on its
+    # market data requests, 162 on its bar requests (which IB then ends); 0: every bar stream dies silently
+    notices: tuple[tuple[float, int] | tuple[float, int, str], ...] = ()
     silent: tuple[tuple[float, float], ...] = ()  # market data stops (no ticks) in [start, end)
     cancel_race: bool = False  # a cancel is reported "Cancelled" at once, whatever then happens to the order
+    drop_order_ref: bool = False  # executions and open orders come back without their orderRef
+    unanswered: frozenset[int] = frozenset()  # request message ids read and never answered (a hung gateway)
+    other_positions: tuple[tuple[str, str, int], ...] = ()  # (account, local symbol, qty) held beside ours
+    empty_histories: int = 0  # the first N bar requests are answered with no bar (HMDS without data)

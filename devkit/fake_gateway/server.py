@@ -51,9 +51,13 @@ class FakeGateway(RequestDesk):
         faults: FaultPlan = NO_FAULTS,
         script: GatewayScript | None = None,
         pace: float | None = None,
+        shift_s: int = 0,
     ) -> None:
         if pace is not None and pace <= 0:
             raise ValueError(f"pace must be positive (1.0 = real time), got {pace}")
+        if shift_s % 60:
+            raise ValueError(f"shift_s must be whole minutes, got {shift_s}")
+        self.shift_s = shift_s  # the wire's times are the tape's plus this (a tape replayed as of now)
         self.pace = pace  # None: lockstep with a VirtualClock client; else the market follows the wall clock
         self.sim = SimBroker(tape, fees, sim_config, faults)
         self.spec = spec
@@ -76,7 +80,8 @@ class FakeGateway(RequestDesk):
         self._next_id = 1
         self._next_perm = 900_000
         self._pacing_left = self.script.pacing_violations
-        self._notices = sorted(self.script.notices)
+        self._notices = sorted(self.script.notices, key=lambda n: n[0])
+        self._empty_left = self.script.empty_histories
         self._server: asyncio.Server | None = None
         self._pump: asyncio.Task[None] | None = None
         self._closed = False
@@ -123,12 +128,7 @@ class FakeGateway(RequestDesk):
                 await self._dispatch(event)
                 continue
             if notice_at is not None and sim.now() >= notice_at:
-                _, code = self._notices.pop(0)
-                for c in self._ready():
-                    if code == 1101:  # restored, but the market data subscriptions are gone
-                        c.market_data.clear()
-                        c.bar_requests.clear()
-                    c.send(msg.error(-1, code, msg.NOTICE_TEXT.get(code, f"notice {code}")))
+                self._notify(self._notices.pop(0))
             elif until is not None and sim.now() >= until:
                 clock.reached()
             else:
@@ -146,9 +146,7 @@ class FakeGateway(RequestDesk):
             if event is not None:
                 await self._dispatch(event)
             elif self._notices and sim.now() >= self._notices[0][0]:
-                _, code = self._notices.pop(0)
-                for c in self._ready():
-                    c.send(msg.error(-1, code, msg.NOTICE_TEXT.get(code, f"notice {code}")))
+                self._notify(self._notices.pop(0))
             else:
                 await asyncio.sleep(0.005)
 
@@ -163,6 +161,25 @@ class FakeGateway(RequestDesk):
             if self.down or (self._ready() and self.clock.waiting):
                 return
             await asyncio.sleep(0.0005)
+
+    def _notify(self, notice: tuple[float, int] | tuple[float, int, str]) -> None:
+        code = notice[1]
+        text = notice[2] if len(notice) > 2 else msg.NOTICE_TEXT.get(code, f"notice {code}")
+        for c in self._ready():
+            if code == msg.BAR_STREAM_DIES:
+                c.bar_requests.clear()
+            elif code == msg.ON_BARS:
+                for req in c.bar_requests:
+                    c.send(msg.error(req, code, text))
+                c.bar_requests.clear()
+            elif code in msg.ON_MARKET_DATA:
+                for req in c.market_data:
+                    c.send(msg.error(req, code, text))
+            else:
+                if code == 1101:  # restored, but the market data subscriptions are gone
+                    c.market_data.clear()
+                    c.bar_requests.clear()
+                c.send(msg.error(-1, code, text))
 
     def _ready(self) -> list[ClientConnection]:
         return [c for c in self.clients if c.ready]
@@ -188,12 +205,13 @@ class FakeGateway(RequestDesk):
             close = p(event.close)
             k = bisect.bisect_right(self._bar_minutes, event.minute)
             nxt = self._bar_minutes[k] if k < len(self._bar_minutes) else event.minute + 1
+            shift = self.shift_s // 60
             for c in self._ready():
                 for req in c.bar_requests:
                     c.send(
-                        final(req, event.minute, p(event.open), p(event.high), p(event.low), p(event.close),
-                              event.volume)
-                        + final(req, nxt, close, close, close, close, 0)
+                        final(req, event.minute + shift, p(event.open), p(event.high), p(event.low),
+                              p(event.close), event.volume)
+                        + final(req, nxt + shift, close, close, close, close, 0)
                     )  # fmt: skip
         elif isinstance(event, OrderAccepted):
             order = self.orders.get(event.order_id)
@@ -204,7 +222,7 @@ class FakeGateway(RequestDesk):
         elif isinstance(event, Execution):
             order = self.orders.get(event.order_id)
             if order is not None:
-                order.filled += event.qty
+                order.fill(event.qty, spec.price(event.price))
                 state = "Filled" if order.filled >= order.request.qty else "Submitted"
                 self._to_owner(order, self._exec(-1, order, event, order.filled) + self._status(order, state))
         elif isinstance(event, OrderCancelled):
@@ -235,7 +253,9 @@ class FakeGateway(RequestDesk):
             data = [(req, c) for c in self._ready() for req in c.realtime_bars]
             for req, c in data:
                 c.send(
-                    msg.realtime_bar(req, bar[0], p(bar[1]), p(bar[2]), p(bar[3]), p(bar[4]), bar[5], bar[6])
+                    msg.realtime_bar(
+                        req, bar[0] + self.shift_s, p(bar[1]), p(bar[2]), p(bar[3]), p(bar[4]), bar[5], bar[6]
+                    )
                 )
             bar.clear()
         if not bar:

@@ -16,6 +16,7 @@ from trading_engine.broker.port import (
     OrderCancelled,
     OrderRejected,
     OrderType,
+    SeriesRestarted,
     Tick,
 )
 from trading_engine.config import ExecutionConfig, HostConfig, RiskConfig, StopExit, StrategyConfig
@@ -229,3 +230,16 @@ def test_duplicate_fill_reports_are_booked_once() -> None:
     cmd = enter_long(tr)
     fill(tr, cmd, 0.6, 996)  # the same execution id again
     assert tr.position == 1 and tr.executor.duplicate_executions == 1
+
+
+def test_a_series_restart_forgets_the_old_months_bars_and_warms_up_on_the_new_ones() -> None:
+    tr = trader()
+    assert tr.strategy.zscore(1000) == 0.0  # the old month's statistics: mean 1000
+    minute = int(T0 // 60)
+    new_month = tuple(
+        MinuteBar(minute - 4 + k, c, c, c, c, 1) for k, c in enumerate([1100, 1102, 1098, 1100])
+    )
+    assert tr.on_event(SeriesRestarted(T0, "rolled CLG6 -> CLH6", new_month), T0, Regime.RANGE) == []
+    assert tr.strategy.zscore(1100) == 0.0  # the new month's level, no calendar-spread jump in the z-score
+    assert tr.on_event(SeriesRestarted(T0, "rolled", ()), T0, Regime.RANGE) == []
+    assert tr.strategy.zscore(1100) is None  # no bars yet: no signal until warmed up

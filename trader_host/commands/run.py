@@ -20,7 +20,7 @@ from pathlib import Path
 
 from regime.contracts import BarSource, Regime
 from trader_host.broker.ib.clock import BrokerClock
-from trader_host.broker.ib.config import add_ib_arguments, config_from_args
+from trader_host.broker.ib.config import IbConfig, add_ib_arguments, config_from_args
 from trader_host.cloud.stack_outputs import CloudNames
 from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
 from trader_host.monitor.attach import add_monitor_arguments, attach_monitor, serving
@@ -91,11 +91,16 @@ class LiveHost:
 
 
 def assemble(
-    args: argparse.Namespace, *, ib_clock: BrokerClock | None = None, ib_spec: ContractSpec | None = None
+    args: argparse.Namespace,
+    *,
+    ib_clock: BrokerClock | None = None,
+    ib_spec: ContractSpec | None = None,
+    ib_config: IbConfig | None = None,
 ) -> LiveHost:
     """Build the live host the arguments describe (the composition root; the tests use it too).
 
-    `ib_clock`, `ib_spec`: with --broker ib, a simulated gateway's virtual clock and calendar (tests, bench).
+    `ib_clock`, `ib_spec`, `ib_config`: with --broker ib, a simulated gateway's virtual clock and calendar,
+    and the adapter's limits under the command line's connection (tests, bench).
     """
     if args.no_cloud and args.regime is None:
         raise ConfigError("--no-cloud has no regime decisions: name one with --regime trend|range|nothing")
@@ -117,7 +122,7 @@ def assemble(
 
         spec = ib_spec or contract(args.symbol or "CL")
         _refuse_unserved(names, spec.symbol)
-        broker = IbBroker(config_from_args(args, spec.symbol), spec, ib_clock)
+        broker = IbBroker(config_from_args(args, spec.symbol, ib_config), spec, ib_clock)
         where = f"IB {args.host}:{args.port} (client {args.client_id}, {'LIVE' if args.live else 'paper'})"
     else:
         data = load_market_data(args)

@@ -117,6 +117,15 @@ class ConnectionChanged(NamedTuple):
     connected: bool
 
 
+class SeriesRestarted(NamedTuple):
+    """The price series starts afresh (a futures roll: the new month trades at another level); `bars`: the
+    new series' completed bars so far, to warm the strategy up again."""
+
+    ts: float
+    reason: str
+    bars: tuple[MinuteBar, ...]
+
+
 class FeedEnded(NamedTuple):
     """No more market data will come (end of a simulation's data); orders are still served."""
 
@@ -134,6 +143,7 @@ BrokerEvent = (
     | Execution
     | OrderStatus
     | ConnectionChanged
+    | SeriesRestarted
     | FeedEnded
 )
 
@@ -158,7 +168,10 @@ class BrokerPort(Protocol):
         ...
 
     async def next_event(self, until: float | None = None) -> BrokerEvent | None:
-        """The next event, or None once the clock reaches `until` with nothing to deliver."""
+        """The next event, or None once the clock reaches `until` with nothing to deliver.
+
+        Cancel-safe: a call cancelled while it waits loses no event (the session cancels it on a stop).
+        """
         ...
 
     async def place_order(self, request: OrderRequest) -> None:

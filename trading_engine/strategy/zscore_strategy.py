@@ -67,6 +67,12 @@ class ZScoreStrategy:
         self.stats.push(bar.close)
         self.atr.push(bar.high, bar.low, bar.close)
 
+    def restart_series(self) -> None:
+        """Forget the bars (a roll to another month): the statistics start afresh from the next bar."""
+        self.stats.clear()
+        self.atr.reset()
+        self._last_minute = None
+
     def zscore(self, last: int) -> float | None:
         return self.stats.zscore(last)
 
