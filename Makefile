@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # uv installs the locked sets in seconds where pip takes minutes (CI installs both on every run).
 UV_VERSION := 0.13.9
-UV = $(BIN)/uv pip install -q --python $(BIN)/python
+# Bytecode compiled at install: where bytecode writing is off (PYTHONDONTWRITEBYTECODE) every run would
+# otherwise recompile every module it imports (seconds for numba, pandas, sklearn).
+UV = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python
 
 .PHONY: demo test venv tools browser lambda-image lint typecheck pytest bench clean
 
@@ -21,6 +23,7 @@ $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@# The dev tools, deployment code and functions (devkit, infra, functions) and the functions' AWS edge
 	@# (layers/regime/regime_aws) stay out of the wheel: this environment reaches them through the repository.
 	printf '%s\n' "$(CURDIR)" "$(CURDIR)/layers/regime" > $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/regime_trader_repository.pth
+	$(BIN)/python -m compileall -q layers/regime trading_engine trader_host  # the editable sources too
 	touch $@
 
 # sam, cfn-lint and checkov pin versions that clash with the project's: they get their own environment.

@@ -26,8 +26,8 @@ from trader_host.monitor.attach import add_monitor_arguments, monitor_arguments
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="a simulated trading day through the local cloud (no AWS, no broker)")
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     p.add_argument("--days", type=int, default=1, help="sessions to trade (synthetic, or days of --bars)")
     p.add_argument("--seed", type=int, default=8, help="seed of the traded synthetic market")
     p.add_argument("--bars", type=Path, help="trade this bars file instead of a synthetic market")

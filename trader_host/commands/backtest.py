@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from regime.contracts.zscore_window import window_mismatch
-from regime.inference import RegimeModel
 from trader_host.analytics.progress import Progress
-from trader_host.commands.market_data import add_market_arguments, load_market_data
+from trader_host.commands.market_data import (
+    add_market_arguments,
+    large_arrays_freed_promptly,
+    load_market_data,
+)
 from trading_engine.backtest.backtest_results import ml_capture, table, to_json
 from trading_engine.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
 from trading_engine.backtest.regime_choices import CHOICES
@@ -39,8 +42,8 @@ _CHATTY = (
 )
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("backtest", help="backtest the strategy with each regime source, side by side")
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     add_market_arguments(p)  # --seed also seeds the random regime
     p.add_argument("--model", type=Path, help="ensemble.onnx for the 'ml' column (see `regime-trader train`)")
     p.add_argument(
@@ -90,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         config = run_config(args)
         quiet_order_logs(args)
         meta: dict[str, Any] = {"config": str(args.config or "config/strategy.toml")}
+        large_arrays_freed_promptly()
         data = load_market_data(args)
         series, truth = data.series, data.truth
         if data.market is None:
@@ -108,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         fast = _fast_engine(tape, spec, fees) if args.engine == "fast" else None
         choices = columns_to_run(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
         if args.model is not None and "ml" in choices:  # where the trigger and the model's feature meet
+            from regime.inference import RegimeModel  # onnxruntime: imported only when a model is used
+
             model_window = RegimeModel.load(args.model).metadata.zscore_window
             mismatch = window_mismatch(config.strategy.lookback_bars, model_window)
             if mismatch:

@@ -41,12 +41,8 @@ log = logging.getLogger(__name__)
 DEFAULT_SYNTHETIC_SESSIONS = 10
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        help="score a trained model on data after its training (AUC, log loss, base rates) and backtest "
-        "the strategy on the same data; writes an evidence record",
-    )
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     add_market_arguments(p)
     p.set_defaults(synthetic_days=DEFAULT_SYNTHETIC_SESSIONS)
     p.add_argument("--model", type=Path, required=True, help="the ensemble.onnx to score")

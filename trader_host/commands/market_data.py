@@ -86,6 +86,26 @@ class MarketData:
         return out
 
 
+def large_arrays_freed_promptly() -> None:
+    """Have glibc's allocator give every large block back to the system when it is freed.
+
+    Its default raises the size it serves from the heap each time a large block is freed, so the tape's
+    temporaries (tens of MB each) end up on the heap and stay in the process after use: the peak memory of a
+    backtest of a year of MES grew by about 100 MB. Elsewhere than glibc, nothing to do."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    libc = ctypes.CDLL(name)
+    if hasattr(libc, "mallopt"):
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's initial threshold, now fixed
+
+
+_M_MMAP_THRESHOLD = -3
+
+
 def load_market_data(args: argparse.Namespace) -> MarketData:
     """Generate or read the market the arguments name; malformed rows of a file are reported, set aside."""
     start, end = getattr(args, "start", None), getattr(args, "end", None)

@@ -25,8 +25,8 @@ from trading_engine.instruments import SYNTHETIC_SESSION, UnknownInstrument, con
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("meta-labels", help="price-shape vs P&L-aligned labels, out of sample")
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     add_market_arguments(p)
     held = p.add_mutually_exclusive_group(required=True)
     held.add_argument("--split", help="train before this UTC date/time, test from it")

@@ -20,8 +20,8 @@ from trader_host.commands.stats import open_lake
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("report", help="write the HTML analytics report (lake, Athena CSVs or a backtest)")
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--lake", type=Path, help="a folder laid out like the data lake bucket")
     where.add_argument("--bucket", help="the data lake bucket (the stack's DataLakeBucket)")

@@ -18,7 +18,6 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
 
 from regime.contracts import BarSource, Regime
 from regime.contracts.evidence import NO_MODEL
@@ -54,8 +53,8 @@ log = logging.getLogger(__name__)
 SHIP_EARLY_BYTES = 64 * 1024  # ship before the timer when this much journal waits
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("run", help="run the live trading host (simulated or IB broker)")
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     p.add_argument("--broker", choices=("sim", "ib"), default="sim", help="broker adapter")
     add_ib_arguments(p)
     add_market_arguments(p)

@@ -23,6 +23,7 @@ from regime.inference import RegimeModel
 from regime.labels import LabelSpec
 from trader_host.commands.market_data import (
     add_market_arguments,
+    large_arrays_freed_promptly,
     selection_and_test,
     spec_and_tape,
     utc_argument,
@@ -37,7 +38,7 @@ from trading_engine.instruments import UnknownInstrument
 from trading_engine.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid
 from trading_engine.sweep.held_out import RANDOM_SEEDS, grid_edges, held_out_test, select_on_all
 from trading_engine.sweep.held_out_report import print_held_out, sweep_evidence
-from trading_engine.sweep.sweep_executor import LocalExecutor, ResultStore
+from trading_engine.sweep.sweep_executor import LocalExecutor, ResultStore, SweepExecutor
 from trading_engine.sweep.sweep_run import SweepSetup, daily_pnl, finite, report, run_all
 from trading_engine.sweep.walk_forward import make_folds
 
@@ -45,8 +46,8 @@ log = logging.getLogger(__name__)
 _CANDIDATE_REGIMES = tuple(c for c in CHOICES if c != "truth")
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("sweep", help="walk-forward parameter sweep with PBO and deflated Sharpe")
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     add_market_arguments(p)
     p.add_argument(
         "--grid",
@@ -82,7 +83,19 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--evidence", type=Path, help="where to write the evidence record (with a test set)")
     p.add_argument("--min-days", type=int, default=5, help="trading days each training and test window needs")
-    p.add_argument("--workers", type=int, help="processes (default: every core)")
+    p.add_argument("--workers", type=int, help="cores this machine's batches use (default: every core)")
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine; ray: a Ray cluster (pip install 'regime-trader[ray]')",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="with --executor ray: the cluster (host:port or ray://host:10001; default: RAY_ADDRESS, else a "
+        "local Ray started for the sweep)",
+    )
     p.add_argument("--out", type=Path, default=Path("state/sweep"), help="results store (resumable)")
     p.add_argument("--json", type=Path, help="also write the report as JSON here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -96,9 +109,7 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, GridError, UnknownInstrument, ValueError, FileNotFoundError) as exc:
         log.error("sweep: %s", exc)
         return 2
-    results = run_all(
-        setup, LocalExecutor(args.workers), store, lambda n: _progress(0 if args.no_progress else n)
-    )
+    results = run_all(setup, _executor(args), store, lambda n: _progress(0 if args.no_progress else n))
     out = report(setup, results, folds, first_day, n_days)
     out["pbo"], out["deflated_sharpe"] = finite(out["pbo"]), finite(out["deflated_sharpe"])
     out["meta"] = {k: v for k, v in identity.items() if k != "grid"} | {"grid": args.grid}
@@ -138,6 +149,7 @@ def _prepare(
         raise ValueError(f"--min-days must be >= 1, got {args.min_days}")
     if args.random_seeds < 1:
         raise ValueError(f"--random-seeds must be >= 1, got {args.random_seeds}")
+    large_arrays_freed_promptly()
     data, test_data = selection_and_test(args)
     spec, tape = spec_and_tape(args, data, config.sim.spread_ticks)
     fees = fee_schedule(args.fees, spec.symbol)
@@ -157,12 +169,14 @@ def _prepare(
     folds = make_folds(
         n_days, 3 if args.folds is None and split_day is None else args.folds, split_day, args.min_days
     )
-    setup = SweepSetup(engine, data.series, candidates, args.regime, args.seed, args.model)
+    setup = SweepSetup(engine, data.series, candidates, args.regime, args.seed, args.model, args.workers)
     test = None
     if test_data is not None:
         test_spec, test_tape = spec_and_tape(args, test_data, config.sim.spread_ticks)
         test_engine = FastEngine(test_tape, test_spec, fees)
-        test = SweepSetup(test_engine, test_data.series, candidates, args.regime, args.seed, args.model)
+        test = SweepSetup(
+            test_engine, test_data.series, candidates, args.regime, args.seed, args.model, args.workers
+        )
     identity = {
         "data": data.source,
         "symbol": spec.symbol,
@@ -180,6 +194,14 @@ def _prepare(
         "sweep: %d configurations x %d fold(s) over %d trading days", len(candidates), len(folds), n_days
     )
     return setup, folds, first_day, n_days, identity, test
+
+
+def _executor(args: argparse.Namespace) -> SweepExecutor:
+    if args.executor == "ray":
+        from trading_engine.sweep.ray_executor import RayExecutor  # ray: imported only when asked for
+
+        return RayExecutor(args.ray_address)
+    return LocalExecutor()
 
 
 def _utc_seconds(text: str) -> float:

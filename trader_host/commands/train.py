@@ -20,10 +20,8 @@ from trading_engine.instruments import UnknownInstrument, contract
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "train", help="train the six-model ONNX ensemble and print its walk-forward evaluation"
-    )
+def register(p: argparse.ArgumentParser) -> None:
+    """The subcommand's arguments."""
     add_market_arguments(p)
     p.add_argument(
         "--tick-size", type=float, help="instrument tick (default: from the symbol's contract spec)"

@@ -49,31 +49,58 @@ class BacktestResult:
         return float(self.net_usd) / self.trades if self.trades else 0.0
 
 
+@dataclass(frozen=True)
+class TripColumns:
+    """Closed round trips, one entry per trip in closing order: what the figures are computed from."""
+
+    pnl_ticks: list[int]  # summed over contracts
+    qty: list[int]
+    gross_usd: list[Decimal]
+    fees_usd: list[Decimal]
+    exit_reasons: list[str]
+
+    @classmethod
+    def of(cls, trips: list[RoundTrip]) -> TripColumns:
+        return cls(
+            [t.pnl_ticks for t in trips],
+            [t.qty for t in trips],
+            [t.gross_usd for t in trips],
+            [t.fees_usd for t in trips],
+            [t.exit_reason.value for t in trips],
+        )
+
+
 def summarize(name: str, trips: list[RoundTrip], hours: float, **extra: Any) -> BacktestResult:
+    """Figures of one run from its round-trip records."""
+    return summarize_columns(name, TripColumns.of(trips), hours, **extra)
+
+
+def summarize_columns(name: str, trips: TripColumns, hours: float, **extra: Any) -> BacktestResult:
     """Figures of one run; ticks are per contract (a trip's ticks divided by its quantity)."""
-    per_contract = [t.pnl_ticks / t.qty for t in trips]
+    per_contract = [p / q for p, q in zip(trips.pnl_ticks, trips.qty, strict=True)]
     wins = [p for p in per_contract if p > 0]
     losses = [p for p in per_contract if p < 0]
     equity, peak, drawdown = Decimal(0), Decimal(0), Decimal(0)
-    for t in trips:
-        equity += t.net_usd
+    for gross_usd, fees_usd in zip(trips.gross_usd, trips.fees_usd, strict=True):
+        equity += gross_usd - fees_usd
         peak = max(peak, equity)
         drawdown = max(drawdown, peak - equity)
     reasons: dict[str, int] = {}
-    for t in trips:
-        reasons[t.exit_reason.value] = reasons.get(t.exit_reason.value, 0) + 1
-    gross = sum((t.gross_usd for t in trips), Decimal(0))
-    fees = sum((t.fees_usd for t in trips), Decimal(0))
+    for reason in trips.exit_reasons:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    gross = sum(trips.gross_usd, Decimal(0))
+    fees = sum(trips.fees_usd, Decimal(0))
+    n = len(per_contract)
     return BacktestResult(
         name=name,
-        trades=len(trips),
+        trades=n,
         wins=len(wins),
         losses=len(losses),
-        scratches=len(trips) - len(wins) - len(losses),
+        scratches=n - len(wins) - len(losses),
         avg_win_ticks=sum(wins) / len(wins) if wins else 0.0,
         avg_loss_ticks=sum(losses) / len(losses) if losses else 0.0,
-        ticks_per_trip=sum(per_contract) / len(trips) if trips else 0.0,
-        round_turns_per_hour=len(trips) / hours if hours > 0 else 0.0,
+        ticks_per_trip=sum(per_contract) / n if n else 0.0,
+        round_turns_per_hour=n / hours if hours > 0 else 0.0,
         gross_usd=gross,
         fees_usd=fees,
         net_usd=gross - fees,

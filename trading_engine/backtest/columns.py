@@ -15,12 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from regime.bar_series import BarSeries
-from regime.contracts import RoundTrip
 from trading_engine.backtest.backtest_results import BacktestResult
 from trading_engine.backtest.daily_pnl import daily_net_usd, pnl_stats, trip_arrays
 from trading_engine.backtest.fast.inputs import session_closes
 from trading_engine.backtest.regime_choices import regime_source
-from trading_engine.backtest.runner import run_backtest
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import HostConfig
 from trading_engine.fees import FeeSchedule
@@ -29,6 +27,8 @@ from trading_engine.regime_source import RegimeSource
 
 log = logging.getLogger(__name__)
 RANDOM_SEEDS = 20
+# Closed round trips as arrays: exit time (epoch s) and net USD.
+TripTimes = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -49,21 +49,25 @@ class Market:
         return float(self.series.minute[0]) * 60.0, float(self.series.minute[-1]) * 60.0
 
 
-def run_column(name: str, market: Market, source: RegimeSource) -> tuple[BacktestResult, list[RoundTrip]]:
-    """One column and its round trips, on the fast engine when there is one (the reference when it meets
-    what the fast one does not model, which it says), labelled with the daily loss limit it traded under."""
-    found: tuple[BacktestResult, list[RoundTrip]] | None = None
+def run_column(name: str, market: Market, source: RegimeSource) -> tuple[BacktestResult, TripTimes]:
+    """One column and its trips' exit times and net USD, on the fast engine when there is one (the reference
+    when it meets what the fast one does not model, which it says), labelled with the daily loss limit it
+    traded under."""
+    found: tuple[BacktestResult, TripTimes] | None = None
     if market.fast is not None:
-        from trading_engine.backtest.fast.fast_engine import FastEngineUnsupported, run_fast_backtest
+        from trading_engine.backtest.fast.fast_engine import run_fast_column
+        from trading_engine.backtest.fast.fast_run import FastEngineUnsupported
 
         try:
-            result, _, trips = run_fast_backtest(name, market.fast, market.config, source)
-            found = result, trips
+            result, run = run_fast_column(name, market.fast, market.config, source)
+            found = result, market.fast.trips(run)
         except FastEngineUnsupported as exc:
             log.warning("backtest %s: %s; running the reference engine instead", name, exc)
     if found is None:
+        from trading_engine.backtest.runner import run_backtest  # the reference engine: imported when used
+
         result, trader = run_backtest(name, market.tape, market.spec, market.config, market.fees, source)
-        found = result, trader.ledger.round_trips
+        found = result, trip_arrays(trader.ledger.round_trips)
     limit = market.config.risk.daily_loss_limit_usd(market.spec.tick_value_usd)
     labelled = dataclasses.replace(
         found[0], risk_caps_lifted=not math.isfinite(limit), daily_loss_limit_usd=limit
@@ -88,8 +92,7 @@ def run_columns(
             choice, market.series, model_path=model_path, truth=market.truth, seed=seed,
             tick_size=float(market.spec.tick_size),
         )  # fmt: skip
-        result, trips = run_column(choice, market, source)
-        exit_ts, net = trip_arrays(trips)
+        result, (exit_ts, net) = run_column(choice, market, source)
         out.append((result, pnl_stats(daily_net_usd(closes, exit_ts, net, market.span), net, seed=seed)))
     return out
 

@@ -11,6 +11,7 @@ it is over (real data has no true regime, but it has this oracle).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -19,10 +20,12 @@ from regime.bar_series import BarSeries
 from regime.contracts import Regime
 from regime.contracts.cadence import DECISION_EVERY_MINUTES, VALIDITY_MINUTES
 from regime.features import FeatureSpec
-from regime.inference import RegimeModel
 from regime.labels import LabelSpec, make_labels
 from regime.vote import NOTHING, RANGE, TREND, regime_codes
 from trading_engine.regime_source import FixedRegime, RegimeSource, RegimeTimeline
+
+if TYPE_CHECKING:
+    from regime.inference import RegimeModel
 
 CHOICES = ("ml", "truth", "hindsight", "range", "trend", "random")
 
@@ -135,6 +138,8 @@ def regime_source(
         if truth is None:
             raise ValueError("regime 'truth' needs synthetic data (a bars file has no true regime)")
         return truth_timeline(series, truth)
+    if choice in ("hindsight", "ml"):
+        from regime.inference import RegimeModel  # onnxruntime: imported only where a model is read
     if choice == "hindsight":
         if model_path is not None:  # the labels the model was trained on
             md = RegimeModel.load(model_path).metadata

@@ -1,20 +1,19 @@
 """Where a sweep's backtests run, and where their results are kept so that a sweep resumes.
 
-`SweepExecutor` is the seam: `map(tasks)` runs `evaluate_task` on each task and yields (task, result) as
-they finish. `LocalExecutor` uses every core of this machine (processes; the prepared market is inherited by
-fork, not sent). A distributed backend implements the same method on an existing engine: Ray
-(`ray.remote(evaluate_task)` over the tasks, the tape in the object store), or AWS Batch / a Step Functions
-distributed map whose workers call `evaluate_task` on a slice of tasks and write `ResultStore` files to S3.
+`SweepExecutor` is the seam: `map(evaluate, tasks)` runs `evaluate` on batches of the tasks (a batch is one
+compiled call of the fast engine spread over a machine's cores) and yields (task, result) as batches finish.
+`LocalExecutor` runs the batches in this process, on every core (numba threads over the shared tape: nothing
+is copied or sent). `RayExecutor` (ray_executor.py) sends them to a Ray cluster, the prepared
+engine in Ray's object store. Other backends implement the same method on an existing engine (AWS Batch, a
+Step Functions distributed map whose workers evaluate a slice of tasks and write `ResultStore` files to S3).
 No scheduler of our own: the backend schedules, retries and scales.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,42 +30,31 @@ class TaskResult:
     net_usd: npt.NDArray[np.float64]
 
 
+Evaluate = Callable[[list[Any]], list[TaskResult]]  # a batch of tasks -> their results, in order
+
+
 class SweepExecutor(Protocol):
-    def map(
-        self, evaluate: Callable[[Any], TaskResult], tasks: list[Any]
-    ) -> Iterator[tuple[Any, TaskResult]]:
-        """Run `evaluate` on every task; yield each task with its result as it completes."""
+    def map(self, evaluate: Evaluate, tasks: list[Any]) -> Iterator[tuple[Any, TaskResult]]:
+        """Run `evaluate` on batches of the tasks; yield each task with its result as its batch completes."""
         ...
 
 
-_EVALUATE: Callable[[Any], TaskResult] | None = None  # set before the pool forks
-
-
-def _run(task: Any) -> tuple[Any, TaskResult]:
-    assert _EVALUATE is not None
-    return task, _EVALUATE(task)
+def batches(tasks: list[Any], size: int) -> Iterator[list[Any]]:
+    """The tasks in consecutive batches of at most `size`."""
+    for lo in range(0, len(tasks), max(1, size)):
+        yield tasks[lo : lo + size]
 
 
 class LocalExecutor:
-    """Every core of this machine; `workers=1` runs in this process (tests, debugging)."""
+    """This machine: batches of `batch` tasks (default: four per core, enough to keep every core busy while
+    results stream back), each evaluated across the cores by the engine."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
+    def __init__(self, batch: int | None = None) -> None:
+        self.batch = batch or 4 * (os.cpu_count() or 1)
 
-    def map(
-        self, evaluate: Callable[[Any], TaskResult], tasks: list[Any]
-    ) -> Iterator[tuple[Any, TaskResult]]:
-        global _EVALUATE
-        if self.workers == 1 or len(tasks) <= 1:
-            for task in tasks:
-                yield task, evaluate(task)
-            return
-        _EVALUATE = evaluate
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            futures = [pool.submit(_run, task) for task in tasks]
-            for future in as_completed(futures):
-                yield future.result()
+    def map(self, evaluate: Evaluate, tasks: list[Any]) -> Iterator[tuple[Any, TaskResult]]:
+        for chunk in batches(tasks, self.batch):
+            yield from zip(chunk, evaluate(chunk), strict=True)
 
 
 class ResultStore:

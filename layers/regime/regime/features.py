@@ -9,9 +9,11 @@ distances are measured in ATR so that the model is indifferent to price level an
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from regime.bar_series import BarSeries, FloatArray
@@ -190,5 +192,56 @@ def window_features(series: BarSeries, spec: FeatureSpec) -> FloatArray:
             f"only {run} contiguous 1-minute bars before {series.window_end(len(series) - 1).isoformat()}; "
             f"need {spec.min_bars}"
         )
-    part = series.take(slice(len(series) - spec.min_bars, len(series)))
-    return _lagged(indicators(part, spec), spec)[-1:].copy()
+    n = spec.min_bars
+    rows = _last_rows(series.high[-n:], series.low[-n:], series.close[-n:], series.volume[-n:], spec)
+    return rows[::-1].reshape(1, -1)  # lag 0 (the last bar) first, as _lagged lays a row out
+
+
+@lru_cache(maxsize=8)
+def _windows(spec: FeatureSpec) -> dict[int, npt.NDArray[np.intp]]:
+    """For each window length: the indices of the windows ending at each of the last `lags` bars of a
+    `min_bars` run, one row per bar."""
+    ends = np.arange(spec.min_bars - spec.lags, spec.min_bars)
+    widths = {spec.sma, spec.lma, spec.rsi, spec.atr, spec.atr_long, spec.slope, spec.efficiency}
+    widths |= {spec.zscore, spec.volume}
+    return {w: ends[:, None] + np.arange(1 - w, 1) for w in widths}
+
+
+def _last_rows(h: FloatArray, lo: FloatArray, c: FloatArray, v: FloatArray, spec: FeatureSpec) -> FloatArray:
+    """`indicators` of a `min_bars` run at its last `lags` bars only, in a few numpy calls (the decision's
+    hot path: the full indicators are some sixty calls on 65-element arrays). The windows are gathered
+    whole and reduced as the batch path reduces its sliding windows: the same numbers, to the bit."""
+    win = _windows(spec)
+    lags = spec.lags
+    diff = np.empty_like(c)
+    diff[0] = np.nan
+    np.subtract(c[1:], c[:-1], out=diff[1:])
+    prev = np.concatenate(([np.nan], c[:-1]))
+    tr = np.maximum(h - lo, np.maximum(np.abs(h - prev), np.abs(lo - prev)))
+    gains = np.where(diff > 0, diff, 0.0)
+    losses = np.where(diff < 0, -diff, 0.0)
+    a = np.maximum(tr[win[spec.atr]].mean(axis=1), spec.tick_size)
+    a_long = np.maximum(tr[win[spec.atr_long]].mean(axis=1), spec.tick_size)
+    g = gains[win[spec.rsi]].sum(axis=1)
+    lo_sum = losses[win[spec.rsi]].sum(axis=1)
+    rsi = np.where(g + lo_sum > 0, (g - lo_sum) / np.where(g + lo_sum > 0, g + lo_sum, 1.0), 0.0)
+    t = np.arange(spec.slope, dtype=np.float64) - (spec.slope - 1) / 2.0
+    net = c[-lags:] - c[-lags - spec.efficiency : -spec.efficiency]
+    path = np.abs(diff)[win[spec.efficiency]].sum(axis=1)
+    eff = np.where(path > 0, net / np.where(path > 0, path, 1.0), 0.0)
+    zwin = c[win[spec.zscore]]
+    sd_z = np.maximum(zwin.std(axis=1, ddof=1), spec.tick_size / 2)
+    last, last_v = c[-lags:], v[-lags:]
+    out = np.empty((lags, len(INDICATORS)))
+    out[:, 0] = diff[-lags:] / a
+    out[:, 1] = (last - c[win[spec.sma]].mean(axis=1)) / a
+    out[:, 2] = (last - c[win[spec.lma]].mean(axis=1)) / a
+    out[:, 3] = rsi
+    out[:, 4] = np.log(a / a_long)
+    # The slope's windows as the batch path views them: a gathered copy would take BLAS's summation order.
+    out[:, 5] = sliding_window_view(c[-(spec.slope + lags - 1) :], spec.slope) @ t / float(t @ t) / a
+    out[:, 6] = (h[-lags:] - lo[-lags:]) / a
+    out[:, 7] = eff
+    out[:, 8] = (last - zwin.mean(axis=1)) / sd_z
+    out[:, 9] = np.log((last_v + 1.0) / (v[win[spec.volume]].mean(axis=1) + 1.0))
+    return np.clip(out, -spec.clip, spec.clip, out=out)

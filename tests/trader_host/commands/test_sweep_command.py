@@ -59,9 +59,9 @@ def test_a_sweep_reports_folds_baselines_pbo_and_resumes(
     calls: list[int] = []
     original = sweep_run.SweepSetup.evaluate
 
-    def counting(self: sweep_run.SweepSetup, index: int) -> TaskResult:
-        calls.append(index)
-        return original(self, index)
+    def counting(self: sweep_run.SweepSetup, indices: list[int]) -> list[TaskResult]:
+        calls.extend(indices)
+        return original(self, indices)
 
     monkeypatch.setattr(sweep_run.SweepSetup, "evaluate", counting)
     assert main(args) == 0

@@ -18,8 +18,10 @@ import pytest
 from regime.bar_file import load_bar_file
 from regime.contracts import Regime
 from regime.synthetic import SyntheticMarket, synthetic_days
-from trading_engine.backtest.fast.fast_engine import FastEngine
+from trading_engine.backtest.backtest_results import TripColumns, summarize
+from trading_engine.backtest.fast.fast_engine import FastEngine, run_fast_backtest
 from trading_engine.backtest.regime_choices import hindsight_timeline, random_timeline
+from trading_engine.backtest.risk_caps import without_risk_caps
 from trading_engine.backtest.runner import run_backtest
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import HostConfig, load_config
@@ -56,6 +58,7 @@ def _same(
     for ours, theirs in zip(fills, ref_fills, strict=True):
         assert ours == theirs
     assert trips == ref_trips
+    assert engine.columns(run) == TripColumns.of(ref_trips)  # the figures without booking: the same trips
     return len(fills)
 
 
@@ -158,3 +161,66 @@ def test_a_new_regime_source_never_reads_a_freed_ones_regimes(market: SyntheticM
         engine.run(config, first)
         del first  # freed: the next object of its size usually takes its place, and its id
         np.testing.assert_array_equal(engine.run(config, FixedRegime(Regime.TREND)).fills, trend)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_the_commands_figures_are_the_ledgers_on_a_whole_year() -> None:
+    """`regime-trader backtest` takes its figures from the fill rows: over the whole MES year (32,000
+    executions) they are exactly those of the records PositionLedger books, to the cent and the bit."""
+    path = SHARED_DATA / "MES_1m_2023.csv"
+    if not path.exists():
+        pytest.skip("../shared/data is not present on this machine")
+    spec = contract("MES")
+    engine = FastEngine(
+        MarketTape.from_bars(load_bar_file(path).series, spec, 1), spec, fee_schedule("ib-tiered", "MES")
+    )
+    # Caps lifted: MES's default loss limit (30 ticks a day) would stop most days after a few trips.
+    config, regime = without_risk_caps(load_config()), FixedRegime(Regime.RANGE)
+    result = run_fast_backtest("range", engine, config, regime)
+    run = engine.run(config, regime)
+    _, trips = engine.records(run)
+    assert len(trips) > 10_000
+    expected = summarize(
+        "range",
+        trips,
+        hours=engine.n_bars / 60.0,
+        ticks=engine.n_ticks,
+        bars=engine.n_bars,
+        seconds=result.seconds,
+        loss_limit_days=run.loss_limit_days,
+        engine="fast",
+    )
+    assert result == expected
+
+
+def test_a_batch_gives_each_configuration_exactly_what_it_gives_alone(market: SyntheticMarket) -> None:
+    """`run_many`: configurations of different lookbacks, stops, ATR exits and regimes in compiled batches
+    across the cores; each run equals its run alone, including one that outgrows its fill rows."""
+    tape = MarketTape.from_synthetic(market)
+    spec = contract("CL").with_session(SYNTHETIC_SESSION)
+    base = load_config()
+    configs = [
+        _with(base, strategy={"z_thresh": 1.5, "stop_offset_ticks": 2}),
+        _with(base, strategy={"lookback_bars": 10}),
+        _with(base, **CASES["exits in ATR units, slippage growing with volatility"]),
+        _with(base, **CASES["stop exits at market, tight limits"]),
+        base,
+    ]
+    regimes: list[RegimeSource] = [FixedRegime(Regime.RANGE), random_timeline(market.bars, seed=4)]
+    jobs = [(c, r) for c in configs for r in regimes]
+    engine = FastEngine(tape, spec, TIERED)
+    alone = [engine.run(c, r) for c, r in jobs]
+    engine._capacity = 64  # fewer fill rows than the busiest configurations need: those run again alone
+    assert max(run.n_fills for run in alone) > engine._capacity
+    for batch in (3, 16):
+        together = engine.run_many(jobs, batch=batch)
+        assert len(together) == len(jobs)
+        for one, many in zip(alone, together, strict=True):
+            np.testing.assert_array_equal(many.fills, one.fills)
+            assert (many.n_orders, many.end_time, many.loss_limit_days) == (
+                one.n_orders,
+                one.end_time,
+                one.loss_limit_days,
+            )
+    assert sum(run.n_fills for run in alone) > 100

@@ -8,18 +8,20 @@ records can be compared one for one with the reference's.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from regime.contracts import ExitReason, Fill, Role, RoundTrip, Side
 from regime.vote import REGIMES
-from trading_engine.backtest.backtest_results import BacktestResult, summarize
+from trading_engine.backtest.backtest_results import BacktestResult, TripColumns, summarize_columns
 from trading_engine.backtest.fast import kernel
 from trading_engine.backtest.fast import kernel_layout as layout
+from trading_engine.backtest.fast.fast_run import FastEngineUnsupported, FastRun, Inputs, finished, stacked
 from trading_engine.backtest.fast.inputs import (
     TapeArrays,
     bar_atr,
@@ -44,33 +46,6 @@ _REASONS = (
     ExitReason.FLATTEN,
     ExitReason.KILL,
 )
-_ERRORS = {
-    layout.E_STATUS: "an order needed a status request (lost messages are not modelled)",
-    layout.E_FLIP: "an execution flipped the position",
-    layout.E_LATE_FILL: "an execution arrived for a cancelled order",
-    layout.E_HEAP: "too many broker messages in flight",
-    layout.E_TWO_ORDERS: "two orders alive at once",
-    layout.E_PARTIAL: "a partial fill",
-}
-
-
-class FastEngineUnsupported(RuntimeError):
-    """A situation the fast loop does not model: use the reference engine (`--engine reference`)."""
-
-
-@dataclass(frozen=True)
-class FastRun:
-    """What one configuration did: its executions (kernel fill rows, each with its order's row)."""
-
-    fills: npt.NDArray[np.float64]
-    n_orders: int
-    seconds: float
-    end_time: float
-    loss_limit_days: int
-
-    @property
-    def n_fills(self) -> int:
-        return int(self.fills.shape[0])
 
 
 def _micro(amount: Decimal, what: str) -> int:
@@ -99,6 +74,18 @@ class FastEngine:
         self._blackouts: dict[tuple[Blackout, ...], npt.NDArray[np.bool_]] = {}
         self._fee_micro = _micro(fees.per_side_usd, "fee")
         self._tick_micro = _micro(spec.tick_value_usd, "tick value")
+        self._capacity = max(1024, self.n_ticks // 64)  # fill rows a run starts with
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled on another process (a Ray worker): arrays read from an object store are read-only, and
+        the compiled loop is specialised for writable ones (another specialisation would compile for a
+        minute), so the worker keeps its own copies."""
+        self.__dict__.update(state)
+        self.arrays = TapeArrays(
+            *(np.array(getattr(self.arrays, f.name)) for f in dataclasses.fields(TapeArrays))
+        )
+        self.closes = np.array(self.closes)
+        self._z, self._regimes, self._atr, self._blackouts = {}, {}, {}, {}
 
     def zscores(self, lookback: int, reset_gap: int) -> npt.NDArray[np.float64]:
         key = (lookback, reset_gap)
@@ -157,16 +144,22 @@ class FastEngine:
         q[layout.Q_SLIP] = config.sim.slippage_ticks
         return p, q
 
+    def inputs(self, config: HostConfig, regime: RegimeSource) -> Inputs:
+        """What the loop reads for one configuration besides the tape (each array prepared once, cached)."""
+        s = config.strategy
+        return Inputs(
+            self.zscores(s.lookback_bars, s.reset_gap_minutes),
+            self.regimes(regime),
+            self.blackouts(config),
+            self.atr(s.atr_bars, s.reset_gap_minutes),
+            self.atr(config.sim.slippage_atr_bars, None),
+            *self.params(config),
+        )
+
     def run(self, config: HostConfig, regime: RegimeSource) -> FastRun:
         """Replay the tape under `config` and `regime`; FastEngineUnsupported if it leaves the model."""
-        a = self.arrays
-        z = self.zscores(config.strategy.lookback_bars, config.strategy.reset_gap_minutes)
-        reg = self.regimes(regime)
-        black = self.blackouts(config)
-        atr_strategy = self.atr(config.strategy.atr_bars, config.strategy.reset_gap_minutes)
-        atr_broker = self.atr(config.sim.slippage_atr_bars, None)
-        p, q = self.params(config)
-        cap = max(1024, self.n_ticks // 64)
+        a, x = self.arrays, self.inputs(config, regime)
+        cap = self._capacity
         while True:
             orders = np.zeros((layout.ORDER_SLOTS, layout.N_O))
             fills = np.zeros((cap, layout.N_F))
@@ -176,32 +169,64 @@ class FastEngine:
                 a.bid,
                 a.ask,
                 a.last,
-                z,
-                reg,
-                black,
+                x.z,
+                x.regimes,
+                x.blackout,
                 a.bar_end,
-                atr_strategy,
-                atr_broker,
+                x.atr_strategy,
+                x.atr_broker,
                 self.closes,
-                p,
-                q,
+                x.p,
+                x.q,
                 orders,
                 fills,
             )
             seconds = time.perf_counter() - start
-            error = int(state[layout.I_ERROR])
-            if error != layout.E_CAPACITY:
-                break
+            if int(state[layout.I_ERROR]) != layout.E_CAPACITY:
+                return finished(fills, state, fstate, seconds)
             cap *= 4
-        if error != layout.E_NONE:
-            raise FastEngineUnsupported(f"fast engine: {_ERRORS.get(error, f'error {error}')}")
-        return FastRun(
-            fills[: int(state[layout.I_NFILL])],
-            int(state[layout.I_NORD]),
-            seconds,
-            float(fstate[layout.S_NOW]),
-            int(state[layout.I_LOSS_DAYS]),
-        )
+
+    def run_many(
+        self, jobs: list[tuple[HostConfig, RegimeSource]], *, batch: int | None = None
+    ) -> list[FastRun]:
+        """`run` of every (config, regime), in compiled calls of `batch` configurations spread over numba's
+        threads (default: four per thread); each gives exactly what `run` gives alone. A configuration that
+        outgrows its fill rows is run again alone, with room."""
+        from numba import get_num_threads
+
+        from trading_engine.backtest.fast.kernel_batch import simulate_batch
+
+        size = batch or 4 * get_num_threads()
+        out: list[FastRun] = []
+        for lo in range(0, len(jobs), size):
+            chunk = [self.inputs(config, regime) for config, regime in jobs[lo : lo + size]]
+            stacks = [stacked([getattr(x, name) for x in chunk]) for name in Inputs.STACKED]
+            fills = np.zeros((len(chunk), self._capacity, layout.N_F))
+            a = self.arrays
+            start = time.perf_counter()
+            states, fstates = simulate_batch(
+                a.time,
+                a.bid,
+                a.ask,
+                a.last,
+                *stacks[0],
+                *stacks[1],
+                *stacks[2],
+                a.bar_end,
+                *stacks[3],
+                *stacks[4],
+                self.closes,
+                np.stack([x.p for x in chunk]),
+                np.stack([x.q for x in chunk]),
+                fills,
+            )
+            seconds = (time.perf_counter() - start) / len(chunk)
+            for c, (config, regime) in enumerate(jobs[lo : lo + size]):
+                if int(states[c, layout.I_ERROR]) == layout.E_CAPACITY:
+                    out.append(self.run(config, regime))
+                else:
+                    out.append(finished(fills[c], states[c], fstates[c], seconds))
+        return out
 
     def executions(self, run: FastRun) -> list[tuple[Execution, FillContext]]:
         """The broker's executions, as delivered to the trader, with the context of their orders."""
@@ -265,6 +290,28 @@ class FastEngine:
         entry, _, net = self._pairs(run)
         return net / float(self.spec.tick_value_usd) / entry[:, layout.F_QTY]
 
+    def columns(self, run: FastRun) -> TripColumns:
+        """The closed round trips' figures straight from the fill rows, without booking records: the very
+        P&L, fees and exit reasons PositionLedger books (each execution's commission is fees.for_fill)."""
+        entry, exit_, _ = self._pairs(run)
+        side = entry[:, layout.F_ORDER_ROW + layout.O_SIDE].astype(np.int64)
+        entry_qty = entry[:, layout.F_QTY].astype(np.int64)
+        exit_qty = exit_[:, layout.F_QTY].astype(np.int64)
+        # Prices are whole ticks held exactly in float64; the products are exact in int64.
+        pnl = side * (
+            exit_[:, layout.F_PRICE].astype(np.int64) * exit_qty
+            - entry[:, layout.F_PRICE].astype(np.int64) * entry_qty
+        )
+        fill_fee = self.fees.for_fill
+        reasons = exit_[:, layout.F_ORDER_ROW + layout.O_REASON].astype(np.int64)
+        return TripColumns(
+            pnl.tolist(),
+            entry_qty.tolist(),
+            [self.spec.usd(p) for p in pnl.tolist()],
+            [fill_fee(a) + fill_fee(b) for a, b in zip(entry_qty.tolist(), exit_qty.tolist(), strict=True)],
+            [(_REASONS[r] if r >= 0 else ExitReason.FLATTEN).value for r in reasons.tolist()],
+        )
+
     def records(self, run: FastRun) -> tuple[list[Fill], list[RoundTrip]]:
         """Fill and round-trip records, booked by the reference's PositionLedger."""
         ledger = PositionLedger(self.spec)
@@ -275,14 +322,21 @@ class FastEngine:
 
 def run_fast_backtest(
     name: str, engine: FastEngine, config: HostConfig, regime: RegimeSource
-) -> tuple[BacktestResult, list[Fill], list[RoundTrip]]:
-    """One column of `regime-trader backtest` on the fast engine: the figures and the records."""
+) -> BacktestResult:
+    """One column of `regime-trader backtest` on the fast engine: the figures, from the fill rows (the
+    records, when wanted, come from `engine.records(run)`: the same trips, booked one by one)."""
+    return run_fast_column(name, engine, config, regime)[0]
+
+
+def run_fast_column(
+    name: str, engine: FastEngine, config: HostConfig, regime: RegimeSource
+) -> tuple[BacktestResult, FastRun]:
+    """`run_fast_backtest` and the run it summarised (its trips as arrays: `engine.trips(run)`)."""
     start = time.perf_counter()
     run = engine.run(config, regime)
-    fills, trips = engine.records(run)
-    result = summarize(
+    result = summarize_columns(
         name,
-        trips,
+        engine.columns(run),
         hours=engine.n_bars / 60.0,
         ticks=engine.n_ticks,
         bars=engine.n_bars,
@@ -290,4 +344,4 @@ def run_fast_backtest(
         loss_limit_days=run.loss_limit_days,
         engine="fast",
     )
-    return result, fills, trips
+    return result, run

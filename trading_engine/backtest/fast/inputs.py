@@ -24,13 +24,14 @@ from trading_engine.regime_source import FixedRegime, RegimeSource, RegimeTimeli
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+_SLICE = 1 << 18  # ticks per slice of the z-score computation
 _EXACT = 2**53  # integers below this convert to float64 exactly, as Python's int/int division needs
 _CODES = {Regime.NOTHING: NOTHING, Regime.TREND: TREND, Regime.RANGE: RANGE}
 
 
 @dataclass(frozen=True)
 class TapeArrays:
-    """A MarketTape as the loop reads it, plus, for each tick, how many bars were complete before it."""
+    """A MarketTape as the loop reads it."""
 
     time: FloatArray
     bid: IntArray
@@ -39,7 +40,6 @@ class TapeArrays:
     bar_end: FloatArray
     bar_minute: IntArray
     bar_close: IntArray
-    bars_before: IntArray
     bar_high: IntArray
     bar_low: IntArray
 
@@ -47,8 +47,6 @@ class TapeArrays:
     def from_tape(cls, tape: MarketTape) -> TapeArrays:
         bar_end = tape.bar_end
         time = np.ascontiguousarray(tape.time, dtype=np.float64)
-        # A bar completing at a tick's time is handled before the tick (SimBroker.next_event).
-        before = np.searchsorted(bar_end, time, side="right").astype(np.int64)
         return cls(
             time,
             np.ascontiguousarray(tape.bid, dtype=np.int64),
@@ -57,7 +55,6 @@ class TapeArrays:
             np.ascontiguousarray(bar_end),
             tape.bar_minute.astype(np.int64),
             tape.bar_close.astype(np.int64),
-            before,
             tape.bar_high.astype(np.int64),
             tape.bar_low.astype(np.int64),
         )
@@ -90,14 +87,19 @@ def tick_zscores(tape: TapeArrays, lookback: int, reset_gap_minutes: int) -> Flo
     if scaled.size and (int(np.abs(scaled).max()) >= _EXACT or int(np.abs(lookback * close).max()) >= _EXACT):
         raise ValueError("fast engine: prices too large for exact float z-scores")
     denom = np.sqrt(scaled.astype(np.float64) / float(lookback - 1))
-    k = tape.bars_before - 1
-    ok = k >= 0
-    k_safe = np.where(ok, k, 0)
-    ok &= full[k_safe]
-    num = (lookback * tape.last - total[k_safe]).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = num / np.where(ok, denom[k_safe], 1.0)
-    return np.where(ok, z, np.nan)
+    denom[~full] = np.nan  # no z-score before `lookback` bars of the run, nor on a flat window
+    z = np.empty(n_ticks)
+    for first in range(0, n_ticks, _SLICE):  # in slices: a year of ticks would need several copies at once
+        end = min(first + _SLICE, n_ticks)
+        # The last bar complete at each tick: one completing at a tick's time is handled before the tick
+        # (SimBroker.next_event).
+        k = np.searchsorted(tape.bar_end, tape.time[first:end], side="right").astype(np.int64) - 1
+        before = k < 0
+        k[before] = 0
+        num = (lookback * tape.last[first:end] - total[k]).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.divide(num, np.where(before, np.nan, denom[k]), out=z[first:end])
+    return z
 
 
 def bar_atr(tape: TapeArrays, window: int, reset_gap_minutes: int | None) -> FloatArray:

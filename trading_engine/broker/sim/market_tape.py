@@ -75,48 +75,46 @@ class MarketTape:
         if spread_ticks < 1:
             raise ValueError(f"spread_ticks must be >= 1, got {spread_ticks}")
         minute, o, h, lo, c, vol = _bar_ticks(bars, float(spec.tick_size))
-        times: list[float] = []
-        lasts: list[int] = []
-        sizes: list[int] = []
-        up: list[bool] = []
-        filled = bars.filled
-        for k in range(minute.shape[0]):
-            if filled[k]:
-                continue
-            ok, hk, lk, ck = int(o[k]), int(h[k]), int(lo[k]), int(c[k])
-            first, second = (lk, hk) if ck >= ok else (hk, lk)
-            path = _walk(ok, first) + _walk(first, second)[1:] + _walk(second, ck)[1:]
-            m = len(path)
-            start = float(minute[k]) * 60.0
-            times.extend(start + 60.0 * j / m for j in range(m))
-            lasts.extend(path)
-            share = max(1, int(vol[k]) // m)
-            sizes.extend([share] * m)
-            up.append(False)
-            up.extend(path[j] > path[j - 1] for j in range(1, m))
-        last = np.asarray(lasts, dtype=np.int64)
-        is_up = np.asarray(up, dtype=bool)
+        time, last, size, is_up = _intra_bar_walk(minute, o, h, lo, c, vol, bars.filled)
         bid = np.where(is_up, last - spread_ticks, last)
         ask = np.where(is_up, last, last + spread_ticks)
-        return cls(
-            bars.symbol,
-            np.asarray(times),
-            bid,
-            ask,
-            last,
-            np.asarray(sizes, dtype=np.int64),
-            minute,
-            o,
-            h,
-            lo,
-            c,
-            vol,
-        )
+        return cls(bars.symbol, time, bid, ask, last, size, minute, o, h, lo, c, vol)
 
 
-def _walk(a: int, b: int) -> list[int]:
-    step = 1 if b >= a else -1
-    return list(range(a, b + step, step))
+def _intra_bar_walk(
+    minute: IntArray,
+    o: IntArray,
+    h: IntArray,
+    lo: IntArray,
+    c: IntArray,
+    vol: IntArray,
+    filled: npt.NDArray[np.bool_],
+) -> tuple[FloatArray, IntArray, IntArray, npt.NDArray[np.bool_]]:
+    """Every traded bar walked one tick at a time through its three legs (open -> first extreme -> second
+    extreme -> close), vectorised over the whole series: the time, price and size of each print and whether
+    it stepped up. A bar of m prints puts print j at minute start + 60 * j / m.
+
+    Each bar is four runs of steps: its open (a jump from the previous bar's close), then |leg| steps of one
+    tick in each leg's direction; the prices are the running sum of the steps. Temporaries are one array per
+    output at most (a year of MES is 2.8 million prints)."""
+    keep = ~np.asarray(filled, dtype=bool)
+    o, h, lo, c, vol, minute = o[keep], h[keep], lo[keep], c[keep], vol[keep], minute[keep]
+    rising = c >= o
+    first = np.where(rising, lo, h)
+    second = np.where(rising, h, lo)
+    runs = np.stack((np.ones_like(o), np.abs(first - o), np.abs(second - first), np.abs(c - second)), axis=1)
+    jump = o - np.concatenate(([0], c[:-1]))  # a bar opens from where the previous one closed
+    steps = np.stack((jump, np.sign(first - o), np.sign(second - first), np.sign(c - second)), axis=1)
+    last = np.repeat(steps.ravel(), runs.ravel())
+    np.cumsum(last, out=last)
+    is_up = np.repeat((steps > 0) & (np.arange(4) > 0), runs.ravel())
+    m = runs.sum(axis=1)  # prints per bar
+    place = np.arange(last.shape[0], dtype=np.float64)  # the print's place in its bar, then its time
+    place -= np.repeat((np.cumsum(m) - m).astype(np.float64), m)
+    place *= 60.0
+    place /= np.repeat(m, m)
+    place += np.repeat(minute.astype(np.float64) * 60.0, m)
+    return place, last, np.repeat(np.maximum(1, vol // m), m), is_up
 
 
 def _bar_ticks(

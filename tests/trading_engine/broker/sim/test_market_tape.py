@@ -1,0 +1,112 @@
+"""The bars-only tape, built vectorised, gives exactly the ticks of the original bar-by-bar walk.
+
+`_walked` below is the original pure-Python implementation of MarketTape.from_bars, kept here only as the
+reference: every tick (time to the last bit, bid, ask, last, size) must match on synthetic bars (every
+spread, rising and falling bars, doji, filled minutes) and on the real files when they are present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from regime.bar_file import load_bar_file
+from regime.bar_series import BarSeries
+from regime.synthetic import synthetic_days
+from trading_engine.broker.sim.market_tape import MarketTape, _bar_ticks
+from trading_engine.instruments import SYNTHETIC_SESSION, contract
+
+SHARED_DATA = Path(__file__).resolve().parents[4].parent / "shared" / "data"
+
+
+def _walk(a: int, b: int) -> list[int]:
+    step = 1 if b >= a else -1
+    return list(range(a, b + step, step))
+
+
+def _walked(bars: BarSeries, tick: float, spread_ticks: int) -> tuple[np.ndarray, ...]:
+    """The original MarketTape.from_bars walk, bar by bar: time, bid, ask, last, size."""
+    minute, o, h, lo, c, vol = _bar_ticks(bars, tick)
+    times: list[float] = []
+    lasts: list[int] = []
+    sizes: list[int] = []
+    up: list[bool] = []
+    for k in range(minute.shape[0]):
+        if bars.filled[k]:
+            continue
+        ok, hk, lk, ck = int(o[k]), int(h[k]), int(lo[k]), int(c[k])
+        first, second = (lk, hk) if ck >= ok else (hk, lk)
+        path = _walk(ok, first) + _walk(first, second)[1:] + _walk(second, ck)[1:]
+        m = len(path)
+        start = float(minute[k]) * 60.0
+        times.extend(start + 60.0 * j / m for j in range(m))
+        lasts.extend(path)
+        sizes.extend([max(1, int(vol[k]) // m)] * m)
+        up.append(False)
+        up.extend(path[j] > path[j - 1] for j in range(1, m))
+    last = np.asarray(lasts, dtype=np.int64)
+    is_up = np.asarray(up, dtype=bool)
+    bid = np.where(is_up, last - spread_ticks, last)
+    ask = np.where(is_up, last, last + spread_ticks)
+    return np.asarray(times), bid, ask, last, np.asarray(sizes, dtype=np.int64)
+
+
+def _assert_same(bars: BarSeries, symbol: str, spread_ticks: int) -> int:
+    spec = contract(symbol)
+    tape = MarketTape.from_bars(bars, spec, spread_ticks)
+    time, bid, ask, last, size = _walked(bars, float(spec.tick_size), spread_ticks)
+    assert tape.time.dtype == np.float64
+    assert tape.time.tobytes() == time.tobytes()  # to the last bit
+    for ours, theirs in ((tape.bid, bid), (tape.ask, ask), (tape.last, last), (tape.size, size)):
+        assert ours.dtype == np.int64
+        np.testing.assert_array_equal(ours, theirs)
+    return tape.n_ticks
+
+
+@pytest.mark.parametrize("spread", [1, 2, 3])
+def test_the_walk_is_the_original_on_synthetic_bars(spread: int) -> None:
+    bars = synthetic_days(2, seed=11).bars
+    assert _assert_same(bars, "CL", spread) > len(bars)
+
+
+def test_the_walk_handles_every_bar_shape_and_filled_minutes() -> None:
+    """Rising, falling, doji, open at an extreme, close at an extreme, and a filled (quiet) minute."""
+    rows = [  # open, high, low, close (CL ticks of 0.01)
+        (70.00, 70.05, 69.97, 70.03),
+        (70.03, 70.03, 69.95, 69.96),
+        (69.96, 69.96, 69.96, 69.96),
+        (69.96, 70.00, 69.96, 70.00),
+        (70.00, 70.02, 69.99, 70.02),
+        (70.02, 70.02, 69.90, 70.02),
+    ]
+    minutes = np.array([1000, 1001, 1002, 1004, 1005, 1006], dtype=np.int64)  # 1003 gets filled
+    o, h, lo, c = (np.array(col, dtype=np.float64) for col in zip(*rows, strict=True))
+    bars = BarSeries.from_arrays("CL", minutes, o, h, lo, c, np.array([9, 1, 0, 50, 7, 3], dtype=np.float64))
+    assert bars.filled.any()
+    assert _assert_same(bars, "CL", 1) == sum(
+        abs(r[2] - r[0]) + abs(r[1] - r[2]) + abs(r[3] - r[1]) + 1
+        if r[3] >= r[0]
+        else abs(r[1] - r[0]) + abs(r[2] - r[1]) + abs(r[3] - r[2]) + 1
+        for r in ((round(a * 100), round(b * 100), round(d * 100), round(e * 100)) for a, b, d, e in rows)
+    )
+
+
+def test_an_empty_series_gives_an_empty_tape() -> None:
+    bars = synthetic_days(1, seed=2).bars
+    empty = bars.take(np.arange(0))
+    tape = MarketTape.from_bars(empty, contract("CL").with_session(SYNTHETIC_SESSION))
+    assert tape.n_ticks == 0 and tape.n_bars == 0
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "symbol"), [("MCL_1m_2026-01-15_2026-02-27.csv", "MCL"), ("MES_1m_2023.csv", "MES")]
+)
+def test_the_walk_is_the_original_on_whole_real_files(name: str, symbol: str) -> None:
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip("../shared/data is not present on this machine")
+    assert _assert_same(load_bar_file(path, symbol=symbol).series, symbol, 1) > 100_000
