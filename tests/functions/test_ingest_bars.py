@@ -174,9 +174,12 @@ def _raw_record(payload: bytes, seq: int, key: str = "POIS") -> dict[str, Any]:
     }
 
 
-def _bar_json(symbol: str = "POIS", ts: str = "2026-01-15T18:49:00Z", volume: str = "7") -> bytes:
+def _bar_json(
+    symbol: str = "POIS", ts: str = "2026-01-15T18:49:00Z", volume: str = "7", close: str = "59.0"
+) -> bytes:
+    high = max(close, "59.1", key=float)
     return (
-        f'{{"symbol":"{symbol}","ts":"{ts}","open":59.0,"high":59.1,"low":58.9,"close":59.0,'
+        f'{{"symbol":"{symbol}","ts":"{ts}","open":59.0,"high":{high},"low":58.9,"close":{close},'
         f'"volume":{volume},"source":"sim"}}'
     ).encode()
 
@@ -188,7 +191,10 @@ def _bar_json(symbol: str = "POIS", ts: str = "2026-01-15T18:49:00Z", volume: st
         (_bar_json(volume="NaN"), "POIS", "record: ValueError: cannot convert float NaN"),
         (_bar_json(volume="Infinity"), "POIS", "record: OverflowError: cannot convert float infinity"),
         (_bar_json(volume="1e400"), "POIS", "record: OverflowError: cannot convert float infinity"),
-        (_bar_json(ts="9999-12-31T23:59:00Z"), "POIS", "ts: 9999-12-31T23:59:00Z is in the future"),
+        (_bar_json(ts="9999-12-31T23:59:00Z"), "POIS", "ts: must be in 1970-2099, got 9999-12-31"),
+        # The red team's bar: valid alone, it overflowed DynamoDB's Number and failed the whole batch.
+        (_bar_json(close="1e300"), "POIS", "high: must be between 1e-06 and 1e+07, got 1e+300"),
+        (_bar_json(volume=str(10**40)), "POIS", "volume: must be between 0 and 1,000,000,000,000"),
         (_bar_json(symbol="ZZZ"), "ZZZ", "symbol: 'ZZZ' is not configured (SYMBOLS: POIS)"),
     ],
 )
