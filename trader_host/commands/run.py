@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from trader_host.monitor.server import MonitorServer
 from trader_host.regime_source import FixedRegime, RegimeSource
 from trader_host.restart import restore
 from trader_host.session import TradingSession
+from trader_host.state_folder import StateFolder, StateFolderInUse
 from trader_host.trader import Trader
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         host = assemble(args)
-    except (ConfigError, ValueError, OSError) as exc:
+    except (ConfigError, ValueError, OSError, StateFolderInUse) as exc:
         print(f"regime-trader run: {exc}")
         return 2
     return asyncio.run(_serve(host))
@@ -88,7 +88,13 @@ class LiveHost:
     session: TradingSession
     journal: TradeJournal
     banner: str
+    folder: StateFolder
     monitor: MonitorServer | None = None  # the live page; serve it with `monitor.attach.serving`
+
+    def close(self) -> None:
+        """The journal closed, the state folder free for the next host."""
+        self.journal.close()
+        self.folder.release()
 
 
 def assemble(
@@ -111,7 +117,23 @@ def assemble(
         config = _strategy_from_ssm(config, names.strategy_config_parameter)
     if args.fees:
         config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
-    state = Path(args.state_dir or config.cloud.state_dir)
+    folder = StateFolder(Path(args.state_dir or config.cloud.state_dir))  # refused if another host has it
+    try:
+        return _assemble(args, config, names, folder, ib_clock, ib_spec)
+    except BaseException:
+        folder.release()
+        raise
+
+
+def _assemble(
+    args: argparse.Namespace,
+    config: HostConfig,
+    names: CloudNames | None,
+    folder: StateFolder,
+    ib_clock: BrokerClock | None,
+    ib_spec: ContractSpec | None,
+) -> LiveHost:
+    state = folder.path
     broker: BrokerPort
     if args.broker == "ib":
         from trader_host.broker.ib.ib_broker import IbBroker  # ib_insync only when it is used
@@ -133,7 +155,7 @@ def assemble(
         clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
         where = f"the sim broker ({data.source}; {clock})"
     journal = TradeJournal(state / f"{spec.symbol}.journal")
-    trader = Trader(spec, config, id_prefix=f"{spec.symbol}-r{_next_run(state)}-")
+    trader = Trader(spec, config, id_prefix=folder.order_id_prefix(spec.symbol))
     restored = restore(trader, journal.read()[0], broker.now())
     regime: RegimeSource = FixedRegime(Regime(args.regime)) if args.regime else FixedRegime(Regime.NOTHING)
     jobs: list[CloudJob] = []
@@ -204,7 +226,7 @@ def assemble(
         f"cloud: {names.describe() if names else 'none (--no-cloud)'}; state {state}; {restored.describe()}"
     )
     monitor = attach_monitor(session, args.monitor_host, args.monitor_port)
-    return LiveHost(session, journal, banner, monitor)
+    return LiveHost(session, journal, banner, folder, monitor)
 
 
 def _market(
@@ -247,25 +269,6 @@ def _strategy_from_ssm(config: HostConfig, parameter: str) -> HostConfig:
     return with_strategy_overrides(config, overrides, parameter)
 
 
-def _next_run(state: Path) -> int:
-    """A number per start, so a restarted host never reuses an order id the broker has seen."""
-    path = state / "runs"
-    try:
-        runs = int(path.read_text()) + 1
-    except FileNotFoundError:
-        runs = 1
-    except (OSError, ValueError) as exc:
-        runs = int(time.time())  # unreadable: a number larger than any count so far, never one reused
-        log.error("run counter %s unreadable (%s): this run is %d", path, exc, runs)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w") as fh:
-        fh.write(str(runs))
-        fh.flush()
-        os.fsync(fh.fileno())  # durable before any order carries it
-    tmp.replace(path)
-    return runs
-
-
 async def _serve(host: LiveHost) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -277,7 +280,7 @@ async def _serve(host: LiveHost) -> int:
         async with serving(host.monitor, session):
             await session.run(stop)
     finally:
-        host.journal.close()
+        host.close()
     trader = session.trader
     ledger = trader.ledger
     if session.failure is not None:

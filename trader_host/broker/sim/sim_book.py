@@ -4,7 +4,9 @@ A real broker keeps the account's orders, executions and position when the clien
 must find them there and reconcile. The simulated broker gets the same property from this append-only file
 of checksummed lines: every order, arrival, execution, cancel and reject (executions fsynced before they are
 reported: the exchange knows first), and the virtual clock once a minute. Loading it rebuilds the account
-and the point in the market where it stopped; a file of another market is refused by name.
+and the point in the market where it stopped; a file of another market is refused by name. The account has a
+random id, written with the market, that every execution id carries: two accounts (two state folders, hosts
+or days) never number an execution alike, as a real broker's execution ids never repeat.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from trader_host.broker.sim.matching import SimOrder
 from trader_host.journal.journal_line import encode_line
 from trader_host.journal.line_file import read_lines, repair_tail
 from trader_host.journal.quarantine import Quarantine
+from trader_host.state_folder import new_id
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ class SimBookMismatch(ValueError):
 class SimAccount:
     """What a loaded book says: orders by id (with their executions) and the last moment of the clock."""
 
+    id: str = ""  # the account's random id, in every execution id of it
     orders: dict[str, SimOrder] = field(default_factory=dict)
     clock: float | None = None
     wall: float | None = None  # the wall-clock time of that last clock record
@@ -53,8 +57,11 @@ class SimBook:
         repair_tail(self.path, self.quarantine)
         self.account = self._load()
         self._fh = self.path.open("ab")
-        if self.path.stat().st_size == 0:
-            self._write({"e": "market", "id": market_id}, sync=True)
+        if not self.account.id:  # a new book (or one written before accounts had ids)
+            self.account.id = new_id()
+            first = self.path.stat().st_size == 0
+            doc = {"e": "market", "id": market_id} if first else {"e": "account"}
+            self._write({**doc, "account": self.account.id}, sync=True)
 
     def _load(self) -> SimAccount:
         account = SimAccount()
@@ -66,6 +73,8 @@ class SimBook:
                     f"{self.path} holds the sim account of {doc['id']!r}, not {self.market_id!r}: "
                     "use the same market arguments, or another --state-dir for a new account"
                 )
+            if kind in ("market", "account") and doc.get("account"):
+                account.id = str(doc["account"])
             if kind == "clock":
                 account.clock, account.wall = float(doc["t"]), float(doc["wall"])
             elif kind == "order":

@@ -70,7 +70,11 @@ class SimBroker:
         self.faults = faults
         self.pace = pace
         self._rng = faults.rng()
-        self.engine = MatchingEngine(fees, self.config.slippage_ticks, faults.partial_fill_prob, self._rng)
+        # A book's account numbers its executions apart from every other account's (the lake dedupes on them).
+        prefix = f"sim-{book.account.id}" if book is not None else "sim"
+        self.engine = MatchingEngine(
+            fees, self.config.slippage_ticks, faults.partial_fill_prob, self._rng, exec_prefix=prefix
+        )
         self._atr = AverageTrueRange(self.config.slippage_atr_bars)  # volatility slippage of market orders
         self._one_way = self.config.ack_latency_s / 2
         # Plain lists: indexing them is several times faster than numpy scalars in the replay loop.
