@@ -239,3 +239,48 @@ def test_an_event_that_is_not_a_kinesis_batch_is_refused_naming_records(
 ) -> None:
     with pytest.raises(app.EventError, match="Records: expected the list of a Kinesis batch"):
         ingest_fn(functions, "CL").invoke(event)
+
+
+def test_a_bar_the_table_refuses_is_quarantined_alone_not_the_batch(
+    local_stack: LocalStack, functions: dict[str, BoundFunction]
+) -> None:
+    # The red team (22.1): one record the write refused (decimal.Overflow then) failed the whole batch:
+    # 0 of 4 good bars stored, retried 3 times. A key DynamoDB refuses (over 2048 bytes) passes the contract.
+    huge = "W" * 2100
+    fn = ingest_fn(functions, "WERR", huge)
+    good = [_bar_json(symbol="WERR", ts=f"2026-01-15T19:0{i}:00Z") for i in range(4)]
+    refused = _bar_json(symbol=huge, ts="2026-01-15T19:00:00Z")
+    records = [_raw_record(p, i + 1, "WERR") for i, p in enumerate(good[:2])]
+    records += [_raw_record(refused, 3, huge)]
+    records += [_raw_record(p, i + 4, "WERR") for i, p in enumerate(good[2:])]
+    assert fn.invoke({"Records": records}) == {"batchItemFailures": []}  # nothing a retry could fix
+    assert [b["ts"] for b in stored_bars(local_stack, "WERR")] == [
+        f"2026-01-15T19:0{i}:00Z" for i in range(4)
+    ]
+    (reject,) = drain_queue(fn.env["FAILURE_QUEUE_URL"])
+    assert reject["kind"] == "unwritable_bar" and reject["sequenceNumber"] == f"{3:056d}"
+    assert "ValidationException" in reject["reason"] and reject["payload"] == refused.decode()
+
+
+def test_a_duplicate_bar_with_other_values_keeps_the_first_and_is_counted(
+    local_stack: LocalStack,
+    functions: dict[str, BoundFunction],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The red team (22.11): a duplicate with other values silently overwrote the stored bar.
+    fn = ingest_fn(functions, "DUPL")
+    first = _bar_json(symbol="DUPL", ts="2026-01-15T19:00:00Z")
+    other = _bar_json(symbol="DUPL", ts="2026-01-15T19:00:00Z", close="59.1")
+    assert fn.invoke({"Records": [_raw_record(first, 1, "DUPL")]}) == {"batchItemFailures": []}
+    capsys.readouterr()
+    batch = [_raw_record(other, 2, "DUPL"), _raw_record(first, 3, "DUPL"), _raw_record(other, 4, "DUPL")]
+    assert fn.invoke({"Records": batch}) == {"batchItemFailures": []}
+    (stored,) = stored_bars(local_stack, "DUPL")
+    assert stored["close"] == Decimal("59.0")  # the first kept
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    metric = next(json.loads(line) for line in out.splitlines() if '"BarConflicts"' in line)
+    assert metric["BarConflicts"] == [2.0] and metric["BarsWritten"] == [0.0]  # both copies, each logged
+    assert caplog.text.count("bar conflicts with the stored one") == 2
+    drain_queue(fn.env["FAILURE_QUEUE_URL"])
