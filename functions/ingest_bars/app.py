@@ -28,6 +28,7 @@ import binascii
 import dataclasses
 import json
 import os
+import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from regime.cloud.clients import client
 from regime.cloud.symbols import configured_symbols
 from regime.contracts import Bar, BarError, BarSource
+from regime.contracts.bar import jump_problem
 from regime.contracts.dynamodb_items import from_wire, to_wire
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
@@ -52,6 +54,7 @@ metrics = Metrics()
 
 WRITE_CHUNK = 25  # BatchWriteItem's limit
 READ_CHUNK = 100  # BatchGetItem's limit
+JUMP_MIN_BARS = 3  # bars of a symbol in a batch before its median close judges a jump
 QUEUE_CHUNK = 10  # SendMessageBatch's limit
 UNPROCESSED_ATTEMPTS = 4
 MAX_PAYLOAD_CHARS = 4096  # enough to see what went wrong, far under SQS's 256 KB
@@ -146,16 +149,23 @@ def stage(records: Sequence[KinesisStreamRecord], settings: Settings, now: datet
     bars: dict[tuple[str, str], tuple[Bar, list[str]]] = {}
     rejected: list[Rejected] = []
     conflicts = 0
+    parsed: list[tuple[KinesisStreamRecord, str, Bar]] = []
     for record in records:
         kinesis = record.get("kinesis") or {}
         seq = str(kinesis.get("sequenceNumber", ""))
         try:
-            bar = parse_record(record, settings, now)
+            parsed.append((record, seq, parse_record(record, settings, now)))
         except Exception as exc:
             reason = str(exc) if isinstance(exc, BarError) else f"record: {type(exc).__name__}: {exc}"
             rejected.append(
                 Rejected(seq, str(kinesis.get("partitionKey", "")), reason, _payload_text(record))
             )
+    reference = _reference_closes([bar for _, _, bar in parsed])
+    for record, seq, bar in parsed:
+        jump = jump_problem(bar, reference.get(bar.symbol))
+        if jump:  # a bad print, however valid each number is alone
+            partition_key = str((record.get("kinesis") or {}).get("partitionKey", ""))
+            rejected.append(Rejected(seq, partition_key, jump, _payload_text(record)))
             continue
         key = (bar.symbol, bar.to_dict()["ts"])
         previous = bars.get(key)
@@ -166,6 +176,15 @@ def stage(records: Sequence[KinesisStreamRecord], settings: Settings, now: datet
         conflicts += conflict
         bars[key] = (kept, [*previous[1], seq])
     return Staged(bars, rejected, conflicts)
+
+
+def _reference_closes(bars: list[Bar]) -> dict[str, float]:
+    """Per symbol, the median close of the batch's bars: the price a bad print is measured against (from
+    three bars up, so that one outlier cannot be the reference)."""
+    closes: dict[str, list[float]] = {}
+    for bar in bars:
+        closes.setdefault(bar.symbol, []).append(bar.close)
+    return {symbol: statistics.median(c) for symbol, c in closes.items() if len(c) >= JUMP_MIN_BARS}
 
 
 def _keeps(first: Bar, second: Bar) -> tuple[Bar, bool]:

@@ -223,6 +223,19 @@ def test_a_poison_record_is_quarantined_alone_with_payload_and_reason(
             table.delete_item(Key={"symbol": "POIS", "ts": item["ts"]})
 
 
+def test_a_bar_far_from_the_batchs_prices_is_quarantined_as_a_bad_print(
+    local_stack: LocalStack, functions: dict[str, BoundFunction]
+) -> None:
+    fn = ingest_fn(functions, "JUMP")
+    good = [_bar_json(symbol="JUMP", ts=f"2026-01-15T19:0{i}:00Z") for i in range(3)]
+    bad = _bar_json(symbol="JUMP", ts="2026-01-15T19:03:00Z", close="590.0")  # a digit too many
+    records = [_raw_record(p, i + 1, "JUMP") for i, p in enumerate([good[0], bad, *good[1:]])]
+    assert fn.invoke({"Records": records}) == {"batchItemFailures": []}
+    assert len(stored_bars(local_stack, "JUMP")) == 3
+    (reject,) = drain_queue(fn.env["FAILURE_QUEUE_URL"])
+    assert reject["reason"] == "high: 590.0 is 10x the last close 59.0 (more than 5x away)"
+
+
 def test_a_bar_inside_the_future_tolerance_is_kept(
     local_stack: LocalStack, functions: dict[str, BoundFunction]
 ) -> None:
