@@ -3,7 +3,8 @@
 A real broker keeps the account's orders, executions and position when the client dies; a restarted host
 must find them there and reconcile. The simulated broker gets the same property from this append-only file
 of checksummed lines: every order, arrival, execution, cancel and reject (executions fsynced before they are
-reported: the exchange knows first), and the virtual clock once a minute. Loading it rebuilds the account
+reported: the exchange knows first), and the market's clock once a minute with the wall time and pace it ran
+at, so that the market runs on while its host is dead (see SimBroker._resume). Loading it rebuilds the account
 and the point in the market where it stopped; a file of another market is refused by name. The account has a
 random id, written with the market, that every execution id carries: two accounts (two state folders, hosts
 or days) never number an execution alike, as a real broker's execution ids never repeat.
@@ -43,6 +44,7 @@ class SimAccount:
     orders: dict[str, SimOrder] = field(default_factory=dict)
     clock: float | None = None
     wall: float | None = None  # the wall-clock time of that last clock record
+    pace: float | None = None  # the pace of the clock that wrote it (None: virtual, it stops with its host)
     executions: int = 0
 
 
@@ -77,6 +79,7 @@ class SimBook:
                 account.id = str(doc["account"])
             if kind == "clock":
                 account.clock, account.wall = float(doc["t"]), float(doc["wall"])
+                account.pace = float(doc["pace"]) if doc.get("pace") else None
             elif kind == "order":
                 request = OrderRequest(
                     doc["id"],
@@ -152,8 +155,12 @@ class SimBook:
         kind = "cancel" if state is BrokerOrderState.CANCELLED else "reject"
         self._write({"e": kind, "id": order_id}, sync=True)
 
-    def clock(self, t: float) -> None:
-        self._write({"e": "clock", "t": t, "wall": time.time()}, sync=False)
+    def clock(self, t: float, pace: float | None = None) -> None:
+        """The market's time `t` now, on a clock running `pace` times real time (None: virtual)."""
+        doc: dict[str, Any] = {"e": "clock", "t": t, "wall": time.time()}
+        if pace is not None:
+            doc["pace"] = pace
+        self._write(doc, sync=False)
 
     def close(self) -> None:
         self._fh.close()
