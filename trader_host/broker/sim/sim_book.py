@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,7 +28,6 @@ from trader_host.broker.sim.matching import SimOrder
 from trader_host.journal.journal_line import encode_line
 from trader_host.journal.line_file import read_lines, repair_tail
 from trader_host.journal.quarantine import Quarantine
-from trader_host.state_folder import new_id
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class SimBook:
         self.account = self._load()
         self._fh = self.path.open("ab")
         if not self.account.id:  # a new book (or one written before accounts had ids)
-            self.account.id = new_id()
+            self.account.id = secrets.token_hex(6)  # 48 random bits: no two accounts alike
             first = self.path.stat().st_size == 0
             doc = {"e": "market", "id": market_id} if first else {"e": "account"}
             self._write({**doc, "account": self.account.id}, sync=True)
