@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from infra.local_cloud.template_yaml import load_template
+from infra.template_yaml import load_template
 from trader_host.cloud.host_metrics import HostMetric
 
 HOURS_PER_MONTH = 730.0

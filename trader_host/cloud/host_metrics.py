@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from trader_host.cloud.regime_reader import DynamoRegimeReader
 
 if TYPE_CHECKING:
-    from trader_host.session import TradingSession
+    from trading_engine.session import TradingSession
 
 NAMESPACE = "RegimeTrader"  # template.yaml's POWERTOOLS_METRICS_NAMESPACE
 SERVICE = "regime-trader"  # template.yaml's POWERTOOLS_SERVICE_NAME (Powertools' default dimension)
@@ -44,6 +44,7 @@ class HostMetric(StrEnum):
     BAR_BACKLOG = "HostBarBacklog"  # bars not yet in Kinesis (queued in memory plus spooled on disk)
     TICK_TO_ORDER = "HostTickToOrderLatency"  # tick in to order sent, for the ticks that placed one
     METRICS_NOT_SENT = "HostMetricsNotSent"  # failed PutMetricData calls, sent once one gets through
+    BROKER_NOTICES = "HostBrokerNotices"  # the broker's notices since the previous sample (also per `notice`)
 
 
 UNITS: dict[HostMetric, str] = {
@@ -57,6 +58,7 @@ UNITS: dict[HostMetric, str] = {
     HostMetric.BAR_BACKLOG: "Count",
     HostMetric.TICK_TO_ORDER: "Microseconds",
     HostMetric.METRICS_NOT_SENT: "Count",
+    HostMetric.BROKER_NOTICES: "Count",
 }
 
 
@@ -85,6 +87,7 @@ class HostMetricsSampler:
         self.session: TradingSession | None = None
         self._seen: dict[HostMetric, int] = {}
         self._orders_seen = 0
+        self._notices_seen: dict[str, int] = {}
 
     def attach(self, session: TradingSession) -> None:
         """The session to read (it is built after its jobs, this one among them)."""
@@ -113,7 +116,7 @@ class HostMetricsSampler:
         if self.bar_backlog is not None:
             values.append((HostMetric.BAR_BACKLOG, float(self.bar_backlog())))
         datums = [self.datum(metric, wall, Value=value) for metric, value in values]
-        return datums + self._latencies(session, wall)
+        return datums + self._latencies(session, wall) + self._notices(session, wall)
 
     def regime_age(self, session: TradingSession, now: float) -> float | None:
         """Seconds since the held decision's window ended, during the session only (None outside it, or
@@ -133,6 +136,25 @@ class HostMetricsSampler:
             "Unit": UNITS[metric],
             **value,
         }
+
+    def _notices(self, session: TradingSession, wall: datetime) -> list[Datum]:
+        """The broker's notices (IB's codes, by name) counted since the last sample: the total under the
+        host's dimensions (the dashboard's), and one datum per name with a `notice` dimension more. A broker
+        that names none (the sim) sends nothing."""
+        counts = getattr(session.broker, "notices", None)
+        if not isinstance(counts, dict):
+            return []
+        out = []
+        for name, total in sorted(counts.items()):
+            new = total - self._notices_seen.get(name, 0)
+            self._notices_seen[name] = total
+            if new > 0:
+                datum = self.datum(HostMetric.BROKER_NOTICES, wall, Value=float(new))
+                datum["Dimensions"] = [*datum["Dimensions"], {"Name": "notice", "Value": name}]
+                out.append(datum)
+        if out:
+            out.insert(0, self.datum(HostMetric.BROKER_NOTICES, wall, Value=sum(d["Value"] for d in out)))
+        return out
 
     def _delta(self, metric: HostMetric, total: int) -> float:
         previous = self._seen.get(metric, 0)

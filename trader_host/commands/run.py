@@ -20,25 +20,25 @@ from typing import Any
 
 from regime.contracts import BarSource, Regime
 from trader_host.broker.ib.clock import BrokerClock
-from trader_host.broker.ib.config import add_ib_arguments, config_from_args
-from trader_host.broker.port import BrokerPort
-from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.broker.sim.sim_book import SimBook
-from trader_host.broker.sim.sim_broker import SimBroker
-from trader_host.cloud.cloud_job import CloudJob
+from trader_host.broker.ib.config import IbConfig, add_ib_arguments, config_from_args
 from trader_host.cloud.stack_outputs import CloudNames
 from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
-from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config, with_strategy_overrides
-from trader_host.fees import SCHEDULES, fee_schedule, preset_mismatch
-from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, contract
-from trader_host.journal.trade_journal import TradeJournal
 from trader_host.monitor.attach import add_monitor_arguments, attach_monitor, serving
 from trader_host.monitor.server import MonitorServer
-from trader_host.regime_source import FixedRegime, RegimeSource
-from trader_host.restart import restore
-from trader_host.session import TradingSession
 from trader_host.state_folder import StateFolder, StateFolderInUse
-from trader_host.trader import Trader
+from trading_engine.broker.port import BrokerPort
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.broker.sim.sim_book import SimBook
+from trading_engine.broker.sim.sim_broker import SimBroker
+from trading_engine.cloud_job import CloudJob
+from trading_engine.config import ConfigError, FeesConfig, HostConfig, load_config, with_strategy_overrides
+from trading_engine.fees import SCHEDULES, fee_schedule, preset_mismatch
+from trading_engine.instruments import SYNTHETIC_SESSION, ContractSpec, contract
+from trading_engine.journal.trade_journal import TradeJournal
+from trading_engine.regime_source import FixedRegime, RegimeSource
+from trading_engine.restart import restore
+from trading_engine.session import TradingSession
+from trading_engine.trader import Trader
 
 log = logging.getLogger(__name__)
 SHIP_EARLY_BYTES = 64 * 1024  # ship before the timer when this much journal waits
@@ -54,7 +54,7 @@ def register(sub: Any) -> None:
     cloud = p.add_mutually_exclusive_group()
     cloud.add_argument(
         "--stack-outputs",
-        help="the cloud's names: a JSON file (`python -m infra.local_cloud status`) or a stack name",
+        help="the cloud's names: a JSON file (`python -m devkit.local_cloud status`) or a stack name",
     )
     cloud.add_argument("--no-cloud", action="store_true", help="standalone: a local journal only")
     p.add_argument(
@@ -98,11 +98,16 @@ class LiveHost:
 
 
 def assemble(
-    args: argparse.Namespace, *, ib_clock: BrokerClock | None = None, ib_spec: ContractSpec | None = None
+    args: argparse.Namespace,
+    *,
+    ib_clock: BrokerClock | None = None,
+    ib_spec: ContractSpec | None = None,
+    ib_config: IbConfig | None = None,
 ) -> LiveHost:
     """Build the live host the arguments describe (the composition root; the tests use it too).
 
-    `ib_clock`, `ib_spec`: with --broker ib, a simulated gateway's virtual clock and calendar (tests, bench).
+    `ib_clock`, `ib_spec`, `ib_config`: with --broker ib, a simulated gateway's virtual clock and calendar,
+    and the adapter's limits under the command line's connection (tests, bench).
     """
     if args.no_cloud and args.regime is None:
         raise ConfigError("--no-cloud has no regime decisions: name one with --regime trend|range|nothing")
@@ -119,7 +124,7 @@ def assemble(
         config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
     folder = StateFolder(Path(args.state_dir or config.cloud.state_dir))  # refused if another host has it
     try:
-        return _assemble(args, config, names, folder, ib_clock, ib_spec)
+        return _assemble(args, config, names, folder, ib_clock, ib_spec, ib_config)
     except BaseException:
         folder.release()
         raise
@@ -132,6 +137,7 @@ def _assemble(
     folder: StateFolder,
     ib_clock: BrokerClock | None,
     ib_spec: ContractSpec | None,
+    ib_config: IbConfig | None,
 ) -> LiveHost:
     state = folder.path
     broker: BrokerPort
@@ -140,7 +146,7 @@ def _assemble(
 
         spec = ib_spec or contract(args.symbol or "CL")
         _refuse_unserved(names, spec.symbol)
-        broker = IbBroker(config_from_args(args, spec.symbol), spec, ib_clock)
+        broker = IbBroker(config_from_args(args, spec.symbol, ib_config), spec, ib_clock)
         where = f"IB {args.host}:{args.port} (client {args.client_id}, {'LIVE' if args.live else 'paper'})"
     else:
         data = load_market_data(args)

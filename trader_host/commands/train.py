@@ -15,7 +15,7 @@ from regime.models import TrainConfig
 from regime.scorecard import scorecard_text
 from regime.training import TrainedEnsemble, steps, train_ensemble
 from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
-from trader_host.instruments import UnknownInstrument, contract
+from trading_engine.instruments import UnknownInstrument, contract
 
 log = logging.getLogger(__name__)
 

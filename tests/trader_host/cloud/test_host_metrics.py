@@ -20,8 +20,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from infra.local_cloud.cloud import LocalCloud
-from infra.local_cloud.template_yaml import load_template
+from devkit.local_cloud.cloud import LocalCloud
+from infra.template_yaml import load_template
 from trader_host.cli import build_parser
 from trader_host.cloud.aws import client
 from trader_host.cloud.host_metrics import NAMESPACE, SERVICE, HostMetric, dimensions
@@ -100,8 +100,11 @@ def test_a_session_publishes_every_metric_with_its_values(outputs: Path, tmp_pat
     for metric in listed:
         assert metric["Dimensions"] == dimensions("CL"), metric
     names = {m["MetricName"] for m in listed}
-    # a fixed regime (--regime) has no age: every other metric is there
-    assert names == {m.value for m in HostMetric} - {HostMetric.REGIME_AGE.value}
+    # a fixed regime (--regime) has no age, the sim broker no notices: every other metric is there
+    assert names == {m.value for m in HostMetric} - {
+        HostMetric.REGIME_AGE.value,
+        HostMetric.BROKER_NOTICES.value,
+    }
 
     beats = statistics(HostMetric.HEARTBEAT, since)
     assert beats["Sum"] >= 2  # the first event's sample and the final one

@@ -23,17 +23,17 @@ from typing import Any
 
 import pytest
 
-from infra.local_cloud.cloud import LocalCloud
+from devkit.local_cloud.cloud import LocalCloud
 from regime.contracts import BarSource, Regime, RegimeItem, Role
 from regime.contracts.cadence import DECISION_VALIDITY
 from trader_host.analytics.engine import LocalAthena
 from trader_host.analytics.lake import S3Lake
-from trader_host.broker.sim.sim_book import SimBook
 from trader_host.cli import build_parser, main
 from trader_host.cloud.aws import client, resource
 from trader_host.commands.run import LiveHost, assemble
-from trader_host.journal.trade_journal import TradeJournal
 from trader_host.state_folder import StateFolder
+from trading_engine.broker.sim.sim_book import SimBook
+from trading_engine.journal.trade_journal import TradeJournal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[3]

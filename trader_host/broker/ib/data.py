@@ -17,8 +17,9 @@ from collections.abc import Callable
 from trader_host.broker.ib import parsing
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_api import IB, BarDataList, Contract, RequestError, Ticker
-from trader_host.broker.port import BrokerEvent, MinuteBar
-from trader_host.instruments import ContractSpec
+from trader_host.broker.ib.notices import historical_error_kind
+from trading_engine.broker.port import BrokerEvent, MinuteBar
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,10 @@ class MarketDataFeed:
         self.ticker: Ticker | None = None
         self.bars: BarDataList | None = None
         self.last_tick_at = 0.0
+        self.last_bar_at = 0.0  # the bar stream's last update (IB sends one every few seconds)
         self.last_bar_minute = -1
         self.on_tick_resumed: Callable[[], None] = lambda: None
+        self.on_bar_resumed: Callable[[], None] = lambda: None
 
     async def subscribe(self, contract: Contract) -> None:
         """Ticks and bars of `contract` (again after a reconnect: IB forgets subscriptions)."""
@@ -44,13 +47,36 @@ class MarketDataFeed:
         self.contract = contract
         self.ticker = self.ib.reqMktData(contract, "", False, False)
         self.ticker.updateEvent += self._on_ticker
-        self.bars = await self._history(contract)
-        if len(self.bars) >= 2:
-            self.last_bar_minute = max(
-                self.last_bar_minute, parsing.minute_bar(self.bars[-2], self.spec).minute
-            )
-        self.bars.updateEvent += self._on_bars
         self.last_tick_at = self._now()
+        await self._subscribe_bars(contract, catch_up=False)
+
+    async def resubscribe_bars(self) -> bool:
+        """A silent or empty bar stream: ask for the history again and pass on the completed bars missed
+        meanwhile. True if bars came back."""
+        if self.contract is None or not self.ib.isConnected():
+            return False
+        if self.bars is not None:
+            self.bars.updateEvent -= self._on_bars
+            self.ib.cancelHistoricalData(self.bars)
+            self.bars = None
+        await self._subscribe_bars(self.contract, catch_up=self.last_bar_minute >= 0)
+        return bool(self.bars)
+
+    def is_bar_request(self, req_id: int) -> bool:
+        return self.bars is not None and self.bars.reqId == req_id
+
+    async def _subscribe_bars(self, contract: Contract, catch_up: bool) -> None:
+        bars = await self._history(contract)
+        done = [parsing.minute_bar(b, self.spec) for b in bars[:-1]]  # the last one is still in progress
+        if catch_up:
+            for bar in done:
+                if bar.minute > self.last_bar_minute:
+                    self._push(bar)
+        if done:
+            self.last_bar_minute = max(self.last_bar_minute, done[-1].minute)
+        self.bars = bars
+        bars.updateEvent += self._on_bars
+        self.last_bar_at = self._now()
 
     def unsubscribe(self) -> None:
         if self.ticker is not None:
@@ -98,13 +124,22 @@ class MarketDataFeed:
         for attempt in range(1, cfg.history_retries + 1):
             try:
                 bars: BarDataList = await self.ib.reqHistoricalDataAsync(
-                    contract, "", cfg.warmup_duration, "1 min", "TRADES", False, 2, True
+                    contract,
+                    "",
+                    cfg.warmup_duration,
+                    "1 min",
+                    "TRADES",
+                    False,
+                    2,
+                    True,
+                    timeout=cfg.history_timeout_s,  # unanswered: ib_insync cancels it and returns no bar
                 )
                 return bars
             except RequestError as exc:
-                if exc.code != parsing.PACING_VIOLATION or attempt == cfg.history_retries:
+                kind = historical_error_kind(exc.message)
+                if kind not in ("pacing violation", "query cancelled") or attempt == cfg.history_retries:
                     raise
-                log.warning("bar request paced by IB (162), attempt %d: retrying in %.1fs", attempt, wait)
+                log.warning("bar request: IB 162 %s, attempt %d: retrying in %.1fs", kind, attempt, wait)
                 await asyncio.sleep(wait)
                 wait *= 2
         raise AssertionError("unreachable")
@@ -118,6 +153,8 @@ class MarketDataFeed:
         self._push(tick)
 
     def _on_bars(self, bars: BarDataList, has_new_bar: bool) -> None:
+        self.last_bar_at = self._now()
+        self.on_bar_resumed()
         if not has_new_bar or len(bars) < 2:
             return
         bar = parsing.minute_bar(bars[-2], self.spec)

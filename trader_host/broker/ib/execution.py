@@ -13,9 +13,10 @@ import logging
 from collections.abc import Callable
 
 from trader_host.broker.ib import parsing
+from trader_host.broker.ib.bounded import bounded
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_api import IB, CommissionReport, Contract, Fill, Trade
-from trader_host.broker.port import (
+from trading_engine.broker.port import (
     BrokerEvent,
     BrokerOrderState,
     Execution,
@@ -26,7 +27,7 @@ from trader_host.broker.port import (
     OrderRequest,
     OrderStatus,
 )
-from trader_host.instruments import ContractSpec
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class OrderRouter:
         self.finished: set[str] = set()
         self.seen: dict[str, Execution] = {}  # execution id -> execution
         self.pending_cancels: dict[str, float] = {}  # cancelled order id -> when to look for late fills
+        # IB's ids of our orders -> ours: a fill whose orderRef did not come back is still attributed.
+        self.by_ib_id: dict[tuple[int, int], str] = {}  # (client id, order id), known once placed
+        self.by_perm_id: dict[int, str] = {}  # IB's permanent id, known from the first status
         self.account = ""
         ib.orderStatusEvent += self._on_status
         ib.commissionReportEvent += self._on_commission
@@ -50,7 +54,8 @@ class OrderRouter:
     def place(self, request: OrderRequest, contract: Contract) -> None:
         order = parsing.ib_order(request, self.spec, self.account)
         self.requests[request.order_id] = request
-        self.trades[request.order_id] = self.ib.placeOrder(contract, order)
+        trade = self.trades[request.order_id] = self.ib.placeOrder(contract, order)
+        self.by_ib_id[(trade.order.clientId, trade.order.orderId)] = request.order_id
 
     def cancel(self, order_id: str) -> None:
         trade = self.trades.get(order_id)
@@ -89,24 +94,30 @@ class OrderRouter:
 
     async def refresh_executions(self) -> list[Execution]:
         """The day's executions from IB (fills while disconnected come back here); new ones are pushed."""
-        fills = await self.ib.reqExecutionsAsync()
+        cfg = self.config
+        fills = await bounded(self.ib.reqExecutionsAsync, "executions", "reqExecutions",
+                              cfg.executions_timeout_s, cfg.request_attempts)  # fmt: skip
         known = {f.execution.execId: f for f in self.ib.fills()}  # ib_insync books the commission there
         out = []
         for answered in fills:
             fill = known.get(answered.execution.execId, answered)
-            if fill.contract.symbol != self.spec.symbol:
+            if not self._ours(fill):
                 continue
-            ex = parsing.execution_of(fill, self.spec)
+            ex = parsing.execution_of(fill, self.spec, self.order_id_of_fill(fill))
             out.append(ex)
             self.seen.setdefault(ex.execution_id, ex)
         return sorted(out, key=lambda e: e.ts)
 
     async def open_orders(self) -> list[OpenOrder]:
-        trades = await self.ib.reqAllOpenOrdersAsync()
+        cfg = self.config
+        trades = await bounded(self.ib.reqAllOpenOrdersAsync, "open orders", "reqAllOpenOrders",
+                               cfg.open_orders_timeout_s, cfg.request_attempts)  # fmt: skip
         return [
             parsing.open_order_of(t, self.spec)
             for t in trades
-            if t.contract.symbol == self.spec.symbol and not t.isDone()  # type: ignore[no-untyped-call]
+            if t.contract.symbol == self.spec.symbol
+            and (not self.account or t.order.account in ("", self.account))  # never another account's
+            and not t.isDone()  # type: ignore[no-untyped-call]
         ]
 
     async def confirm_cancels(self) -> None:
@@ -115,17 +126,32 @@ class OrderRouter:
         due = [oid for oid, at in self.pending_cancels.items() if at <= now]
         if not due:
             return
-        for oid in due:
-            del self.pending_cancels[oid]
         known = set(self.seen)
         await self.refresh_executions()
+        for oid in due:  # only now: a refresh that failed or was cancelled is tried again
+            self.pending_cancels.pop(oid, None)
         for ex in self.seen.values():
             if ex.execution_id not in known:
                 log.warning("execution %s of %s found after IB said cancelled", ex.execution_id, ex.order_id)
                 self._push(Execution(self._now(), *ex[1:]))
 
+    def _ours(self, fill: Fill) -> bool:
+        """A fill of our symbol on our account (a login may manage several accounts)."""
+        account = fill.execution.acctNumber
+        return fill.contract.symbol == self.spec.symbol and (
+            not self.account or account in ("", self.account)
+        )
+
+    def order_id_of_fill(self, fill: Fill) -> str:
+        """Our id of a fill: its orderRef, else the order IB's ids say it belongs to, else IB's own id."""
+        ex = fill.execution
+        ours = self.by_perm_id.get(ex.permId) or self.by_ib_id.get((ex.clientId, ex.orderId))
+        return ex.orderRef or ours or parsing.order_id_of_execution(fill)
+
     def _on_status(self, trade: Trade) -> None:
         oid = parsing.order_id_of(trade.order)
+        if oid in self.requests and trade.order.permId:
+            self.by_perm_id[trade.order.permId] = oid
         if oid not in self.requests or oid in self.finished:
             return
         state = parsing.order_state(trade.orderStatus.status)
@@ -144,13 +170,12 @@ class OrderRouter:
             self.pending_cancels.pop(oid, None)
 
     def _on_commission(self, trade: Trade, fill: Fill, report: CommissionReport) -> None:
-        if fill.contract.symbol != self.spec.symbol or fill.execution.execId in self.seen:
+        if not self._ours(fill) or fill.execution.execId in self.seen:
             return
-        if parsing.order_id_of_execution(fill) in self.pending_cancels:
-            log.warning(
-                "execution %s of %s after IB said cancelled", fill.execution.execId, fill.execution.orderRef
-            )
-        ex = parsing.execution_of(fill, self.spec)
+        order_id = self.order_id_of_fill(fill)
+        if order_id in self.pending_cancels:
+            log.warning("execution %s of %s after IB said cancelled", fill.execution.execId, order_id)
+        ex = parsing.execution_of(fill, self.spec, order_id)
         ex = Execution(self._now(), *ex[1:])  # reported now (the fill's own time has whole seconds only)
         self.seen[ex.execution_id] = ex
         self._push(ex)

@@ -17,13 +17,19 @@ import logging
 from collections import deque
 
 from trader_host.broker.ib import parsing
+from trader_host.broker.ib.bar_watch import BarWatch
+from trader_host.broker.ib.bounded import bounded
 from trader_host.broker.ib.clock import BrokerClock, WallClock
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.data import MarketDataFeed
 from trader_host.broker.ib.execution import OrderRouter
+from trader_host.broker.ib.handshake import HandshakeWatch, connect_error
+from trader_host.broker.ib.health import ConnectionHealth
 from trader_host.broker.ib.ib_api import IB, Contract
-from trader_host.broker.ib.instrument_provider import trading_month
-from trader_host.broker.port import (
+from trader_host.broker.ib.instrument_provider import held_month, trading_month
+from trader_host.broker.ib.notices import Effect, Notice, classify, new_port
+from trader_host.broker.ib.setup_errors import ClientIdsInUse, IbSetupError, LiveAccountRefused, PortMoved
+from trading_engine.broker.port import (
     BrokerEvent,
     BrokerUnavailable,
     ConnectionChanged,
@@ -31,19 +37,12 @@ from trader_host.broker.port import (
     MinuteBar,
     OpenOrder,
     OrderRequest,
+    SeriesRestarted,
 )
-from trader_host.instruments import ContractSpec
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 STATUS_MIN_INTERVAL_S = 1.0  # an order's status is fetched (reqExecutions) at most this often
-
-
-class ClientIdsInUse(ConnectionError):
-    """Every client id we may use is taken by another API client of this gateway."""
-
-
-class LiveAccountRefused(ConnectionError):
-    """The gateway is logged in to a live account and the host was not started with --live."""
 
 
 class IbBroker:
@@ -63,8 +62,7 @@ class IbBroker:
         self._queue: deque[BrokerEvent] = deque()
         self._arrived = asyncio.Event()
         self._time = 0.0
-        self._synced = self._link = self._flowing = False
-        self._farms_down: set[str] = set()
+        self.health = ConnectionHealth()
         self._usable = False
         self._closing = False
         self._reconnect: asyncio.Task[None] | None = None
@@ -75,10 +73,13 @@ class IbBroker:
         self._status_due: dict[str, float] = {}
         self.feed = MarketDataFeed(self.ib, config, spec, self.now, self._push)
         self.feed.on_tick_resumed = self._tick_resumed
+        self.bar_watch = BarWatch(self.feed, config, spec, self.health, self.now, self._update)
         self.orders = OrderRouter(self.ib, config, spec, self.now, self._push)
         self.ib.errorEvent += self._on_error
         self.ib.disconnectedEvent += self._on_disconnected
         self.ib.client.apiError += self._on_api_error
+        self.handshake = HandshakeWatch()
+        self.ib.client.conn.hasData += self.handshake.feed
 
     # -- BrokerPort ------------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -98,8 +99,14 @@ class IbBroker:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        self.bar_watch.cancel()
         self.feed.unsubscribe()
         self.ib.disconnect()  # type: ignore[no-untyped-call]
+
+    @property
+    def notices(self) -> dict[str, int]:
+        """IB's notices counted by name since the start (the host's metrics publish them)."""
+        return dict(self.health.counts)
 
     async def next_event(self, until: float | None = None) -> BrokerEvent | None:
         while True:
@@ -117,10 +124,12 @@ class IbBroker:
             self._arrived.clear()
             arrived = asyncio.ensure_future(self._arrived.wait())
             idle = asyncio.ensure_future(self.clock.idle(wake))
-            done, pending = await asyncio.wait({arrived, idle}, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            try:  # cancel-safe: a cancelled wait leaves no waiter behind and loses no event
+                done, _ = await asyncio.wait({arrived, idle}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (arrived, idle):
+                    task.cancel()
+                await asyncio.gather(arrived, idle, return_exceptions=True)
             if idle in done and wake is not None:
                 self._time = max(self._time, wake)
 
@@ -150,10 +159,22 @@ class IbBroker:
         self._push(await self.orders.status(order_id))
 
     async def positions(self) -> dict[str, int]:
+        """The position in the traded month on our account (other months and accounts are not ours)."""
+        held = await self._held()
+        con_id = self.contract.conId if self.contract is not None else None
+        return {self.spec.symbol: sum(qty for c, qty in held if c.conId == con_id)}
+
+    async def _held(self) -> list[tuple[Contract, int]]:
+        """Our account's open positions in months of our symbol."""
         self._require("positions", "")
-        held = await self.ib.reqPositionsAsync()
-        total = sum(int(p.position) for p in held if p.contract.symbol == self.spec.symbol)
-        return {self.spec.symbol: total}
+        cfg = self.config
+        held = await bounded(self.ib.reqPositionsAsync, "positions", "reqPositions", cfg.positions_timeout_s,
+                             cfg.request_attempts)  # fmt: skip
+        return [
+            (p.contract, int(p.position))
+            for p in held
+            if p.contract.symbol == self.spec.symbol and p.account == self.orders.account and p.position
+        ]
 
     async def open_orders(self) -> list[OpenOrder]:
         self._require("open orders", "")
@@ -175,7 +196,7 @@ class IbBroker:
             try:
                 await self._connect_some_id()
                 break
-            except (ClientIdsInUse, LiveAccountRefused):
+            except IbSetupError:
                 raise
             except (OSError, TimeoutError, ConnectionError) as exc:
                 log.warning("IB gateway %s:%d: connect failed (%s); retrying in %.1fs", cfg.host, cfg.port,
@@ -183,13 +204,18 @@ class IbBroker:
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, cfg.backoff_max_s)
         self._check_account()
-        position = 0
-        if self.contract is not None:
-            position = (await self.positions()).get(self.spec.symbol, 0)
-        self.contract = await trading_month(self.ib, cfg, self.now(), self.contract, position)
+        before = self.contract
+        current, position = held_month(await self._held(), self.contract)
+        self.contract = await trading_month(self.ib, cfg, self.now(), current, position)
         await self.feed.subscribe(self.contract)
-        self._synced = self._link = self._flowing = True
-        self._farms_down.clear()
+        if before is not None and before.conId != self.contract.conId:
+            reason = f"rolled {before.localSymbol} -> {self.contract.localSymbol}"
+            self._push(
+                SeriesRestarted(self.now(), reason, tuple(self.feed.recent(len(self.feed.bars or ()))))
+            )
+        self.health.connected()
+        if not self.feed.bars:
+            self.bar_watch.down("the bar history came back empty")
         self._update()
 
     async def _connect_some_id(self) -> None:
@@ -198,6 +224,7 @@ class IbBroker:
             client_id = cfg.client_id + k
             loop = asyncio.get_running_loop()
             self._connect_failed = failed = loop.create_future()
+            self.handshake.reset()
             attempt = asyncio.ensure_future(
                 self.ib.connectAsync(
                     cfg.host, cfg.port, client_id, cfg.connect_timeout_s, account=cfg.account
@@ -215,7 +242,9 @@ class IbBroker:
             self.ib.disconnect()  # type: ignore[no-untyped-call]
             why = failed.result() if failed.done() else repr(attempt.exception())
             if why != "326":
-                raise ConnectionError(why)
+                where = f"{cfg.host}:{cfg.port}"
+                needed = self.ib.client.MinClientVersion
+                raise connect_error(why, where, client_id, cfg.connect_timeout_s, self.handshake, needed)
             log.warning("client id %d is in use at %s:%d (326): trying %d", client_id, cfg.host, cfg.port,
                         client_id + 1)  # fmt: skip
         last = cfg.client_id + cfg.client_id_tries - 1
@@ -241,7 +270,7 @@ class IbBroker:
             log.warning("LIVE TRADING on account %s: orders are real and cost real money", account)
 
     def _on_disconnected(self) -> None:
-        self._synced = False
+        self.health.synced = False
         self.feed.forget()
         self._update()
         if self._closing or (self._reconnect is not None and not self._reconnect.done()):
@@ -277,26 +306,12 @@ class IbBroker:
             self._connect_failed.set_result(message)
 
     def _on_error(self, req_id: int, code: int, text: str, contract: object) -> None:
-        if code == parsing.CLIENT_ID_IN_USE:
+        notice = classify(code, text)
+        if notice is not None:
+            self._on_notice(req_id, notice, text)
+        elif code == parsing.CLIENT_ID_IN_USE:
             if self._connect_failed is not None and not self._connect_failed.done():
                 self._connect_failed.set_result("326")
-        elif code == parsing.CONNECTIVITY_LOST:
-            log.warning("IB: connectivity lost (1100): %s", text)
-            self._link = False
-        elif code in (parsing.RESTORED, parsing.RESTORED_DATA_LOST):
-            log.warning("IB: connectivity restored (%d): %s", code, text)
-            self._link = True
-            if code == parsing.RESTORED_DATA_LOST:
-                task = asyncio.ensure_future(self._resubscribe())
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        elif code in parsing.DATA_FARMS:
-            farm, up = parsing.DATA_FARMS[code]
-            if up:
-                self._farms_down.discard(farm)
-            else:
-                log.warning("IB: %s farm down (%d): %s", farm, code, text)
-                self._farms_down.add(farm)
         elif (
             code in parsing.ORDER_ERRORS
             and req_id > 0
@@ -305,29 +320,52 @@ class IbBroker:
             log.warning("IB order error %d for unknown order %d: %s", code, req_id, text)
         self._update()
 
+    def _on_notice(self, req_id: int, notice: Notice, text: str) -> None:
+        if notice.effect is Effect.BARS_DOWN and not self.feed.is_bar_request(req_id):
+            self.health.counts[notice.name] += 1
+            return  # a 162 for a request in flight: its caller gets it as an error
+        log.log(logging.WARNING if notice.warn else logging.INFO, "IB %s: %s", notice.name, text)
+        self.health.apply(notice)
+        if notice.effect is Effect.LINK_UP_DATA_LOST:
+            task = asyncio.ensure_future(self._resubscribe())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif notice.effect is Effect.BARS_DOWN:
+            self.bar_watch.down(f"IB {notice.name} on the bar stream")
+        elif notice.effect is Effect.PORT_RESET:
+            port = new_port(text)
+            self._fatal = PortMoved(
+                f"IB moved its API port ({notice.name}) to {port or 'a new port'}: restart the host with "
+                f"--port {port or 'N'}"
+            )
+            self._arrived.set()
+
     def _tick_resumed(self) -> None:
-        if not self._flowing:
+        if not self.health.ticks:
             log.info("ticks flow again")
-            self._flowing = True
+            self.health.ticks = True
             self._update()
 
     def _update(self) -> None:
-        usable = self._synced and self._link and not self._farms_down and self._flowing
+        usable = self.health.usable
         if usable != self._usable:
+            if not usable and not self._closing:
+                log.warning("IB connection down for trading (%s): no entries", self.health.down())
             self._usable = usable
             self._push(ConnectionChanged(self.now(), usable))
 
     # -- deadlines -------------------------------------------------------------------------------------------
     def _deadlines(self) -> list[float]:
-        out = [*self.orders.pending_cancels.values(), *self._status_due.values()]
-        if self._synced and self.feed.ticker is not None:
+        out = [*self.orders.pending_cancels.values(), *self._status_due.values(), *self.bar_watch.deadlines()]
+        if self.health.synced and self.feed.ticker is not None:
             out.append(self.feed.last_tick_at + self.config.silent_after_s)
         return out
 
     async def _due_work(self) -> None:
         now = self.now()
+        self.bar_watch.due(now, self.health.synced and self.ib.isConnected())
         if (
-            self._synced
+            self.health.synced
             and self.feed.ticker is not None
             and now >= self.feed.last_tick_at + self.config.silent_after_s
         ):
@@ -335,7 +373,7 @@ class IbBroker:
                 log.warning(
                     "no tick for %.0fs: the stream is silent; resubscribing", self.config.silent_after_s
                 )
-                self._flowing = False
+                self.health.ticks = False
                 self._update()
                 self.feed.resubscribe_ticks()
             else:

@@ -23,7 +23,7 @@ from trader_host.broker.ib.ib_api import (
     Ticker,
     Trade,
 )
-from trader_host.broker.port import (
+from trading_engine.broker.port import (
     BrokerOrderState,
     Execution,
     MinuteBar,
@@ -32,23 +32,11 @@ from trader_host.broker.port import (
     OrderType,
     Tick,
 )
-from trader_host.instruments import ContractSpec
+from trading_engine.instruments import ContractSpec
 
-# https://interactivebrokers.github.io/tws-api/message_codes.html
-CONNECTIVITY_LOST = 1100
-RESTORED_DATA_LOST = 1101  # market data subscriptions are gone: subscribe again
-RESTORED = 1102
-# Data farms (ticks, HMDS bars, security definitions): code -> (farm, whether it is up now).
-DATA_FARMS = {
-    2103: ("market data", False),
-    2104: ("market data", True),
-    2105: ("historical data", False),
-    2106: ("historical data", True),
-    2157: ("security definitions", False),
-    2158: ("security definitions", True),
-}
+# https://interactivebrokers.github.io/tws-api/message_codes.html (the notices: notices.py)
 CLIENT_ID_IN_USE = 326
-PACING_VIOLATION = 162
+NO_SECURITY_DEFINITION = 200
 ORDER_REJECTED = 201
 ORDER_ERRORS = frozenset({ORDER_REJECTED, 103, 110, 135, 200, 203, 321, 322, 10147})
 
@@ -86,7 +74,10 @@ def front_month(details: list[ContractDetails], today: date, roll_days: int) -> 
         if (last_trade_date(c) - today).days > roll_days:
             return c
     listed = ", ".join(f"{c.localSymbol} ({last_trade_date(c)})" for c in months) or "none"
-    raise ValueError(f"no month is more than {roll_days} day(s) from expiry on {today}; listed: {listed}")
+    symbol = months[0].symbol if months else "the future"
+    raise ValueError(
+        f"no month of {symbol} is more than {roll_days} day(s) from expiry on {today}; listed: {listed}"
+    )
 
 
 def ib_order(request: OrderRequest, spec: ContractSpec, account: str = "") -> Order:
@@ -140,8 +131,10 @@ def order_state(status: str) -> BrokerOrderState:
     return _STATES.get(status, BrokerOrderState.UNKNOWN)
 
 
-def execution_of(fill: Fill, spec: ContractSpec) -> Execution:
-    """One IB fill with its commission report; the commission is what IB charged (broker + exchange)."""
+def execution_of(fill: Fill, spec: ContractSpec, order_id: str | None = None) -> Execution:
+    """One IB fill with its commission report; the commission is what IB charged (broker + exchange).
+
+    `order_id`: ours, when the caller knows it from IB's ids (the fill came back without its orderRef)."""
     ex = fill.execution
     side = _SIDES.get(ex.side)
     if side is None:
@@ -150,7 +143,7 @@ def execution_of(fill: Fill, spec: ContractSpec) -> Execution:
     return Execution(
         fill.time.timestamp() if fill.time else ex.time.timestamp(),
         ex.execId,
-        order_id_of_execution(fill),
+        order_id or order_id_of_execution(fill),
         side,
         int(ex.shares),
         spec.to_ticks(ex.price),

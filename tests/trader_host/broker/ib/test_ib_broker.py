@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import time as time_module
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Any
 
 import pytest
 
+from devkit.fake_gateway.messages import ListedMonth
+from devkit.fake_gateway.script import GatewayScript, months_after
+from devkit.fake_gateway.server import FakeGateway
 from regime.contracts import Side
+from trader_host.broker.ib.bounded import IbRequestTimeout
 from trader_host.broker.ib.config import IbConfig
-from trader_host.broker.ib.fake_gateway.messages import ListedMonth
-from trader_host.broker.ib.fake_gateway.script import GatewayScript
-from trader_host.broker.ib.fake_gateway.server import FakeGateway
-from trader_host.broker.ib.ib_broker import ClientIdsInUse, IbBroker, LiveAccountRefused
+from trader_host.broker.ib.ib_api import LimitOrder, MarketOrder
+from trader_host.broker.ib.ib_broker import IbBroker
 from trader_host.broker.ib.instrument_provider import trading_month
-from trader_host.broker.port import (
+from trader_host.broker.ib.setup_errors import ClientIdsInUse, LiveAccountRefused
+from trading_engine.broker.port import (
     BrokerEvent,
     BrokerOrderState,
     ConnectionChanged,
@@ -29,10 +33,11 @@ from trader_host.broker.port import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    SeriesRestarted,
     Tick,
 )
-from trader_host.broker.sim.faults import FaultPlan
-from trader_host.instruments import SessionHours
+from trading_engine.broker.sim.faults import FaultPlan
+from trading_engine.instruments import SessionHours
 
 from .conftest import SPEC, IbLogWatch, gateway, market_tape
 
@@ -314,3 +319,139 @@ def test_real_time_bars_are_the_tapes_trades_in_five_second_buckets() -> None:
         await b.close()
 
     run(gateway(TAPE), body)
+
+
+def test_a_request_the_gateway_never_answers_is_asked_again_then_an_error_naming_it() -> None:
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw, replace(FAST, open_orders_timeout_s=0.2))
+        with pytest.raises(IbRequestTimeout, match=r"open orders request \(reqAllOpenOrders\) within 0\.2 s"):
+            await b.open_orders()
+        assert gw.requests.count(16) == FAST.request_attempts  # a query is safe to ask again
+        assert await b.positions() == {"CL": 0}  # and the connection still serves the others
+        await b.close()
+
+    run(gateway(TAPE, GatewayScript(unanswered=frozenset({16}))), body)
+
+
+@pytest.mark.parametrize(
+    ("request_id", "call"), [(61, "positions"), (7, "executions")], ids=["positions", "executions"]
+)
+def test_positions_and_executions_are_bounded_too(request_id: int, call: str) -> None:
+    impatient = replace(FAST, positions_timeout_s=0.1, executions_timeout_s=0.1, request_attempts=1)
+
+    async def deafen_after_connect(gw: FakeGateway) -> None:
+        b = await connected(gw, impatient)  # connect's own synchronisation asks for both: answered
+        gw.script = replace(gw.script, unanswered=frozenset({request_id}))
+        with pytest.raises(IbRequestTimeout, match=f"the {call} request"):
+            await getattr(b, call)()
+        await b.close()
+
+    run(gateway(TAPE), deafen_after_connect)
+
+
+def test_a_fill_without_its_order_ref_is_attributed_by_ibs_order_id() -> None:
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        await events_until(b, T0 + 60)
+        await b.place_order(OrderRequest("m-1", "CL", Side.BUY, 1, OrderType.MARKET))
+        fills = [e for e in await events_until(b, T0 + 61) if isinstance(e, Execution)]
+        assert [(f.order_id, f.qty) for f in fills] == [("m-1", 1)]
+        assert [e.order_id for e in await b.executions()] == ["m-1"]
+        await b.request_status("m-1")
+        status = await b.next_event()
+        assert isinstance(status, OrderStatus) and status.filled_qty == 1
+        assert status.state is BrokerOrderState.FILLED
+        await b.close()
+
+    run(gateway(TAPE, GatewayScript(drop_order_ref=True)), body)
+
+
+def test_positions_count_the_traded_month_on_our_account_only() -> None:
+    others = (("DU7777777", "CLG6", 3), ("DU7777777", "CLH6", -1))  # another account of the same login
+
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        assert await b.positions() == {"CL": 0}
+        await events_until(b, T0 + 60)
+        await b.place_order(OrderRequest("p-1", "CL", Side.BUY, 1, OrderType.MARKET))
+        await events_until(b, T0 + 61)
+        assert await b.positions() == {"CL": 1}
+        assert b.contract is not None
+        elsewhere = MarketOrder("SELL", 1)  # an order of the login's other account, by another hand
+        elsewhere.account, elsewhere.orderRef = "DU7777777", "manual-1"
+        b.ib.placeOrder(b.contract, elsewhere)
+        await events_until(b, T0 + 62)
+        assert [e.order_id for e in await b.executions()] == ["p-1"]  # not the other account's
+        resting = LimitOrder("BUY", 1, 50.0)
+        resting.account, resting.orderRef = "DU7777777", "manual-2"
+        b.ib.placeOrder(b.contract, resting)
+        await events_until(b, T0 + 63)
+        assert await b.open_orders() == []  # the reconcile never cancels another account's order
+        await b.close()
+
+    run(gateway(TAPE, GatewayScript(account="DU1234567,DU7777777", other_positions=others)), body)
+
+
+def test_a_roll_at_a_reconnect_restarts_the_price_series_from_the_new_months_bars(
+    ib_logs: IbLogWatch,
+) -> None:
+    ib_logs.expect(r"Peer closed connection", r"API connection failed", r"Make sure API port")
+    # CLG6 expires 6 days after the first day (kept), 5 after the second: the restart after midnight rolls.
+    months = (ListedMonth(1, "CL", "CLG6", "20260110"), ListedMonth(2, "CL", "CLH6", "20260210"))
+    midnight = (int(T0) // 86400 + 1) * 86400
+    down, up = midnight + 60, midnight + 120
+    tape = market_tape(days=2)
+
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        assert b.contract is not None and b.contract.localSymbol == "CLG6"
+        events = await events_until(b, up + 120)
+        restarts = [e for e in events if isinstance(e, SeriesRestarted)]
+        assert len(restarts) == 1 and restarts[0].reason == "rolled CLG6 -> CLH6"
+        assert restarts[0].bars and restarts[0].bars[-1].minute * 60 < up  # the new month's history
+        assert b.contract.localSymbol == "CLH6"
+        await b.place_order(OrderRequest("h-1", "CL", Side.BUY, 1, OrderType.MARKET))
+        await events_until(b, up + 121)
+        assert gw.placed[-1][0] == "CLH6"
+        await b.close()
+
+    run(gateway(tape, GatewayScript(months=months), FaultPlan(disconnects=((down, up),))), body)
+
+
+def test_partial_fills_through_the_gateway_each_arrive_and_add_up() -> None:
+    async def body(gw: FakeGateway) -> None:
+        b = await connected(gw)
+        ticks = [e for e in await events_until(b, T0 + 60) if isinstance(e, Tick)]
+        await b.place_order(OrderRequest("pf-1", "CL", Side.BUY, 3, OrderType.LIMIT, ticks[-1].ask + 20))
+        fills = [e for e in await events_until(b, T0 + 120) if isinstance(e, Execution)]
+        assert len(fills) >= 2 and sum(f.qty for f in fills) == 3  # in parts, all of it
+        assert {f.order_id for f in fills} == {"pf-1"} and len({f.execution_id for f in fills}) == len(fills)
+        trade = b.orders.trades["pf-1"]
+        assert trade.orderStatus.status == "Filled" and trade.orderStatus.filled == 3
+        prices = [SPEC.price(f.price) for f in fills]
+        assert trade.orderStatus.lastFillPrice == float(prices[-1])
+        average = sum(p * f.qty for p, f in zip(prices, fills, strict=True)) / 3
+        assert trade.orderStatus.avgFillPrice == pytest.approx(float(average))
+        assert await b.positions() == {"CL": 3}
+        await b.close()
+
+    run(gateway(TAPE, faults=FaultPlan(partial_fill_prob=1.0)), body)
+
+
+def test_a_paced_gateway_replays_its_tape_as_of_now_so_bars_and_months_agree_with_the_wall_clock() -> None:
+    now = time_module.time()
+    shift = (int(now) - int(T0)) // 60 * 60
+    listing = months_after(datetime.fromtimestamp(now, UTC).date())
+
+    async def body(gw: FakeGateway) -> None:
+        b = IbBroker(replace(FAST, port=gw.port), SPEC)  # the wall clock, as `run` against a real gateway
+        await b.connect()
+        assert b.contract is not None and b.contract.localSymbol == listing[0].local_symbol
+        await asyncio.sleep(0.5)  # five minutes of market at x600
+        bars = await b.recent_bars(10)
+        assert bars and abs(bars[-1].minute * 60 - time_module.time()) < 3600  # not the tape's January
+        await b.close()
+
+    gw = gateway(TAPE, GatewayScript(months=listing))
+    gw.pace, gw.shift_s = 600.0, shift
+    run(gw, body)

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from devkit.fake_gateway import messages as msg
+from devkit.fake_gateway.requests import history_minutes
+from devkit.fake_gateway.wire import FrameReader, encode, version_range
 from regime.contracts import Side
 from trader_host.broker.ib import parsing
-from trader_host.broker.ib.fake_gateway import messages as msg
-from trader_host.broker.ib.fake_gateway.requests import history_minutes
-from trader_host.broker.ib.fake_gateway.wire import FrameReader, encode, version_range
 from trader_host.broker.ib.ib_api import (
     BarData,
     CommissionReport,
@@ -26,7 +26,7 @@ from trader_host.broker.ib.ib_api import (
     Ticker,
     Trade,
 )
-from trader_host.broker.port import BrokerOrderState, MinuteBar, OrderRequest, OrderType, Tick
+from trading_engine.broker.port import BrokerOrderState, MinuteBar, OrderRequest, OrderType, Tick
 
 from .conftest import SPEC
 
@@ -40,7 +40,7 @@ def test_front_month_rolls_the_configured_days_before_the_last_trade_date() -> N
     listed = [details("CLH6", "20260220"), details("CLG6", "20260120")]
     assert parsing.front_month(listed, date(2026, 1, 14), 5).localSymbol == "CLG6"  # 6 days left
     assert parsing.front_month(listed, date(2026, 1, 15), 5).localSymbol == "CLH6"  # 5 days: rolled
-    with pytest.raises(ValueError, match="no month is more than 5 day"):
+    with pytest.raises(ValueError, match="no month of CL is more than 5 day"):
         parsing.front_month(listed, date(2026, 2, 16), 5)
     with pytest.raises(ValueError, match="no last trade date"):
         parsing.last_trade_date(Contract(localSymbol="CLX", lastTradeDateOrContractMonth="2026"))
@@ -92,14 +92,22 @@ def test_statuses_bars_and_ticks() -> None:
     assert parsing.minute_bar(bar, SPEC) == MinuteBar(29_459_521, 7000, 7010, 6990, 7005, 12)
     with pytest.raises(ValueError, match="needs a time"):
         parsing.minute_bar(BarData(date=date(2026, 1, 5)), SPEC)
-    ticker = Ticker(bid=70.0, ask=70.01, last=70.01, lastSize=3)
-    assert parsing.tick_of(ticker, SPEC, 5.0) == Tick(5.0, 7000, 7001, 7001, 3)
-    assert parsing.tick_of(Ticker(bid=70.0, ask=float("nan"), last=70.0), SPEC, 5.0) is None
-    assert parsing.tick_of(Ticker(bid=-1.0, ask=70.01, last=70.0), SPEC, 5.0) is None
+    assert parsing.tick_of(ticker(70.0, 70.01, 70.01, 3), SPEC, 5.0) == Tick(5.0, 7000, 7001, 7001, 3)
+    assert parsing.tick_of(ticker(70.0, float("nan"), 70.0), SPEC, 5.0) is None
+    assert parsing.tick_of(ticker(-1.0, 70.01, 70.0), SPEC, 5.0) is None
+
+
+def ticker(bid: float, ask: float, last: float, size: float = 0.0) -> Ticker:
+    """A ticker as the library fills it in (ib_async's constructor resets the prices to its defaults)."""
+    t = Ticker()
+    t.bid, t.ask, t.last, t.lastSize = bid, ask, last, size
+    return t
 
 
 class Recorder:
     """What ib_insync's (unmodified) decoder hands its wrapper, recorded."""
+
+    defaultTimezone = UTC  # noqa: N815  # ib_async's decoder reads it from its wrapper
 
     def __init__(self) -> None:
         self.got: list[object] = []
