@@ -66,7 +66,7 @@ def metrics_cost(state: Path, outputs: Path) -> dict[str, Any]:
 
     sampler.sample = timed
     asyncio.run(host.session.run())
-    host.journal.close()
+    host.close()
     metrics = job.metrics  # type: ignore[attr-defined]
     metrics.record(sample(host.session.broker.now(), datetime.now(UTC)))
     start = time.perf_counter()

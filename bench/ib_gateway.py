@@ -52,7 +52,7 @@ def through_sim(state: Path) -> tuple[LiveHost, dict[str, Any]]:
     start = time.perf_counter()
     asyncio.run(host.session.run())
     wall = time.perf_counter() - start
-    host.journal.close()
+    host.close()
     return host, figures(host, wall)
 
 
@@ -71,7 +71,7 @@ async def _gateway_session(state: Path) -> tuple[LiveHost, FakeGateway, float]:
         start = time.perf_counter()
         await host.session.run()
         wall = time.perf_counter() - start
-        host.journal.close()
+        host.close()
     finally:
         await gw.close()
     return host, gw, wall

@@ -146,7 +146,7 @@ async def soak(days: int, state: Path, seed: int = 5) -> SoakReport:
             if kill:
                 session.observer = Killer(session, run, session.broker.now() + 1800, report)
             await asyncio.gather(run, return_exceptions=True)
-            host.journal.close()
+            host.close()
             report.segments += 1
             report.events += session.events
             if session.failure is not None:
@@ -178,7 +178,7 @@ async def soak(days: int, state: Path, seed: int = 5) -> SoakReport:
         report.unknown = sorted(set(seen) - at_gateway)
         final = assemble(build_parser().parse_args(argv), ib_clock=gw.clock, ib_spec=SPEC, ib_config=ib)
         report.journal_net_usd = final.session.trader.ledger.realised_net_usd  # the journal replayed
-        final.journal.close()
+        final.close()
         report.months_traded = sorted(months | {month for month, _ in gw.placed})
     finally:
         await gw.close()

@@ -42,7 +42,7 @@ def tick_latency(state: Path, cloud: list[str]) -> dict[str, Any]:
     )
     host = assemble(args)
     asyncio.run(host.session.run())
-    host.journal.close()
+    host.close()
     figures: dict[str, Any] = dict(percentiles_us(host.session.tick_latency_s))
     figures["max_us"] = round(max(host.session.tick_latency_s) * 1e6, 1)
     figures["jobs"] = {j.name: {"runs": j.runs, "busy_s": round(j.busy_s, 2)} for j in host.session.jobs}

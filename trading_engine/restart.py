@@ -19,6 +19,7 @@ from regime.contracts import Regime, Role, Side
 from trading_engine.broker.port import BrokerPort, Execution
 from trading_engine.execution.commands import Command
 from trading_engine.execution.ledger import FillContext
+from trading_engine.journal.lost_fills import LostFills
 from trading_engine.journal.trade_journal import JournalEntry
 from trading_engine.trader import Trader
 
@@ -64,23 +65,25 @@ def restore(trader: Trader, entries: list[JournalEntry], now: float) -> RestoreS
     day_start: Decimal | None = None
     fills = 0
     trip_ids = {e.record_id for e in entries if e.kind == "round_trip"}
+    lost = LostFills(entries, trader.spec)
     for entry in entries:
         if entry.kind != "fill" or entry.record["symbol"] != trader.spec.symbol:
             continue
-        ex = execution_of(entry.record, trader)
-        if ex.execution_id in trader.executor.seen:
-            continue
-        if day_start is None and session.trading_date(ex.ts) >= today:
-            day_start = ledger.realised_net_usd
-        trader.executor.seen.add(ex.execution_id)
-        record = entry.record
-        context = FillContext(Role(record["role"]), Regime(record["regime"]), float(record["zscore"]), None)
-        _, closed = ledger.apply(ex, context)
-        fills += 1
-        for trip in closed:
-            if trip.trip_id not in trip_ids:  # its line was torn by a kill: journal and ship it again
-                log.warning("restore: round trip %s was not journaled; recording it again", trip.trip_id)
-                trader.reemit(trip)
+        ex_id = entry.record_id
+        for record in (*lost.before.get(ex_id, ()), entry.record, *lost.after.get(ex_id, ())):
+            ex = execution_of(record, trader)
+            if ex.execution_id in trader.executor.seen:
+                continue
+            if day_start is None and session.trading_date(ex.ts) >= today:
+                day_start = ledger.realised_net_usd
+            trader.executor.seen.add(ex.execution_id)
+            role, regime = Role(record["role"]), Regime(record["regime"])
+            _, closed = ledger.apply(ex, FillContext(role, regime, float(record["zscore"]), None))
+            fills += 1
+            for trip in closed:
+                if trip.trip_id not in trip_ids:  # its line was torn by a kill: journal and ship it again
+                    log.warning("restore: round trip %s was not journaled; recording it again", trip.trip_id)
+                    trader.reemit(trip)
     if day_start is None:
         day_start = ledger.realised_net_usd
     trader.risk.restore_day(day_start)

@@ -95,7 +95,7 @@ def run_day(host: LiveHost, clock: CloudClock) -> DayResult:
     try:
         asyncio.run(_serve(host))
     finally:
-        host.journal.close()
+        host.close()
     return DayResult(host, clock, time.perf_counter() - started)
 
 

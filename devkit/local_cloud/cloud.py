@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +38,8 @@ class LocalCloud:
     sources: list[StreamSource]
     schedules: list[ScheduledTarget]
     clock: datetime | None = None  # the last moment the schedules were evaluated
-    history: list[tuple[str, datetime, Any]] = field(default_factory=list)
+    history: list[tuple[str, datetime, Any]] = field(default_factory=list)  # (function, time, result)
+    fired: list[tuple[str, datetime]] = field(default_factory=list)  # invocations started
 
     @classmethod
     def deploy(
@@ -83,18 +86,48 @@ class LocalCloud:
         """
         if pump:
             self.pump()
+        return self._fire(*self._step(now))
+
+    def _step(self, now: datetime) -> tuple[datetime, datetime]:
+        """Move the schedules' clock to `now`; the span (after, now] whose firings are due."""
         now = now.astimezone(UTC)
         after = self.clock if self.clock is not None else now - timedelta(minutes=1)
-        fired = fire_due(self.schedules, after, now) if now > after else []
         self.clock = max(now, after)
+        return after, now
+
+    def _fire(self, after: datetime, now: datetime) -> list[tuple[str, datetime, Any]]:
+        due = [(t.function.logical_id, at) for t in self.schedules for at in t.schedule.due(after, now)]
+        self.fired.extend(due)
+        fired = fire_due(self.schedules, after, now) if now > after else []
         self.history.extend(fired)
         return fired
 
-    def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        """Follow the real clock until `stop` is set."""
-        while not stop.is_set():
-            try:
-                self.advance_to(datetime.now(UTC))
-            except Exception:  # keep the cloud up; the error is in the log with its traceback
-                log.exception("local cloud step failed")
-            stop.wait(poll_seconds)
+    def run(
+        self,
+        stop: threading.Event,
+        poll_seconds: float = 1.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """Follow the real clock (or `clock`) until `stop` is set.
+
+        The schedules fire on a worker thread, as EventBridge invokes Lambda asynchronously: a regime
+        invocation waiting for its window's last bar (BAR_WAIT_SECONDS) must not hold up the pump that
+        ingests that bar, so a decision uses the bars that exist at its deadline. One worker: invocations
+        run in the order they fall due, never two at once.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-cloud-schedules") as invoker:
+            while not stop.is_set():
+                try:
+                    self.pump()
+                    after, now = self._step(clock())
+                    if now > after:
+                        invoker.submit(self._fire_logged, after, now)
+                except Exception:  # keep the cloud up; the error is in the log with its traceback
+                    log.exception("local cloud step failed")
+                stop.wait(poll_seconds)
+
+    def _fire_logged(self, after: datetime, now: datetime) -> None:
+        try:
+            self._fire(after, now)
+        except Exception:
+            log.exception("local cloud schedules failed")

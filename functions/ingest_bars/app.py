@@ -6,8 +6,13 @@
 - A malformed record is poison (a retry cannot fix it): whatever the error, it goes straight to the failure
   queue with its reason and the raw payload, and is not reported as a batch failure, so it never holds back
   the shard and its payload outlives the stream's retention.
-- Valid bars are written with BatchWriteItem, keyed by (symbol, ts): a duplicate overwrites the same item
-  and an out-of-order one lands in its place, so both are harmless.
+- Valid bars are written with BatchWriteItem, keyed by (symbol, ts); an out-of-order one lands in its place.
+  A duplicate keeps the bar first stored (an IB bar replaces another source's: it is the authoritative
+  one); when their values differ, the conflict is logged with both and counted (`BarConflicts`), never
+  silently overwritten. The stored bars are read first (BatchGetItem, 100 keys a call).
+- A bar the table refuses (a ValidationException: nothing a retry can fix) is quarantined alone to the
+  failure queue with the reason, as a malformed one is: the chunk it was in is written item by item to
+  find it, and the batch goes on.
 - A bar whose write still fails after the SDK's retries (throttling, an outage) is reported in
   `batchItemFailures`; Lambda retries from it, and past MaximumRetryAttempts the event source mapping's
   on-failure destination (the same queue) gets the batch's coordinates.
@@ -20,8 +25,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import os
+import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,9 +42,10 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from regime.contracts import Bar, BarError
+from regime.contracts import Bar, BarError, BarSource
+from regime.contracts.bar import jump_problem
 from regime_aws.clients import client
-from regime_aws.dynamodb_items import to_wire
+from regime_aws.dynamodb_items import from_wire, to_wire
 from regime_aws.symbols import configured_symbols
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
@@ -45,6 +53,8 @@ logger = Logger()
 metrics = Metrics()
 
 WRITE_CHUNK = 25  # BatchWriteItem's limit
+READ_CHUNK = 100  # BatchGetItem's limit
+JUMP_MIN_BARS = 3  # bars of a symbol in a batch before its median close judges a jump
 QUEUE_CHUNK = 10  # SendMessageBatch's limit
 UNPROCESSED_ATTEMPTS = 4
 MAX_PAYLOAD_CHARS = 4096  # enough to see what went wrong, far under SQS's 256 KB
@@ -70,6 +80,17 @@ class Staged:
 
     bars: dict[tuple[str, str], tuple[Bar, list[str]]]
     rejected: list[Rejected]
+    conflicts: int = 0  # duplicates inside the batch with other values (the first kept)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a write of the staged bars left: sequence numbers to retry, bars refused for good, conflicts."""
+
+    failed: set[str]
+    refused: dict[str, str]  # sequence number -> why the table refused its bar
+    conflicts: int
+    written: int = 0  # bars written (a duplicate of a stored bar is not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,28 +141,67 @@ def parse_record(record: KinesisStreamRecord, settings: Settings, now: datetime)
 
 
 def stage(records: Sequence[KinesisStreamRecord], settings: Settings, now: datetime) -> Staged:
-    """Validate every record; later duplicates of a (symbol, minute) replace earlier ones.
+    """Validate every record; a later duplicate of a (symbol, minute) keeps the first (see `_keeps`).
 
     Any error, whatever its type, rejects that record alone (int(NaN) raises ValueError, int(inf)
     OverflowError: a contract's own checks are not the only ways a payload can be wrong).
     """
     bars: dict[tuple[str, str], tuple[Bar, list[str]]] = {}
     rejected: list[Rejected] = []
+    conflicts = 0
+    parsed: list[tuple[KinesisStreamRecord, str, Bar]] = []
     for record in records:
         kinesis = record.get("kinesis") or {}
         seq = str(kinesis.get("sequenceNumber", ""))
         try:
-            bar = parse_record(record, settings, now)
+            parsed.append((record, seq, parse_record(record, settings, now)))
         except Exception as exc:
             reason = str(exc) if isinstance(exc, BarError) else f"record: {type(exc).__name__}: {exc}"
             rejected.append(
                 Rejected(seq, str(kinesis.get("partitionKey", "")), reason, _payload_text(record))
             )
+    reference = _reference_closes([bar for _, _, bar in parsed])
+    for record, seq, bar in parsed:
+        jump = jump_problem(bar, reference.get(bar.symbol))
+        if jump:  # a bad print, however valid each number is alone
+            partition_key = str((record.get("kinesis") or {}).get("partitionKey", ""))
+            rejected.append(Rejected(seq, partition_key, jump, _payload_text(record)))
             continue
         key = (bar.symbol, bar.to_dict()["ts"])
         previous = bars.get(key)
-        bars[key] = (bar, [*(previous[1] if previous else []), seq])
-    return Staged(bars, rejected)
+        if previous is None:
+            bars[key] = (bar, [seq])
+            continue
+        kept, conflict = _keeps(previous[0], bar)
+        conflicts += conflict
+        bars[key] = (kept, [*previous[1], seq])
+    return Staged(bars, rejected, conflicts)
+
+
+def _reference_closes(bars: list[Bar]) -> dict[str, float]:
+    """Per symbol, the median close of the batch's bars: the price a bad print is measured against (from
+    three bars up, so that one outlier cannot be the reference)."""
+    closes: dict[str, list[float]] = {}
+    for bar in bars:
+        closes.setdefault(bar.symbol, []).append(bar.close)
+    return {symbol: statistics.median(c) for symbol, c in closes.items() if len(c) >= JUMP_MIN_BARS}
+
+
+def _keeps(first: Bar, second: Bar) -> tuple[Bar, bool]:
+    """Which of two bars of one (symbol, minute) stays, and whether they conflict (other values).
+
+    The first stays, unless the second comes from IB and the first does not (the authoritative source).
+    """
+    if dataclasses.replace(second, source=first.source) == first:
+        return first, False  # the same values (from another source, or the same bar sent again)
+    kept = second if second.source is BarSource.IB and first.source is not BarSource.IB else first
+    logger.warning(
+        "bar conflicts with the stored one: keeping %s",
+        "the new one (IB)" if kept is second else "the first",
+        extra={"symbol": first.symbol, "ts": first.to_dict()["ts"], "first": first.to_dict(),
+               "duplicate": second.to_dict()},
+    )  # fmt: skip
+    return kept, True
 
 
 def _payload_text(record: KinesisStreamRecord) -> str:
@@ -157,33 +217,119 @@ def bar_item(bar: Bar, ttl_days: int) -> dict[str, Any]:
     return {**bar.to_dict(), "expires_at": int(bar.ts.timestamp()) + ttl_days * 86_400}
 
 
-def write_bars(staged: Staged, settings: Settings) -> set[str]:
-    """Write the valid bars; return the sequence numbers whose bar could not be written."""
+def write_bars(staged: Staged, settings: Settings) -> Written:
+    """Write the valid bars a stored bar does not already hold; say what failed and what was refused."""
     failed: set[str] = set()
+    refused: dict[str, str] = {}
     entries = list(staged.bars.items())
-    for start in range(0, len(entries), WRITE_CHUNK):
-        chunk = entries[start : start + WRITE_CHUNK]
-        requests = [
-            {"PutRequest": {"Item": to_wire(bar_item(bar, settings.ttl_days))}} for _, (bar, _) in chunk
-        ]
-        left = _batch_write(settings.bars_table, requests)
+    stored = _stored(settings.bars_table, [key for key, _ in entries])
+    if stored is None:  # unreadable: nothing written blind over what may be there; Lambda retries
+        return Written({seq for _, (_, seqs) in entries for seq in seqs}, refused, staged.conflicts)
+    conflicts = staged.conflicts
+    items: list[tuple[tuple[str, str], list[str], dict[str, Any]]] = []
+    for key, (bar, seqs) in entries:
+        if key in stored:
+            kept, conflict = _keeps(stored[key], bar)
+            conflicts += conflict
+            if kept is not bar:
+                continue  # the stored bar stays
+        try:
+            items.append((key, seqs, to_wire(bar_item(bar, settings.ttl_days))))
+        except Exception as exc:  # a value no DynamoDB Number holds, whatever slipped past the contract
+            refused.update((seq, f"item: {type(exc).__name__}: {exc}") for seq in seqs)
+    for start in range(0, len(items), WRITE_CHUNK):
+        chunk = items[start : start + WRITE_CHUNK]
+        try:
+            left = _batch_write(settings.bars_table, [{"PutRequest": {"Item": item}} for _, _, item in chunk])
+        except _Refused:  # one item spoils the call: find it, write the others
+            failed_one, refused_one = _put_each(settings.bars_table, chunk)
+            failed |= failed_one
+            refused |= refused_one
+            continue
         if left is None:  # the whole chunk failed
-            failed.update(seq for _, (_, seqs) in chunk for seq in seqs)
+            failed.update(seq for _, seqs, _ in chunk for seq in seqs)
             continue
         unwritten = {
             (r["PutRequest"]["Item"]["symbol"]["S"], r["PutRequest"]["Item"]["ts"]["S"]) for r in left
         }
-        failed.update(seq for key, (_, seqs) in chunk if key in unwritten for seq in seqs)
-    return failed
+        failed.update(seq for key, seqs, _ in chunk if key in unwritten for seq in seqs)
+    gone = failed.union(refused)
+    return Written(failed, refused, conflicts, sum(1 for _, seqs, _ in items if not gone.intersection(seqs)))
+
+
+class _Refused(Exception):
+    """The table refused the request as invalid: a retry cannot help."""
+
+
+_REFUSALS = frozenset({"ValidationException", "SerializationException"})
+
+
+def _stored(table: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Bar] | None:
+    """The bars already stored under `keys` (None: the table could not be read)."""
+    found: dict[tuple[str, str], Bar] = {}
+    for start in range(0, len(keys), READ_CHUNK):
+        pending: dict[str, Any] = {
+            table: {
+                "Keys": [{"symbol": {"S": s}, "ts": {"S": t}} for s, t in keys[start : start + READ_CHUNK]],
+                "ConsistentRead": True,
+            }
+        }
+        for attempt in range(UNPROCESSED_ATTEMPTS):
+            try:
+                response = _dynamodb().batch_get_item(RequestItems=pending)
+            except (ClientError, BotoCoreError) as exc:
+                if _code(exc) in _REFUSALS:  # a key the table cannot hold: it holds no bar under it
+                    break
+                logger.error("bars read failed after retries", extra={"error": str(exc)})
+                return None
+            for item in response.get("Responses", {}).get(table, []):
+                try:
+                    bar = Bar.from_dict(from_wire(item))
+                except (BarError, ValueError):
+                    continue  # a stored item that breaks the contract is replaced
+                found[(bar.symbol, bar.to_dict()["ts"])] = bar
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            time.sleep(0.05 * 2**attempt)
+        else:
+            logger.error("bars left unread", extra={"keys": len(pending.get(table, {}).get("Keys", []))})
+            return None
+    return found
+
+
+def _code(exc: Exception) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
+
+
+def _put_each(
+    table: str, chunk: list[tuple[tuple[str, str], list[str], dict[str, Any]]]
+) -> tuple[set[str], dict[str, str]]:
+    """Write a refused chunk item by item: the sequence numbers to retry, and those refused with why."""
+    failed: set[str] = set()
+    refused: dict[str, str] = {}
+    for _, seqs, item in chunk:
+        try:
+            _dynamodb().put_item(TableName=table, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            if _code(exc) in _REFUSALS:
+                refused.update((seq, f"write: {exc}") for seq in seqs)
+            else:
+                failed.update(seqs)
+    return failed, refused
 
 
 def _batch_write(table: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """BatchWriteItem with retries of unprocessed items; returns what is left, or None if the call failed."""
+    """BatchWriteItem with retries of unprocessed items; returns what is left, or None if the call failed.
+
+    Raises _Refused when the table refuses the request as invalid (an item it cannot hold)."""
     pending = requests
     for attempt in range(UNPROCESSED_ATTEMPTS):
         try:
             response = _dynamodb().batch_write_item(RequestItems={table: pending})
         except (ClientError, BotoCoreError) as exc:
+            if _code(exc) in _REFUSALS:
+                raise _Refused(str(exc)) from exc
             logger.error("bars write failed after retries", extra={"error": str(exc), "items": len(pending)})
             return None
         pending = response.get("UnprocessedItems", {}).get(table, [])
@@ -194,7 +340,7 @@ def _batch_write(table: str, requests: list[dict[str, Any]]) -> list[dict[str, A
     return pending
 
 
-def quarantine(rejected: Sequence[Rejected], settings: Settings) -> set[str]:
+def quarantine(rejected: Sequence[Rejected], settings: Settings, kind: str = "malformed_bar") -> set[str]:
     """Send rejects to the failure queue with their reason; return the sequence numbers not sent."""
     failed: set[str] = set()
     for start in range(0, len(rejected), QUEUE_CHUNK):
@@ -204,7 +350,7 @@ def quarantine(rejected: Sequence[Rejected], settings: Settings) -> set[str]:
                 "Id": str(i),
                 "MessageBody": json.dumps(
                     {
-                        "kind": "malformed_bar",
+                        "kind": kind,
                         "reason": r.reason,
                         "sequenceNumber": r.sequence_number,
                         "partitionKey": r.partition_key,
@@ -235,11 +381,29 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     staged = stage(records, settings, datetime.now(UTC))
     for r in staged.rejected:
         logger.warning("malformed bar", extra={"reason": r.reason, "sequenceNumber": r.sequence_number})
-    failed = write_bars(staged, settings) | quarantine(staged.rejected, settings)
-    written = sum(1 for _, seqs in staged.bars.values() if not failed.intersection(seqs))
-    metrics.add_metric(name="BarsWritten", unit=MetricUnit.Count, value=written)
-    metrics.add_metric(name="BarsRejected", unit=MetricUnit.Count, value=len(staged.rejected))
-    metrics.add_metric(name="BarsRetried", unit=MetricUnit.Count, value=len(failed))
-    # Kinesis checkpoints at the lowest reported sequence number: report in record order.
+    written = write_bars(staged, settings)
     order = [str((r.get("kinesis") or {}).get("sequenceNumber", "")) for r in records]
+    unwritable = [
+        Rejected(
+            seq, str((r.get("kinesis") or {}).get("partitionKey", "")), written.refused[seq], _payload_text(r)
+        )
+        for seq, r in zip(order, records, strict=True)
+        if seq in written.refused
+    ]
+    for r in unwritable:
+        logger.error(
+            "bar refused by the table", extra={"reason": r.reason, "sequenceNumber": r.sequence_number}
+        )
+    failed = (
+        written.failed
+        | quarantine(staged.rejected, settings)
+        | quarantine(unwritable, settings, kind="unwritable_bar")
+    )
+    metrics.add_metric(name="BarsWritten", unit=MetricUnit.Count, value=written.written)
+    metrics.add_metric(
+        name="BarsRejected", unit=MetricUnit.Count, value=len(staged.rejected) + len(unwritable)
+    )
+    metrics.add_metric(name="BarsRetried", unit=MetricUnit.Count, value=len(failed))
+    metrics.add_metric(name="BarConflicts", unit=MetricUnit.Count, value=written.conflicts)
+    # Kinesis checkpoints at the lowest reported sequence number: report in record order.
     return {"batchItemFailures": [{"itemIdentifier": seq} for seq in order if seq in failed]}

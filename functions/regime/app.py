@@ -161,6 +161,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.exception("symbol failed", extra={"symbol": symbol})
             continue
         item = stored.item
+        if stored.replaced is not None:  # what the item held before, hosts could trade on: archive it too
+            to_archive.append(stored.replaced)
         if stored.to_archive:
             to_archive.append(item)
         if stored.outcome is Outcome.WRITTEN:

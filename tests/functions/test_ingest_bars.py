@@ -174,9 +174,12 @@ def _raw_record(payload: bytes, seq: int, key: str = "POIS") -> dict[str, Any]:
     }
 
 
-def _bar_json(symbol: str = "POIS", ts: str = "2026-01-15T18:49:00Z", volume: str = "7") -> bytes:
+def _bar_json(
+    symbol: str = "POIS", ts: str = "2026-01-15T18:49:00Z", volume: str = "7", close: str = "59.0"
+) -> bytes:
+    high = max(close, "59.1", key=float)
     return (
-        f'{{"symbol":"{symbol}","ts":"{ts}","open":59.0,"high":59.1,"low":58.9,"close":59.0,'
+        f'{{"symbol":"{symbol}","ts":"{ts}","open":59.0,"high":{high},"low":58.9,"close":{close},'
         f'"volume":{volume},"source":"sim"}}'
     ).encode()
 
@@ -188,7 +191,10 @@ def _bar_json(symbol: str = "POIS", ts: str = "2026-01-15T18:49:00Z", volume: st
         (_bar_json(volume="NaN"), "POIS", "record: ValueError: cannot convert float NaN"),
         (_bar_json(volume="Infinity"), "POIS", "record: OverflowError: cannot convert float infinity"),
         (_bar_json(volume="1e400"), "POIS", "record: OverflowError: cannot convert float infinity"),
-        (_bar_json(ts="9999-12-31T23:59:00Z"), "POIS", "ts: 9999-12-31T23:59:00Z is in the future"),
+        (_bar_json(ts="9999-12-31T23:59:00Z"), "POIS", "ts: must be in 1970-2099, got 9999-12-31"),
+        # The red team's bar: valid alone, it overflowed DynamoDB's Number and failed the whole batch.
+        (_bar_json(close="1e300"), "POIS", "high: must be between 1e-06 and 1e+07, got 1e+300"),
+        (_bar_json(volume=str(10**40)), "POIS", "volume: must be between 0 and 1,000,000,000,000"),
         (_bar_json(symbol="ZZZ"), "ZZZ", "symbol: 'ZZZ' is not configured (SYMBOLS: POIS)"),
     ],
 )
@@ -217,6 +223,19 @@ def test_a_poison_record_is_quarantined_alone_with_payload_and_reason(
             table.delete_item(Key={"symbol": "POIS", "ts": item["ts"]})
 
 
+def test_a_bar_far_from_the_batchs_prices_is_quarantined_as_a_bad_print(
+    local_stack: LocalStack, functions: dict[str, BoundFunction]
+) -> None:
+    fn = ingest_fn(functions, "JUMP")
+    good = [_bar_json(symbol="JUMP", ts=f"2026-01-15T19:0{i}:00Z") for i in range(3)]
+    bad = _bar_json(symbol="JUMP", ts="2026-01-15T19:03:00Z", close="590.0")  # a digit too many
+    records = [_raw_record(p, i + 1, "JUMP") for i, p in enumerate([good[0], bad, *good[1:]])]
+    assert fn.invoke({"Records": records}) == {"batchItemFailures": []}
+    assert len(stored_bars(local_stack, "JUMP")) == 3
+    (reject,) = drain_queue(fn.env["FAILURE_QUEUE_URL"])
+    assert reject["reason"] == "high: 590.0 is 10x the last close 59.0 (more than 5x away)"
+
+
 def test_a_bar_inside_the_future_tolerance_is_kept(
     local_stack: LocalStack, functions: dict[str, BoundFunction]
 ) -> None:
@@ -233,3 +252,48 @@ def test_an_event_that_is_not_a_kinesis_batch_is_refused_naming_records(
 ) -> None:
     with pytest.raises(app.EventError, match="Records: expected the list of a Kinesis batch"):
         ingest_fn(functions, "CL").invoke(event)
+
+
+def test_a_bar_the_table_refuses_is_quarantined_alone_not_the_batch(
+    local_stack: LocalStack, functions: dict[str, BoundFunction]
+) -> None:
+    # The red team (22.1): one record the write refused (decimal.Overflow then) failed the whole batch:
+    # 0 of 4 good bars stored, retried 3 times. A key DynamoDB refuses (over 2048 bytes) passes the contract.
+    huge = "W" * 2100
+    fn = ingest_fn(functions, "WERR", huge)
+    good = [_bar_json(symbol="WERR", ts=f"2026-01-15T19:0{i}:00Z") for i in range(4)]
+    refused = _bar_json(symbol=huge, ts="2026-01-15T19:00:00Z")
+    records = [_raw_record(p, i + 1, "WERR") for i, p in enumerate(good[:2])]
+    records += [_raw_record(refused, 3, huge)]
+    records += [_raw_record(p, i + 4, "WERR") for i, p in enumerate(good[2:])]
+    assert fn.invoke({"Records": records}) == {"batchItemFailures": []}  # nothing a retry could fix
+    assert [b["ts"] for b in stored_bars(local_stack, "WERR")] == [
+        f"2026-01-15T19:0{i}:00Z" for i in range(4)
+    ]
+    (reject,) = drain_queue(fn.env["FAILURE_QUEUE_URL"])
+    assert reject["kind"] == "unwritable_bar" and reject["sequenceNumber"] == f"{3:056d}"
+    assert "ValidationException" in reject["reason"] and reject["payload"] == refused.decode()
+
+
+def test_a_duplicate_bar_with_other_values_keeps_the_first_and_is_counted(
+    local_stack: LocalStack,
+    functions: dict[str, BoundFunction],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The red team (22.11): a duplicate with other values silently overwrote the stored bar.
+    fn = ingest_fn(functions, "DUPL")
+    first = _bar_json(symbol="DUPL", ts="2026-01-15T19:00:00Z")
+    other = _bar_json(symbol="DUPL", ts="2026-01-15T19:00:00Z", close="59.1")
+    assert fn.invoke({"Records": [_raw_record(first, 1, "DUPL")]}) == {"batchItemFailures": []}
+    capsys.readouterr()
+    batch = [_raw_record(other, 2, "DUPL"), _raw_record(first, 3, "DUPL"), _raw_record(other, 4, "DUPL")]
+    assert fn.invoke({"Records": batch}) == {"batchItemFailures": []}
+    (stored,) = stored_bars(local_stack, "DUPL")
+    assert stored["close"] == Decimal("59.0")  # the first kept
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    metric = next(json.loads(line) for line in out.splitlines() if '"BarConflicts"' in line)
+    assert metric["BarConflicts"] == [2.0] and metric["BarsWritten"] == [0.0]  # both copies, each logged
+    assert caplog.text.count("bar conflicts with the stored one") == 2
+    drain_queue(fn.env["FAILURE_QUEUE_URL"])

@@ -206,6 +206,35 @@ def test_after_one_failed_write_the_retry_leaves_item_history_and_archive_once(
     )
 
 
+def test_a_retry_that_decides_a_later_window_still_keeps_the_first_attempts_decision(
+    local_stack: LocalStack, functions: dict[str, BoundFunction], small_model: Path
+) -> None:
+    # The red team (22.5): the first attempt wrote the item of a window one minute short (its last bar was
+    # late), its history write failed; the retry, after the bar arrived, decided the full window, and the
+    # first decision (which hosts could trade on) was in neither the history table nor the archive.
+    symbol = "RLATE"
+    bars = session_bars(symbol)
+    boundary = boundary_after(bars, 100)
+    ingest(functions, [b for b in bars if b.ts < boundary - timedelta(minutes=1)])
+    fn = regime_fn(functions, small_model, symbol)
+    history = local_stack.physical["RegimeHistoryTable"]
+    with (
+        server_errors(client("dynamodb"), "PutItem", THROTTLE, 100, when=_for(history)),
+        pytest.raises(app.DecisionWriteError),
+    ):
+        fn.invoke(schedule_event(boundary))
+    short = (boundary - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:00Z")
+    assert [i["window_end"] for i in stored(local_stack, "RegimeTable", symbol)] == [short]
+    ingest(functions, [b for b in bars if boundary - timedelta(minutes=1) <= b.ts < boundary])
+    retry = fn.invoke(schedule_event(boundary))["decisions"][symbol]
+
+    full = boundary.strftime("%Y-%m-%dT%H:%M:00Z")
+    assert retry["window_end"] == full and retry["outcome"] == "written"
+    kept = stored(local_stack, "RegimeHistoryTable", symbol)
+    assert [h["window_end"] for h in kept] == [short, full] and all(h["archived"] is True for h in kept)
+    assert sorted(x["window_end"] for x in archived(local_stack, symbol)) == [short, full]
+
+
 def test_a_duplicate_invocation_rewrites_nothing(
     local_stack: LocalStack, functions: dict[str, BoundFunction], small_model: Path
 ) -> None:

@@ -89,3 +89,24 @@ def test_an_adopted_position_keeps_trading_with_its_stop_rearmed_from_the_curren
         c for c in fresh.on_tick(tick(62, 997 - stop), T0 + 62, Regime.NOTHING) if isinstance(c, PlaceOrder)
     ]
     assert cmd.request.qty == 1  # the re-armed trailing stop closes it
+
+
+def test_a_fill_line_lost_mid_journal_is_rebuilt_from_its_intact_round_trip_not_booked_again() -> None:
+    # The red team (22.2): one digit of a fill's price changed, the line was quarantined, the restart booked
+    # that execution again from the broker and wrote a second round trip (exit before entry) beside the
+    # intact first: the lake said 3 trips / 31.48 USD, the host 2 / 14.32.
+    records = first_run()
+    whole = trader()
+    restore(whole, journal_of(records), T0 + 60)
+    fills = [r for r in records if isinstance(r, Fill)]
+    for lost in fills[:2]:  # the first trip's entry, then its exit
+        fresh = trader()
+        summary = restore(fresh, journal_of([r for r in records if r is not lost]), T0 + 60)
+        assert fresh.take_records() == []  # no phantom round trip
+        assert (fresh.position, summary.day_net_usd) == (1, whole.ledger.realised_net_usd)
+        assert fresh.ledger.round_trips == whole.ledger.round_trips
+        rebuilt = next(f for f in fresh.ledger.fills if f.execution_id == lost.execution_id)
+        assert (rebuilt.side, rebuilt.qty, rebuilt.price, rebuilt.commission_usd, rebuilt.ts) == (
+            lost.side, lost.qty, lost.price, lost.commission_usd, lost.ts
+        )  # fmt: skip
+        assert lost.execution_id in fresh.executor.seen  # the broker's report of it is not booked again

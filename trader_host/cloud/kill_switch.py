@@ -1,8 +1,10 @@
 """SsmKillSwitch: the operator's kill switch, an SSM String parameter holding "on" or "off".
 
-"on" (also true/1/kill/halt, any case) engages it: the session flattens and stops for good. A parameter
-that does not exist is "off". A failed read keeps the last known state (it does not stop trading on a
-network hiccup) and is logged; the switch is read again at the next poll.
+It fails closed: anything but the exact value "off" engages it (the session flattens and stops for good),
+and a value other than "on" says so loudly: a mistyped `yes` or `Off` stops trading rather than letting it
+run on unnoticed. A parameter that does not exist is "off" (a stack without the switch). A failed read keeps
+the last known state (it does not stop trading on a network hiccup) and is logged; the switch is read again
+at the next poll.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 log = logging.getLogger(__name__)
-ENGAGED_VALUES = frozenset({"on", "true", "1", "kill", "halt"})
+OFF, ON = "off", "on"
 
 
 class SsmKillSwitch:
@@ -37,7 +39,15 @@ class SsmKillSwitch:
         except BotoCoreError as exc:
             log.warning("kill switch %s unreadable, keeping %s: %s", self.parameter, self.state, exc)
             return self.state
-        return self._set(str(value).strip().lower() in ENGAGED_VALUES, repr(value))
+        text = str(value)
+        if text not in (OFF, ON):
+            log.error(
+                "kill switch %s holds %r, which is not 'off': ENGAGED (only the exact value 'off' lets the "
+                "host trade; set 'on' or 'off')",
+                self.parameter,
+                text,
+            )
+        return self._set(text != OFF, repr(text))
 
     def _set(self, state: bool, why: str) -> bool:
         if state != self.state:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from trading_engine.config import CloudConfig, ConfigError
 
+STACK_NAME = re.compile(r"[A-Za-z][-A-Za-z0-9]{0,127}")  # CloudFormation's rule for a stack name
 # Stack output -> CloudConfig field
 OUTPUT_FIELDS = {
     "BarStreamName": "bar_stream",
@@ -90,6 +92,10 @@ def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: 
             endpoint = str(doc.get("endpoint", ""))
             outputs = {str(k): str(v) for k, v in dict(doc.get("outputs", doc)).items()}
             parameters = {str(k): str(v) for k, v in dict(doc.get("parameters", {})).items()}
+        elif not STACK_NAME.fullmatch(stack_outputs):  # a mistyped path must not reach for AWS
+            raise ConfigError(
+                f"--stack-outputs {stack_outputs}: no such file (a stack name has only letters, digits and -)"
+            )
         else:
             outputs, parameters = _deployed(stack_outputs, cloudformation)
     names = {f: getattr(config, f) for f in OUTPUT_FIELDS.values()}

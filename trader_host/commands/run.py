@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import signal
-import time
 from pathlib import Path
 
 from regime.contracts import BarSource, Regime
@@ -28,6 +27,7 @@ from trader_host.commands.market_data import MarketData, add_market_arguments, l
 from trader_host.live_gate import GateVerdict, check_evidence
 from trader_host.monitor.attach import add_monitor_arguments, attach_monitor, serving
 from trader_host.monitor.server import MonitorServer
+from trader_host.state_folder import StateFolder, StateFolderInUse
 from trading_engine.broker.port import BrokerPort
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.broker.sim.sim_book import SimBook
@@ -98,7 +98,7 @@ def register(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         host = assemble(args)
-    except (ConfigError, ValueError, OSError) as exc:
+    except (ConfigError, ValueError, OSError, StateFolderInUse) as exc:
         print(f"regime-trader run: {exc}")
         return 2
     return asyncio.run(_serve(host))
@@ -109,7 +109,13 @@ class LiveHost:
     session: TradingSession
     journal: TradeJournal
     banner: str
+    folder: StateFolder
     monitor: MonitorServer | None = None  # the live page; serve it with `monitor.attach.serving`
+
+    def close(self) -> None:
+        """The journal closed, the state folder free for the next host."""
+        self.journal.close()
+        self.folder.release()
 
 
 def assemble(
@@ -137,7 +143,24 @@ def assemble(
         config = _strategy_from_ssm(config, names.strategy_config_parameter)
     if args.fees:
         config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
-    state = Path(args.state_dir or config.cloud.state_dir)
+    folder = StateFolder(Path(args.state_dir or config.cloud.state_dir))  # refused if another host has it
+    try:
+        return _assemble(args, config, names, folder, ib_clock, ib_spec, ib_config)
+    except BaseException:
+        folder.release()
+        raise
+
+
+def _assemble(
+    args: argparse.Namespace,
+    config: HostConfig,
+    names: CloudNames | None,
+    folder: StateFolder,
+    ib_clock: BrokerClock | None,
+    ib_spec: ContractSpec | None,
+    ib_config: IbConfig | None,
+) -> LiveHost:
+    state = folder.path
     broker: BrokerPort
     gate: GateVerdict | None = None
     if args.broker == "ib":
@@ -161,7 +184,7 @@ def assemble(
         clock = "virtual clock" if args.pace is None else f"real-pace clock x{args.pace:g}"
         where = f"the sim broker ({data.source}; {clock})"
     journal = TradeJournal(state / f"{spec.symbol}.journal")
-    trader = Trader(spec, config, id_prefix=f"{spec.symbol}-r{_next_run(state)}-")
+    trader = Trader(spec, config, id_prefix=folder.order_id_prefix(spec.symbol))
     restored = restore(trader, journal.read()[0], broker.now())
     regime: RegimeSource = FixedRegime(Regime(args.regime)) if args.regime else FixedRegime(Regime.NOTHING)
     jobs: list[CloudJob] = []
@@ -233,7 +256,7 @@ def assemble(
         + (f"; {gate.line}" if gate else "")
     )
     monitor = attach_monitor(session, args.monitor_host, args.monitor_port, notice=_notice(gate))
-    return LiveHost(session, journal, banner, monitor)
+    return LiveHost(session, journal, banner, folder, monitor)
 
 
 def _market(
@@ -317,25 +340,6 @@ def _strategy_from_ssm(config: HostConfig, parameter: str) -> HostConfig:
     return with_strategy_overrides(config, overrides, parameter)
 
 
-def _next_run(state: Path) -> int:
-    """A number per start, so a restarted host never reuses an order id the broker has seen."""
-    path = state / "runs"
-    try:
-        runs = int(path.read_text()) + 1
-    except FileNotFoundError:
-        runs = 1
-    except (OSError, ValueError) as exc:
-        runs = int(time.time())  # unreadable: a number larger than any count so far, never one reused
-        log.error("run counter %s unreadable (%s): this run is %d", path, exc, runs)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w") as fh:
-        fh.write(str(runs))
-        fh.flush()
-        os.fsync(fh.fileno())  # durable before any order carries it
-    tmp.replace(path)
-    return runs
-
-
 async def _serve(host: LiveHost) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -347,7 +351,7 @@ async def _serve(host: LiveHost) -> int:
         async with serving(host.monitor, session):
             await session.run(stop)
     finally:
-        host.journal.close()
+        host.close()
     trader = session.trader
     ledger = trader.ledger
     if session.failure is not None:

@@ -33,8 +33,9 @@ def is_loopback(host: str) -> bool:
 class MonitorAccess:
     """The token check; `token` None means open (loopback only)."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: str | None, *, generated: bool = False) -> None:
         self.token = token
+        self.generated = generated  # made here: printing it is the only way the operator learns it
 
     @classmethod
     def for_host(cls, host: str, env: Mapping[str, str]) -> MonitorAccess:
@@ -46,7 +47,7 @@ class MonitorAccess:
             raise ValueError(
                 f"{TOKEN_ENV} must be at least {MIN_TOKEN_CHARS} characters of A-Z a-z 0-9 . _ ~ -"
             )
-        return cls(token or secrets.token_urlsafe(24))
+        return cls(token) if token else cls(secrets.token_urlsafe(24), generated=True)
 
     @property
     def required(self) -> bool:
@@ -55,6 +56,13 @@ class MonitorAccess:
     def query(self) -> str:
         """The query string that opens the page (empty when no token is needed)."""
         return "" if self.token is None else f"?token={quote(self.token)}"
+
+    def shown_query(self) -> str:
+        """The query string as printed (the console goes to the host's log): a generated token in full, the
+        operator's own masked by the variable that holds it."""
+        if self.token is None or self.generated:
+            return self.query()
+        return f"?token=${TOKEN_ENV}"
 
     def allows(self, query: Mapping[str, str], headers: Mapping[str, str]) -> bool:
         """True when no token is needed or the request carries the right one (compared in constant time)."""

@@ -84,7 +84,7 @@ async def serving(monitor: MonitorServer | None, session: TradingSession) -> Asy
             session.observer = None
             monitor = None
         else:
-            print(f"monitor: {monitor.url}", flush=True)
+            print(f"monitor: {monitor.shown_url}", flush=True)
     try:
         yield
     finally:

@@ -9,6 +9,13 @@ The session never waits for the server: it only appends to the tap. One broadcas
 into one encoded frame, at most every `frame_interval_s` (bursts coalesce), and writes it to every browser
 without awaiting; a browser that has more than `max_client_buffer` bytes unsent is slow and is dropped (it
 reconnects and gets a fresh snapshot). A failure in the server is logged and never reaches the session.
+
+Slow readers cost bounded memory: at most MAX_CONNECTIONS connections at once (more are answered 503 and
+closed), files go out in CHUNK_BYTES slices of the one copy in memory (no per-request copy), each awaited,
+and at most MAX_FILE_TRANSFERS of them are in flight at once (MAX_FILE_QUEUE others wait their turn, or get
+503 after WRITE_TIMEOUT_S; beyond that, 503 at once, so a flood frees its connections and the page and
+snapshot still answer). 150 clients that ask for the 3.6 MB plotly bundle and never read took the host
+from 165 to 872 MB before (`python -m bench monitor_slow_readers`).
 """
 
 from __future__ import annotations
@@ -34,6 +41,10 @@ MAX_CLIENT_BUFFER = 1 << 20  # bytes unsent to one browser before it is dropped 
 KERNEL_SEND_BUFFER = 256 * 1024  # per connection: a stalled browser cannot park megabytes in the kernel
 HEAD_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 30.0
+MAX_CONNECTIONS = 64  # a browser opens about 6; more is a flood
+MAX_FILE_TRANSFERS = 4  # files (the page, its scripts) being sent at once
+MAX_FILE_QUEUE = 16  # requests waiting for a transfer; more are answered 503 at once
+CHUNK_BYTES = 64 * 1024
 STATIC = {
     "/": ("monitor.html", "text/html; charset=utf-8"),
     "/monitor.js": ("monitor.js", "text/javascript; charset=utf-8"),
@@ -85,6 +96,10 @@ class MonitorServer:
         self.dropped = 0
         self.errors = 0
         self._cursor = Cursor()
+        self.connections = 0
+        self.refused = 0
+        self._transfers = asyncio.Semaphore(MAX_FILE_TRANSFERS)
+        self._queued = 0
         self._assets: dict[str, bytes] = {}
         self._server: asyncio.Server | None = None
         self._broadcaster: asyncio.Task[None] | None = None
@@ -92,9 +107,17 @@ class MonitorServer:
     @property
     def url(self) -> str:
         """The address to open (with the token when one is needed)."""
+        return self._address() + self.access.query()
+
+    @property
+    def shown_url(self) -> str:
+        """The address as printed: an operator's own token masked (see MonitorAccess.shown_query)."""
+        return self._address() + self.access.shown_query()
+
+    def _address(self) -> str:
         host = socket.gethostname() if self.host in ("0.0.0.0", "::", "") else self.host  # every address
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}/{self.access.query()}"
+        return f"http://{host}:{self.port}/"
 
     async def start(self) -> None:
         """Load the assets, bind and start the broadcaster; MonitorUnavailable when that is impossible."""
@@ -187,6 +210,12 @@ class MonitorServer:
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
+        if self.connections >= MAX_CONNECTIONS:
+            self.refused += 1
+            writer.write(plain(HTTPStatus.SERVICE_UNAVAILABLE, "too many connections", {"Retry-After": "5"}))
+            writer.close()
+            return
+        self.connections += 1
         try:
             await self._serve(reader, writer)
         except (ConnectionError, TimeoutError):
@@ -195,6 +224,7 @@ class MonitorServer:
             self.errors += 1
             log.exception("monitor: request failed")
         finally:
+            self.connections -= 1
             writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -223,9 +253,16 @@ class MonitorServer:
         if request.path == "/events":
             await self._stream(reader, writer)
             return
-        await self._reply(writer, self._resource(request), head_only=request.method == "HEAD")
+        head, body = self._resource(request)
+        if request.method == "HEAD" or not body:
+            await self._reply(writer, head)
+        elif len(body) <= CHUNK_BYTES:
+            await self._reply(writer, head + body)
+        else:
+            await self._send_file(writer, head, body)
 
-    def _resource(self, request: Request) -> bytes:
+    def _resource(self, request: Request) -> tuple[bytes, bytes]:
+        """The response's head and body (a body in memory already is not copied)."""
         path = request.path
         if path in STATIC:
             extra = {"Cache-Control": "no-store"}
@@ -233,21 +270,44 @@ class MonitorServer:
             if path == "/" and cookie is not None:
                 extra["Set-Cookie"] = cookie
             body = self._assets[path]
-            return response_head(HTTPStatus.OK, STATIC[path][1], len(body), extra) + body
+            return response_head(HTTPStatus.OK, STATIC[path][1], len(body), extra), body
         if path == "/plotly.min.js":
             body = self._assets[path]
             extra = {"Cache-Control": "private, max-age=86400"}
-            return response_head(HTTPStatus.OK, "text/javascript; charset=utf-8", len(body), extra) + body
+            return response_head(HTTPStatus.OK, "text/javascript; charset=utf-8", len(body), extra), body
         if path == "/snapshot":
             body = json.dumps(self.view.snapshot()[0], allow_nan=False).encode()
             extra = {"Cache-Control": "no-store"}
-            return response_head(HTTPStatus.OK, "application/json", len(body), extra) + body
+            return response_head(HTTPStatus.OK, "application/json", len(body), extra), body
         if path == "/favicon.ico":
-            return response_head(HTTPStatus.NO_CONTENT, "image/x-icon", 0)
-        return plain(HTTPStatus.NOT_FOUND, f"no such page: {path}")
+            return response_head(HTTPStatus.NO_CONTENT, "image/x-icon", 0), b""
+        return plain(HTTPStatus.NOT_FOUND, f"no such page: {path}"), b""
 
-    async def _reply(self, writer: asyncio.StreamWriter, data: bytes, *, head_only: bool = False) -> None:
-        if head_only:
-            data = data[: data.index(b"\r\n\r\n") + 4]
+    async def _send_file(self, writer: asyncio.StreamWriter, head: bytes, body: bytes) -> None:
+        """A large body in slices of the one copy in memory, each drained, MAX_FILE_TRANSFERS at a time."""
+        busy = plain(HTTPStatus.SERVICE_UNAVAILABLE, "busy", {"Retry-After": "5"})
+        if self._queued >= MAX_FILE_QUEUE:  # a flood: answered at once, its connection freed
+            self.refused += 1
+            await self._reply(writer, busy)
+            return
+        self._queued += 1
+        try:
+            await asyncio.wait_for(self._transfers.acquire(), WRITE_TIMEOUT_S)
+        except TimeoutError:
+            self.refused += 1
+            await self._reply(writer, busy)
+            return
+        finally:
+            self._queued -= 1
+        try:
+            view = memoryview(body)
+            writer.write(head)
+            for start in range(0, len(view), CHUNK_BYTES):
+                writer.write(view[start : start + CHUNK_BYTES])
+                await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT_S)
+        finally:
+            self._transfers.release()
+
+    async def _reply(self, writer: asyncio.StreamWriter, data: bytes) -> None:
         writer.write(data)
         await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT_S)

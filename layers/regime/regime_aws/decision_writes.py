@@ -2,7 +2,10 @@
 
 1. the item, only if its window_end is newer; if the stored one has the same window_end, this is a retry or a
    duplicate: the stored decision is the one to complete;
-2. the history record (symbol, window_end), only if absent, marked `archived: false`;
+2. the history record (symbol, window_end), only if absent, marked `archived: false`; and the same for the
+   decision the item replaced, unless its history is kept and archived: a retry can decide a later window
+   than the failed attempt did (its last bar arrived meanwhile), and whatever the `regime` item held, hosts
+   could trade on, so it reaches the history and the archive whatever the retry decides;
 3. one Firehose batch of every record not yet archived, then the history records marked `archived: true`.
 """
 
@@ -45,19 +48,26 @@ class Stored:
     outcome: Outcome
     item: RegimeItem
     to_archive: bool
+    replaced: RegimeItem | None = None  # the decision the item replaced, when its history was not complete
 
 
 def _put(table: str, item: dict[str, Any], symbol: str, **condition: Any) -> bool:
     """A conditional PutItem; False when the condition failed, DecisionWriteError for anything else."""
+    return _put_returning(table, item, symbol, **condition) is not False
+
+
+def _put_returning(table: str, item: dict[str, Any], symbol: str, **condition: Any) -> dict[str, Any] | bool:
+    """A conditional PutItem returning the item it replaced (True: none); False when the condition failed."""
     try:
-        client("dynamodb").put_item(TableName=table, Item=to_wire(item), **condition)
+        response = client("dynamodb").put_item(TableName=table, Item=to_wire(item), **condition)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
         raise DecisionWriteError(f"{symbol}: PutItem {table} failed: {exc}") from exc
     except BotoCoreError as exc:
         raise DecisionWriteError(f"{symbol}: PutItem {table} failed: {exc}") from exc
-    return True
+    old = response.get("Attributes")
+    return from_wire(old) if old else True
 
 
 def _get(table: str, key: dict[str, str], symbol: str) -> dict[str, Any] | None:
@@ -80,13 +90,16 @@ def store(item: RegimeItem, settings: Settings) -> Stored:
     """Write the item (if newer) and its history record (if absent); say whether it still needs archiving."""
     record = item.to_dict()
     outcome = Outcome.WRITTEN
-    if not _put(
+    written = _put_returning(
         settings.regime_table,
         record,
         item.symbol,
         ConditionExpression="attribute_not_exists(window_end) OR window_end < :w",
         ExpressionAttributeValues={":w": {"S": record["window_end"]}},
-    ):
+        ReturnValues="ALL_OLD",
+    )
+    replaced = _unkept(RegimeItem.from_dict(written), settings) if isinstance(written, dict) else None
+    if written is False:
         current = _get(settings.regime_table, {"symbol": item.symbol}, item.symbol)
         if current is None or current["window_end"] != record["window_end"]:
             return Stored(Outcome.SUPERSEDED, item, False)
@@ -98,13 +111,31 @@ def store(item: RegimeItem, settings: Settings) -> Stored:
         item.symbol,
         ConditionExpression="attribute_not_exists(window_end)",
     ):
-        return Stored(Outcome.COMPLETED if outcome is Outcome.ALREADY else outcome, item, True)
+        return Stored(Outcome.COMPLETED if outcome is Outcome.ALREADY else outcome, item, True, replaced)
     kept = _get(
         settings.history_table, {"symbol": item.symbol, "window_end": record["window_end"]}, item.symbol
     )
     if kept is not None and kept.get("archived") is True:
-        return Stored(outcome, item, False)
-    return Stored(Outcome.COMPLETED if outcome is Outcome.ALREADY else outcome, item, True)
+        return Stored(outcome, item, False, replaced)
+    return Stored(Outcome.COMPLETED if outcome is Outcome.ALREADY else outcome, item, True, replaced)
+
+
+def _unkept(old: RegimeItem, settings: Settings) -> RegimeItem | None:
+    """The replaced decision, with its history record written, when that record was missing or not archived
+    (it then needs archiving); None when its history is complete (one conditional write, usually refused)."""
+    if _put(
+        settings.history_table,
+        history_record(old, settings, archived=False),
+        old.symbol,
+        ConditionExpression="attribute_not_exists(window_end) OR archived = :f",
+        ExpressionAttributeValues={":f": {"BOOL": False}},
+    ):
+        logger.warning(
+            "the replaced decision had no complete history: kept now",
+            extra={"symbol": old.symbol, "window_end": old.to_dict()["window_end"]},
+        )
+        return old
+    return None
 
 
 def archive(items: list[RegimeItem], settings: Settings) -> dict[str, str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -174,3 +176,40 @@ def test_moto_never_runs_the_functions_in_containers(cloud: LocalCloud, moto_end
         Records=[{"Data": bar.to_json().encode(), "PartitionKey": bar.symbol}],
     )
     assert answer["FailedRecordCount"] == 0
+
+
+def test_on_the_real_clock_a_regime_wait_for_the_last_bar_does_not_hold_up_its_ingest(
+    cloud: LocalCloud, layer_model: Path
+) -> None:
+    # The red team (22.10): the regime function's wait for the last bar (20 s) ran on the thread that ingests
+    # from Kinesis, so the bar it waited for could not arrive: most decisions came late, a minute short.
+    late = LocalCloud.deploy(
+        "regime-trader-late", {"Symbols": "LATE", "Stage": "late"}, include={"RegimeFunction"}
+    )
+    late.override_env(
+        "RegimeFunction", LAYER_MODEL_PATH=str(layer_model), BAR_WAIT_SECONDS="15", BAR_POLL_SECONDS="0.1"
+    )
+    bars = synthetic_days(1, seed=22, symbol="LATE").bars.to_bars()[:120]
+    boundary = next(b.ts for b in bars[100:] if b.ts.minute % DECISION_EVERY_MINUTES == 0)
+    _publish(late, [b for b in bars if b.ts < boundary - timedelta(minutes=1)])
+    late.pump()
+    stop = threading.Event()
+    follower = threading.Thread(target=late.run, args=(stop, 0.1), kwargs={"clock": lambda: boundary})
+    follower.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any(name == "RegimeFunction" for name, _ in late.fired):
+            assert time.monotonic() < deadline, "the schedule did not fire"
+            time.sleep(0.05)
+        time.sleep(1.0)  # the function is waiting for the last bar now
+        _publish(late, [b for b in bars if b.ts == boundary - timedelta(minutes=1)])
+        deadline = time.monotonic() + 60
+        while not late.history:
+            assert time.monotonic() < deadline, "no decision within a minute"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        follower.join(60)
+    ((_, at, result),) = late.history
+    assert at == boundary and isinstance(result, dict), result
+    assert result["decisions"]["LATE"]["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from regime.contracts import bar as bar_bounds
 from regime.contracts.bar import Bar, BarError, BarSource
 
 
@@ -74,3 +75,38 @@ def test_missing_fields_are_listed() -> None:
 def test_undecodable_payloads_are_bar_errors(payload: bytes) -> None:
     with pytest.raises(BarError, match="record"):
         Bar.from_json(payload)
+
+
+@pytest.mark.parametrize(
+    ("override", "names"),
+    [
+        ({"close": 1e300, "high": 1e300}, "high"),  # the red team's bar: DynamoDB's Number overflowed
+        ({"low": 1e-300, "open": 1e-300}, "open"),  # under DynamoDB's smallest Number
+        ({"wap": 1e300}, "wap"),
+        ({"volume": 10**40}, "volume"),  # 40 digits: more than a DynamoDB Number holds
+        ({"count": 10**40}, "count"),
+        ({"ts": "9999-01-04T10:00:00Z"}, "ts"),
+        ({"ts": "1900-01-02T10:00:00Z"}, "ts"),
+    ],
+)
+def test_values_outside_the_contracts_bounds_are_refused(override: dict[str, Any], names: str) -> None:
+    with pytest.raises(BarError, match=names):
+        Bar.from_dict(record(**override))
+
+
+def test_the_bounds_are_public_and_admit_every_real_price() -> None:
+    assert bar_bounds.PRICE_MIN <= 0.0001 and bar_bounds.PRICE_MAX >= 1_000_000
+    assert bar_bounds.price_problem(59.04, "close") is None
+    assert bar_bounds.price_problem(float("inf"), "close") == "close: must be a finite number, got inf"
+    assert "close" in (bar_bounds.price_problem(1e300, "close") or "")
+    assert bar_bounds.volume_problem(29, "volume") is None
+    assert bar_bounds.minute_problem(datetime(9999, 1, 4, tzinfo=UTC)) is not None
+
+
+def test_a_price_far_from_the_last_known_one_is_named() -> None:
+    bar = Bar.from_dict(record(open=590.4, high=590.7, low=590.3, close=590.4))
+    assert bar_bounds.jump_problem(bar, last_close=59.04) == (
+        "high: 590.7 is 10x the last close 59.04 (more than 5x away)"
+    )
+    assert bar_bounds.jump_problem(Bar.from_dict(record()), last_close=59.5) is None
+    assert bar_bounds.jump_problem(Bar.from_dict(record()), last_close=None) is None

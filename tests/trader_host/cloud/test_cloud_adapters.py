@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -315,3 +316,26 @@ def test_kill_switch_reads_ssm(moto_reset: str) -> None:
     assert switch.engaged(2.0) is True
     switch.client = dead_client("ssm")
     assert switch.engaged(3.0) is True  # unreadable: keeps the last known state
+
+
+@pytest.mark.parametrize("value", ["yes", "Off", "off ", "0", "false", "disabled", ""])
+def test_the_kill_switch_fails_closed_on_anything_but_off(
+    moto_reset: str, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The red team (22.6): `yes` counted as off, with no warning, and the host traded.
+    ssm = boto3.client("ssm")  # boto3's patient defaults: a loaded machine does not flip the outcome
+    name = "/regime-trader/dev/kill-switch"
+    ssm.put_parameter(Name=name, Value="off", Type="String", Overwrite=True)
+    switch = SsmKillSwitch(ssm, name)
+    assert switch.engaged(0.0) is False
+    if value:
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+    else:
+        ssm.delete_parameter(Name=name)  # SSM holds no empty String: the nearest is none at all
+    with caplog.at_level(logging.ERROR, logger="trader_host.cloud.kill_switch"):
+        engaged = switch.engaged(1.0)
+    if value:
+        assert engaged is True
+        assert f"holds {value!r}, which is not 'off'" in caplog.text and "ENGAGED" in caplog.text
+    else:
+        assert engaged is False  # a missing parameter stays off (a stack without one has no switch)

@@ -80,7 +80,7 @@ def test_the_host_trades_through_a_sick_cloud_and_loses_nothing(
         start = time.monotonic()
         asyncio.run(session.run())
         wall = time.monotonic() - start
-        host.journal.close()
+        host.close()
         proxy.delay_s, proxy.down = 0.0, False
     trader = session.trader
     assert session.failure is None and trader.is_idle and trader.ledger.round_trips

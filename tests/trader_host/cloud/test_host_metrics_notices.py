@@ -31,4 +31,4 @@ def test_each_notice_name_is_a_count_per_sample(tmp_path: Path) -> None:
     counts["1100 connectivity lost"] = 3
     assert notices() == {"all": 1.0, "1100 connectivity lost": 1.0}  # only what is new since the last sample
     assert notices() == {}
-    host.journal.close()
+    host.close()

@@ -73,3 +73,19 @@ def test_the_stack_says_which_symbols_it_serves(tmp_path: Path) -> None:
         "deploy it with --parameter-overrides Symbols=CL,MCL,MES"
     )
     assert cloud_names(CloudConfig(), None).refusal("MES") is None  # a stack that does not say: no check
+
+
+@pytest.mark.parametrize("typo", ["build/local-cloud/stat.json", "state.json", "./outputs", "~/stack.json"])
+def test_a_mistyped_path_is_a_missing_file_not_a_stack_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typo: str
+) -> None:
+    # The red team (22.9): a mistyped path was taken for a stack name and the host reached for the real
+    # CloudFormation endpoint. A stack name is letters, digits and hyphens: anything else is a file.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # any call would fail, not name the file
+    with pytest.raises(ConfigError) as refused:
+        cloud_names(CloudConfig(), typo)
+    assert (
+        str(refused.value)
+        == f"--stack-outputs {typo}: no such file (a stack name has only letters, digits and -)"
+    )

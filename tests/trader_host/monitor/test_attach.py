@@ -35,13 +35,23 @@ def test_run_prints_the_monitor_address(tmp_path: Path, capsys: pytest.CaptureFi
     assert "session over" in lines[-1]
 
 
-def test_off_loopback_the_address_carries_the_token(
+def test_off_loopback_an_operators_token_is_masked_in_the_address_printed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The red team (22.7): the operator's token went in full into the `monitor:` line, i.e. the host log.
     monkeypatch.setenv(TOKEN_ENV, "from-the-environment-0123")
     code, out = _run(tmp_path, capsys, "--monitor-port", str(_free_port()), "--monitor-host", "0.0.0.0")
-    assert code == 0
-    assert re.search(r"^monitor: http://\S+:\d+/\?token=from-the-environment-0123$", out, re.M), out
+    assert code == 0 and "from-the-environment-0123" not in out
+    assert re.search(rf"^monitor: http://\S+:\d+/\?token=\${TOKEN_ENV}$", out, re.M), out
+
+
+def test_off_loopback_a_generated_token_is_printed_once_in_the_address(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    code, out = _run(tmp_path, capsys, "--monitor-port", str(_free_port()), "--monitor-host", "0.0.0.0")
+    assert code == 0  # nobody else knows it: the address is the only way in
+    assert len(re.findall(r"^monitor: http://\S+:\d+/\?token=[A-Za-z0-9_-]{32}$", out, re.M)) == 1, out
 
 
 def test_port_zero_means_no_monitor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

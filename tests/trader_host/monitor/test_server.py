@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
+import tracemalloc
 from typing import Any
 
 from bench._monitored import fetch, monitored_host
 from regime.contracts import Regime
-from trader_host.monitor.server import event_bytes
+from trader_host.monitor.server import MAX_FILE_QUEUE, MAX_FILE_TRANSFERS, event_bytes
 from trader_host.monitor.tap import TICK_HISTORY
 from trading_engine.broker.port import Tick
 
@@ -144,3 +146,44 @@ def test_a_slow_browser_is_dropped_and_a_fast_one_gets_every_tick_in_order() -> 
 def test_an_event_is_one_line_of_json() -> None:
     data = event_bytes("update", {"text": "two\nlines", "regime": Regime.RANGE.value})
     assert data.count(b"\n") == 3 and data.endswith(b"\n\n")
+
+
+async def _slow_readers(count: int) -> dict[str, Any]:
+    host = monitored_host(pace=None, minutes=5)
+    await host.server.start()
+    port = host.server.port
+    socks: list[socket.socket] = []
+    tracemalloc.start()
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a reader that barely reads
+            s.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                s.connect(("127.0.0.1", port))
+            await asyncio.sleep(0)
+            socks.append(s)
+        for s in socks:
+            await asyncio.get_running_loop().sock_sendall(
+                s, f"GET /plotly.min.js HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+            )
+        for _ in range(50):  # let the server take every request and write what it will
+            await asyncio.sleep(0.02)
+        snapshot = await fetch(port, "/snapshot")
+        _, peak = tracemalloc.get_traced_memory()
+        refused = getattr(host.server, "refused", 0)
+        return {"peak_mb": peak / 2**20, "snapshot": snapshot[0], "refused": refused}
+    finally:
+        tracemalloc.stop()
+        for s in socks:
+            s.close()
+        await host.server.close()
+
+
+def test_slow_readers_of_the_script_bundle_cost_bounded_memory_and_the_page_still_answers() -> None:
+    # The red team (22.7): 150 loopback clients asking for /plotly.min.js and never reading took the host
+    # from 165 to 872 MB (each request copied the 3.6 MB bundle and parked it unsent).
+    seen = asyncio.run(_slow_readers(40))
+    assert seen["peak_mb"] < 20, seen  # was 40 x 3.6 MB
+    assert seen["snapshot"] == 200
+    assert seen["refused"] >= 40 - MAX_FILE_TRANSFERS - MAX_FILE_QUEUE  # a flood is answered 503 at once

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,10 +31,12 @@ from trading_engine.broker.port import (
 )
 from trading_engine.broker.sim.faults import FaultPlan
 from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.broker.sim.sim_book import SimBook
 from trading_engine.broker.sim.sim_broker import SimBroker
 from trading_engine.config import SimConfig
 from trading_engine.fees import TIERED
 from trading_engine.instruments import contract
+from trading_engine.journal.journal_line import encode_line
 
 T0 = 1_767_600_000.0  # a minute start
 
@@ -288,3 +292,36 @@ def test_intra_bar_path_and_spread_model_from_bars() -> None:
     assert (t.ask[1:][up] == t.last[1:][up]).all() and (t.bid[1:][~up] == t.last[1:][~up]).all()
     assert ((t.ask - t.bid) == 1).all()
     assert t.time[0] == minute0 * 60 and np.all(np.diff(t.time) > 0)
+
+
+def test_the_market_runs_on_while_the_host_is_dead_and_fills_its_resting_order(tmp_path: Path) -> None:
+    # The red team (22.12): the sim market stopped while the host was dead, so a working order never filled
+    # in the downtime and the restart's "missed execution" path could not be exercised by kill -9.
+    prices = [7000] * 120 + [6990] * 600  # one print a second: the market drops after two minutes
+    path = tmp_path / "CL.book"
+
+    async def until_killed() -> None:
+        broker = SimBroker(tape(prices), TIERED, pace=600.0, book=SimBook(path, "test market"))
+        await broker.connect()
+        await broker.next_event()
+        await broker.place_order(req("CL-x-r1-1", Side.BUY, limit=6995))
+        await collect(broker, until=T0 + 61)  # it rests; the minute's bar writes the clock: then kill -9
+
+    run(until_killed())
+    # The host died 1 s (wall) after the book's last clock line: 600 s of market at its pace x600.
+    last_clock = next(line for line in reversed(path.read_bytes().splitlines()) if b'"e":"clock"' in line)
+    doc = json.loads(last_clock.split(b" ", 1)[1])
+    with path.open("ab") as fh:
+        fh.write(encode_line(json.dumps({**doc, "wall": doc["wall"] - 1.0})))
+
+    async def restarted() -> tuple[list[Execution], dict[str, int], float]:
+        broker = SimBroker(tape(prices), TIERED, book=SimBook(path, "test market"))  # a virtual restart
+        await broker.connect()
+        return await broker.executions(), await broker.positions(), broker.now()
+
+    executions, positions, now = run(restarted())
+    (ex,) = executions  # filled while the host was dead, when the market traded through its limit
+    assert (ex.order_id, ex.price, positions) == ("CL-x-r1-1", 6995, {"CL": 1})
+    assert T0 + 120 <= ex.ts < T0 + 121 and now >= T0 + 600
+    book = SimBook(path, "test market")  # on the broker's books, for the host's reconcile to find
+    assert [e.execution_id for o in book.account.orders.values() for e in o.executions] == [ex.execution_id]

@@ -3,8 +3,11 @@
 A real broker keeps the account's orders, executions and position when the client dies; a restarted host
 must find them there and reconcile. The simulated broker gets the same property from this append-only file
 of checksummed lines: every order, arrival, execution, cancel and reject (executions fsynced before they are
-reported: the exchange knows first), and the virtual clock once a minute. Loading it rebuilds the account
-and the point in the market where it stopped; a file of another market is refused by name.
+reported: the exchange knows first), and the market's clock once a minute with the wall time and pace it ran
+at, so that the market runs on while its host is dead (see SimBroker._resume). Loading it rebuilds the account
+and the point in the market where it stopped; a file of another market is refused by name. The account has a
+random id, written with the market, that every execution id carries: two accounts (two state folders, hosts
+or days) never number an execution alike, as a real broker's execution ids never repeat.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,9 +40,11 @@ class SimBookMismatch(ValueError):
 class SimAccount:
     """What a loaded book says: orders by id (with their executions) and the last moment of the clock."""
 
+    id: str = ""  # the account's random id, in every execution id of it
     orders: dict[str, SimOrder] = field(default_factory=dict)
     clock: float | None = None
     wall: float | None = None  # the wall-clock time of that last clock record
+    pace: float | None = None  # the pace of the clock that wrote it (None: virtual, it stops with its host)
     executions: int = 0
 
 
@@ -53,8 +59,11 @@ class SimBook:
         repair_tail(self.path, self.quarantine)
         self.account = self._load()
         self._fh = self.path.open("ab")
-        if self.path.stat().st_size == 0:
-            self._write({"e": "market", "id": market_id}, sync=True)
+        if not self.account.id:  # a new book (or one written before accounts had ids)
+            self.account.id = secrets.token_hex(6)  # 48 random bits: no two accounts alike
+            first = self.path.stat().st_size == 0
+            doc = {"e": "market", "id": market_id} if first else {"e": "account"}
+            self._write({**doc, "account": self.account.id}, sync=True)
 
     def _load(self) -> SimAccount:
         account = SimAccount()
@@ -66,8 +75,11 @@ class SimBook:
                     f"{self.path} holds the sim account of {doc['id']!r}, not {self.market_id!r}: "
                     "use the same market arguments, or another --state-dir for a new account"
                 )
+            if kind in ("market", "account") and doc.get("account"):
+                account.id = str(doc["account"])
             if kind == "clock":
                 account.clock, account.wall = float(doc["t"]), float(doc["wall"])
+                account.pace = float(doc["pace"]) if doc.get("pace") else None
             elif kind == "order":
                 request = OrderRequest(
                     doc["id"],
@@ -143,8 +155,12 @@ class SimBook:
         kind = "cancel" if state is BrokerOrderState.CANCELLED else "reject"
         self._write({"e": kind, "id": order_id}, sync=True)
 
-    def clock(self, t: float) -> None:
-        self._write({"e": "clock", "t": t, "wall": time.time()}, sync=False)
+    def clock(self, t: float, pace: float | None = None) -> None:
+        """The market's time `t` now, on a clock running `pace` times real time (None: virtual)."""
+        doc: dict[str, Any] = {"e": "clock", "t": t, "wall": time.time()}
+        if pace is not None:
+            doc["pace"] = pace
+        self._write(doc, sync=False)
 
     def close(self) -> None:
         self._fh.close()

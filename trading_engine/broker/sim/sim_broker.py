@@ -70,7 +70,11 @@ class SimBroker:
         self.faults = faults
         self.pace = pace
         self._rng = faults.rng()
-        self.engine = MatchingEngine(fees, self.config.slippage_ticks, faults.partial_fill_prob, self._rng)
+        # A book's account numbers its executions apart from every other account's (the lake dedupes on them).
+        prefix = f"sim-{book.account.id}" if book is not None else "sim"
+        self.engine = MatchingEngine(
+            fees, self.config.slippage_ticks, faults.partial_fill_prob, self._rng, exec_prefix=prefix
+        )
         self._atr = AverageTrueRange(self.config.slippage_atr_bars)  # volatility slippage of market orders
         self._one_way = self.config.ack_latency_s / 2
         # Plain lists: indexing them is several times faster than numpy scalars in the replay loop.
@@ -123,9 +127,12 @@ class SimBroker:
             if order.state is BrokerOrderState.WORKING and order.live:
                 engine.resting[order.request.order_id] = order
         engine.restore_sequence(account.executions)
-        resume = max(account.clock or self._now, last_exec, self._now)
-        if self.pace is not None and account.wall is not None:
-            resume += max(0.0, time.time() - account.wall) * self.pace  # the market moved on meanwhile
+        stopped = max(account.clock or self._now, last_exec, self._now)
+        resume = stopped
+        pace = account.pace or self.pace  # the dead host's clock ran on at its pace, as a real market does
+        if pace is not None and account.wall is not None:
+            resume += max(0.0, time.time() - account.wall) * pace
+        self._run_on(book, stopped, resume)
         self._i = bisect.bisect_right(self._t, resume)
         self._b = bisect.bisect_right(self._bar_end, resume)
         self._now = resume
@@ -138,6 +145,33 @@ class SimBroker:
             engine.net_position,
             sum(o.state is BrokerOrderState.WORKING for o in account.orders.values()),
         )
+
+    def _run_on(self, book: SimBook, stopped: float, resume: float) -> None:
+        """The market between `stopped` and `resume`, while no host was connected: orders in flight reach
+        the book, resting ones fill when it trades through them; executions go on the book (reported to
+        nobody: the restarted host finds them at its reconcile, as it would at a real broker)."""
+        if resume <= stopped:
+            return
+        engine, t = self.engine, self._t
+        fills: list[Execution] = []
+        for order in book.account.orders.values():
+            at = stopped + self._one_way
+            if order.state is BrokerOrderState.WORKING and not order.live and at <= resume:
+                i = max(0, bisect.bisect_right(t, at) - 1)
+                book.arrived(order.request.order_id)
+                fills += engine.arrive(order, at, self._bid[i], self._ask[i])
+        for i in range(bisect.bisect_right(t, stopped), bisect.bisect_right(t, resume)):
+            if not engine.resting:
+                break
+            fills += engine.on_tick(t[i], self._bid[i], self._ask[i], self._last[i])
+        for ex in fills:
+            book.execution(ex)
+        if fills:
+            log.info(
+                "sim: %d execution(s) while the host was away (%.0f s of market)",
+                len(fills),
+                resume - stopped,
+            )
 
     # -- BrokerPort ------------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -280,7 +314,7 @@ class SimBroker:
             extra = atr_ticks(self.config.slippage_atr, self._atr.value, 0)
             self.engine.slippage_ticks = self.config.slippage_ticks + extra
         if self.book is not None:
-            self.book.clock(self._now)
+            self.book.clock(self._now, self.pace)
         if not self.connected:
             return None
         off = self._offset

@@ -1,4 +1,10 @@
-"""The Bar contract: one 1-minute OHLCV bar, as it travels on Kinesis (JSON, partition key = symbol)."""
+"""The Bar contract: one 1-minute OHLCV bar, as it travels on Kinesis (JSON, partition key = symbol).
+
+Its bounds are defined here once, for every reader of bars (ingest, the command line's bars-file loaders):
+a price or a volume a DynamoDB Number cannot hold (38 digits, 1E-130 to 1E+126) fails a whole write batch,
+and one the contract's tick arithmetic cannot hold (prices become integer ticks) fails a replay. The bounds
+below are far inside both and far outside any real market's prices.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +28,53 @@ class BarSource(StrEnum):
     REPLAY = "replay"
 
 
+_PRICES = ("open", "high", "low", "close")
 _REQUIRED = ("symbol", "ts", "open", "high", "low", "close", "volume", "source")
+
+PRICE_MIN = 1e-6  # a price under this is a unit error (no tick is smaller)
+PRICE_MAX = 1e7  # ten million per unit: no futures contract trades near it
+VOLUME_MAX = 10**12  # contracts (or trades, for `count`) in one minute
+TS_MIN = datetime(1970, 1, 1, tzinfo=UTC)  # a bar's minute is inside [TS_MIN, TS_MAX)
+TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+PRICE_JUMP_MAX = 5.0  # a bar this many times above or below the last known close is a bad print
+
+
+def price_problem(value: float, field: str) -> str | None:
+    """What is wrong with `value` as the price `field` (None: nothing): finite, in [PRICE_MIN, PRICE_MAX]."""
+    if not math.isfinite(value):
+        return f"{field}: must be a finite number, got {value!r}"
+    if not PRICE_MIN <= value <= PRICE_MAX:
+        return f"{field}: must be between {PRICE_MIN:g} and {PRICE_MAX:g}, got {value!r}"
+    return None
+
+
+def volume_problem(value: int, field: str) -> str | None:
+    """What is wrong with `value` as the count `field` (volume, count): whole, in [0, VOLUME_MAX]."""
+    if not 0 <= value <= VOLUME_MAX:
+        return f"{field}: must be between 0 and {VOLUME_MAX:,}, got {value!r}"
+    return None
+
+
+def minute_problem(ts: datetime, field: str = "ts") -> str | None:
+    """What is wrong with `ts` as a bar's minute (None: nothing): inside [TS_MIN, TS_MAX)."""
+    if not TS_MIN <= ts < TS_MAX:
+        return f"{field}: must be in {TS_MIN.year}-{TS_MAX.year - 1}, got {ts.isoformat()}"
+    return None
+
+
+def jump_problem(bar: Bar, last_close: float | None) -> str | None:
+    """A bar more than PRICE_JUMP_MAX times above or below the last known close of its symbol (None: it is
+    not, or no close is known): a bad print, however valid each number is alone."""
+    if last_close is None or last_close <= 0:
+        return None
+    for field, price in (("high", bar.high), ("low", bar.low)):
+        ratio = price / last_close
+        if ratio > PRICE_JUMP_MAX or ratio < 1 / PRICE_JUMP_MAX:
+            return (
+                f"{field}: {price!r} is {ratio:.3g}x the last close {last_close!r} "
+                f"(more than {PRICE_JUMP_MAX:g}x away)"
+            )
+    return None
 
 
 def parse_minute(value: object, field: str = "ts") -> datetime:
@@ -47,9 +99,13 @@ def _price(record: dict[str, Any], field: str) -> float:
     value = record[field]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BarError(f"{field}: expected a number, got {value!r}")
-    price = float(value)
-    if not math.isfinite(price) or price <= 0:
-        raise BarError(f"{field}: must be a positive finite number, got {value!r}")
+    try:
+        price = float(value)
+    except OverflowError:  # an integer beyond any float
+        raise BarError(f"{field}: must be between {PRICE_MIN:g} and {PRICE_MAX:g}, got {value!r}") from None
+    problem = price_problem(price, field)
+    if problem:
+        raise BarError(problem)
     return price
 
 
@@ -76,8 +132,15 @@ class Bar:
                 f"ohlc: need low <= open,close <= high, got o={self.open} h={self.high} "
                 f"l={self.low} c={self.close}"
             )
-        if self.volume < 0:
-            raise BarError(f"volume: must be >= 0, got {self.volume}")
+        problem = (
+            minute_problem(self.ts)
+            or next(filter(None, (price_problem(getattr(self, f), f) for f in _PRICES)), None)
+            or (price_problem(self.wap, "wap") if self.wap is not None else None)
+            or volume_problem(self.volume, "volume")
+            or (volume_problem(self.count, "count") if self.count is not None else None)
+        )
+        if problem:
+            raise BarError(problem)
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Bar:

@@ -34,10 +34,15 @@ COMMON = ["--no-cloud", "--regime", "range", "--minutes", "300"]
 
 
 def fills(host: LiveHost) -> list[tuple[str, str, str, int, Decimal, Decimal]]:
+    """The fills, their ids by sequence number (each account and state folder has its own id prefix)."""
     return [
-        (f.execution_id, f.order_id, str(f.side), f.qty, f.price, f.commission_usd)
+        (_seq(f.execution_id), _seq(f.order_id), str(f.side), f.qty, f.price, f.commission_usd)
         for f in host.session.trader.ledger.fills
     ]
+
+
+def _seq(record_id: str) -> str:
+    return record_id.rsplit("-", 1)[-1]
 
 
 def RESTARTS(t0: float) -> tuple[tuple[float, float], ...]:  # noqa: N802
@@ -70,7 +75,7 @@ async def through_gateway(
         try:
             await host.session.run(stop)
         finally:
-            host.journal.close()
+            host.close()
     finally:
         await gw.close()
     return host, gw
@@ -81,7 +86,7 @@ def test_the_same_session_through_the_gateway_and_the_sim_broker_has_the_same_fi
     argv = ["run", "--state-dir", str(tmp_path / "sim"), *MARKET, *COMMON]
     sim = assemble(build_parser().parse_args(argv))
     asyncio.run(sim.session.run())
-    sim.journal.close()
+    sim.close()
 
     ib, gw = asyncio.run(through_gateway(tmp_path))
 
