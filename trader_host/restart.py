@@ -20,6 +20,7 @@ from trader_host.broker.port import BrokerPort, Execution
 from trader_host.execution.commands import Command
 from trader_host.execution.ledger import FillContext
 from trader_host.journal.trade_journal import JournalEntry
+from trader_host.money import usd
 from trader_host.trader import Trader
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class RestoreSummary:
     def describe(self) -> str:
         return (
             f"{self.fills} journaled fill(s): position {self.position}, "
-            f"realised net {self.realised_net_usd} USD, today {self.day_net_usd} USD"
+            f"realised net {usd(self.realised_net_usd)} USD, today {usd(self.day_net_usd)} USD"
         )
 
 

@@ -34,7 +34,7 @@ _CHATTY = ("trader_host.trader", "trader_host.execution", "trader_host.broker", 
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("backtest", help="backtest the strategy with each regime source, side by side")
+    p = sub.add_parser("backtest")
     add_market_arguments(p)  # --seed also seeds the random regime
     p.add_argument("--model", type=Path, help="ensemble.onnx for the 'ml' column (see `regime-trader train`)")
     p.add_argument(

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from regime.bar_series import BarSeries, minute_of
+from regime.bar_series import BarSeries, datetime_of, minute_of
 from regime.synthetic import SyntheticMarket
+from trader_host.commands.user_error import UserError
 
 if TYPE_CHECKING:
     from trader_host.broker.sim.market_tape import MarketTape
@@ -39,6 +40,16 @@ def add_market_arguments(parser: argparse.ArgumentParser, *, default_seed: int =
     parser.add_argument("--seed", type=int, default=default_seed, help="seed of the synthetic market")
     parser.add_argument("--start", type=_utc, help="bars file: first minute to use (UTC, e.g. 2026-02-10)")
     parser.add_argument("--end", type=_utc, help="bars file: use bars before this moment (UTC)")
+
+
+def _asked(start: datetime | None, end: datetime | None) -> str:
+    flags = (("from --start", start), ("before --end", end))
+    return " and ".join(f"{what} {ts:%Y-%m-%d %H:%M}" for what, ts in flags if ts)
+
+
+def _span(series: BarSeries) -> str:
+    first, last = datetime_of(int(series.minute[0])), datetime_of(int(series.minute[-1]))
+    return f"the file holds {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
 
 
 def _sessions(text: str) -> int:
@@ -100,7 +111,7 @@ def load_market_data(args: argparse.Namespace) -> MarketData:
             hi = minute_of(end) if end else int(series.minute[-1]) + 1
             series = series.take(np.flatnonzero((series.minute >= lo) & (series.minute < hi)))
             if len(series) == 0:
-                raise ValueError(f"{args.bars}: no bars between {start} and {end}")
+                raise UserError(f"{args.bars}: no bars {_asked(start, end)}; {_span(loaded.series)}")
         log.info("%s", loaded.summary())
         if loaded.rejected_count:
             log.warning(

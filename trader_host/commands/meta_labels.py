@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("meta-labels", help="price-shape vs P&L-aligned labels, out of sample")
+    p = sub.add_parser("meta-labels")
     add_market_arguments(p)
     p.add_argument("--split", required=True, help="train before this UTC date/time, test from it")
     p.add_argument("--config", type=Path, help="strategy config (default: config/strategy.toml)")

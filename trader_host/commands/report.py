@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("report", help="write the HTML analytics report (lake, Athena CSVs or a backtest)")
+    p = sub.add_parser("report")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--lake", type=Path, help="a folder laid out like the data lake bucket")
     where.add_argument("--bucket", help="the data lake bucket (the stack's DataLakeBucket)")

@@ -33,6 +33,7 @@ from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config,
 from trader_host.fees import SCHEDULES, fee_schedule, preset_mismatch
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, contract
 from trader_host.journal.trade_journal import TradeJournal
+from trader_host.money import usd
 from trader_host.monitor.attach import add_monitor_arguments, attach_monitor, serving
 from trader_host.monitor.server import MonitorServer
 from trader_host.regime_source import FixedRegime, RegimeSource
@@ -45,7 +46,7 @@ SHIP_EARLY_BYTES = 64 * 1024  # ship before the timer when this much journal wai
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("run", help="run the live trading host (simulated broker for now)")
+    p = sub.add_parser("run")
     p.add_argument("--broker", choices=("sim", "ib"), default="sim", help="broker adapter")
     add_ib_arguments(p)
     add_market_arguments(p)
@@ -292,7 +293,7 @@ async def _serve(host: LiveHost) -> int:
         why = "the end of the data"
     print(
         f"session over ({why}): position {trader.position}, {len(ledger.fills)} fill(s), "
-        f"{len(ledger.round_trips)} round trip(s), realised net {ledger.realised_net_usd} USD",
+        f"{len(ledger.round_trips)} round trip(s), realised net {usd(ledger.realised_net_usd)} USD",
         flush=True,
     )
     if session.failure is not None:

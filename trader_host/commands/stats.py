@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("stats", help="run the Athena queries locally over the lake (folder or bucket)")
+    p = sub.add_parser("stats")
     add_lake_arguments(p)
     p.add_argument("--query", action="append", help="a named query to run (repeatable; default: all)")
     p.add_argument("--csv", type=Path, help="also write each result as <query>.csv into this folder")

@@ -34,7 +34,7 @@ _CANDIDATE_REGIMES = tuple(c for c in CHOICES if c != "truth")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("sweep", help="walk-forward parameter sweep with PBO and deflated Sharpe")
+    p = sub.add_parser("sweep")
     add_market_arguments(p)
     p.add_argument(
         "--grid",

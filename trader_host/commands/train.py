@@ -21,9 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "train", help="train the six-model ONNX ensemble and print its walk-forward evaluation"
-    )
+    p = sub.add_parser("train")
     add_market_arguments(p)
     p.add_argument(
         "--tick-size", type=float, help="instrument tick (default: from the symbol's contract spec)"

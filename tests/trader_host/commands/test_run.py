@@ -30,6 +30,7 @@ from trader_host.cli import build_parser, main
 from trader_host.cloud.aws import client, resource
 from trader_host.commands.run import LiveHost, _next_run, assemble
 from trader_host.journal.trade_journal import TradeJournal
+from trader_host.money import usd
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[3]
@@ -112,7 +113,7 @@ def test_sigkill_mid_trade_then_restart_loses_nothing(stack_outputs: Path, tmp_p
     out, _ = second.communicate(timeout=300)
     assert second.returncode == 0, out[-3000:]
     banner = next(line for line in out.splitlines() if line.startswith("regime-trader run:"))
-    assert f"today {first_net} USD" in banner  # the day's loss limit starts from the first run's P&L
+    assert f"today {usd(first_net)} USD" in banner  # the day's loss limit starts from the first run's P&L
     assert "restart: flattening position" in out and "session over" in out
 
     book = SimBook(state / "sim-broker" / "CL.book", BOOK_ID)

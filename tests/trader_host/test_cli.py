@@ -1,0 +1,114 @@
+"""The command line's manners: one line and exit 2 for a mistake, --version, help with defaults and examples."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trader_host.cli import SUBCOMMANDS, SUMMARIES, build_parser, main
+
+GOOD_ROW = "2026-02-10T14:00:00Z,70.00,70.05,69.95,70.01,10\n"
+HEADER = "ts_utc,open,high,low,close,volume\n"
+
+
+def _regime_trader(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "trader_host.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_bad_input_to_backtest_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    # Each gave a traceback (IsADirectoryError, InvalidProtobuf, OverflowError in the tape) or, for the bar
+    # in year 9999, ran on with the sim clock moved there.
+    (tmp_path / "MCL_huge.csv").write_text(HEADER + GOOD_ROW + "2026-02-10T14:01:00Z,70,1e300,70,1e300,10\n")
+    (tmp_path / "MCL_9999.csv").write_text(HEADER + GOOD_ROW + "9999-02-10T14:01:00Z,70,70,70,70,10\n")
+    (tmp_path / "model.onnx").write_text("not a model")
+    (tmp_path / "MCL_good.csv").write_text(HEADER + GOOD_ROW)
+    cases = {
+        "a directory": (["--bars", str(tmp_path)], f"{tmp_path}: not a file"),
+        "a non-ONNX model": (
+            ["--bars", str(tmp_path / "MCL_good.csv"), "--model", str(tmp_path / "model.onnx")],
+            "not an ONNX model",
+        ),
+        "a 1e300 price": (["--bars", str(tmp_path / "MCL_huge.csv")], "MCL_huge.csv row 3: high 1e+300"),
+        "a bar in 9999": (["--bars", str(tmp_path / "MCL_9999.csv")], "MCL_9999.csv row 3: ts 9999-02-10"),
+    }
+    running = {what: _regime_trader("backtest", *args) for what, (args, _) in cases.items()}  # at once
+    for what, process in running.items():
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 2, (what, out, err)
+        assert "Traceback" not in err + out, what
+        errors = [line for line in err.splitlines() if cases[what][1] in line]
+        assert len(errors) == 1, (what, err)
+
+
+def test_help_imports_no_command_and_shows_every_one() -> None:
+    # `--help` imported every command module (numpy, onnxruntime, boto3): seconds, where it should print at
+    # once. Run in a fresh interpreter so that nothing this test process imported counts.
+    probe = (
+        "import sys\nfrom trader_host.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('numpy', 'boto3', 'onnxruntime', 'trader_host.commands.run') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+    for name, (summary, _) in SUMMARIES.items():
+        assert name in out and summary.split()[0] in out
+    assert set(SUMMARIES) <= set(SUBCOMMANDS)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith("regime-trader ")
+
+
+@pytest.mark.parametrize("command", [c for c in SUMMARIES if c in SUBCOMMANDS])
+def test_each_command_help_shows_its_defaults_and_an_example(command: str) -> None:
+    parser = build_parser([command])
+    sub = next(a for a in parser._actions if a.dest == "command")
+    text = sub.choices[command].format_help()  # type: ignore[attr-defined]
+    assert f"example:\n  regime-trader {command}" in text
+    if command in ("train", "backtest", "demo"):
+        assert "(default: " in text
+    assert "(default: None)" not in text and "(default: False)" not in text
+    # The example parses.
+    example = SUMMARIES[command][1].split()[1:]
+    build_parser(example).parse_args(example)
+
+
+def test_a_user_error_anywhere_is_one_line_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "MCL_header.csv").write_text(HEADER)
+    assert main(["demo", "--start", "2026-02-10"]) == 2  # synthetic sessions have no dates
+    assert main(["demo", "--bars", str(tmp_path / "MCL_header.csv"), "--start", "2026-02-10"]) == 2
+    (tmp_path / "MCL_good.csv").write_text(HEADER + GOOD_ROW)
+    assert main(["demo", "--bars", str(tmp_path / "MCL_good.csv"), "--start", "2027-01-01"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "regime-trader demo: --start picks the first day of a --bars file; synthetic sessions have no dates",
+        "regime-trader demo: MCL_header.csv: no bars (0 data rows)",
+        f"regime-trader demo: {tmp_path / 'MCL_good.csv'}: no bars from --start 2027-01-01 00:00 and before "
+        "--end 2027-01-02 00:00; the file holds 2026-02-10 14:00 to 2026-02-10 14:00 UTC",
+    ]
+
+
+def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import trader_host.commands.stats as stats
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stats, "run", interrupted)
+    assert main(["stats", "--lake", "."]) == 130
+    assert capsys.readouterr().err == "regime-trader stats: interrupted\n"
