@@ -9,10 +9,10 @@ import numpy as np
 import onnx
 import pytest
 
+from regime.contracts.model_metadata import METADATA_KEY
 from regime.contracts.regime_item import Regime
 from regime.dataset import build_dataset
 from regime.features import FeatureSpec
-from regime.contracts.model_metadata import METADATA_KEY
 from regime.inference import ModelError, RegimeModel
 from regime.labels import LabelSpec
 from regime.models import MODEL_NAMES, predict_positive

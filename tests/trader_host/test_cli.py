@@ -1,4 +1,4 @@
-"""The command line's manners: one line and exit 2 for a mistake, --version, help with defaults and examples."""
+"""The command line's manners: a mistake is one line and exit 2; --version; help with defaults, examples."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ def test_help_imports_no_command_and_shows_every_one() -> None:
     probe = (
         "import sys\nfrom trader_host.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('numpy', 'boto3', 'onnxruntime', 'trader_host.commands.run') if m in sys.modules]\n"
-        "print('HEAVY', heavy)\n"
+        "heavy = ('numpy', 'boto3', 'onnxruntime', 'trader_host.commands.run')\n"
+        "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out

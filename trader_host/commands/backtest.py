@@ -12,9 +12,11 @@ import dataclasses
 import json
 import logging
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from regime.bar_series import BarSeries, datetime_of
 from regime.contracts.zscore_window import window_mismatch
 from regime.inference import RegimeModel
 from trader_host.backtest.regime_choices import CHOICES, regime_source
@@ -22,7 +24,7 @@ from trader_host.backtest.report import BacktestResult, ml_capture, table, to_js
 from trader_host.backtest.risk_caps import without_risk_caps
 from trader_host.backtest.runner import run_backtest
 from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.commands.market_data import add_market_arguments, load_market_data
+from trader_host.commands.market_data import add_market_arguments, load_market_data, market_source
 from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config
 from trader_host.fees import SCHEDULES, FeeSchedule, fee_schedule, preset_mismatch
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, UnknownInstrument, contract
@@ -95,10 +97,13 @@ def run(args: argparse.Namespace) -> int:
         fast = _fast_engine(tape, spec, fees) if args.engine == "fast" else None
         choices = _choices(args.regimes, has_truth=truth is not None, has_model=args.model is not None)
         if args.model is not None and "ml" in choices:  # where the trigger and the model's feature meet
-            model_window = RegimeModel.load(args.model).metadata.zscore_window
-            mismatch = window_mismatch(config.strategy.lookback_bars, model_window)
+            metadata = RegimeModel.load(args.model).metadata
+            mismatch = window_mismatch(config.strategy.lookback_bars, metadata.zscore_window)
             if mismatch:
                 log.warning("backtest: %s", mismatch)
+            overlap = in_sample(metadata.training_range, market_source(args), series)
+            if overlap:
+                log.warning("backtest: %s", overlap)
         meta.update(symbol=spec.symbol, bars=len(series), ticks=tape.n_ticks, regimes=choices)
         results: list[BacktestResult] = []
         for choice in choices:
@@ -137,6 +142,25 @@ def run(args: argparse.Namespace) -> int:
         args.json.write_text(to_json(results, meta))
         print(f"results written to {args.json}")
     return 0
+
+
+def in_sample(trained_on: dict[str, Any], source: dict[str, Any], series: BarSeries) -> str | None:
+    """What of the backtest's bars the model was trained on (its 'ml' column then flatters it), or None."""
+    same_data = (
+        trained_on.get("file") == source.get("file")
+        if "file" in source
+        else (trained_on.get("seed") == source.get("seed") and "synthetic_days" in trained_on)
+    )
+    if not same_data or "first_window_end" not in trained_on:
+        return None
+    first, last = (datetime.fromisoformat(trained_on[k]) for k in ("first_window_end", "last_window_end"))
+    lo, hi = datetime_of(int(series.minute[0])), datetime_of(int(series.minute[-1]) + 1)
+    if hi <= first or lo >= last:
+        return None
+    return (
+        f"the model was trained on these bars ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC): its "
+        f"'ml' column is in sample; backtest from --start {last:%Y-%m-%d} or on another --seed"
+    )
 
 
 def _fast_engine(tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> Any:

@@ -94,6 +94,13 @@ class MarketData:
         return out
 
 
+def market_source(args: argparse.Namespace) -> dict[str, Any]:
+    """The market the arguments name, as a model's metadata records what it was trained on."""
+    if args.bars is None:
+        return {"synthetic_days": args.synthetic_days, "seed": args.seed}
+    return {"file": args.bars.name, "start": str(args.start or ""), "end": str(args.end or "")}
+
+
 def load_market_data(args: argparse.Namespace) -> MarketData:
     """Generate or read the market the arguments name; malformed rows of a file are reported, set aside."""
     start, end = getattr(args, "start", None), getattr(args, "end", None)

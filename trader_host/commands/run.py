@@ -51,7 +51,12 @@ def register(sub: Any) -> None:
     add_ib_arguments(p)
     add_market_arguments(p)
     p.add_argument("--pace", type=float, help="sim clock: times real time (1 = real time; default: virtual)")
-    p.add_argument("--minutes", type=float, help="stop (flat) after this many minutes of market time")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        help="stop (flat) after this many minutes of market time: the sim's clock (virtual, or --pace times "
+        "real time); with --broker ib, the market's own clock, which is wall time",
+    )
     cloud = p.add_mutually_exclusive_group()
     cloud.add_argument(
         "--stack-outputs",
