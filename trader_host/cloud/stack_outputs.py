@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,13 @@ class CloudNames:
     strategy_config_parameter: str
     endpoint: str  # "" = AWS itself (or whatever AWS_ENDPOINT_URL says)
     symbols: tuple[str, ...] = ()  # what the stack serves (its `Symbols` parameter); () = not said
+    # A local endpoint's region and dummy credentials, as AWS variables (its state file carries them).
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def apply_environment(self) -> None:
+        """Set the endpoint's variables that the environment does not already set (the SDK reads them)."""
+        for key, value in self.environment.items():
+            os.environ.setdefault(key, value)
 
     def refusal(self, symbol: str) -> str | None:
         """Why a host trading `symbol` cannot use this stack, or None."""
@@ -76,6 +83,7 @@ def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: 
     outputs: dict[str, str] = {}
     parameters: dict[str, str] = {}
     endpoint = ""
+    environment: dict[str, str] = {}
     if stack_outputs:
         path = Path(stack_outputs)
         if path.is_file():
@@ -86,6 +94,8 @@ def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: 
             if not isinstance(doc, dict):
                 raise ConfigError(f"--stack-outputs {path}: expected a JSON object")
             endpoint = str(doc.get("endpoint", ""))
+            if endpoint:
+                environment = {"AWS_ENDPOINT_URL": endpoint, **_local_variables(doc)}
             outputs = {str(k): str(v) for k, v in dict(doc.get("outputs", doc)).items()}
             parameters = {str(k): str(v) for k, v in dict(doc.get("parameters", {})).items()}
         else:
@@ -93,15 +103,25 @@ def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: 
     names = {f: getattr(config, f) for f in OUTPUT_FIELDS.values()}
     names.update({OUTPUT_FIELDS[k]: v for k, v in outputs.items() if k in OUTPUT_FIELDS})
     symbols = tuple(s.strip() for s in parameters.get("Symbols", "").split(",") if s.strip())
-    return CloudNames(endpoint=endpoint, symbols=symbols, **names)
+    return CloudNames(endpoint=endpoint, symbols=symbols, environment=environment, **names)
+
+
+def _local_variables(doc: dict[str, Any]) -> dict[str, str]:
+    """A local endpoint's region and dummy credentials (the file's `region` and `credentials`)."""
+    out = {str(k): str(v) for k, v in dict(doc.get("credentials", {})).items()}
+    if doc.get("region"):
+        out.update(AWS_REGION=str(doc["region"]), AWS_DEFAULT_REGION=str(doc["region"]))
+    return out
 
 
 def _deployed(stack: str, cloudformation: Any) -> tuple[dict[str, str], dict[str, str]]:
     """A deployed stack's outputs and parameters."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from trader_host.cloud.aws import client
+    from trader_host.cloud.aws import client, missing_setup
 
+    if cloudformation is None and (missing := missing_setup()):
+        raise ConfigError(f"--stack-outputs {stack!r} is read from AWS, and there is {missing}")
     cfn = cloudformation or client("cloudformation")
     try:
         described = cfn.describe_stacks(StackName=stack)["Stacks"][0]

@@ -112,8 +112,11 @@ def assemble(
         from trader_host.cloud.stack_outputs import cloud_names
 
         names = cloud_names(config.cloud, args.stack_outputs)
-        if names.endpoint and not os.environ.get("AWS_ENDPOINT_URL"):
-            os.environ["AWS_ENDPOINT_URL"] = names.endpoint
+        names.apply_environment()
+        from trader_host.cloud.aws import missing_setup
+
+        if missing := missing_setup():
+            raise ConfigError(missing)
         config = _strategy_from_ssm(config, names.strategy_config_parameter)
     if args.fees:
         config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))

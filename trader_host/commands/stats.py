@@ -40,6 +40,11 @@ def open_lake(args: argparse.Namespace) -> Any:
         return FolderLake(args.lake)
     import boto3
 
+    from trader_host.cloud.aws import missing_setup
+    from trader_host.commands.user_error import UserError
+
+    if missing := missing_setup():
+        raise UserError(f"--bucket {args.bucket}: {missing}")
     return S3Lake(boto3.client("s3"), args.bucket)
 
 
