@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "report": "trader_host.commands.report",
     "sweep": "trader_host.commands.sweep",
     "meta-labels": "trader_host.commands.meta_labels",
+    "publish-model": "trader_host.commands.publish_model",
 }
 
 # name -> (the one-line summary of `regime-trader --help`, an example for the command's own --help). The
@@ -57,6 +58,10 @@ SUMMARIES = {
     "meta-labels": (
         "price-shape vs P&L-aligned labels, out of sample",
         "regime-trader meta-labels --bars ../shared/data/MES_1m_2023.csv --split 2023-10-01",
+    ),
+    "publish-model": (
+        "upload a trained ensemble to a stack and point its regime function at it",
+        "regime-trader publish-model --stack build/local-cloud/state.json --model artifacts/model",
     ),
 }
 
