@@ -19,8 +19,8 @@ from regime.contracts import Regime, Role, Side
 from trader_host.broker.port import BrokerPort, Execution
 from trader_host.execution.commands import Command
 from trader_host.execution.ledger import FillContext
+from trader_host.execution.money import usd
 from trader_host.journal.trade_journal import JournalEntry
-from trader_host.money import usd
 from trader_host.trader import Trader
 
 log = logging.getLogger(__name__)

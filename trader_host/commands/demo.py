@@ -22,7 +22,7 @@ from typing import Any
 
 from trader_host.commands.market_data import _utc, load_market_data
 from trader_host.commands.user_error import UserError
-from trader_host.money import usd
+from trader_host.execution.money import usd
 from trader_host.monitor.attach import add_monitor_arguments, monitor_arguments
 
 log = logging.getLogger(__name__)

@@ -30,10 +30,10 @@ from trader_host.cloud.cloud_job import CloudJob
 from trader_host.cloud.stack_outputs import CloudNames
 from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
 from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config, with_strategy_overrides
+from trader_host.execution.money import usd
 from trader_host.fees import SCHEDULES, fee_schedule, preset_mismatch
 from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, contract
 from trader_host.journal.trade_journal import TradeJournal
-from trader_host.money import usd
 from trader_host.monitor.attach import add_monitor_arguments, attach_monitor, serving
 from trader_host.monitor.server import MonitorServer
 from trader_host.regime_source import FixedRegime, RegimeSource

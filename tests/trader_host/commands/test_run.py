@@ -29,8 +29,8 @@ from trader_host.broker.sim.sim_book import SimBook
 from trader_host.cli import build_parser, main
 from trader_host.cloud.aws import client, resource
 from trader_host.commands.run import LiveHost, _next_run, assemble
+from trader_host.execution.money import usd
 from trader_host.journal.trade_journal import TradeJournal
-from trader_host.money import usd
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[3]

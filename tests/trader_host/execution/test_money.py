@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from trader_host.money import usd
+from trader_host.execution.money import usd
 
 
 def test_amounts_print_in_cents_with_thousands() -> None:
