@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
+from regime.cloud import SERVICE
 from regime.cloud.clients import client
 from regime.cloud.decision_settings import Settings
 from regime.contracts import Bar, BarError
@@ -18,7 +19,7 @@ from regime.contracts.dynamodb_items import from_wire
 from regime.contracts.timestamps import format_minute as _iso
 from regime.recent_bars import RecentBars
 
-logger = Logger(child=True)
+logger = Logger(child=True, service=SERVICE)
 RECENT_BARS = RecentBars()  # per container, as the models: a warm invocation reads only the window's tail
 
 

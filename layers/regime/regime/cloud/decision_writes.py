@@ -17,12 +17,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
+from regime.cloud import SERVICE
 from regime.cloud.clients import client
 from regime.cloud.decision_settings import Settings
 from regime.contracts import RegimeItem
 from regime.contracts.dynamodb_items import from_wire, to_wire
 
-logger = Logger(child=True)
+logger = Logger(child=True, service=SERVICE)
 metrics = Metrics()  # Powertools' metric set is shared: the handler's log_metrics flushes these
 
 WRITE_CHUNK = 25  # BatchWriteItem's limit

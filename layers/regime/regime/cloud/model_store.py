@@ -14,12 +14,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
+from regime.cloud import SERVICE
 from regime.cloud.clients import client, pointer_provider
 from regime.cloud.decision_settings import Settings
 from regime.contracts import ModelPointer, PointerError
 from regime.inference import ModelError, RegimeModel
 
-logger = Logger(child=True)
+logger = Logger(child=True, service=SERVICE)
 metrics = Metrics()  # Powertools' metric set is shared: the handler's log_metrics flushes these
 
 
