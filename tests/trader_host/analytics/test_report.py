@@ -9,16 +9,20 @@ import shutil
 import struct
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.trader_host.analytics.hand_lake import at, bars, decisions
 from trader_host.analytics.engine import LocalAthena
 from trader_host.analytics.lake import FolderLake
 from trader_host.analytics.price_panel import price_panel, rolling
 from trader_host.analytics.report import model_scores_rows, render_report
 from trader_host.analytics.svg import nice_ticks, time_ticks
 from trader_host.analytics.tables import read_csv_folder, write_csv
+from trader_host.analytics.writer import write_records
 from trader_host.cli import main
 
 SVG = re.compile(r"<svg\b.*?</svg>", re.S)
@@ -188,3 +192,19 @@ def test_in_a_headless_browser_the_page_loads_every_chart_without_console_errors
     header = shot.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", header[16:24]) == (1000, 4000)
     assert shot.stat().st_size > 50_000  # charts drawn, not a blank page
+
+
+def test_regime_shading_is_placed_by_the_market_clock_not_the_functions(tmp_path: Path) -> None:
+    # The demo's decisions were computed on the wall clock (months after its virtual bars) and the shading,
+    # placed by `computed_at`, drew nothing: a decision covers the interval after its window's end.
+    wall = at("11-25T09:00:00")
+    late = [replace(d, computed_at=wall, valid_until=wall + timedelta(minutes=6)) for d in decisions()]
+    write_records(tmp_path, regimes=late, bars=bars())
+    panel = price_panel(LocalAthena(FolderLake(tmp_path)), symbol="CL")
+    shaded = [(datetime.fromtimestamp(a, UTC), (b - a) / 60, r) for a, b, r in panel.regimes]
+    assert [(t.strftime("%H:%M"), minutes, r) for t, minutes, r in shaded] == [
+        ("14:20", 5.0, "range"),
+        ("14:40", 5.0, "range"),
+        ("15:00", 5.0, "trend"),
+        ("15:05", 5.0, "range"),
+    ]
