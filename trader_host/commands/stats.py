@@ -45,7 +45,14 @@ def open_lake(args: argparse.Namespace) -> Any:
 
     if missing := missing_setup():
         raise UserError(f"--bucket {args.bucket}: {missing}")
-    return S3Lake(boto3.client("s3"), args.bucket)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    s3 = boto3.client("s3")
+    try:
+        s3.head_bucket(Bucket=args.bucket)  # a wrong name or missing rights: one line, not a traceback later
+    except (BotoCoreError, ClientError) as exc:
+        raise UserError(f"--bucket {args.bucket}: not readable ({exc})") from None
+    return S3Lake(s3, args.bucket)
 
 
 def run(args: argparse.Namespace) -> int:
