@@ -37,10 +37,10 @@ PRICES = {
     "cloudwatch_dashboard": 3.00,
     "cloudwatch_logs_gb": 0.50,
     "cloudwatch_put_metric_thousand": 0.01,  # PutMetricData requests
-    "ec2_hour": {"t4g.medium": 0.0336, "t4g.large": 0.0672},  # Linux on-demand
     "ebs_gp3_gb_month": 0.08,
     "secret_month": 0.40,
 }
+EC2_HOUR = {"t4g.medium": 0.0336, "t4g.large": 0.0672}  # Linux on-demand, the host template's choices
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def host_monthly(host: HostSizes, symbols: int) -> dict[str, float]:
     p = PRICES
     calls = HOURS_PER_MONTH * 3600 / METRICS_EVERY_S  # one PutMetricData a minute, all month
     return {
-        f"Host: EC2 {host.instance_type}": symbols * p["ec2_hour"][host.instance_type] * HOURS_PER_MONTH,
+        f"Host: EC2 {host.instance_type}": symbols * EC2_HOUR[host.instance_type] * HOURS_PER_MONTH,
         "Host: disk, secret, key": symbols
         * (
             host.disk_gb * p["ebs_gp3_gb_month"]

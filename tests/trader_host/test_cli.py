@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -75,8 +76,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("command", [c for c in SUMMARIES if c in SUBCOMMANDS])
 def test_each_command_help_shows_its_defaults_and_an_example(command: str) -> None:
     parser = build_parser([command])
-    sub = next(a for a in parser._actions if a.dest == "command")
-    text = sub.choices[command].format_help()  # type: ignore[attr-defined]
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    text = sub.choices[command].format_help()
     assert f"example:\n  regime-trader {command}" in text
     if command in ("train", "backtest", "demo"):
         assert "(default: " in text

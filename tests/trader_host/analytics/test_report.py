@@ -201,6 +201,7 @@ def test_regime_shading_is_placed_by_the_market_clock_not_the_functions(tmp_path
     late = [replace(d, computed_at=wall, valid_until=wall + timedelta(minutes=6)) for d in decisions()]
     write_records(tmp_path, regimes=late, bars=bars())
     panel = price_panel(LocalAthena(FolderLake(tmp_path)), symbol="CL")
+    assert panel is not None
     shaded = [(datetime.fromtimestamp(a, UTC), (b - a) / 60, r) for a, b, r in panel.regimes]
     assert [(t.strftime("%H:%M"), minutes, r) for t, minutes, r in shaded] == [
         ("14:20", 5.0, "range"),
