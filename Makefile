@@ -18,6 +18,9 @@ $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	$(BIN)/pip install -q uv==$(UV_VERSION)
 	$(UV) -r requirements/dev.lock
 	$(UV) --no-deps -e .
+	@# The dev tools, deployment code and functions (devkit, infra, functions) and the functions' AWS edge
+	@# (layers/regime/regime_aws) stay out of the wheel: this environment reaches them through the repository.
+	printf '%s\n' "$(CURDIR)" "$(CURDIR)/layers/regime" > $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/regime_trader_repository.pth
 	touch $@
 
 # sam, cfn-lint and checkov pin versions that clash with the project's: they get their own environment.
@@ -39,15 +42,18 @@ browser:
 lambda-image: venv
 	$(BIN)/python -m infra.lambda_image
 
-demo: venv
+# The demo stands template.yaml up locally with SAM's translator, which lives in the tools environment.
+demo: venv tools
 	$(BIN)/regime-trader demo
 
+# The import contracts (pyproject.toml, [tool.importlinter]): the arrows allowed between the packages.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: venv
-	$(BIN)/mypy $(wildcard layers/regime/regime trader_host functions infra tests bench)
+	$(BIN)/mypy $(wildcard layers/regime/regime layers/regime/regime_aws trading_engine trader_host devkit functions infra tests bench)
 
 # Two workers (this machine's cores); a file's tests stay on one worker, as its module fixtures expect.
 pytest: venv tools browser lambda-image
@@ -59,4 +65,4 @@ bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .aws-sam build .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -14,18 +14,18 @@ from datetime import datetime
 
 from regime.contracts import Regime, RegimeItem
 from regime.synthetic import synthetic_days
-from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.broker.sim.sim_broker import SimBroker
 from trader_host.cloud.regime_reader import CADENCE_S, usable_regime
-from trader_host.config import HostConfig, RiskConfig
-from trader_host.fees import TIERED
-from trader_host.instruments import SYNTHETIC_SESSION, contract, utc
 from trader_host.monitor.access import MonitorAccess
 from trader_host.monitor.server import MonitorServer
 from trader_host.monitor.tap import MonitorTap
 from trader_host.monitor.view import MonitorView
-from trader_host.session import TradingSession
-from trader_host.trader import Trader
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.broker.sim.sim_broker import SimBroker
+from trading_engine.config import HostConfig, RiskConfig
+from trading_engine.fees import TIERED
+from trading_engine.instruments import SYNTHETIC_SESSION, contract, utc
+from trading_engine.session import TradingSession
+from trading_engine.trader import Trader
 
 CONFIG = HostConfig(risk=RiskConfig(max_daily_loss_usd=1e6))
 SEED = 3  # seed 3's first range trade opens about 23 minutes in and closes a minute later

@@ -17,10 +17,10 @@ from typing import Any
 
 import boto3
 
+from devkit.local_cloud.cloud import LocalCloud
+from devkit.local_cloud.endpoint import MotoServer, use_endpoint
+from devkit.local_cloud.handlers import BoundFunction
 from infra.layer_model import DEFAULT_OUT, train_layer_model
-from infra.local_cloud.cloud import LocalCloud
-from infra.local_cloud.endpoint import MotoServer, use_endpoint
-from infra.local_cloud.handlers import BoundFunction
 from regime.contracts import Bar
 from regime.contracts.cadence import DECISION_EVERY_MINUTES, DECISION_INTERVAL
 from regime.synthetic import synthetic_days

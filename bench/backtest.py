@@ -23,18 +23,18 @@ from regime.inference import RegimeModel
 from regime.models import TrainConfig
 from regime.synthetic import synthetic_days
 from regime.training import train_ensemble
-from trader_host.backtest.regime_choices import ml_timeline
-from trader_host.backtest.runner import run_backtest
-from trader_host.broker.port import Tick
-from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.broker.sim.sim_broker import SimBroker
-from trader_host.config import load_config
-from trader_host.execution.commands import Command
-from trader_host.fees import TIERED
-from trader_host.instruments import SYNTHETIC_SESSION, contract
-from trader_host.regime_source import RegimeSource
-from trader_host.session import TradingSession
-from trader_host.trader import Trader
+from trading_engine.backtest.regime_choices import ml_timeline
+from trading_engine.backtest.runner import run_backtest
+from trading_engine.broker.port import Tick
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.broker.sim.sim_broker import SimBroker
+from trading_engine.config import load_config
+from trading_engine.execution.commands import Command
+from trading_engine.fees import TIERED
+from trading_engine.instruments import SYNTHETIC_SESSION, contract
+from trading_engine.regime_source import RegimeSource
+from trading_engine.session import TradingSession
+from trading_engine.trader import Trader
 
 SIX_MONTHS_SESSIONS = 130
 

@@ -15,7 +15,7 @@ import sys
 
 from bench._pipeline import pipeline, schedule_event
 from bench.results import write_results
-from infra.local_cloud.template_yaml import REPO
+from infra.template_yaml import REPO
 
 RUNS = 5
 IMPORTS = {
@@ -35,7 +35,7 @@ import contextlib, io, json, sys, time
 t0 = time.perf_counter()
 import functions.regime.app as app
 t1 = time.perf_counter()
-from infra.local_cloud.handlers import LocalContext
+from devkit.local_cloud.handlers import LocalContext
 events = json.loads(sys.argv[1])
 with contextlib.redirect_stdout(io.StringIO()):
     t2 = time.perf_counter()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.local_cloud.template_yaml import load_template
+from infra.template_yaml import load_template
 from trader_host.cloud.host_metrics import HostMetric
 from trader_host.cloud.metrics_publisher import METRICS_EVERY_S
 

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 from bench.results import write_results
+from devkit.demo.analytics import query_lake
+from devkit.demo.cloud import DemoCloud
+from devkit.demo.day import Market, build_host, run_day
 from infra.layer_model import train_layer_model
-from trader_host.demo.analytics import query_lake
-from trader_host.demo.cloud import DemoCloud
-from trader_host.demo.day import Market, build_host, run_day
 
 
 def main() -> None:

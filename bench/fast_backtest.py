@@ -24,13 +24,13 @@ from typing import Any
 from bench.results import write_results
 from regime.bar_file import load_bar_file
 from regime.contracts import Regime
-from trader_host.backtest.fast.engine import FastEngine
-from trader_host.backtest.runner import run_backtest
-from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.config import HostConfig, load_config
-from trader_host.fees import TIERED
-from trader_host.instruments import contract
-from trader_host.regime_source import FixedRegime
+from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.runner import run_backtest
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.config import HostConfig, load_config
+from trading_engine.fees import TIERED
+from trading_engine.instruments import contract
+from trading_engine.regime_source import FixedRegime
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "MES_1m_2023.csv"
 REGIME = FixedRegime(Regime.RANGE)

@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import percentiles_us, write_results
-from trader_host.broker.ib.fake_gateway.server import FakeGateway
-from trader_host.broker.sim.market_tape import MarketTape
+from devkit.fake_gateway.server import FakeGateway
 from trader_host.cli import build_parser
 from trader_host.commands.market_data import load_market_data
 from trader_host.commands.run import LiveHost, assemble
-from trader_host.config import load_config
-from trader_host.fees import fee_schedule
-from trader_host.instruments import SYNTHETIC_SESSION, contract
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.config import load_config
+from trading_engine.fees import fee_schedule
+from trading_engine.instruments import SYNTHETIC_SESSION, contract
 
 MARKET = ["--synthetic-days", "1", "--seed", "3"]
 SESSION = ["--no-cloud", "--regime", "range", "--minutes", "1200"]

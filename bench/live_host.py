@@ -29,7 +29,7 @@ from bench.results import percentiles_us, write_results
 from regime.contracts import Fill, Regime, Role, Side
 from trader_host.cli import build_parser
 from trader_host.commands.run import assemble
-from trader_host.journal.trade_journal import TradeJournal
+from trading_engine.journal.trade_journal import TradeJournal
 
 REPO = Path(__file__).resolve().parents[1]
 MARKET = ["--synthetic-days", "1", "--seed", "3"]

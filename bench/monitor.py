@@ -25,7 +25,7 @@ from typing import Any
 from bench._chromium import Chromium
 from bench._monitored import MonitoredHost, monitored_host
 from bench.results import percentiles_us, write_results
-from trader_host.broker.port import Tick
+from trading_engine.broker.port import Tick
 
 PACE = 120.0
 MINUTES = 60.0  # 30 s of wall time per paced run

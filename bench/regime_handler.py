@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from bench._pipeline import pipeline, schedule_event
 from bench.results import percentiles_us, write_results
+from devkit.local_cloud.endpoint import environment
 from functions.regime import app
-from infra.local_cloud.endpoint import environment
 from regime.bar_series import BarSeries
 from regime.contracts.timestamps import format_minute
 from regime.inference import RegimeModel

@@ -33,10 +33,10 @@ import boto3
 
 from bench._pipeline import schedule_event
 from bench.results import RESULTS, write_results
+from devkit.local_cloud.cloud import LocalCloud
+from devkit.local_cloud.endpoint import MotoServer, use_endpoint
+from devkit.local_cloud.handlers import BoundFunction
 from infra.layer_model import DEFAULT_OUT, train_layer_model
-from infra.local_cloud.cloud import LocalCloud
-from infra.local_cloud.endpoint import MotoServer, use_endpoint
-from infra.local_cloud.handlers import BoundFunction
 from regime.bar_series import BarSeries
 from regime.contracts import Bar, RegimeItem
 from regime.contracts.timestamps import format_minute

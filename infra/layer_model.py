@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from infra.local_cloud.template_yaml import REPO
+from infra.template_yaml import REPO
 
 DEFAULT_OUT = REPO / "layers" / "regime" / "regime" / "model" / "ensemble.onnx"
 

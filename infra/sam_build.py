@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.local_cloud.template_yaml import REPO, TEMPLATE, load_template
+from infra.template_yaml import REPO, TEMPLATE, load_template
 
 SAM = REPO / ".venv-tools" / "bin" / "sam"
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # function + all its layers

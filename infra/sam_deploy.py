@@ -6,7 +6,7 @@ template.yaml is in it). Where moto refuses: ExecuteChangeSet. moto's CloudForma
 (`Transform: AWS::Serverless-2016-10-31` is ignored), so the AWS::Serverless::* resources, and the
 native types moto has no model for (Firehose, Glue, Athena, alarms, bucket policies...), are dropped, and
 execution stops at the first reference to one ("Fn::GetAtt references undefined resource ..."). The
-report lists those resources by name; the local cloud's own deployment (infra/local_cloud: translate
+report lists those resources by name; the local cloud's own deployment (devkit/local_cloud: translate
 with SAM's translator, create what moto can, create the rest directly) stays the full rehearsal.
 
 What the rehearsal does differently from a deploy to AWS, and why:
@@ -37,11 +37,11 @@ from pathlib import Path
 
 import boto3
 
+from devkit.local_cloud.sam_translate import ACCOUNT_ID, REGION
 from infra.lambda_image.build import machine_arch
 from infra.lambda_image.sam_local import build
-from infra.local_cloud.sam_translate import ACCOUNT_ID, REGION
-from infra.local_cloud.template_yaml import load_template
 from infra.sam_build import SAM, python_on_path
+from infra.template_yaml import load_template
 
 ARTIFACT_BUCKET = "regime-trader-sam-rehearsal"
 TRAIN_IMAGE = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/regime-trader-train:rehearsal"
@@ -129,7 +129,7 @@ def deploy(template: Path, stack: str, parameters: dict[str, str]) -> tuple[int,
 
 def inspect(stack: str, output: str) -> Rehearsal:
     """The change set SAM created, the stack's status, and the planned resources moto cannot create."""
-    from infra.local_cloud.skipped_resources import skipped_types
+    from devkit.local_cloud.skipped_resources import skipped_types
 
     cf = boto3.client("cloudformation")
     summaries = cf.list_change_sets(StackName=stack).get("Summaries", [])
@@ -165,7 +165,7 @@ def rehearse(built: Path, stack: str = "regime-trader-rehearsal") -> Rehearsal:
 
 
 def main() -> int:
-    from infra.local_cloud.endpoint import MotoServer, use_endpoint
+    from devkit.local_cloud.endpoint import MotoServer, use_endpoint
 
     server = MotoServer.start()
     try:

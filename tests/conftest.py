@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local_cloud.endpoint import MotoServer, endpoint_environment
+from devkit.local_cloud.endpoint import MotoServer, endpoint_environment
 from regime.models import TrainConfig
 from regime.synthetic import SyntheticMarket, synthetic_days
 from regime.training import TrainedEnsemble, train_ensemble
@@ -57,4 +57,14 @@ def small_model_path(small_ensemble: TrainedEnsemble, tmp_path_factory: pytest.T
     """`small_ensemble` written as ensemble.onnx."""
     path = tmp_path_factory.mktemp("model") / "ensemble.onnx"
     path.write_bytes(small_ensemble.onnx_bytes)
+    return path
+
+
+@pytest.fixture(scope="session")
+def layer_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small ensemble trained once per session on synthetic days: what the layer carries, in tests."""
+    from infra.layer_model import train_layer_model
+
+    path = tmp_path_factory.mktemp("layer") / "ensemble.onnx"
+    path.write_bytes(train_layer_model(days=2, seed=3, quick=True)[0])
     return path

@@ -1,1 +1,1 @@
-"""The always-on trading host: broker adapters, strategy, execution, risk, cloud adapters, backtest, CLI."""
+"""The always-on live host: the IB adapter, the cloud adapters, the live monitor, analytics and the CLI."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,7 +13,6 @@ from typing import Any
 # name -> module with `register(subparsers)`; each module adds its parser and sets `func`.
 SUBCOMMANDS = {
     "train": "trader_host.commands.train",
-    "demo": "trader_host.commands.demo",
     "backtest": "trader_host.commands.backtest",
     "run": "trader_host.commands.run",
     "stats": "trader_host.commands.stats",
@@ -64,6 +64,23 @@ SUMMARIES = {
         "regime-trader publish-model --stack build/local-cloud/state.json --model artifacts/model",
     ),
 }
+# `demo` is a dev tool (package devkit, never in the wheel the host deploys): offered where devkit is
+# importable, as in the repository's environment (`make venv` puts the repository on the path). The host's
+# one arrow to devkit, by name only; the import contracts (pyproject.toml) keep the rest of the host off it.
+DEV_SUBCOMMANDS = {"demo": "devkit.demo.command"}
+
+
+def subcommands() -> dict[str, str]:
+    """The subcommands this installation offers: the host's, and the dev tools' where they are installed."""
+    dev = {name: module for name, module in DEV_SUBCOMMANDS.items() if _importable(module)}
+    return {**SUBCOMMANDS, **dev}
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its package is absent
+        return False
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -104,8 +121,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = _Subcommands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    chosen = None if argv is None else next((a for a in argv if a in SUBCOMMANDS), None)
-    for name, module in SUBCOMMANDS.items():
+    offered = subcommands()
+    chosen = None if argv is None else next((a for a in argv if a in offered), None)
+    for name, module in offered.items():
         if argv is not None and name != chosen and name in SUMMARIES:
             sub.add_parser(name)
         else:

@@ -35,10 +35,10 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from regime.cloud.clients import client
-from regime.cloud.symbols import configured_symbols
 from regime.contracts import Bar, BarError
-from regime.contracts.dynamodb_items import to_wire
+from regime_aws.clients import client
+from regime_aws.dynamodb_items import to_wire
+from regime_aws.symbols import configured_symbols
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
 logger = Logger()

@@ -10,7 +10,7 @@ Isolation: one symbol's failure (its bars, its model, its writes) is logged and 
 and never stops another symbol; the invocation then fails at the end, so that the errors alarm fires and
 Lambda's one retry (EventInvokeConfig) completes what is missing.
 
-The parts shared through the layer (`regime.cloud`): settings, the model store (pointer, S3, bad models
+The parts shared through the layer (`regime_aws`): settings, the model store (pointer, S3, bad models
 remembered, the layer's fallback), the bar windows, and the writes (item, history, archive: each completed
 by a retry).
 """
@@ -28,14 +28,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from regime.bar_series import BarSeries
-from regime.cloud.bar_windows import RECENT_BARS, collect_windows, read_bars
-from regime.cloud.decision_settings import Settings
-from regime.cloud.decision_writes import DecisionWriteError, Outcome, archive, store
-from regime.cloud.events import explain
-from regime.cloud.model_store import MODELS, model_fault
 from regime.contracts import Bar, Regime, RegimeItem
 from regime.contracts.cadence import DECISION_INTERVAL, DECISION_VALIDITY
 from regime.contracts.timestamps import format_minute as _iso
+from regime_aws.bar_windows import RECENT_BARS, collect_windows, read_bars
+from regime_aws.decision_settings import Settings
+from regime_aws.decision_writes import DecisionWriteError, Outcome, archive, store
+from regime_aws.events import explain
+from regime_aws.model_store import MODELS, model_fault
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
 logger = Logger()

@@ -6,7 +6,7 @@ line) are split by bar time: the last `holdout_days` are held out, the rest trai
 `train_ensemble`: walk-forward evaluation, then a fit on all of it). On the held-out bars, challenger and
 incumbent (the model the pointer names) are scored side by side (`holdout_scores`):
 - per hemisphere (trend, range), ROC AUC and log loss of the mean probability against the labels;
-- the net ticks per round trip of the host's own backtest (trader_host.backtest) traded on each model's
+- the net ticks per round trip of the host's own backtest (trading_engine.backtest) traded on each model's
   5-minute decisions, fees included.
 
 The rule (`should_promote`): forced; or every hemisphere's AUC above 0.5 (what any constant guess scores) and,
@@ -36,15 +36,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from regime.bar_series import BarSeries
-from regime.cloud.clients import client, pointer_provider
-from regime.cloud.symbols import configured_symbols
-from regime.cloud.train_event import ConfigOverrides, Request, TrainEventError
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry, PointerError
 from regime.contracts.model_metadata import METADATA_KEY
 from regime.inference import RegimeModel
 from regime.labels import LabelSpec
 from regime.promotion import holdout_scores, should_promote
 from regime.training import TrainedEnsemble, train_ensemble
+from regime_aws.clients import client, pointer_provider
+from regime_aws.symbols import configured_symbols
+from regime_aws.train_event import ConfigOverrides, Request, TrainEventError
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
 logger = Logger()
@@ -103,12 +103,12 @@ def archived_bars(bucket: str, symbol: str, first: date, last: date) -> tuple[li
 
 def backtest_ticks(model: RegimeModel, series: BarSeries) -> dict[str, float]:
     """The host's backtest of `series` traded on `model`'s decisions: round trips and net ticks per trip."""
-    from trader_host.backtest.regime_choices import ml_timeline
-    from trader_host.backtest.runner import run_backtest
-    from trader_host.broker.sim.market_tape import MarketTape
-    from trader_host.config import HostConfig
-    from trader_host.fees import fee_schedule
-    from trader_host.instruments import CONTRACTS, SYNTHETIC_SESSION, ContractSpec
+    from trading_engine.backtest.regime_choices import ml_timeline
+    from trading_engine.backtest.runner import run_backtest
+    from trading_engine.broker.sim.market_tape import MarketTape
+    from trading_engine.config import HostConfig
+    from trading_engine.fees import fee_schedule
+    from trading_engine.instruments import CONTRACTS, SYNTHETIC_SESSION, ContractSpec
 
     known = CONTRACTS.get(series.symbol.upper())
     # A symbol without a contract spec (synthetic tests) trades on CL's grid and the synthetic calendar.

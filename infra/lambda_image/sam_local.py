@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.lambda_image.build import ensure_image, machine_arch
-from infra.local_cloud.template_yaml import REPO, load_template
 from infra.sam_build import SAM, python_on_path
+from infra.template_yaml import REPO, load_template
 
 
 class SamLocalError(RuntimeError):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.local_cloud.handlers import BoundFunction, bind_functions
-from infra.local_cloud.stack import LocalStack, deploy
+from devkit.local_cloud.handlers import BoundFunction, bind_functions
+from devkit.local_cloud.stack import LocalStack, deploy
 
 SDK_ATTEMPTS = 2  # keep the SDK's real backoff short in throttling tests
 # Clients made before an invocation (to inject faults) read the same SDK settings as the functions do.

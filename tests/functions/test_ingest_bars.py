@@ -14,9 +14,9 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
+from devkit.local_cloud.handlers import BoundFunction
+from devkit.local_cloud.stack import LocalStack
 from functions.ingest_bars import app
-from infra.local_cloud.handlers import BoundFunction
-from infra.local_cloud.stack import LocalStack
 from regime.contracts import BarError
 from tests.functions.conftest import SDK_ATTEMPTS
 from tests.functions.endpoint_faults import EVENTS, server_errors

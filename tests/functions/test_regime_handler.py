@@ -16,14 +16,14 @@ from typing import Any
 import boto3
 import pytest
 
+from devkit.local_cloud.handlers import BoundFunction
+from devkit.local_cloud.stack import LocalStack
 from functions.regime import app
-from infra.local_cloud.handlers import BoundFunction
-from infra.local_cloud.stack import LocalStack
 from regime.bar_series import BarSeries
-from regime.cloud.clients import client
 from regime.contracts import Bar, RegimeItem
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
+from regime_aws.clients import client
 from tests.functions.bar_events import kinesis_event
 from tests.functions.conftest import SDK_ATTEMPTS
 from tests.functions.endpoint_faults import EVENTS, server_errors

@@ -15,12 +15,12 @@ import boto3
 import onnx
 import pytest
 
+from devkit.local_cloud.handlers import BoundFunction
+from devkit.local_cloud.stack import LocalStack
 from functions.regime import app
-from infra.local_cloud.handlers import BoundFunction
-from infra.local_cloud.stack import LocalStack
-from regime.cloud.clients import client
 from regime.contracts.model_metadata import METADATA_KEY
 from regime.inference import RegimeModel
+from regime_aws.clients import client
 from tests.functions.endpoint_faults import server_errors
 from tests.functions.test_regime_handler import (
     archived,

@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
+from devkit.local_cloud.handlers import BoundFunction
+from devkit.local_cloud.stack import LocalStack
 from functions.train import app
-from infra.local_cloud.handlers import BoundFunction
-from infra.local_cloud.stack import LocalStack
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 from regime.training import TrainConfig

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.local_cloud.template_yaml import REPO, load_template
+from infra.template_yaml import REPO, load_template
 from regime.contracts import (
     Bar,
     BarSource,

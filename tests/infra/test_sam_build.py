@@ -24,7 +24,7 @@ def test_builds_the_layer_and_the_zip_functions(built: dict[str, Path]) -> None:
 def test_layer_holds_numpy_onnxruntime_and_the_core_for_arm64_only(built: dict[str, Path]) -> None:
     python = built["RegimeLayer"] / "python"
     names = {p.name for p in python.iterdir()}
-    assert {"numpy", "onnxruntime", "regime"} <= names
+    assert {"numpy", "onnxruntime", "regime", "regime_aws"} <= names  # the core and its AWS edge
     assert not names & {"sklearn", "scipy", "pandas", "skl2onnx", "boto3"}  # training stays out of it
     binaries = list((python / "onnxruntime" / "capi").glob("onnxruntime_pybind11_state*.so"))
     assert binaries and all("aarch64" in b.name for b in binaries)

@@ -6,7 +6,8 @@ The image is the offline stand-in (infra.lambda_image, built once per machine an
 debootstrap are installed and the daemon started when missing. The endpoint listens on Docker's bridge
 gateway so that the containers reach it. Slow: ~1 min with the image cached (builds and two containers).
 The train function is an image function whose Dockerfile installs scikit-learn from a registry inside
-`docker build`: it is invoked through the in-process path instead (tests/infra/test_local_cloud_invoke.py).
+`docker build`: it is invoked through the in-process path instead
+(tests/devkit/local_cloud/test_local_cloud_invoke.py).
 """
 
 from __future__ import annotations
@@ -24,17 +25,17 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from devkit.local_cloud.cloud import LocalCloud
+from devkit.local_cloud.endpoint import MotoServer, endpoint_environment
 from infra.lambda_image import sam_local
 from infra.lambda_image.build import docker_ready, ensure_docker
-from infra.local_cloud.cloud import LocalCloud
-from infra.local_cloud.endpoint import MotoServer, endpoint_environment
-from infra.local_cloud.template_yaml import load_template
 from infra.sam_deploy import ARTIFACT_BUCKET, rehearse
-from regime.cloud.container import cold_start
+from infra.template_yaml import load_template
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry
-from regime.contracts.dynamodb_items import from_wire, to_wire
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
+from regime_aws.container import cold_start
+from regime_aws.dynamodb_items import from_wire, to_wire
 
 pytestmark = pytest.mark.slow
 

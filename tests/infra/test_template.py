@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.local_cloud.template_yaml import REPO, TEMPLATE, load_template
+from infra.template_yaml import REPO, TEMPLATE, load_template
 from regime.contracts.cadence import DECISION_EVERY_MINUTES
 
 TOOLS = REPO / ".venv-tools" / "bin"
@@ -181,7 +181,7 @@ def test_layer_requirements_are_numpy_and_onnxruntime_only() -> None:
 
 
 def test_dashboard_body_is_json_once_substituted(template: dict[str, Any]) -> None:
-    from infra.local_cloud.intrinsics import resolve
+    from devkit.local_cloud.intrinsics import resolve
 
     names = {
         "AWS::Region": "us-east-1",
@@ -248,7 +248,7 @@ def test_alarms_watch_both_failure_queues_the_fallback_the_archive_and_every_fir
     # The metrics alarmed on are the ones the functions emit, under the service the template sets.
     # (the functions' own modules and the AWS edge they share through the layer)
     sources = [REPO / "functions" / f / "app.py" for f in ("ingest_bars", "regime", "train")]
-    sources += sorted((REPO / "layers" / "regime" / "regime" / "cloud").glob("*.py"))
+    sources += sorted((REPO / "layers" / "regime" / "regime_aws").glob("*.py"))
     code = "".join(p.read_text() for p in sources)
     service = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
     for m in watched:  # (the host's own: tests/infra/test_template_host_metrics.py)
@@ -287,7 +287,7 @@ def test_kms_grants_to_services_are_bound_to_this_account(template: dict[str, An
 
 
 def test_no_function_role_carries_an_aws_managed_policy(template: dict[str, Any]) -> None:
-    from infra.local_cloud.sam_translate import translate, with_local_artifacts
+    from devkit.local_cloud.sam_translate import translate, with_local_artifacts
 
     translated = translate(with_local_artifacts(template))
     roles = _resources(translated, "AWS::IAM::Role")

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from infra.local_cloud.template_yaml import load_template
+from infra.template_yaml import load_template
 from trader_host.cloud.host_metrics import NAMESPACE, REGIME_AGE_ALARM_S, SERVICE, HostMetric
 from trader_host.commands.run import SHIP_EARLY_BYTES
-from trader_host.config import CloudConfig
+from trading_engine.config import CloudConfig
 
 HOST_METRICS = {m.value for m in HostMetric}
 

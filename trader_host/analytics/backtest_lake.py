@@ -12,8 +12,8 @@ from pathlib import Path
 from regime.bar_series import BarSeries
 from regime.contracts import OrderOutcome, Regime, RegimeItem, RiskEvent, TradeRecord
 from trader_host.analytics.writer import write_records
-from trader_host.execution.ledger import PositionLedger
-from trader_host.regime_source import RegimeSource
+from trading_engine.execution.ledger import PositionLedger
+from trading_engine.regime_source import RegimeSource
 
 DECISION_MINUTES = 5
 

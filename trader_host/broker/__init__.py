@@ -1,1 +1,1 @@
-"""The broker port (one async interface) and its adapters: `sim` now, `ib` later."""
+"""The broker adapters of the live host: `ib` (the port and the simulated broker are in `trading_engine`)."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from trader_host.cloud.regime_reader import DynamoRegimeReader
 
 if TYPE_CHECKING:
-    from trader_host.session import TradingSession
+    from trading_engine.session import TradingSession
 
 NAMESPACE = "RegimeTrader"  # template.yaml's POWERTOOLS_METRICS_NAMESPACE
 SERVICE = "regime-trader"  # template.yaml's POWERTOOLS_SERVICE_NAME (Powertools' default dimension)

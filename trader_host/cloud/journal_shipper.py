@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from trader_host.cloud.batching import send_batches
-from trader_host.journal.ship_cursor import ShipCursor
-from trader_host.journal.trade_journal import KINDS, TradeJournal
+from trading_engine.journal.ship_cursor import ShipCursor
+from trading_engine.journal.trade_journal import KINDS, TradeJournal
 
 log = logging.getLogger(__name__)
 FIREHOSE_MAX_BATCH = 500

@@ -27,9 +27,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from trader_host.cloud.bar_publisher import KinesisBarPublisher
-from trader_host.cloud.cloud_job import CloudJob
 from trader_host.cloud.host_metrics import NAMESPACE, Datum, HostMetricsSampler
 from trader_host.cloud.journal_shipper import JournalShipper
+from trading_engine.cloud_job import CloudJob
 
 log = logging.getLogger(__name__)
 MAX_DATUMS_PER_CALL = 1000  # PutMetricData's limit

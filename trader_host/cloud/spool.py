@@ -1,6 +1,6 @@
 """DiskSpool: records that could not be sent wait on local disk until they can; nothing is lost.
 
-One file per destination, in checksummed lines (`trader_host.journal.journal_line`). Appends are fsynced; a
+One file per destination, in checksummed lines (`trading_engine.journal.journal_line`). Appends are fsynced; a
 replay rewrites the file atomically with whatever is still unsent, so a crash at any point loses nothing (at
 worst a record is sent twice, and every record carries its dedupe key downstream). A torn or corrupt line
 is quarantined to a side file with its reason, never sent and never fatal.
@@ -13,9 +13,9 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from trader_host.journal.journal_line import encode_line
-from trader_host.journal.line_file import read_lines, repair_tail
-from trader_host.journal.quarantine import Quarantine
+from trading_engine.journal.journal_line import encode_line
+from trading_engine.journal.line_file import read_lines, repair_tail
+from trading_engine.journal.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
 

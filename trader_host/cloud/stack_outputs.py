@@ -1,6 +1,6 @@
 """CloudNames: the stack's resource names the host talks to, from its outputs or from `[cloud]`.
 
-`--stack-outputs` takes either a JSON file (what `python -m infra.local_cloud status` prints: its `outputs`,
+`--stack-outputs` takes either a JSON file (what `python -m devkit.local_cloud status` prints: its `outputs`,
 `parameters` and `endpoint`; or a plain {OutputKey: value} object) or the name of a deployed stack, whose
 outputs and parameters are read with boto3. Whatever is not named there comes from the config's `[cloud]`
 section. The `Symbols` parameter says which symbols the stack serves (a host trading another is refused).
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trader_host.config import CloudConfig, ConfigError
+from trading_engine.config import CloudConfig, ConfigError
 
 # Stack output -> CloudConfig field
 OUTPUT_FIELDS = {

@@ -19,20 +19,25 @@ from typing import Any
 from regime.bar_series import BarSeries, datetime_of
 from regime.contracts.zscore_window import window_mismatch
 from regime.inference import RegimeModel
-from trader_host.backtest.regime_choices import CHOICES, regime_source
-from trader_host.backtest.report import BacktestResult, ml_capture, table, to_json
-from trader_host.backtest.risk_caps import without_risk_caps
-from trader_host.backtest.runner import run_backtest
-from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.commands.market_data import add_market_arguments, load_market_data, market_source
-from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config
-from trader_host.fees import SCHEDULES, FeeSchedule, fee_schedule, preset_mismatch
-from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, UnknownInstrument, contract
-from trader_host.regime_source import RegimeSource
+from trading_engine.backtest.regime_choices import CHOICES, regime_source
+from trading_engine.backtest.report import BacktestResult, ml_capture, table, to_json
+from trading_engine.backtest.risk_caps import without_risk_caps
+from trading_engine.backtest.runner import run_backtest
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.config import ConfigError, FeesConfig, HostConfig, load_config
+from trading_engine.fees import SCHEDULES, FeeSchedule, fee_schedule, preset_mismatch
+from trading_engine.instruments import SYNTHETIC_SESSION, ContractSpec, UnknownInstrument, contract
+from trading_engine.regime_source import RegimeSource
 
 log = logging.getLogger(__name__)
 # Per-order logs are for live sessions and -v; a backtest places tens of thousands of orders.
-_CHATTY = ("trader_host.trader", "trader_host.execution", "trader_host.broker", "trader_host.session")
+_CHATTY = (
+    "trading_engine.trader",
+    "trading_engine.execution",
+    "trading_engine.broker",
+    "trading_engine.session",
+)
 
 
 def register(sub: Any) -> None:
@@ -77,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             for name in _CHATTY:
                 logging.getLogger(name).setLevel(logging.WARNING)
             # Daily-loss stops are routine per-day events in every column; the table shows their effect.
-            logging.getLogger("trader_host.risk").setLevel(logging.ERROR)
+            logging.getLogger("trading_engine.risk").setLevel(logging.ERROR)
         meta: dict[str, Any] = {"config": str(args.config or "config/strategy.toml")}
         data = load_market_data(args)
         series, truth = data.series, data.truth
@@ -164,7 +169,7 @@ def in_sample(trained_on: dict[str, Any], source: dict[str, Any], series: BarSer
 
 
 def _fast_engine(tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> Any:
-    from trader_host.backtest.fast.engine import FastEngine  # numba: imported only when used
+    from trading_engine.backtest.fast.engine import FastEngine  # numba: imported only when used
 
     return FastEngine(tape, spec, fees)
 
@@ -181,7 +186,7 @@ def _column(
     """One column, on the fast engine when asked (the reference when it meets what the fast one does not
     model, which it says)."""
     if fast is not None:
-        from trader_host.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
+        from trading_engine.backtest.fast.engine import FastEngineUnsupported, run_fast_backtest
 
         try:
             return run_fast_backtest(name, fast, config, source)[0]

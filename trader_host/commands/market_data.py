@@ -17,8 +17,8 @@ from regime.synthetic import SyntheticMarket
 from trader_host.commands.user_error import UserError
 
 if TYPE_CHECKING:
-    from trader_host.broker.sim.market_tape import MarketTape
-    from trader_host.instruments import ContractSpec
+    from trading_engine.broker.sim.market_tape import MarketTape
+    from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +152,8 @@ def spec_and_tape(
     args: argparse.Namespace, data: MarketData, spread_ticks: int
 ) -> tuple[ContractSpec, MarketTape]:
     """The contract and the replayable tape of loaded market data (bars file or synthetic market)."""
-    from trader_host.broker.sim.market_tape import MarketTape
-    from trader_host.instruments import SYNTHETIC_SESSION, contract
+    from trading_engine.broker.sim.market_tape import MarketTape
+    from trading_engine.instruments import SYNTHETIC_SESSION, contract
 
     if data.market is None:
         spec = contract(args.symbol or data.series.symbol)

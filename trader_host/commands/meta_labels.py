@@ -2,7 +2,7 @@
 
 Trains one ensemble on each label set over the bars before --split and reports, on the bars from it: ROC AUC
 per hemisphere (each against its own labels), the base rates, and the ML backtest's net ticks per round trip
-(fast engine). See trader_host/backtest/meta_labels.py.
+(fast engine). See trading_engine/backtest/meta_labels.py.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from trader_host.backtest.risk_caps import without_risk_caps
 from trader_host.commands.market_data import add_market_arguments, load_market_data
-from trader_host.config import ConfigError, load_config
-from trader_host.fees import SCHEDULES, fee_schedule
-from trader_host.instruments import SYNTHETIC_SESSION, UnknownInstrument, contract
+from trading_engine.backtest.risk_caps import without_risk_caps
+from trading_engine.config import ConfigError, load_config
+from trading_engine.fees import SCHEDULES, fee_schedule
+from trading_engine.instruments import SYNTHETIC_SESSION, UnknownInstrument, contract
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from regime.features import FeatureSpec
     from regime.models import TrainConfig
-    from trader_host.backtest.meta_labels import compare_label_sets
+    from trading_engine.backtest.meta_labels import compare_label_sets
 
     try:
         config = load_config(args.config)

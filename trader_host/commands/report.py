@@ -101,19 +101,24 @@ def _model_scores(path: Path) -> dict[str, Any]:
 def _run_backtest(args: argparse.Namespace, root: Path) -> str:
     """Run one backtest and write its records into the lake folder `root`; returns a description."""
     from trader_host.analytics.backtest_lake import write_backtest_lake
-    from trader_host.backtest.regime_choices import CHOICES, regime_source
-    from trader_host.backtest.runner import run_backtest
-    from trader_host.broker.sim.market_tape import MarketTape
     from trader_host.commands.market_data import load_market_data
-    from trader_host.config import load_config
-    from trader_host.fees import fee_schedule
-    from trader_host.instruments import SYNTHETIC_SESSION, contract
+    from trading_engine.backtest.regime_choices import CHOICES, regime_source
+    from trading_engine.backtest.runner import run_backtest
+    from trading_engine.broker.sim.market_tape import MarketTape
+    from trading_engine.config import load_config
+    from trading_engine.fees import fee_schedule
+    from trading_engine.instruments import SYNTHETIC_SESSION, contract
 
     if args.regime not in CHOICES:
         raise ValueError(f"--regime: unknown {args.regime}; choose from {', '.join(CHOICES)}")
-    for name in ("trader_host.trader", "trader_host.execution", "trader_host.broker", "trader_host.session"):
+    for name in (
+        "trading_engine.trader",
+        "trading_engine.execution",
+        "trading_engine.broker",
+        "trading_engine.session",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)  # per-order logs are for live sessions
-    logging.getLogger("trader_host.risk").setLevel(logging.ERROR)
+    logging.getLogger("trading_engine.risk").setLevel(logging.ERROR)
     config = load_config(None)
     data = load_market_data(args)
     if data.market is None:

@@ -22,24 +22,24 @@ from typing import Any
 from regime.contracts import BarSource, Regime
 from trader_host.broker.ib.clock import BrokerClock
 from trader_host.broker.ib.config import add_ib_arguments, config_from_args
-from trader_host.broker.port import BrokerPort
-from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.broker.sim.sim_book import SimBook
-from trader_host.broker.sim.sim_broker import SimBroker
-from trader_host.cloud.cloud_job import CloudJob
 from trader_host.cloud.stack_outputs import CloudNames
 from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
-from trader_host.config import ConfigError, FeesConfig, HostConfig, load_config, with_strategy_overrides
-from trader_host.execution.money import usd
-from trader_host.fees import SCHEDULES, fee_schedule, preset_mismatch
-from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, contract
-from trader_host.journal.trade_journal import TradeJournal
 from trader_host.monitor.attach import add_monitor_arguments, attach_monitor, serving
 from trader_host.monitor.server import MonitorServer
-from trader_host.regime_source import FixedRegime, RegimeSource
-from trader_host.restart import restore
-from trader_host.session import TradingSession
-from trader_host.trader import Trader
+from trading_engine.broker.port import BrokerPort
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.broker.sim.sim_book import SimBook
+from trading_engine.broker.sim.sim_broker import SimBroker
+from trading_engine.cloud_job import CloudJob
+from trading_engine.config import ConfigError, FeesConfig, HostConfig, load_config, with_strategy_overrides
+from trading_engine.execution.money import usd
+from trading_engine.fees import SCHEDULES, fee_schedule, preset_mismatch
+from trading_engine.instruments import SYNTHETIC_SESSION, ContractSpec, contract
+from trading_engine.journal.trade_journal import TradeJournal
+from trading_engine.regime_source import FixedRegime, RegimeSource
+from trading_engine.restart import restore
+from trading_engine.session import TradingSession
+from trading_engine.trader import Trader
 
 log = logging.getLogger(__name__)
 SHIP_EARLY_BYTES = 64 * 1024  # ship before the timer when this much journal waits
@@ -60,7 +60,7 @@ def register(sub: Any) -> None:
     cloud = p.add_mutually_exclusive_group()
     cloud.add_argument(
         "--stack-outputs",
-        help="the cloud's names: a JSON file (`python -m infra.local_cloud status`) or a stack name",
+        help="the cloud's names: a JSON file (`python -m devkit.local_cloud status`) or a stack name",
     )
     cloud.add_argument("--no-cloud", action="store_true", help="standalone: a local journal only")
     p.add_argument(

@@ -21,7 +21,7 @@ from trader_host.commands.market_data import (
     market_source,
 )
 from trader_host.commands.user_error import UserError
-from trader_host.instruments import UnknownInstrument, contract
+from trading_engine.instruments import UnknownInstrument, contract
 
 log = logging.getLogger(__name__)
 

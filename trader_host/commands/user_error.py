@@ -12,8 +12,8 @@ def input_errors() -> tuple[type[BaseException], ...]:
     the model's type pulls in onnxruntime)."""
     from regime.contracts.bar import BarError
     from regime.inference import ModelError
-    from trader_host.config import ConfigError
-    from trader_host.instruments import UnknownInstrument
-    from trader_host.sweep.grid import GridError
+    from trading_engine.config import ConfigError
+    from trading_engine.instruments import UnknownInstrument
+    from trading_engine.sweep.grid import GridError
 
     return (UserError, BarError, ModelError, ConfigError, UnknownInstrument, GridError)

@@ -18,7 +18,7 @@ from trader_host.monitor.access import MonitorAccess
 from trader_host.monitor.server import MonitorServer, MonitorUnavailable
 from trader_host.monitor.tap import MonitorTap
 from trader_host.monitor.view import MonitorView
-from trader_host.session import TradingSession
+from trading_engine.session import TradingSession
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 8750

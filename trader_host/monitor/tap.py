@@ -13,9 +13,9 @@ from collections import deque
 from typing import NamedTuple
 
 from regime.contracts import Regime
-from trader_host.broker.port import BrokerEvent, ConnectionChanged, MinuteBar, Tick
-from trader_host.regime_source import RegimeSource
-from trader_host.trader import Trader
+from trading_engine.broker.port import BrokerEvent, ConnectionChanged, MinuteBar, Tick
+from trading_engine.regime_source import RegimeSource
+from trading_engine.trader import Trader
 
 TICK_HISTORY = 20_000  # a few hours of ticks for a browser that connects late
 BAR_HISTORY = 24 * 60  # a day of minute bars

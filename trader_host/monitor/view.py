@@ -15,10 +15,10 @@ from itertools import islice
 from typing import Any
 
 from regime.contracts import Regime, RegimeItem
-from trader_host.execution.order import Order
 from trader_host.monitor.tap import BarPoint, MonitorTap, TickPoint
-from trader_host.regime_source import FixedRegime
-from trader_host.session import TradingSession
+from trading_engine.execution.order import Order
+from trading_engine.regime_source import FixedRegime
+from trading_engine.session import TradingSession
 
 FILL_HISTORY = 500  # fills and round trips a connecting browser gets
 FINISHED_ORDERS = 8  # final orders listed below the working ones

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from infra.athena.named_queries import synced
-from infra.local_cloud.template_yaml import REPO, TEMPLATE, load_template
+from infra.template_yaml import REPO, TEMPLATE, load_template
 
 
 def test_the_repository_is_in_sync_and_a_second_run_changes_nothing() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra.host.bundle import BUNDLE, CONTENTS, REQUIRED, main
-from infra.local_cloud.template_yaml import REPO
+from infra.template_yaml import REPO
 
 
 def artifacts(directory: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from infra.host import ibc_credentials
 from infra.host.ibc_credentials import CredentialsError, forget, login_lines, write
-from infra.local_cloud.template_yaml import REPO
+from infra.template_yaml import REPO
 from trader_host.cloud.aws import client
 
 SETTINGS = REPO / "infra" / "host" / "ibc" / "config.ini"

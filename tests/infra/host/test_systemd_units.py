@@ -17,7 +17,7 @@ import pytest
 
 from infra.host import ibc_credentials
 from infra.host.bundle import CONTENTS
-from infra.local_cloud.template_yaml import REPO
+from infra.template_yaml import REPO
 from trader_host.cli import build_parser
 
 HOST = REPO / "infra" / "host"

@@ -19,14 +19,14 @@ from regime.synthetic import synthetic_days
 from trader_host.analytics.engine import LocalAthena
 from trader_host.analytics.lake import FolderLake
 from trader_host.analytics.writer import write_lines, write_records
-from trader_host.backtest.regime_choices import regime_source
-from trader_host.backtest.report import BacktestResult, summarize
-from trader_host.backtest.runner import run_backtest
-from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.config import load_config
-from trader_host.fees import fee_schedule
-from trader_host.instruments import SYNTHETIC_SESSION, contract
-from trader_host.trader import Trader
+from trading_engine.backtest.regime_choices import regime_source
+from trading_engine.backtest.report import BacktestResult, summarize
+from trading_engine.backtest.runner import run_backtest
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.config import load_config
+from trading_engine.fees import fee_schedule
+from trading_engine.instruments import SYNTHETIC_SESSION, contract
+from trading_engine.trader import Trader
 
 NEW_YORK = ZoneInfo("America/New_York")
 

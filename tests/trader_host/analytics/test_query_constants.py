@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from regime.labels import LabelSpec
 from trader_host.analytics.engine import SQL_DIR
-from trader_host.instruments import CONTRACTS
+from trading_engine.instruments import CONTRACTS
 
 
 def values(query: str, cte: str) -> list[tuple[Any, ...]]:

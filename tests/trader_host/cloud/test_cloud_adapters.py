@@ -26,7 +26,7 @@ from trader_host.cloud.batching import send_batches
 from trader_host.cloud.journal_shipper import JournalShipper
 from trader_host.cloud.kill_switch import SsmKillSwitch
 from trader_host.cloud.regime_reader import DynamoRegimeReader, usable_regime
-from trader_host.journal.trade_journal import TradeJournal
+from trading_engine.journal.trade_journal import TradeJournal
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 1, 13, 15, 0, tzinfo=UTC)

@@ -18,11 +18,11 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.local_cloud.cloud import LocalCloud
+from devkit.local_cloud.cloud import LocalCloud
 from tests.trader_host.cloud.flaky_endpoint import FlakyEndpoint
 from trader_host.cli import build_parser
 from trader_host.commands.run import LiveHost, assemble
-from trader_host.journal.trade_journal import TradeJournal
+from trading_engine.journal.trade_journal import TradeJournal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PACE = 600.0  # 10 minutes of market per wall second

@@ -20,8 +20,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from infra.local_cloud.cloud import LocalCloud
-from infra.local_cloud.template_yaml import load_template
+from devkit.local_cloud.cloud import LocalCloud
+from infra.template_yaml import load_template
 from trader_host.cli import build_parser
 from trader_host.cloud.aws import client
 from trader_host.cloud.host_metrics import NAMESPACE, SERVICE, HostMetric, dimensions

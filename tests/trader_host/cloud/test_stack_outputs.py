@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from trader_host.cloud.stack_outputs import cloud_names
-from trader_host.config import CloudConfig, ConfigError
+from trading_engine.config import CloudConfig, ConfigError
 
 pytestmark = pytest.mark.integration
 
@@ -46,9 +46,9 @@ def test_names_from_a_deployed_stack_read_with_boto3(moto_reset: str) -> None:
 
 
 def test_every_journal_kind_gets_its_stream_from_the_outputs_or_the_config(tmp_path: Path) -> None:
-    from infra.local_cloud.template_yaml import load_template
+    from infra.template_yaml import load_template
     from trader_host.cloud.stack_outputs import OUTPUT_FIELDS
-    from trader_host.journal.trade_journal import KINDS
+    from trading_engine.journal.trade_journal import KINDS
 
     assert set(OUTPUT_FIELDS) <= set(load_template()["Outputs"])  # the template names every one
     plain = tmp_path / "outputs.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local_cloud.cloud import LocalCloud
+from devkit.local_cloud.cloud import LocalCloud
 from regime.contracts import ModelPointer
 from regime.inference import RegimeModel
 from trader_host.cli import main

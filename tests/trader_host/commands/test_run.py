@@ -22,15 +22,15 @@ from typing import Any
 
 import pytest
 
-from infra.local_cloud.cloud import LocalCloud
+from devkit.local_cloud.cloud import LocalCloud
 from regime.contracts import BarSource, Regime, RegimeItem, Role
 from regime.contracts.cadence import DECISION_VALIDITY
-from trader_host.broker.sim.sim_book import SimBook
 from trader_host.cli import build_parser, main
 from trader_host.cloud.aws import client, resource
 from trader_host.commands.run import LiveHost, _next_run, assemble
-from trader_host.execution.money import usd
-from trader_host.journal.trade_journal import TradeJournal
+from trading_engine.broker.sim.sim_book import SimBook
+from trading_engine.execution.money import usd
+from trading_engine.journal.trade_journal import TradeJournal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[3]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from trader_host.cli import main
-from trader_host.sweep import sweep_run
-from trader_host.sweep.executor import TaskResult
+from trading_engine.sweep import sweep_run
+from trading_engine.sweep.executor import TaskResult
 
 BASE = ["sweep", "--synthetic-days", "6", "--seed", "3", "--workers", "1", "--min-days", "2"]
 GRID = ["--grid", "z_thresh=1.5,2.0", "stop_offset_ticks=3,6"]

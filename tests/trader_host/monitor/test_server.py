@@ -9,9 +9,9 @@ from typing import Any
 
 from bench._monitored import fetch, monitored_host
 from regime.contracts import Regime
-from trader_host.broker.port import Tick
 from trader_host.monitor.server import event_bytes
 from trader_host.monitor.tap import TICK_HISTORY
+from trading_engine.broker.port import Tick
 
 TICKS = 40_000  # about 3 MB of frames: more than the kernel buffers a stalled reader
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from bench._monitored import CONFIG, monitored_host
 from regime.contracts import Regime, Role, Side
-from trader_host.broker.port import OrderType
-from trader_host.regime_source import FixedRegime
-from trader_host.session import TradingSession
-from trader_host.trader import Trader
+from trading_engine.broker.port import OrderType
+from trading_engine.regime_source import FixedRegime
+from trading_engine.session import TradingSession
+from trading_engine.trader import Trader
 
 
 def _finished(minutes: float = 60.0):  # type: ignore[no-untyped-def]

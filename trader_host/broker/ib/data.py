@@ -17,8 +17,8 @@ from collections.abc import Callable
 from trader_host.broker.ib import parsing
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_api import IB, BarDataList, Contract, RequestError, Ticker
-from trader_host.broker.port import BrokerEvent, MinuteBar
-from trader_host.instruments import ContractSpec
+from trading_engine.broker.port import BrokerEvent, MinuteBar
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 

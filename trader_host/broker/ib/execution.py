@@ -15,7 +15,7 @@ from collections.abc import Callable
 from trader_host.broker.ib import parsing
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_api import IB, CommissionReport, Contract, Fill, Trade
-from trader_host.broker.port import (
+from trading_engine.broker.port import (
     BrokerEvent,
     BrokerOrderState,
     Execution,
@@ -26,7 +26,7 @@ from trader_host.broker.port import (
     OrderRequest,
     OrderStatus,
 )
-from trader_host.instruments import ContractSpec
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 

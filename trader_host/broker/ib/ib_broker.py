@@ -23,7 +23,7 @@ from trader_host.broker.ib.data import MarketDataFeed
 from trader_host.broker.ib.execution import OrderRouter
 from trader_host.broker.ib.ib_api import IB, Contract
 from trader_host.broker.ib.instrument_provider import trading_month
-from trader_host.broker.port import (
+from trading_engine.broker.port import (
     BrokerEvent,
     BrokerUnavailable,
     ConnectionChanged,
@@ -32,7 +32,7 @@ from trader_host.broker.port import (
     OpenOrder,
     OrderRequest,
 )
-from trader_host.instruments import ContractSpec
+from trading_engine.instruments import ContractSpec
 
 log = logging.getLogger(__name__)
 STATUS_MIN_INTERVAL_S = 1.0  # an order's status is fetched (reqExecutions) at most this often

@@ -23,7 +23,7 @@ from trader_host.broker.ib.ib_api import (
     Ticker,
     Trade,
 )
-from trader_host.broker.port import (
+from trading_engine.broker.port import (
     BrokerOrderState,
     Execution,
     MinuteBar,
@@ -32,7 +32,7 @@ from trader_host.broker.port import (
     OrderType,
     Tick,
 )
-from trader_host.instruments import ContractSpec
+from trading_engine.instruments import ContractSpec
 
 # https://interactivebrokers.github.io/tws-api/message_codes.html
 CONNECTIVITY_LOST = 1100

@@ -1,7 +1,7 @@
 """The synthetic market's calendar: CME Globex's shape (Sunday-Friday, a one-hour daily break), in UTC.
 
 The generator (`regime.synthetic`) makes bars only inside these sessions, and the host trades the synthetic
-market on the same calendar (`trader_host.instruments.SYNTHETIC_SESSION`), so its risk gate sees the break
+market on the same calendar (`trading_engine.instruments.SYNTHETIC_SESSION`), so its risk gate sees the break
 where the data has it.
 """
 

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from devkit.fake_gateway.script import GatewayScript
+from devkit.fake_gateway.server import FakeGateway
 from regime.synthetic import synthetic_days
-from trader_host.broker.ib.fake_gateway.script import GatewayScript
-from trader_host.broker.ib.fake_gateway.server import FakeGateway
 from trader_host.broker.ib.ib_api import LIBRARY_LOGGERS
-from trader_host.broker.sim.faults import NO_FAULTS, FaultPlan
-from trader_host.broker.sim.market_tape import MarketTape
-from trader_host.config import load_config
-from trader_host.fees import fee_schedule
-from trader_host.instruments import SYNTHETIC_SESSION, ContractSpec, contract
+from trading_engine.broker.sim.faults import NO_FAULTS, FaultPlan
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.config import load_config
+from trading_engine.fees import fee_schedule
+from trading_engine.instruments import SYNTHETIC_SESSION, ContractSpec, contract
 
 SPEC = contract("CL").with_session(SYNTHETIC_SESSION)
 

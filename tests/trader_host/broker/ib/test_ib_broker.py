@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
+from devkit.fake_gateway.messages import ListedMonth
+from devkit.fake_gateway.script import GatewayScript
+from devkit.fake_gateway.server import FakeGateway
 from regime.contracts import Side
 from trader_host.broker.ib.config import IbConfig
-from trader_host.broker.ib.fake_gateway.messages import ListedMonth
-from trader_host.broker.ib.fake_gateway.script import GatewayScript
-from trader_host.broker.ib.fake_gateway.server import FakeGateway
 from trader_host.broker.ib.ib_broker import ClientIdsInUse, IbBroker, LiveAccountRefused
 from trader_host.broker.ib.instrument_provider import trading_month
-from trader_host.broker.port import (
+from trading_engine.broker.port import (
     BrokerEvent,
     BrokerOrderState,
     ConnectionChanged,
@@ -31,8 +31,8 @@ from trader_host.broker.port import (
     OrderType,
     Tick,
 )
-from trader_host.broker.sim.faults import FaultPlan
-from trader_host.instruments import SessionHours
+from trading_engine.broker.sim.faults import FaultPlan
+from trading_engine.instruments import SessionHours
 
 from .conftest import SPEC, IbLogWatch, gateway, market_tape
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from devkit.fake_gateway import messages as msg
+from devkit.fake_gateway.requests import history_minutes
+from devkit.fake_gateway.wire import FrameReader, encode, version_range
 from regime.contracts import Side
 from trader_host.broker.ib import parsing
-from trader_host.broker.ib.fake_gateway import messages as msg
-from trader_host.broker.ib.fake_gateway.requests import history_minutes
-from trader_host.broker.ib.fake_gateway.wire import FrameReader, encode, version_range
 from trader_host.broker.ib.ib_api import (
     BarData,
     CommissionReport,
@@ -26,7 +26,7 @@ from trader_host.broker.ib.ib_api import (
     Ticker,
     Trade,
 )
-from trader_host.broker.port import BrokerOrderState, MinuteBar, OrderRequest, OrderType, Tick
+from trading_engine.broker.port import BrokerOrderState, MinuteBar, OrderRequest, OrderType, Tick
 
 from .conftest import SPEC
 

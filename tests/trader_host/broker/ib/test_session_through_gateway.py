@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from trader_host.broker.ib.fake_gateway.server import FakeGateway
+from devkit.fake_gateway.server import FakeGateway
 from trader_host.broker.ib.ib_broker import IbBroker
-from trader_host.broker.sim.faults import NO_FAULTS, FaultPlan
-from trader_host.broker.sim.market_tape import MarketTape
 from trader_host.cli import build_parser, main
 from trader_host.commands.market_data import load_market_data
 from trader_host.commands.run import LiveHost, assemble
-from trader_host.config import load_config
-from trader_host.fees import fee_schedule
+from trading_engine.broker.sim.faults import NO_FAULTS, FaultPlan
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.config import load_config
+from trading_engine.fees import fee_schedule
 
 from .conftest import SPEC, IbLogWatch
 
@@ -104,7 +104,7 @@ def test_gateway_restarts_with_a_position_open_lose_no_fill(tmp_path: Path, ib_l
 def test_the_command_line_trades_through_a_gateway_in_another_process(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "layers" / "regime"), str(REPO)])}
     gw = subprocess.Popen(
-        [sys.executable, "-m", "trader_host.broker.ib.fake_gateway", "--pace", "60", "--seed", "11"],
+        [sys.executable, "-m", "devkit.fake_gateway", "--pace", "60", "--seed", "11"],
         stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
     )  # fmt: skip
     try:

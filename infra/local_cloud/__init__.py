@@ -1,4 +1,0 @@
-"""The local cloud: template.yaml stood up on a local AWS endpoint (moto server), events wired to handlers.
-
-`python -m infra.local_cloud up|down|status`; from code, `LocalCloud` (see `cloud.py`).
-"""

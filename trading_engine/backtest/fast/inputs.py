@@ -1,0 +1,166 @@
+"""What the fast engine's loop reads, computed once per tape with numpy: the z-score at every tick, the
+regime at every tick, the session closes and the blackout windows.
+
+Each is the reference's own value, computed the reference's way: the z-score with the integer sums and the
+float operations of RollingStats (so equal to the last bit), the closes by SessionHours.next_close itself,
+the regime as RegimeSource.regime_at(now) at each tick's time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from regime.contracts import Regime
+from regime.vote import NOTHING, RANGE, TREND
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.config import Blackout
+from trading_engine.instruments import SessionHours
+from trading_engine.regime_source import FixedRegime, RegimeSource, RegimeTimeline
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+_EXACT = 2**53  # integers below this convert to float64 exactly, as Python's int/int division needs
+_CODES = {Regime.NOTHING: NOTHING, Regime.TREND: TREND, Regime.RANGE: RANGE}
+
+
+@dataclass(frozen=True)
+class TapeArrays:
+    """A MarketTape as the loop reads it, plus, for each tick, how many bars were complete before it."""
+
+    time: FloatArray
+    bid: IntArray
+    ask: IntArray
+    last: IntArray
+    bar_end: FloatArray
+    bar_minute: IntArray
+    bar_close: IntArray
+    bars_before: IntArray
+    bar_high: IntArray
+    bar_low: IntArray
+
+    @classmethod
+    def from_tape(cls, tape: MarketTape) -> TapeArrays:
+        bar_end = tape.bar_end
+        time = np.ascontiguousarray(tape.time, dtype=np.float64)
+        # A bar completing at a tick's time is handled before the tick (SimBroker.next_event).
+        before = np.searchsorted(bar_end, time, side="right").astype(np.int64)
+        return cls(
+            time,
+            np.ascontiguousarray(tape.bid, dtype=np.int64),
+            np.ascontiguousarray(tape.ask, dtype=np.int64),
+            np.ascontiguousarray(tape.last, dtype=np.int64),
+            np.ascontiguousarray(bar_end),
+            tape.bar_minute.astype(np.int64),
+            tape.bar_close.astype(np.int64),
+            before,
+            tape.bar_high.astype(np.int64),
+            tape.bar_low.astype(np.int64),
+        )
+
+
+def tick_zscores(tape: TapeArrays, lookback: int, reset_gap_minutes: int) -> FloatArray:
+    """ZScoreStrategy.zscore(last) at every tick (NaN where it is None), vectorised.
+
+    The statistics are the closes of the last `lookback` bars of the current run of bars (a hole longer than
+    `reset_gap_minutes` starts a new run, as ZScoreStrategy.on_bar does)."""
+    minute, close = tape.bar_minute, tape.bar_close
+    nb = minute.shape[0]
+    n_ticks = tape.time.shape[0]
+    if nb == 0:
+        return np.full(n_ticks, np.nan)
+    if nb > 1 and not bool(np.all(np.diff(minute) > 0)):
+        raise ValueError("fast engine: bar minutes must be strictly increasing")
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(minute) > reset_gap_minutes) + 1))
+    seg_start = np.repeat(starts, np.diff(np.concatenate((starts, [nb]))))
+    pos = np.arange(nb) - seg_start
+    cs = np.concatenate(([0], np.cumsum(close)))
+    cs2 = np.concatenate(([0], np.cumsum(close * close)))
+    idx = np.arange(nb)
+    lo = np.maximum(idx + 1 - lookback, 0)
+    total = cs[idx + 1] - cs[lo]
+    total_sq = cs2[idx + 1] - cs2[lo]
+    var_n2 = lookback * total_sq - total * total
+    full = (pos >= lookback - 1) & (var_n2 > 0)
+    scaled = var_n2 * lookback
+    if scaled.size and (int(np.abs(scaled).max()) >= _EXACT or int(np.abs(lookback * close).max()) >= _EXACT):
+        raise ValueError("fast engine: prices too large for exact float z-scores")
+    denom = np.sqrt(scaled.astype(np.float64) / float(lookback - 1))
+    k = tape.bars_before - 1
+    ok = k >= 0
+    k_safe = np.where(ok, k, 0)
+    ok &= full[k_safe]
+    num = (lookback * tape.last - total[k_safe]).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = num / np.where(ok, denom[k_safe], 1.0)
+    return np.where(ok, z, np.nan)
+
+
+def bar_atr(tape: TapeArrays, window: int, reset_gap_minutes: int | None) -> FloatArray:
+    """AverageTrueRange.value after each bar (NaN where None), vectorised; runs of bars split at holes
+    longer than `reset_gap_minutes` as ZScoreStrategy.on_bar does (None: one run, as SimBroker keeps it)."""
+    minute, high, low, close = tape.bar_minute, tape.bar_high, tape.bar_low, tape.bar_close
+    nb = minute.shape[0]
+    if nb == 0:
+        return np.zeros(0)
+    first = np.zeros(nb, dtype=bool)
+    first[0] = True
+    if reset_gap_minutes is not None:
+        first[1:] = np.diff(minute) > reset_gap_minutes
+    prev = np.concatenate(([0], close[:-1]))
+    tr = np.maximum(high - low, np.maximum(np.abs(high - prev), np.abs(low - prev)))
+    tr = np.where(first, high - low, tr)
+    starts = np.flatnonzero(first)
+    seg_start = np.repeat(starts, np.diff(np.append(starts, nb)).astype(np.int64))
+    pos = np.arange(nb) - seg_start
+    cs = np.concatenate(([0], np.cumsum(tr)))
+    idx = np.arange(nb)
+    total = cs[idx + 1] - cs[np.maximum(idx + 1 - window, 0)]
+    return np.where(pos >= window - 1, total.astype(np.float64) / float(window), np.nan)
+
+
+def tick_regimes(source: RegimeSource, time: FloatArray) -> npt.NDArray[np.int8]:
+    """source.regime_at(t) at every tick time, as vote codes."""
+    if isinstance(source, FixedRegime):
+        return np.full(time.shape[0], _CODES[source.regime], dtype=np.int8)
+    minute = np.floor_divide(time, 60.0).astype(np.int64)  # int(now // 60), as RegimeTimeline does
+    if isinstance(source, RegimeTimeline):
+        k = minute - source.first_minute
+        inside = (k >= 0) & (k < source.codes.shape[0])
+        return np.where(inside, source.codes[np.where(inside, k, 0)], NOTHING).astype(np.int8)
+    unique, inverse = np.unique(minute, return_inverse=True)  # any other source: asked once per minute
+    codes = np.array([_CODES[source.regime_at(float(m) * 60.0)] for m in unique.tolist()], dtype=np.int8)
+    return codes[inverse]
+
+
+def session_closes(session: SessionHours, first: float, last: float) -> FloatArray:
+    """Every session close from before `first` until after `last`, by SessionHours.next_close itself."""
+    closes = [session.next_close(first - 8 * 86400.0)]
+    while closes[-1] <= last + 8 * 86400.0:
+        closes.append(session.next_close(closes[-1]))
+    return np.asarray(closes, dtype=np.float64)
+
+
+def blackout_mask(
+    blackouts: tuple[Blackout, ...], time: FloatArray, weekdays: tuple[str, ...]
+) -> npt.NDArray[np.bool_]:
+    """True at ticks inside a blackout window (RiskGate._blackout), window by window."""
+    mask = np.zeros(time.shape[0], dtype=bool)
+    if not blackouts or time.shape[0] == 0:
+        return mask
+    for b in blackouts:
+        tz = ZoneInfo(b.tz)
+        day = datetime.fromtimestamp(float(time[0]), tz=tz).date() - timedelta(days=1)
+        end_day = datetime.fromtimestamp(float(time[-1]), tz=tz).date() + timedelta(days=1)
+        while day <= end_day:
+            if weekdays[day.weekday()] in b.days:
+                start = datetime.combine(day, b.start, tz).timestamp()
+                stop = datetime.combine(day, b.end, tz).timestamp()
+                lo, hi = np.searchsorted(time, [start, stop], side="left")
+                mask[lo:hi] = True
+            day += timedelta(days=1)
+    return mask

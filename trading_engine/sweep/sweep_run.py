@@ -1,0 +1,169 @@
+"""One sweep: every configuration of the grid over the whole data (fast engine), then walk-forward
+selection on training days only, out-of-sample scores, baselines, PBO and the deflated Sharpe ratio.
+
+Each configuration is backtested once over all the data; a fold then reads the round trips that closed in
+its training days (to select) and in its test days (to score). The position and the day's risk state run on
+across fold edges as they would live.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from regime.bar_series import BarSeries
+from regime.features import FeatureSpec
+from regime.labels import LabelSpec
+from trading_engine.backtest.fast.engine import FastEngine
+from trading_engine.backtest.regime_choices import hindsight_timeline, regime_source
+from trading_engine.regime_source import RegimeSource
+from trading_engine.sweep.executor import ResultStore, SweepExecutor, TaskResult
+from trading_engine.sweep.grid import Candidate
+from trading_engine.sweep.overfitting import deflated_sharpe, pbo_cscv, sharpe
+from trading_engine.sweep.walk_forward import Fold, daily_matrix, select
+
+BASELINES = ("range", "trend", "random", "hindsight")
+SURVIVES_DSR = 0.95  # the deflated Sharpe ratio a selection must reach (a 95% confidence)
+SURVIVES_PBO = 0.5
+
+
+@dataclass
+class SweepSetup:
+    """What every task needs; built once in the parent (workers inherit it)."""
+
+    engine: FastEngine
+    series: BarSeries
+    candidates: list[Candidate]
+    regime: str
+    seed: int
+    model_path: Any = None
+    _sources: dict[Any, RegimeSource] | None = None
+
+    def source(self, choice: str, labels: LabelSpec) -> RegimeSource:
+        if self._sources is None:
+            self._sources = {}
+        key = (choice, labels if choice == "hindsight" else None)
+        if key not in self._sources:
+            if choice == "hindsight":
+                tick = float(self.engine.spec.tick_size)
+                self._sources[key] = hindsight_timeline(self.series, labels, FeatureSpec(tick_size=tick))
+            else:
+                self._sources[key] = regime_source(
+                    choice, self.series, model_path=self.model_path, seed=self.seed
+                )
+        return self._sources[key]
+
+    def evaluate(self, index: int) -> TaskResult:
+        c = self.candidates[index]
+        run = self.engine.run(c.config, self.source(self.regime, c.labels))
+        exit_ts, net = self.engine.trips(run)
+        return TaskResult(exit_ts, net)
+
+
+def run_all(
+    setup: SweepSetup, executor: SweepExecutor, store: ResultStore, progress: Callable[[int], Any]
+) -> list[TaskResult]:
+    """Every candidate's result: from the store when already done (a resumed sweep), else computed."""
+    keys = [c.key for c in setup.candidates]
+    done = store.done(keys)
+    todo = [c.index for c in setup.candidates if c.key not in done]
+    bar: Any = progress(len(todo))
+    results: Iterator[tuple[Any, TaskResult]] = executor.map(setup.evaluate, todo)
+    for index, result in results:
+        store.put(keys[index], result)
+        bar.update(1)
+    bar.close()
+    return [store.get(k) for k in keys]
+
+
+def day_index(
+    closes: npt.NDArray[np.float64], ts: npt.NDArray[np.float64], first: int
+) -> npt.NDArray[np.int64]:
+    """The trading day (by its session close) of each time, counted from the data's first day."""
+    return np.searchsorted(closes, ts, side="right").astype(np.int64) - first
+
+
+def report(
+    setup: SweepSetup, results: list[TaskResult], folds: list[Fold], first_day: int, n_days: int
+) -> dict[str, Any]:
+    """Per fold: the selection, its out-of-sample net and the baselines; then PBO, DSR and a verdict."""
+    closes = setup.engine.closes
+    days = [day_index(closes, r.exit_ts, first_day) for r in results]
+    daily = daily_matrix(days, [r.net_usd for r in results], n_days)
+    fold_rows = []
+    oos: list[npt.NDArray[np.float64]] = []
+    for fold in folds:
+        best = select(daily, fold)
+        c = setup.candidates[best]
+        test = daily[fold.test_start : fold.test_end, best]
+        oos.append(test)
+        row: dict[str, Any] = {
+            "fold": fold.index,
+            "train_days": fold.train_end - fold.train_start,
+            "test_days": fold.test_end - fold.test_start,
+            "selected": c.params,
+            "train_sharpe_daily": float(sharpe(daily[fold.train_start : fold.train_end, best])),
+            "train_net_usd": float(daily[fold.train_start : fold.train_end, best].sum()),
+            "oos_net_usd": float(test.sum()),
+            "oos_trips": int(((days[best] >= fold.test_start) & (days[best] < fold.test_end)).sum()),
+            "baselines_oos_net_usd": _baselines(setup, c, fold, first_day),
+        }
+        fold_rows.append(row)
+    stitched = np.concatenate(oos)
+    full_sr = sharpe(daily)
+    blocks = min(16, n_days - n_days % 2)
+    pbo = pbo_cscv(daily, blocks) if len(results) >= 2 and blocks >= 2 else float("nan")
+    dsr = deflated_sharpe(stitched, float(np.var(full_sr, ddof=1)) if len(results) > 1 else 0.0, len(results))
+    oos_net = float(stitched.sum())
+    best_oos = int(np.argmax(daily[folds[0].test_start :].sum(axis=0)))
+    reasons = []
+    if oos_net <= 0:
+        reasons.append(f"the selections lose {oos_net:,.2f} USD out of sample")
+    if not dsr >= SURVIVES_DSR:
+        reasons.append(f"deflated Sharpe {dsr:.2f} < {SURVIVES_DSR}")
+    if not pbo < SURVIVES_PBO:
+        reasons.append(f"probability of backtest overfitting {pbo:.2f} >= {SURVIVES_PBO}")
+    verdict = (
+        "Nothing survives: " + "; ".join(reasons) + "."
+        if reasons
+        else "The selection survives: positive out of sample, deflated Sharpe and PBO within bounds."
+    )
+    return {
+        "configurations": len(results),
+        "days": n_days,
+        "folds": fold_rows,
+        "oos_net_usd": oos_net,
+        "oos_sharpe_daily": float(sharpe(stitched)),
+        "pbo": pbo,
+        "pbo_blocks": blocks,
+        "deflated_sharpe": dsr,
+        "best_configuration_out_of_sample": {
+            "params": setup.candidates[best_oos].params,
+            "oos_net_usd": float(daily[folds[0].test_start :, best_oos].sum()),
+            "note": "chosen by looking at the test days: for reference only, not a selection",
+        },
+        "survives": not reasons,
+        "verdict": verdict,
+    }
+
+
+def _baselines(setup: SweepSetup, c: Candidate, fold: Fold, first_day: int) -> dict[str, float]:
+    """The fold's selected configuration under each baseline regime, net over the test days."""
+    out = {}
+    for choice in BASELINES:
+        run = setup.engine.run(c.config, setup.source(choice, c.labels))
+        exit_ts, net = setup.engine.trips(run)
+        d = day_index(setup.engine.closes, exit_ts, first_day)
+        inside = (d >= fold.test_start) & (d < fold.test_end)
+        out[choice] = float(net[inside].sum())
+    return out
+
+
+def finite(value: float) -> float | None:
+    """NaN as None for JSON."""
+    return None if math.isnan(value) else value
