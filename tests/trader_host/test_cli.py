@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trader_host.cli import SUBCOMMANDS, SUMMARIES, build_parser, main
+from trader_host.cli import SUMMARIES, build_parser, main, subcommands
 
 GOOD_ROW = "2026-02-10T14:00:00Z,70.00,70.05,69.95,70.01,10\n"
 HEADER = "ts_utc,open,high,low,close,volume\n"
@@ -63,7 +63,7 @@ def test_help_imports_no_command_and_shows_every_one() -> None:
     assert "HEAVY []" in out
     for name, (summary, _) in SUMMARIES.items():
         assert name in out and summary.split()[0] in out
-    assert set(SUMMARIES) <= set(SUBCOMMANDS)
+    assert set(SUMMARIES) <= set(subcommands())
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,7 +73,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("regime-trader ")
 
 
-@pytest.mark.parametrize("command", [c for c in SUMMARIES if c in SUBCOMMANDS])
+@pytest.mark.parametrize("command", [c for c in SUMMARIES if c in subcommands()])
 def test_each_command_help_shows_its_defaults_and_an_example(command: str) -> None:
     parser = build_parser([command])
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
