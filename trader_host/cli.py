@@ -119,7 +119,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         epilog="`regime-trader COMMAND --help` shows a command's options, their defaults and an example.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     sub = _Subcommands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     offered = subcommands()
     chosen = None if argv is None else next((a for a in argv if a in offered), None)
@@ -129,6 +129,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         else:
             importlib.import_module(module).register(sub)
     return parser
+
+
+class _Version(argparse.Action):
+    """--version, the package metadata read only when asked (importlib.metadata would cost every --help)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
