@@ -1,20 +1,25 @@
 """What the cloud costs per month, computed from template.yaml and a stated usage, for 1, 10 and 100 symbols.
 
 The template gives the sizes (Kinesis shards, each function's memory, the schedules, how many alarms,
-metrics in alarms, dashboards, keys); USAGE states the rest (trading hours, bars, round trips, how long each
-invocation runs); PRICES are us-east-1 list prices (arm64 Lambda, on-demand DynamoDB, provisioned Kinesis),
-without the free tier. The README's table is this module's output, and a test keeps the two equal:
-`.venv/bin/python -m bench cost_model` prints it.
+metrics in alarms, dashboards, keys), and infra/host/template.yaml the host's (its instance type, its disk,
+its secret and key; one host per symbol: it runs one `regime-trader run`); USAGE states the rest (trading
+hours, bars, round trips, how long each invocation runs); PRICES are us-east-1 list prices (arm64 Lambda,
+on-demand DynamoDB, provisioned Kinesis, on-demand EC2), without the free tier. The README's table is this
+module's output, and a test keeps the two equal: `.venv/bin/python -m bench cost_model` prints it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from infra.template_yaml import load_template
 from trader_host.cloud.host_metrics import HostMetric
+from trader_host.cloud.metrics_publisher import METRICS_EVERY_S
+
+HOST_TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "host" / "template.yaml"
 
 HOURS_PER_MONTH = 730.0
 DAYS_PER_MONTH = 30.4
@@ -31,7 +36,11 @@ PRICES = {
     "cloudwatch_custom_metric": 0.30,
     "cloudwatch_dashboard": 3.00,
     "cloudwatch_logs_gb": 0.50,
+    "cloudwatch_put_metric_thousand": 0.01,  # PutMetricData requests
+    "ebs_gp3_gb_month": 0.08,
+    "secret_month": 0.40,
 }
+EC2_HOUR = {"t4g.medium": 0.0336, "t4g.large": 0.0672}  # Linux on-demand, the host template's choices
 
 
 @dataclass(frozen=True)
@@ -144,13 +153,56 @@ def monthly(sizes: Sizes, symbols: int, usage: Usage = USAGE) -> dict[str, float
     }
 
 
+@dataclass(frozen=True)
+class HostSizes:
+    """What infra/host/template.yaml fixes for one host."""
+
+    instance_type: str
+    disk_gb: int
+    secrets: int
+    keys: int
+
+    @classmethod
+    def of(cls, template: dict[str, Any]) -> HostSizes:
+        res = template["Resources"]
+        volumes = [
+            m["Ebs"]["VolumeSize"]
+            for r in res.values()
+            if r["Type"] == "AWS::EC2::LaunchTemplate"
+            for m in r["Properties"]["LaunchTemplateData"].get("BlockDeviceMappings", [])
+        ]
+        return cls(
+            instance_type=str(template["Parameters"]["InstanceType"]["Default"]),
+            disk_gb=int(sum(volumes)),
+            secrets=sum(1 for r in res.values() if r["Type"] == "AWS::SecretsManager::Secret"),
+            keys=sum(1 for r in res.values() if r["Type"] == "AWS::KMS::Key"),
+        )
+
+
+def host_monthly(host: HostSizes, symbols: int) -> dict[str, float]:
+    """USD per month of the hosts (one per symbol), by item."""
+    p = PRICES
+    calls = HOURS_PER_MONTH * 3600 / METRICS_EVERY_S  # one PutMetricData a minute, all month
+    return {
+        f"Host: EC2 {host.instance_type}": symbols * EC2_HOUR[host.instance_type] * HOURS_PER_MONTH,
+        "Host: disk, secret, key": symbols
+        * (
+            host.disk_gb * p["ebs_gp3_gb_month"]
+            + host.secrets * p["secret_month"]
+            + host.keys * p["kms_key_month"]
+        ),
+        "Host: PutMetricData": symbols * calls / 1000 * p["cloudwatch_put_metric_thousand"],
+    }
+
+
 SIZES_SHOWN = (1, 10, 100)
 
 
 def table(template: dict[str, Any] | None = None) -> str:
     """The README's table: USD per month by service for 1, 10 and 100 symbols."""
     sizes = Sizes.of(template or load_template())
-    costs = {n: monthly(sizes, n) for n in SIZES_SHOWN}
+    host = HostSizes.of(load_template(HOST_TEMPLATE))
+    costs = {n: monthly(sizes, n) | host_monthly(host, n) for n in SIZES_SHOWN}
     header = "| USD / month | " + " | ".join(f"{n} symbol{'s' if n > 1 else ''}" for n in SIZES_SHOWN) + " |"
     lines = [header, "|---|" + "---:|" * len(SIZES_SHOWN)]
     for service in costs[1]:

@@ -6,6 +6,7 @@ A wrong key or value raises ConfigError naming the section, the key and what was
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
@@ -226,6 +227,8 @@ def _section[T](cls: type[T], name: str, raw: Any) -> T:
             value = float(value)
         if type(value) is not type(default):
             raise ConfigError(f"{name}.{key}: expected {type(default).__name__}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):  # JSON's 1e400 parses as inf
+            raise ConfigError(f"{name}.{key}: expected a finite number, got {value!r}")
         values[key] = value
     return cls(**values)
 

@@ -19,6 +19,7 @@ from regime.contracts import Regime, Role, Side
 from trading_engine.broker.port import BrokerPort, Execution
 from trading_engine.execution.commands import Command
 from trading_engine.execution.ledger import FillContext
+from trading_engine.execution.money import usd
 from trading_engine.journal.lost_fills import LostFills
 from trading_engine.journal.trade_journal import JournalEntry
 from trading_engine.trader import Trader
@@ -40,7 +41,7 @@ class RestoreSummary:
     def describe(self) -> str:
         return (
             f"{self.fills} journaled fill(s): position {self.position}, "
-            f"realised net {self.realised_net_usd} USD, today {self.day_net_usd} USD"
+            f"realised net {usd(self.realised_net_usd)} USD, today {usd(self.day_net_usd)} USD"
         )
 
 

@@ -10,14 +10,11 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 from devkit.local_cloud.cloud import LocalCloud
 from devkit.local_cloud.endpoint import DUMMY_CREDENTIALS, MotoServer
-from regime.contracts import ModelPointer, PointerEntry
-from regime.inference import RegimeModel
 from regime_aws.container import cold_start
 
 AWS_VARIABLES = ("AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS)
@@ -64,8 +61,14 @@ class DemoCloud:
         return cls(server, cloud, outputs, saved)
 
     def publish_model(self, symbol: str, model: Path) -> str:
-        """Make `model` the one the regime function uses for `symbol`; returns its version."""
-        return publish_model(self.cloud, symbol, model)
+        """Make `model` the one the regime function uses for `symbol`, as `publish-model` does; returns its
+        version."""
+        from trader_host.cloud.model_publisher import publish_model
+
+        outputs = self.cloud.stack.outputs
+        return publish_model(
+            model, symbol, outputs["ModelsBucketName"], outputs["ModelPointerParameterName"]
+        ).version
 
     @property
     def bucket(self) -> str:
@@ -85,27 +88,6 @@ class DemoCloud:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def publish_model(cloud: LocalCloud, symbol: str, model: Path) -> str:
-    """Put `model` in the models bucket and point `symbol` at it in SSM, as the train function does."""
-    from trader_host.cloud.aws import client
-
-    version = RegimeModel.load(model).metadata.version
-    outputs = cloud.stack.outputs
-    key = f"models/{symbol}/ensemble-{version}.onnx"
-    client("s3").put_object(Bucket=outputs["ModelsBucketName"], Key=key, Body=model.read_bytes())
-    ssm = client("ssm")
-    parameter = outputs["ModelPointerParameterName"]
-    try:
-        current = ModelPointer.from_json(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
-    except (ssm.exceptions.ParameterNotFound, ValueError):
-        current = ModelPointer()
-    entry = PointerEntry(key=key, version=version, promoted_at=datetime.now(UTC).isoformat())
-    ssm.put_parameter(
-        Name=parameter, Value=current.with_entry(symbol, entry).to_json(), Type="String", Overwrite=True
-    )
-    return version
 
 
 def _fresh_containers() -> None:

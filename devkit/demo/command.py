@@ -20,8 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trader_host.commands.market_data import utc_argument
+from trader_host.commands.market_data import load_market_data, utc_argument
+from trader_host.commands.user_error import UserError
 from trader_host.monitor.attach import add_monitor_arguments, monitor_arguments
+from trading_engine.execution.money import usd
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +70,12 @@ def run(args: argparse.Namespace) -> int:
     if args.bars is not None and args.start is None:
         print("regime-trader demo: --bars needs --start (the first day to trade)")
         return 2
-    steps = Steps(4)
+    if args.start is not None and args.bars is None:
+        raise UserError("--start picks the first day of a --bars file; synthetic sessions have no dates")
     market = Market(args.days, args.seed, args.bars, args.start)
+    if market.bars is not None:  # a wrong file or day fails now, not after training and the cloud's start
+        load_market_data(_market_arguments(market))
+    steps = Steps(4)
     run_dir = args.out / "runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     model = _model(args, steps)
     steps.begin("start the local cloud (moto server) and deploy template.yaml")
@@ -113,6 +119,8 @@ def _trade_and_report(
         f"trade {market.days} session(s) of {symbol} ({what}) through the local cloud, model {version}"
     )
     day = run_day(host, clock)
+    if day.interrupted:
+        print("interrupted: the position was flattened; the report covers the session so far", flush=True)
     ledger = host.session.trader.ledger
     regimes = sorted(
         {str(f.result["decisions"][symbol]["regime"]) for f in clock.fired if isinstance(f.result, dict)}
@@ -120,7 +128,7 @@ def _trade_and_report(
     s = clock.seconds
     steps.done(
         f"{len(clock.fired)} regime decisions ({', '.join(regimes)}), {len(ledger.fills)} fills, "
-        f"{len(ledger.round_trips)} round trips, net {ledger.realised_net_usd} USD; "
+        f"{len(ledger.round_trips)} round trips, net {usd(ledger.realised_net_usd)} USD; "
         f"wall {day.wall_s:.1f} s: host {day.host_s:.1f}, publish {s['publish']:.1f}, "
         f"ingest {s['ingest']:.1f}, regime {s['regime']:.1f}"
     )
@@ -139,4 +147,11 @@ def _trade_and_report(
         model_scores=dict(RegimeModel.load(model).metadata.oos_scores),
     )
     print(f"report: {report.resolve()}")
-    return 0
+    return 130 if day.interrupted else 0
+
+
+def _market_arguments(market: Any) -> argparse.Namespace:
+    """The arguments `run` gets for the demo's market (what `load_market_data` reads)."""
+    from trader_host.cli import build_parser
+
+    return build_parser(["run"]).parse_args(["run", *market.run_arguments()])

@@ -55,6 +55,7 @@ class DayResult:
     host: LiveHost
     clock: CloudClock
     wall_s: float
+    interrupted: bool = False  # Ctrl-C or SIGTERM: the session flattened and stopped early
 
     @property
     def host_s(self) -> float:
@@ -89,17 +90,19 @@ def build_host(
 
 
 def run_day(host: LiveHost, clock: CloudClock) -> DayResult:
-    """Run the session to its end (Ctrl-C: flatten and stop, as `run` does); the journal is closed after."""
+    """Run the session to its end (Ctrl-C: flatten and stop, as `run` does, and say so in the result); the
+    journal is closed after."""
     quiet()
     started = time.perf_counter()
     try:
-        asyncio.run(_serve(host))
+        interrupted = asyncio.run(_serve(host))
     finally:
         host.close()
-    return DayResult(host, clock, time.perf_counter() - started)
+    return DayResult(host, clock, time.perf_counter() - started, interrupted)
 
 
-async def _serve(host: LiveHost) -> None:
+async def _serve(host: LiveHost) -> bool:
+    """Run the session; True when a signal stopped it (flat, what was left shipped)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     if threading.current_thread() is threading.main_thread():
@@ -112,8 +115,7 @@ async def _serve(host: LiveHost) -> None:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
-    if stop.is_set():
-        raise KeyboardInterrupt
+    return stop.is_set()
 
 
 def quiet() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 
+from devkit.local_cloud.endpoint import DUMMY_CREDENTIALS
 from devkit.local_cloud.intrinsics import resolve
 from devkit.local_cloud.sam_translate import (
     ACCOUNT_ID,
@@ -27,6 +28,8 @@ from devkit.local_cloud.skipped_resources import CREATORS, ORDER, Planned, plan,
 from infra.template_yaml import load_template
 
 DEFAULT_STACK = "regime-trader-local"
+# The endpoint's dummy keys, as the environment variables a host sets when the file names an endpoint.
+LOCAL_CREDENTIALS = {k: DUMMY_CREDENTIALS[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
 
 # ARNs of created resources, by type, from their physical id (what GetAtt .Arn gives on AWS).
 _ARN_FORMATS = {
@@ -56,8 +59,15 @@ class LocalStack:
     not_created: list[str] = field(default_factory=list)
 
     def described(self, endpoint: str) -> dict[str, Any]:
-        """What `regime-trader run --stack-outputs FILE` reads: the endpoint, the outputs, the parameters."""
-        return {"endpoint": endpoint, "outputs": self.outputs, "parameters": self.parameters}
+        """What `regime-trader run --stack-outputs FILE` reads: the endpoint with its region and dummy
+        credentials (so that a shell without AWS variables reaches it), the outputs, the parameters."""
+        return {
+            "endpoint": endpoint,
+            "region": REGION,
+            "credentials": dict(LOCAL_CREDENTIALS),
+            "outputs": self.outputs,
+            "parameters": self.parameters,
+        }
 
     def resource_type(self, logical_id: str) -> str:
         return str(self.template["Resources"][logical_id]["Type"])

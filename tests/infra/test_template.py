@@ -134,7 +134,10 @@ def test_functions_are_arm64_python312_and_regime_has_no_tracer(template: dict[s
     for props in functions.values():
         assert props.get("PackageType") == "Image" or props["Runtime"] == "python3.12"
         assert "Tracing" not in props
-    assert functions["RegimeFunction"]["ReservedConcurrentExecutions"] == 1
+    # Reserved concurrency is a parameter (a new account's quota of 10 cannot spare any), 1 by default.
+    for name in ("RegimeFunction", "TrainFunction"):
+        assert functions[name]["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    assert template["Parameters"]["ReservedConcurrency"]["Default"] == 1
     assert "Tracer" not in (REPO / "functions" / "regime" / "app.py").read_text()
 
 

@@ -81,3 +81,36 @@ def test_the_real_mcl_file() -> None:
     # Sessions are cut by the daily break and weekends, and rolls cut inside the stitched series.
     assert 25 < loaded.segments < 60
     assert (np.diff(s.minute)[np.diff(s.segment) == 0] == 1).all()  # gap-free inside a segment
+
+
+HEADER = "ts_utc,open,high,low,close,volume\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("2026-01-15T19:00:00Z,59.02,1e300,58.96,1e300,49", "row 3: high 1e+300 is outside (0, 1e+07]"),
+        ("9999-01-15T19:00:00Z,59.02,59.03,58.96,58.96,49", "row 3: ts 9999-01-15T19:00:00+00:00 is outside"),
+        ("2026-01-15T19:00:00Z,59.02,59.03,58.96,58.96,1e15", "row 3: volume 1e+15 is outside"),
+    ],
+)
+def test_a_value_outside_the_contracts_bounds_refuses_the_file(
+    tmp_path: Path, row: str, message: str
+) -> None:
+    # 1e300 overflowed the tape (OverflowError), a bar in year 9999 moved the sim clock there: the file is
+    # broken or in the wrong units, and the error names its row.
+    path = tmp_path / "MCL_x.csv"
+    path.write_text(HEADER + "2026-01-15T18:59:00Z,59.06,59.07,59.03,59.04,29\n" + row + "\n")
+    with pytest.raises(BarError, match=message.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")):
+        load_bar_file(path)
+
+
+def test_a_file_without_bars_or_a_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "MCL_header.csv").write_text(HEADER)
+    with pytest.raises(BarError, match=r"MCL_header.csv: no bars \(0 data rows\)"):
+        load_bar_file(tmp_path / "MCL_header.csv")
+    (tmp_path / "MCL_bad.csv").write_text(HEADER + "not-a-date,1,1,1,1,1\n")
+    with pytest.raises(BarError, match=r"no bars \(1 data rows, all set aside\)"):
+        load_bar_file(tmp_path / "MCL_bad.csv")
+    with pytest.raises(BarError, match="not a file"):
+        load_bar_file(tmp_path)

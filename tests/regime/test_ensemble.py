@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import numpy as np
 import onnx
 import pytest
 
+from regime.contracts.model_metadata import METADATA_KEY
 from regime.contracts.regime_item import Regime
 from regime.dataset import build_dataset
 from regime.features import FeatureSpec
@@ -97,4 +99,21 @@ def test_a_foreign_onnx_file_is_refused(small_ensemble: TrainedEnsemble) -> None
     model = onnx.load_from_string(small_ensemble.onnx_bytes)
     del model.metadata_props[:]
     with pytest.raises(ModelError, match="not a regime-trader ensemble"):
+        RegimeModel.load(model.SerializeToString())
+
+
+def test_a_file_that_is_not_onnx_is_a_model_error() -> None:
+    with pytest.raises(ModelError, match="not an ONNX model"):
+        RegimeModel.load(b"hello, not a protobuf")
+
+
+def test_a_model_with_another_feature_count_is_refused_at_load(small_ensemble: TrainedEnsemble) -> None:
+    # Its graph takes the features of one spec, its metadata names another: onnxruntime's INVALID_ARGUMENT
+    # at the first decision otherwise.
+    model = onnx.load_from_string(small_ensemble.onnx_bytes)
+    (prop,) = [p for p in model.metadata_props if p.key == METADATA_KEY]
+    metadata = json.loads(prop.value)
+    metadata["feature_spec"]["lags"] += 1
+    prop.value = json.dumps(metadata)
+    with pytest.raises(ModelError, match=r"the model takes \d+ features, its feature spec makes \d+"):
         RegimeModel.load(model.SerializeToString())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from regime.contracts.zscore_window import ZSCORE_WINDOW_BARS
-from trading_engine.config import ConfigError, RiskConfig, load_config, parse_config
+from trading_engine.config import ConfigError, RiskConfig, load_config, parse_config, with_strategy_overrides
 from trading_engine.fees import RETAIL, TIERED, fee_schedule
 from trading_engine.instruments import CME_GLOBEX, SYNTHETIC_SESSION, UnknownInstrument, contract
 from trading_engine.risk.risk_gate import RiskGate
@@ -36,6 +37,7 @@ def test_the_shipped_config_holds_the_article_parameters() -> None:
         ({"risk": {"blackout": [{"days": ["wed"], "start": "11:00", "end": "10:00"}]}}, r"must be after"),
         ({"execution": {"stop_exit": "limit"}}, r"execution.stop_exit: .*market \(got 'limit'\)"),
         ({"strateg": {}}, r"unknown section"),
+        ({"strategy": {"z_thresh": float("inf")}}, r"strategy.z_thresh: expected a finite number, got inf"),
     ],
 )
 def test_bad_config_names_the_key(data: dict[str, object], message: str) -> None:
@@ -114,3 +116,9 @@ def test_a_daily_loss_limit_that_is_not_a_positive_number_is_named() -> None:
         parse_config({"risk": {"max_daily_loss_usd": "lots"}})
     with pytest.raises(ConfigError, match=r"risk.max_daily_loss_ticks"):
         parse_config({"risk": {"max_daily_loss_ticks": 0}})
+
+
+def test_an_ssm_override_of_1e400_is_refused() -> None:
+    # JSON's 1e400 parses as inf: accepted before, a trigger that never fires.
+    with pytest.raises(ConfigError, match=r"/x/strategy-config: strategy.z_thresh: expected a finite number"):
+        with_strategy_overrides(load_config(), json.loads('{"z_thresh": 1e400}'), "/x/strategy-config")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from regime.contracts.cadence import DECISION_INTERVAL
 from trader_host.analytics.local_athena import LocalAthena
 
 
@@ -114,15 +115,18 @@ def price_panel(
             end,
         )
     ]
+    # A decision governs the market's next interval after its window's end: placed by `window_end` (market
+    # time), never by `computed_at`, the function's wall clock (a replay's or the demo's virtual days).
+    interval = DECISION_INTERVAL.total_seconds()
     regimes = [
-        (max(_epoch(str(a)), start.timestamp()), min(_epoch(str(b)), end.timestamp()), str(r))
-        for a, b, r in _rows(
+        (max(_epoch(str(w)), start.timestamp()), min(_epoch(str(w)) + interval, end.timestamp()), str(r))
+        for w, r in _rows(
             athena,
-            "SELECT DISTINCT computed_at, valid_until, regime FROM regimes WHERE symbol = ? "
-            "AND regime <> 'nothing' AND CAST(valid_until AS TIMESTAMPTZ) > ? "
-            "AND CAST(computed_at AS TIMESTAMPTZ) < ? ORDER BY computed_at",
+            "SELECT DISTINCT window_end, regime FROM regimes WHERE symbol = ? "
+            "AND regime <> 'nothing' AND CAST(window_end AS TIMESTAMPTZ) > ? "
+            "AND CAST(window_end AS TIMESTAMPTZ) < ? ORDER BY window_end",
             symbol,
-            start,
+            start - DECISION_INTERVAL,
             end,
         )
     ]

@@ -21,14 +21,15 @@ from trader_host.analytics.local_athena import QueryResult
 from trader_host.analytics.price_panel import PricePanel
 from trader_host.analytics.svg import PALETTE, Plot, time_ticks
 from trader_host.analytics.tables import cell
+from trader_host.analytics.tear_sheet_html import tear_sheet_section
 
 # The article's own statistics (its "How did the project go?"), for the side-by-side table.
 ARTICLE: dict[str, str] = {
-    "win_share": "0.45",
+    "win_share": "45%",
     "avg_win_ticks": "about 1.8",
-    "loss_share": "0.29",
+    "loss_share": "29%",
     "avg_loss_ticks": "about -1.7",
-    "scratch_share": "0.26",
+    "scratch_share": "26%",
     "ticks_per_trip": "about 0.32",
     "round_turns_per_hour": "7 to 8",
     "nominal_usd_per_day": "about 16,500,000",
@@ -39,10 +40,11 @@ ARTICLE: dict[str, str] = {
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 24px auto; max-width: 960px; color: #222; }
 h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 32px; border-bottom: 1px solid #ddd; }
+h3 { font-size: 14px; margin: 16px 0 4px; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
-.wide { overflow-x: auto; }
+.wide { overflow-x: auto; } .scroll { max-height: 480px; overflow-y: auto; }
 .note { color: #666; font-size: 13px; } .empty { color: #a33; font-style: italic; }
 svg.chart { display: block; margin: 8px 0; max-width: 100%; height: auto; }
 svg .title { font-size: 14px; font-weight: 600; } svg .tick, svg .legend { font-size: 11px; fill: #444; }
@@ -60,7 +62,7 @@ def html_table(result: QueryResult, columns: list[str] | None = None) -> str:
     if result.empty:
         return f'<p class="empty">{escape(result.message)}</p>'
     cols = columns or list(result.columns)
-    head = "".join(f"<th>{escape(c)}</th>" for c in cols)
+    head = "".join(f"<th>{escape(human(c))}</th>" for c in cols)
     body = "".join(
         "<tr>" + "".join(f"<td>{escape(cell(rec.get(c), c))}</td>" for c in cols) + "</tr>"
         for rec in result.records()
@@ -76,13 +78,26 @@ def statistics_section(result: QueryResult | None) -> str:
         return _missing(result, "trade_statistics")
     recs = result.records()
     head = (
-        "<th>metric</th>" + "".join(f"<th>{escape(str(r['symbol']))}</th>" for r in recs) + "<th>article</th>"
+        "<th>Figure</th>" + "".join(f"<th>{escape(str(r['symbol']))}</th>" for r in recs) + "<th>Article</th>"
     )
     rows = []
     for col in result.columns[1:]:
-        cells = "".join(f"<td>{escape(cell(r[col], col))}</td>" for r in recs)
-        rows.append(f"<tr><td>{escape(col)}</td>{cells}<td>{escape(ARTICLE.get(col, ''))}</td></tr>")
+        cells = "".join(f"<td>{escape(_statistic(r[col], col))}</td>" for r in recs)
+        rows.append(f"<tr><td>{escape(human(col))}</td>{cells}<td>{escape(ARTICLE.get(col, ''))}</td></tr>")
     return f'<table class="result" data-query="trade_statistics"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+def human(column: str) -> str:
+    """A column name as a header: 'avg_win_ticks' -> 'Avg win ticks', 'net_usd' -> 'Net (USD)'."""
+    words = column.replace("_usd", " (USD)").replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def _statistic(value: Any, column: str) -> str:
+    """Shares as percentages (0.1667 -> 16.7%), the rest as the tables print them."""
+    if column.endswith("_share") and value is not None:
+        return f"{float(value):.1%}"
+    return cell(value, column)
 
 
 def _missing(result: QueryResult | None, name: str) -> str:
@@ -126,12 +141,10 @@ def price_chart(panel: PricePanel) -> str:
     plot.band(t, [m + up * s for m, s in zip(panel.means, panel.sds, strict=True)], highs, PALETTE["band"])
     plot.line(t, panel.means, PALETTE["mean"], "mean", dash="4 3")
     plot.line(t, panel.closes, PALETTE["price"], "close")
-    for role in ("entry", "exit"):
+    for role in ("entry", "exit"):  # entries triangles, exits circles; both in their side's colour
         for side, color, shape in (("BUY", PALETTE["buy"], "up"), ("SELL", PALETTE["sell"], "down")):
             pts = [(x, y, tip) for x, y, s, r, tip in panel.fills if s == side and r == role]
-            plot.markers(
-                pts, color if role == "entry" else PALETTE["neutral"], shape, f"{role} {side.lower()}"
-            )
+            plot.markers(pts, color, shape if role == "entry" else "circle", f"{role} {side.lower()}")
     return plot.render()
 
 
@@ -272,8 +285,13 @@ def render_report(
         parts.append(f"<h2>{escape(heading)}</h2>{body}")
 
     section(
-        "Statistics (the article's table, from our fills and round trips)",
+        "Statistics beside the article's (Fages and Derek, \"Development Of Cloud-Based Automated Trading "
+        'System With Machine Learning", QuantInsti EPAT: its "How did the project go?")',
         statistics_section(results.get("trade_statistics")),
+    )
+    section(
+        "Tear sheet: ratios, months, drawdowns and every trade",
+        tear_sheet_section(results.get("trade_list"), results.get("daily_pnl")),
     )
     section(
         "Price, bands, trades and regime",

@@ -170,7 +170,10 @@ class Plot:
     def span(self, x0: float, x1: float, color: str, tip: str = "") -> None:
         """A shaded vertical stripe over the whole plotting area (regime shading)."""
         top, _, bottom, _ = self.margin
-        left_px, right_px = self.px(x0), self.px(x1)
+        lo, hi = self.x_range  # a regime that began before the chart or ends after it stops at its edge
+        left_px, right_px = self.px(max(x0, lo)), self.px(min(x1, hi))
+        if right_px <= left_px:
+            return
         title = f"<title>{escape(tip)}</title>" if tip else ""
         self.elements.insert(
             0,

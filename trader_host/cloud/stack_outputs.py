@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,12 @@ class CloudNames:
     model_pointer_parameter: str
     endpoint: str  # "" = AWS itself (or whatever AWS_ENDPOINT_URL says)
     symbols: tuple[str, ...] = ()  # what the stack serves (its `Symbols` parameter); () = not said
+    # A local endpoint's region and dummy credentials, as AWS variables (its state file carries them).
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def apply_environment(self) -> None:
+        """Set the endpoint's variables that the environment does not already set (the SDK reads them)."""
+        apply_environment(self.environment)
 
     def refusal(self, symbol: str) -> str | None:
         """Why a host trading `symbol` cannot use this stack, or None."""
@@ -75,46 +81,81 @@ class CloudNames:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class StackDescription:
+    """What `--stack-outputs` (or `--stack`) names: outputs, parameters, a local endpoint's variables."""
+
+    outputs: dict[str, str]
+    parameters: dict[str, str]
+    endpoint: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def describe_stack(
+    stack_outputs: str, cloudformation: Any = None, flag: str = "--stack-outputs"
+) -> StackDescription:
+    """A state file (the local cloud's, or {OutputKey: value}) or a deployed stack's name, read."""
+    path = Path(stack_outputs)
+    if not path.is_file():
+        if not STACK_NAME.fullmatch(stack_outputs):  # a mistyped path must not reach for AWS
+            raise ConfigError(
+                f"{flag} {stack_outputs}: no such file (a stack name has only letters, digits and -)"
+            )
+        return StackDescription(*_deployed(stack_outputs, cloudformation, flag))
+    try:
+        doc = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ConfigError(f"{flag} {path}: not JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{flag} {path}: expected a JSON object")
+    endpoint = str(doc.get("endpoint", ""))
+    environment = {"AWS_ENDPOINT_URL": endpoint, **_local_variables(doc)} if endpoint else {}
+    outputs = {str(k): str(v) for k, v in dict(doc.get("outputs", doc)).items()}
+    parameters = {str(k): str(v) for k, v in dict(doc.get("parameters", {})).items()}
+    return StackDescription(outputs, parameters, endpoint, environment)
+
+
 def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: Any = None) -> CloudNames:
     """Names from `stack_outputs` (a file or a stack name), the rest from `config`."""
-    outputs: dict[str, str] = {}
-    parameters: dict[str, str] = {}
-    endpoint = ""
-    if stack_outputs:
-        path = Path(stack_outputs)
-        if path.is_file():
-            try:
-                doc = json.loads(path.read_text())
-            except ValueError as exc:
-                raise ConfigError(f"--stack-outputs {path}: not JSON ({exc})") from None
-            if not isinstance(doc, dict):
-                raise ConfigError(f"--stack-outputs {path}: expected a JSON object")
-            endpoint = str(doc.get("endpoint", ""))
-            outputs = {str(k): str(v) for k, v in dict(doc.get("outputs", doc)).items()}
-            parameters = {str(k): str(v) for k, v in dict(doc.get("parameters", {})).items()}
-        elif not STACK_NAME.fullmatch(stack_outputs):  # a mistyped path must not reach for AWS
-            raise ConfigError(
-                f"--stack-outputs {stack_outputs}: no such file (a stack name has only letters, digits and -)"
-            )
-        else:
-            outputs, parameters = _deployed(stack_outputs, cloudformation)
+    stack = describe_stack(stack_outputs, cloudformation) if stack_outputs else StackDescription({}, {})
     names = {f: getattr(config, f) for f in OUTPUT_FIELDS.values()}
-    names.update({OUTPUT_FIELDS[k]: v for k, v in outputs.items() if k in OUTPUT_FIELDS})
-    symbols = tuple(s.strip() for s in parameters.get("Symbols", "").split(",") if s.strip())
-    return CloudNames(endpoint=endpoint, symbols=symbols, **names)
+    names.update({OUTPUT_FIELDS[k]: v for k, v in stack.outputs.items() if k in OUTPUT_FIELDS})
+    symbols = served_symbols(stack.parameters)
+    return CloudNames(endpoint=stack.endpoint, symbols=symbols, environment=stack.environment, **names)
 
 
-def _deployed(stack: str, cloudformation: Any) -> tuple[dict[str, str], dict[str, str]]:
+def apply_environment(variables: dict[str, str]) -> None:
+    """Set each of a local endpoint's AWS variables that the environment does not already set."""
+    for key, value in variables.items():
+        os.environ.setdefault(key, value)
+
+
+def served_symbols(parameters: dict[str, str]) -> tuple[str, ...]:
+    """The symbols a stack serves, from its `Symbols` parameter; () when it does not say."""
+    return tuple(s.strip() for s in parameters.get("Symbols", "").split(",") if s.strip())
+
+
+def _local_variables(doc: dict[str, Any]) -> dict[str, str]:
+    """A local endpoint's region and dummy credentials (the file's `region` and `credentials`)."""
+    out = {str(k): str(v) for k, v in dict(doc.get("credentials", {})).items()}
+    if doc.get("region"):
+        out.update(AWS_REGION=str(doc["region"]), AWS_DEFAULT_REGION=str(doc["region"]))
+    return out
+
+
+def _deployed(stack: str, cloudformation: Any, flag: str) -> tuple[dict[str, str], dict[str, str]]:
     """A deployed stack's outputs and parameters."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from trader_host.cloud.aws import client
+    from trader_host.cloud.aws import client, missing_setup
 
+    if cloudformation is None and (missing := missing_setup()):
+        raise ConfigError(f"{flag} {stack!r} is read from AWS, and there is {missing}")
     cfn = cloudformation or client("cloudformation")
     try:
         described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     except (BotoCoreError, ClientError) as exc:
-        raise ConfigError(f"--stack-outputs {stack!r}: neither a file nor a readable stack ({exc})") from None
+        raise ConfigError(f"{flag} {stack!r}: neither a file nor a readable stack ({exc})") from None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
     return outputs, parameters

@@ -13,15 +13,18 @@ import json
 import logging
 import math
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from regime.bar_series import BarSeries, datetime_of
 from regime.contracts.zscore_window import window_mismatch
 from trader_host.analytics.progress import Progress
 from trader_host.commands.market_data import (
     add_market_arguments,
     large_arrays_freed_promptly,
     load_market_data,
+    market_source,
 )
 from trading_engine.backtest.backtest_results import ml_capture, table, to_json
 from trading_engine.backtest.columns import RANDOM_SEEDS, Market, pnl_lines, random_band, run_columns
@@ -114,10 +117,13 @@ def run(args: argparse.Namespace) -> int:
         if args.model is not None and "ml" in choices:  # where the trigger and the model's feature meet
             from regime.inference import RegimeModel  # onnxruntime: imported only when a model is used
 
-            model_window = RegimeModel.load(args.model).metadata.zscore_window
-            mismatch = window_mismatch(config.strategy.lookback_bars, model_window)
+            metadata = RegimeModel.load(args.model).metadata
+            mismatch = window_mismatch(config.strategy.lookback_bars, metadata.zscore_window)
             if mismatch:
                 log.warning("backtest: %s", mismatch)
+            overlap = in_sample(metadata.training_range, market_source(args), series)
+            if overlap:
+                log.warning("backtest: %s", overlap)
         meta.update(symbol=spec.symbol, bars=len(series), ticks=tape.n_ticks, regimes=choices)
         market = Market(series, truth, tape, spec, config, fees, fast)
         step = progress_steps(len(choices) + 1, "backtest", args.no_progress)
@@ -172,6 +178,25 @@ def quiet_order_logs(args: argparse.Namespace) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     # Daily-loss stops are routine per-day events in every column; the table shows their effect.
     logging.getLogger("trading_engine.risk").setLevel(logging.ERROR)
+
+
+def in_sample(trained_on: dict[str, Any], source: dict[str, Any], series: BarSeries) -> str | None:
+    """What of the backtest's bars the model was trained on (its 'ml' column then flatters it), or None."""
+    same_data = (
+        trained_on.get("file") == source.get("file")
+        if "file" in source
+        else (trained_on.get("seed") == source.get("seed") and "synthetic_days" in trained_on)
+    )
+    if not same_data or "first_window_end" not in trained_on:
+        return None
+    first, last = (datetime.fromisoformat(trained_on[k]) for k in ("first_window_end", "last_window_end"))
+    lo, hi = datetime_of(int(series.minute[0])), datetime_of(int(series.minute[-1]) + 1)
+    if hi <= first or lo >= last:
+        return None
+    return (
+        f"the model was trained on these bars ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC): its "
+        f"'ml' column is in sample; backtest from --start {last:%Y-%m-%d} or on another --seed"
+    )
 
 
 def _fast_engine(tape: MarketTape, spec: ContractSpec, fees: FeeSchedule) -> Any:

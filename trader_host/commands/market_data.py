@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from regime.bar_series import BarSeries, datetime_of, minute_of
 from regime.synthetic import SyntheticMarket
+from trader_host.commands.user_error import UserError
 
 if TYPE_CHECKING:
     from trading_engine.broker.sim.market_tape import MarketTape
@@ -41,6 +42,16 @@ def add_market_arguments(parser: argparse.ArgumentParser, *, default_seed: int =
         "--start", type=utc_argument, help="bars file: first minute to use (UTC, e.g. 2026-02-10)"
     )
     parser.add_argument("--end", type=utc_argument, help="bars file: use bars before this moment (UTC)")
+
+
+def _asked(start: datetime | None, end: datetime | None) -> str:
+    flags = (("from --start", start), ("before --end", end))
+    return " and ".join(f"{what} {ts:%Y-%m-%d %H:%M}" for what, ts in flags if ts)
+
+
+def _span(series: BarSeries) -> str:
+    first, last = datetime_of(int(series.minute[0])), datetime_of(int(series.minute[-1]))
+    return f"the file holds {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
 
 
 def _sessions(text: str) -> int:
@@ -106,6 +117,13 @@ def large_arrays_freed_promptly() -> None:
 _M_MMAP_THRESHOLD = -3
 
 
+def market_source(args: argparse.Namespace) -> dict[str, Any]:
+    """The market the arguments name, as a model's metadata records what it was trained on."""
+    if args.bars is None:
+        return {"synthetic_days": args.synthetic_days, "seed": args.seed}
+    return {"file": args.bars.name, "start": str(args.start or ""), "end": str(args.end or "")}
+
+
 def load_market_data(args: argparse.Namespace) -> MarketData:
     """Generate or read the market the arguments name; malformed rows of a file are reported, set aside."""
     start, end = getattr(args, "start", None), getattr(args, "end", None)
@@ -123,7 +141,7 @@ def load_market_data(args: argparse.Namespace) -> MarketData:
             hi = minute_of(end) if end else int(series.minute[-1]) + 1
             series = series.take(np.flatnonzero((series.minute >= lo) & (series.minute < hi)))
             if len(series) == 0:
-                raise ValueError(f"{args.bars}: no bars between {start} and {end}")
+                raise UserError(f"{args.bars}: no bars {_asked(start, end)}; {_span(loaded.series)}")
         log.info("%s", loaded.summary())
         if loaded.rejected_count:
             log.warning(

@@ -14,7 +14,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import os
 import signal
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from trading_engine.config import (
     strategy_hash,
     with_strategy_overrides,
 )
+from trading_engine.execution.money import usd
 from trading_engine.fees import SCHEDULES, fee_schedule, preset_mismatch
 from trading_engine.instruments import SYNTHETIC_SESSION, ContractSpec, contract
 from trading_engine.journal.trade_journal import TradeJournal
@@ -59,7 +59,12 @@ def register(p: argparse.ArgumentParser) -> None:
     add_ib_arguments(p)
     add_market_arguments(p)
     p.add_argument("--pace", type=float, help="sim clock: times real time (1 = real time; default: virtual)")
-    p.add_argument("--minutes", type=float, help="stop (flat) after this many minutes of market time")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        help="stop (flat) after this many minutes of market time: the sim's clock (virtual, or --pace times "
+        "real time); with --broker ib, the market's own clock, which is wall time",
+    )
     cloud = p.add_mutually_exclusive_group()
     cloud.add_argument(
         "--stack-outputs",
@@ -138,8 +143,11 @@ def assemble(
         from trader_host.cloud.stack_outputs import cloud_names
 
         names = cloud_names(config.cloud, args.stack_outputs)
-        if names.endpoint and not os.environ.get("AWS_ENDPOINT_URL"):
-            os.environ["AWS_ENDPOINT_URL"] = names.endpoint
+        names.apply_environment()
+        from trader_host.cloud.aws import missing_setup
+
+        if missing := missing_setup():
+            raise ConfigError(missing)
         config = _strategy_from_ssm(config, names.strategy_config_parameter)
     if args.fees:
         config = dataclasses.replace(config, fees=FeesConfig(schedule=args.fees))
@@ -366,7 +374,7 @@ async def _serve(host: LiveHost) -> int:
         why = "the end of the data"
     print(
         f"session over ({why}): position {trader.position}, {len(ledger.fills)} fill(s), "
-        f"{len(ledger.round_trips)} round trip(s), realised net {ledger.realised_net_usd} USD",
+        f"{len(ledger.round_trips)} round trip(s), realised net {usd(ledger.realised_net_usd)} USD",
         flush=True,
     )
     if session.failure is not None:

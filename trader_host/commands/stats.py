@@ -40,7 +40,19 @@ def open_lake(args: argparse.Namespace) -> Any:
         return FolderLake(args.lake)
     import boto3
 
-    return S3Lake(boto3.client("s3"), args.bucket)
+    from trader_host.cloud.aws import missing_setup
+    from trader_host.commands.user_error import UserError
+
+    if missing := missing_setup():
+        raise UserError(f"--bucket {args.bucket}: {missing}")
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    s3 = boto3.client("s3")
+    try:
+        s3.head_bucket(Bucket=args.bucket)  # a wrong name or missing rights: one line, not a traceback later
+    except (BotoCoreError, ClientError) as exc:
+        raise UserError(f"--bucket {args.bucket}: not readable ({exc})") from None
+    return S3Lake(s3, args.bucket)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,7 +14,13 @@ from regime.labels import LabelSpec
 from regime.models import TrainConfig
 from regime.scorecard import scorecard_text
 from regime.training import TrainedEnsemble, steps, train_ensemble
-from trader_host.commands.market_data import MarketData, add_market_arguments, load_market_data
+from trader_host.commands.market_data import (
+    MarketData,
+    add_market_arguments,
+    load_market_data,
+    market_source,
+)
+from trader_host.commands.user_error import UserError
 from trading_engine.instruments import UnknownInstrument, contract
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,9 @@ def register(p: argparse.ArgumentParser) -> None:
         help="weight each label class by its inverse frequency (a model's 0.5 then means a balanced prior)",
     )
     p.add_argument("--out", type=Path, default=Path("artifacts/model"), help="output folder")
+    p.add_argument(
+        "--force", action="store_true", help="replace a model in --out that was trained on other data"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -62,11 +71,7 @@ def run_training(args: argparse.Namespace) -> tuple[TrainedEnsemble, dict[str, A
         folds=args.folds,
         balanced=args.balanced,
     )
-    source: dict[str, Any] = (
-        {"synthetic_days": args.synthetic_days, "seed": args.seed}
-        if data.market
-        else {"file": args.bars.name, "start": str(args.start or ""), "end": str(args.end or "")}
-    )
+    source = market_source(args)
     bar = tqdm(total=steps(config), desc="training", unit="model", disable=args.no_progress)
 
     def progress(step: str) -> None:
@@ -77,6 +82,34 @@ def run_training(args: argparse.Namespace) -> tuple[TrainedEnsemble, dict[str, A
     trained = train_ensemble(data.series, config, truth=data.truth, source=source, progress=progress)
     bar.close()
     return trained, {**data.describe(), "train_seconds": round(time.perf_counter() - started, 2)}
+
+
+def refuse_replacing(out: Path, source: dict[str, Any]) -> None:
+    """A UserError when `out` holds a model trained on other data (the same data: it is replaced)."""
+    from regime.inference import ModelError, RegimeModel
+
+    path = out / "ensemble.onnx"
+    if not path.exists():
+        return
+    try:
+        trained_on = RegimeModel.load(path).metadata.training_range
+    except (ModelError, OSError):
+        trained_on = {}
+    theirs = {k: trained_on.get(k) for k in source}
+    if theirs != source:
+        raise UserError(
+            f"{path} holds a model trained on {_describe(trained_on) or 'unknown data'}, not on "
+            f"{_describe(source)}: give another --out, or --force to replace it"
+        )
+
+
+def _describe(source: dict[str, Any]) -> str:
+    if "file" in source:
+        span = "".join(f" {k} {source[k]}" for k in ("start", "end") if source.get(k))
+        return f"{source['file']}{span}"
+    if "synthetic_days" in source:
+        return f"{source['synthetic_days']} synthetic sessions (seed {source.get('seed')})"
+    return ""
 
 
 def write_artifacts(trained: TrainedEnsemble, data: dict[str, Any], out: Path) -> Path:
@@ -95,6 +128,9 @@ def write_artifacts(trained: TrainedEnsemble, data: dict[str, Any], out: Path) -
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.force:
+        refuse_replacing(args.out, market_source(args))
+    print(f"train: writing {args.out / 'ensemble.onnx'} and {args.out / 'evaluation.json'}", flush=True)
     try:
         trained, data = run_training(args)
     except (ValueError, FileNotFoundError) as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,9 +65,12 @@ def _typed(name: str, text: str) -> Any:
         raise GridError(f"grid: unknown parameter {name!r}; known: {', '.join(known)}")
     kind = int if field.type in (int, "int") else float
     try:
-        return kind(text)
+        value = kind(text)
     except ValueError:
         raise GridError(f"grid: {name}={text!r} is not a {kind.__name__}") from None
+    if not math.isfinite(value):
+        raise GridError(f"grid: {name}={text!r} is not a finite number")
+    return value
 
 
 def expand(grid: dict[str, list[Any]], base: HostConfig, base_labels: LabelSpec) -> list[Candidate]:

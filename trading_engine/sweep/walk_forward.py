@@ -38,6 +38,9 @@ def make_folds(n_days: int, folds: int | None, split_day: int | None, min_days: 
         out = [Fold(i, 0, int(edges[i + 1]), int(edges[i + 1]), int(edges[i + 2])) for i in range(folds)]
     else:
         assert split_day is not None
+        if not 0 < split_day < n_days:  # else "-6 test day(s)"
+            where = "after the data's last" if split_day >= n_days else "on or before the data's first"
+            raise ValueError(f"walk-forward: the split is {where} day ({n_days} day(s) of data)")
         out = [Fold(0, 0, split_day, split_day, n_days)]
     for f in out:
         train, test = f.train_end - f.train_start, f.test_end - f.test_start

@@ -3,7 +3,9 @@
 Expected columns: a timestamp (`ts_utc` or `ts`, the bar's UTC open time), open, high, low, close, volume,
 and optionally a contract column (`contract`, `contract_approx` or `instrument_id`) that marks rolls.
 Rows that break the Bar contract are set aside and reported, never silently dropped; duplicated minutes keep
-their last row. Gaps and rolls are handled by BarSeries's gap policy.
+their last row. A value outside the contract's bounds (a price of 1e300, a bar in year 9999) or a file
+without a single bar is an error naming the row: the file is in the wrong units or broken, not a market.
+Gaps and rolls are handled by BarSeries's gap policy.
 """
 
 from __future__ import annotations
@@ -11,11 +13,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from regime.bar_series import BarSeries
-from regime.contracts.bar import BarError
+from regime.contracts.bar import (
+    FIRST_BAR,
+    LAST_BAR,
+    MAX_PRICE,
+    MAX_VOLUME,
+    BarError,
+    check_bar_bounds,
+)
 
 TS_COLUMNS = ("ts_utc", "ts", "timestamp")
 CONTRACT_COLUMNS = ("contract", "contract_approx", "instrument_id")
@@ -65,6 +75,8 @@ def load_bar_file(path: Path | str, *, symbol: str | None = None, max_fill_minut
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"bars file not found: {path}")
+    if not path.is_file():
+        raise BarError(f"{path}: not a file (a bars file is one CSV or Parquet file)")
     df = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
     ts_col = next((c for c in TS_COLUMNS if c in df.columns), None)
     missing = [c for c in (*PRICE_COLUMNS, "volume") if c not in df.columns]
@@ -98,6 +110,9 @@ def load_bar_file(path: Path | str, *, symbol: str | None = None, max_fill_minut
         found.extend((int(i) + 2, reason) for i in np.flatnonzero(mask & ~bad)[:MAX_REPORTED])
         bad |= mask
     reasons = [f"row {line}: {reason}" for line, reason in sorted(found)[:MAX_REPORTED]]
+    _refuse_out_of_bounds(path, ts, prices, volume, ~bad)
+    if not (~bad).any():
+        raise BarError(f"{path.name}: no bars ({rows} data rows" + (", all set aside)" if rows else ")"))
     epoch_minute = ts.dt.tz_convert(None).to_numpy().astype("datetime64[m]").astype(np.int64)
     good = df.assign(_minute=epoch_minute)[~bad]
     good = good.sort_values("_minute", kind="stable")
@@ -116,3 +131,23 @@ def load_bar_file(path: Path | str, *, symbol: str | None = None, max_fill_minut
         contract=deduped[contract_col].astype(str).to_numpy() if contract_col else None,
     )
     return BarFile(series, path, rows, reasons, int(bad.sum()), len(good) - len(deduped))
+
+
+def _refuse_out_of_bounds(path: Path, ts: Any, prices: Any, volume: Any, valid: Any) -> None:
+    """A BarError naming the first well-formed row outside the Bar contract's bounds, if any."""
+    p = prices.to_numpy(np.float64)
+    v = volume.to_numpy(np.float64)
+    out = valid & (
+        (p > MAX_PRICE).any(axis=1)
+        | (v > MAX_VOLUME)
+        | (ts < FIRST_BAR).to_numpy()
+        | (ts >= LAST_BAR).to_numpy()
+    )
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        problem = check_bar_bounds(
+            prices=dict(zip(PRICE_COLUMNS, map(float, p[i]), strict=True)),
+            volume=float(v[i]),
+            ts=ts.iloc[i].to_pydatetime(),
+        )
+        raise BarError(f"{path.name} row {i + 2}: {problem} ({int(out.sum())} such row(s))")

@@ -59,11 +59,24 @@ class RegimeModel:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        session = ort.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])
+        try:
+            session = ort.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])
+        except (
+            Exception
+        ) as exc:  # onnxruntime's own types (InvalidProtobuf, Fail, ...), not importable by name
+            raise ModelError(f"not an ONNX model ({str(exc).splitlines()[0][:200]})") from exc
         props = session.get_modelmeta().custom_metadata_map
         if METADATA_KEY not in props:
             raise ModelError(f"not a regime-trader ensemble: metadata key {METADATA_KEY!r} is missing")
-        return cls(session, ModelMetadata.from_json(props[METADATA_KEY]))
+        model = cls(session, ModelMetadata.from_json(props[METADATA_KEY]))
+        width = session.get_inputs()[0].shape[-1]
+        expected = len(model.feature_spec.names)
+        if isinstance(width, int) and width != expected:
+            raise ModelError(
+                f"the model takes {width} features, its feature spec makes {expected}: "
+                "trained by another version of the features; train it again"
+            )
+        return model
 
     @property
     def version(self) -> str:

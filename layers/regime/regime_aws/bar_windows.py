@@ -14,11 +14,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from regime.contracts import Bar, BarError
 from regime.contracts.timestamps import format_minute as _iso
 from regime.recent_bars import RecentBars
+from regime_aws import SERVICE
 from regime_aws.clients import client
 from regime_aws.decision_settings import Settings
 from regime_aws.dynamodb_items import from_wire
 
-logger = Logger(child=True)
+logger = Logger(child=True, service=SERVICE)
 RECENT_BARS = RecentBars()  # per container, as the models: a warm invocation reads only the window's tail
 
 

@@ -21,11 +21,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from regime.contracts import RegimeItem
+from regime_aws import SERVICE
 from regime_aws.clients import client
 from regime_aws.decision_settings import Settings
 from regime_aws.dynamodb_items import from_wire, to_wire
 
-logger = Logger(child=True)
+logger = Logger(child=True, service=SERVICE)
 metrics = Metrics()  # Powertools' metric set is shared: the handler's log_metrics flushes these
 
 WRITE_CHUNK = 25  # BatchWriteItem's limit

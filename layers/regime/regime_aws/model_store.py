@@ -16,10 +16,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from regime.contracts import ModelPointer, PointerError
 from regime.inference import ModelError, RegimeModel
+from regime_aws import SERVICE
 from regime_aws.clients import client, pointer_provider
 from regime_aws.decision_settings import Settings
 
-logger = Logger(child=True)
+logger = Logger(child=True, service=SERVICE)
 metrics = Metrics()  # Powertools' metric set is shared: the handler's log_metrics flushes these
 
 

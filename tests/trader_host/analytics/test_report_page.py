@@ -10,16 +10,20 @@ import shutil
 import struct
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.trader_host.analytics.hand_lake import at, bars, decisions
 from trader_host.analytics.lake import FolderLake
 from trader_host.analytics.local_athena import LocalAthena
 from trader_host.analytics.price_panel import price_panel, rolling
 from trader_host.analytics.report_page import model_scores_rows, render_report
 from trader_host.analytics.svg import nice_ticks, time_ticks
 from trader_host.analytics.tables import read_csv_folder, write_csv
+from trader_host.analytics.writer import write_records
 from trader_host.cli import main
 
 SVG = re.compile(r"<svg\b.*?</svg>", re.S)
@@ -73,9 +77,9 @@ def test_the_page_is_self_contained_and_every_chart_is_drawn(page: str) -> None:
     assert set(re.findall(r"https?://[^\"' )]+", page)) == {"http://www.w3.org/2000/svg"}  # namespace only
     svgs = charts(page)
     titles = [svg.get("aria-label", "") for svg in svgs]
-    assert len(svgs) == 7, titles  # price, equity, outcomes, by regime, by hour, model scores, live accuracy
+    assert len(svgs) == 8, titles  # trips' equity, price, equity, outcomes, by regime, by hour, scores, live
     assert all(drawn(svg) > 0 for svg in svgs), [t for t, s in zip(titles, svgs, strict=True) if not drawn(s)]
-    price = svgs[0]
+    price = next(svg for svg in svgs if "price, mean" in svg.get("aria-label", ""))
     assert sum(1 for e in price.iter() if e.get("class") == "marker") == 6  # T1..T3 entries and exits
     assert (
         sum(1 for e in price.iter() if e.get("class") == "span") == 4
@@ -83,7 +87,7 @@ def test_the_page_is_self_contained_and_every_chart_is_drawn(page: str) -> None:
     # v3's one decision has no realised label yet: its name and no bar (a NaN length is a console error).
     assert '="nan"' not in page and ">CL v3 trend</text>" in page
     # The statistics beside the article, money to the cent.
-    assert "<td>net_usd</td><td>-217.04</td>" in page and "about 1.8" in page
+    assert "<td>Net (USD)</td><td>-217.04</td>" in page and "about 1.8" in page
 
 
 def test_model_scores_rows_put_each_score_beside_its_baseline() -> None:
@@ -99,7 +103,7 @@ def test_from_athena_csvs_there_is_no_price_chart_but_everything_else(
         write_csv(result, tmp_path)
     page = render_report(read_csv_folder(tmp_path), source="csv")
     assert "no bars for a price chart" in page
-    assert len(charts(page)) == 5 and "<td>net_usd</td><td>-217.04</td>" in page
+    assert len(charts(page)) == 6 and "<td>Net (USD)</td><td>-217.04</td>" in page
 
 
 def test_an_empty_lake_gives_a_page_of_messages(tmp_path: Path) -> None:
@@ -113,7 +117,16 @@ def test_report_command_from_a_backtest(tmp_path: Path, capsys: pytest.CaptureFi
     out = tmp_path / "bt.html"
     assert main(["report", "--backtest", "--synthetic-days", "1", "--seed", "5", "--out", str(out)]) == 0
     page = out.read_text()
-    assert len(charts(page)) == 6 and "backtest-truth" in page  # no --model: no out-of-sample chart
+    assert len(charts(page)) == 7 and "backtest-truth" in page  # no --model: no out-of-sample chart
+    # The tear sheet: the ratios, a monthly table and every round trip with its times and exit reason.
+    for figure in ("Sharpe (annualised, daily)", "Sortino (annualised, daily)", "Profit factor", "Calmar"):
+        assert f"<td>{figure}" in page
+    assert '<table class="monthly"><tr><th>Year</th><th>Jan</th>' in page
+    trips = re.search(r"Trade list \((\d+) round trips\)", page)
+    assert trips is not None and int(trips.group(1)) > 0
+    trade_list = page[page.index('<table class="trade-list">') :].split("</table>")[0]
+    assert trade_list.count("<tr>") == int(trips.group(1)) + 1  # a header and a row per round trip
+    assert "<th>Entry (UTC)</th><th>Exit (UTC)</th><th>Held</th>" in trade_list
     assert "report written to" in capsys.readouterr().out
 
 
@@ -173,7 +186,7 @@ def test_in_a_headless_browser_the_page_loads_every_chart_without_console_errors
     dom = _chromium(html.as_uri(), "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert _console(dom.stderr) == []
-    assert dom.stdout.count('class="chart"') == 7  # every chart is in the rendered document
+    assert dom.stdout.count('class="chart"') == 8  # every chart is in the rendered document
     shot = tmp_path / "report.png"
     result = _chromium(html.as_uri(), f"--screenshot={shot}", "--window-size=1000,4000", "--hide-scrollbars")
     assert result.returncode == 0 and _console(result.stderr) == []
@@ -205,3 +218,20 @@ def test_report_command_draws_a_held_out_evaluation_in_the_model_section(
         main(["report", "--csv-dir", str(tmp_path), "--evaluation", str(evaluation), "--out", str(out)]) == 2
     )
     assert "not an `evaluate --json` report" in caplog.text
+
+
+def test_regime_shading_is_placed_by_the_market_clock_not_the_functions(tmp_path: Path) -> None:
+    # The demo's decisions were computed on the wall clock (months after its virtual bars) and the shading,
+    # placed by `computed_at`, drew nothing: a decision covers the interval after its window's end.
+    wall = at("11-25T09:00:00")
+    late = [replace(d, computed_at=wall, valid_until=wall + timedelta(minutes=6)) for d in decisions()]
+    write_records(tmp_path, regimes=late, bars=bars())
+    panel = price_panel(LocalAthena(FolderLake(tmp_path)), symbol="CL")
+    assert panel is not None
+    shaded = [(datetime.fromtimestamp(a, UTC), (b - a) / 60, r) for a, b, r in panel.regimes]
+    assert [(t.strftime("%H:%M"), minutes, r) for t, minutes, r in shaded] == [
+        ("14:20", 5.0, "range"),
+        ("14:40", 5.0, "range"),
+        ("15:00", 5.0, "trend"),
+        ("15:05", 5.0, "range"),
+    ]

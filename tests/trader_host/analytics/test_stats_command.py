@@ -69,3 +69,11 @@ def test_stats_reads_the_bucket_on_the_local_endpoint(
     out = capsys.readouterr().out
     assert "lake: bars 91, fills 11, round_trips 6, regimes 8, orders 16, risk_events 3 records" in out
     assert "2026-01-20" in out and "-292.84" in out
+
+
+def test_a_bucket_that_does_not_exist_is_one_line(
+    moto_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # It printed a traceback from the first read (NoSuchBucket) instead.
+    assert main(["stats", "--bucket", "no-such-lake"]) == 2
+    assert "--bucket no-such-lake: not readable" in caplog.text

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from regime.synthetic import synthetic_days
 from trader_host.cli import main
+from trader_host.commands.backtest import in_sample
 
 MCL = Path(__file__).resolve().parents[4] / "shared" / "data" / "MCL_1m_2026-01-15_2026-02-27.csv"
 
@@ -194,3 +196,17 @@ def test_a_tight_daily_loss_limit_is_counted_in_days(
     assert main([*args, "--json", str(out)]) == 0
     (result,) = json.loads(out.read_text())["results"]
     assert 1 <= result["loss_limit_days"] <= 3
+
+
+def test_a_model_trained_on_the_backtest_bars_is_named_in_sample() -> None:
+    series = synthetic_days(2, seed=7).bars
+    first, last = series.window_end(0), series.window_end(len(series) - 1)
+    trained = {"synthetic_days": 30, "seed": 7, "first_window_end": first.isoformat()}
+    trained["last_window_end"] = last.isoformat()
+    warning = in_sample(trained, {"synthetic_days": 2, "seed": 7}, series)
+    assert warning is not None and "'ml' column is in sample" in warning
+    assert in_sample(trained, {"synthetic_days": 2, "seed": 8}, series) is None  # another market
+    before = first - timedelta(minutes=1)  # the last training window ended as the first bar began
+    after = {**trained, "file": "MCL.csv", "last_window_end": before.isoformat()}
+    assert in_sample(after, {"file": "MCL.csv", "start": "", "end": ""}, series) is None  # trained before
+    assert in_sample({**after, "last_window_end": last.isoformat()}, {"file": "MCL.csv"}, series) is not None

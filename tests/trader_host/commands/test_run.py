@@ -33,6 +33,7 @@ from trader_host.cloud.aws import client, resource
 from trader_host.commands.run import LiveHost, assemble
 from trader_host.state_folder import StateFolder
 from trading_engine.broker.sim.sim_book import SimBook
+from trading_engine.execution.money import usd
 from trading_engine.journal.trade_journal import TradeJournal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -116,7 +117,7 @@ def test_sigkill_mid_trade_then_restart_loses_nothing(stack_outputs: Path, tmp_p
     out, _ = second.communicate(timeout=300)
     assert second.returncode == 0, out[-3000:]
     banner = next(line for line in out.splitlines() if line.startswith("regime-trader run:"))
-    assert f"today {first_net} USD" in banner  # the day's loss limit starts from the first run's P&L
+    assert f"today {usd(first_net)} USD" in banner  # the day's loss limit starts from the first run's P&L
     assert "restart: flattening position" in out and "session over" in out
 
     book = SimBook(state / "sim-broker" / "CL.book", BOOK_ID)
@@ -340,3 +341,48 @@ def test_a_symbol_the_stack_does_not_serve_stops_the_start(
     out = capsys.readouterr().out
     assert "the stack serves CL, not MCL" in out and "Symbols=" in out
     assert not (tmp_path / "MCL.journal").exists()  # refused before anything was started
+
+
+def _without_aws(home: Path) -> dict[str, str]:
+    """This environment without a single AWS variable, nor a ~/.aws to fall back on, nor EC2's metadata."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return {**env, "HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def test_the_local_clouds_state_file_is_all_a_host_needs(stack_outputs: Path, tmp_path: Path) -> None:
+    # It failed with `You must specify a region`, then `Unable to locate credentials`: the state file now
+    # carries the endpoint's region and dummy credentials.
+    command = [sys.executable, "-m", "trader_host.cli", "run", "--stack-outputs", str(stack_outputs)]
+    command += ["--regime", "trend", "--state-dir", str(tmp_path / "state"), *MARKET, "--minutes", "30"]
+    env = {**_without_aws(tmp_path), "PYTHONPATH": f"{REPO / 'layers' / 'regime'}:{REPO}"}
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "session over (--minutes)" in done.stdout
+
+
+def test_real_aws_without_a_region_or_credentials_is_one_line(tmp_path: Path) -> None:
+    env = {**_without_aws(tmp_path), "PYTHONPATH": f"{REPO / 'layers' / 'regime'}:{REPO}"}
+    cli = [sys.executable, "-m", "trader_host.cli"]
+    for argv, env_extra, said in (
+        (
+            ["stats", "--bucket", "lake"],
+            {},
+            "stats: --bucket lake: no AWS region: set AWS_DEFAULT_REGION",
+        ),
+        (
+            ["run", "--stack-outputs", "regime-trader-dev", *MARKET],
+            {},
+            "no AWS region: set AWS_DEFAULT_REGION",
+        ),
+        (
+            ["run", *MARKET, "--regime", "trend"],
+            {"AWS_DEFAULT_REGION": "eu-west-1"},
+            "no AWS credentials: set",
+        ),
+    ):
+        done = subprocess.run(
+            [*cli, *argv], cwd=REPO, env={**env, **env_extra}, capture_output=True, text=True, timeout=120
+        )
+        output = done.stdout + done.stderr
+        assert done.returncode == 2 and "Traceback" not in output, output
+        assert len([line for line in output.splitlines() if said in line]) == 1, output

@@ -23,6 +23,7 @@ GRID = ["--grid", "z_thresh=1.5,2.0", "stop_offset_ticks=3,6"]
         (["--grid", "z_thresh=2", "z_target=0.5,2.5"], "impossible combination"),
         (["--grid", "stop_offset_ticks=0"], "stop_offset_ticks: must be >= 1"),
         (["--grid", "z_thresh=two"], "z_thresh='two' is not a float"),
+        (["--grid", "z_thresh=inf"], "z_thresh='inf' is not a finite number"),
         (["--grid", "label.range_z=1.5", "--regime", "range"], "use --regime hindsight"),
         ([*GRID, "--folds", "5"], "walk-forward fold 0"),
         ([*GRID, "--split", "yesterday"], "not a date/time"),

@@ -25,6 +25,16 @@ def test_train_on_synthetic_days(tmp_path: Path, capsys: pytest.CaptureFixture[s
     report = json.loads((tmp_path / "evaluation.json").read_text())
     assert report["model_version"] == model.version
     assert report["evaluation"]["truth"]["accuracy"] == model.metadata.oos_scores["truth_accuracy"]
+    assert f"train: writing {tmp_path / 'ensemble.onnx'}" in out  # where it writes, said first
+    # Another market into the same folder would silently replace this model: refused unless --force.
+    assert (
+        main(["train", "--synthetic-days", "6", "--seed", "9", "--out", str(tmp_path), "--no-progress"]) == 2
+    )
+    assert capsys.readouterr().err == (
+        f"regime-trader train: {tmp_path / 'ensemble.onnx'} holds a model trained on 6 synthetic sessions "
+        "(seed 7), not on 6 synthetic sessions (seed 9): give another --out, or --force to replace it\n"
+    )
+    assert RegimeModel.load(tmp_path / "ensemble.onnx").version == model.version
 
 
 @pytest.mark.slow

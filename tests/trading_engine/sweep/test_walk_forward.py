@@ -24,6 +24,8 @@ def test_a_fold_with_too_little_data_is_named() -> None:
         make_folds(8, folds=3, split_day=None, min_days=5)
     with pytest.raises(ValueError, match="fold 0: 38 training and 2 test"):
         make_folds(40, folds=None, split_day=38, min_days=5)
+    with pytest.raises(ValueError, match=r"the split is after the data's last day \(40 day"):
+        make_folds(40, folds=None, split_day=46, min_days=5)  # said "-6 test day(s)"
     with pytest.raises(ValueError, match="either"):
         make_folds(40, folds=2, split_day=10, min_days=5)
 

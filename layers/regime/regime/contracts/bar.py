@@ -206,3 +206,25 @@ class Bar:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+# Bounds of a plausible bar, shared by ingest and the command line's bars files. Far outside any futures
+# market (crude's record is under 150 USD, an index future's in the tens of thousands) yet well inside what
+# DynamoDB's Number and a float's exact arithmetic on a tick grid can hold: a value outside them is a broken
+# feed or a file in the wrong units, never a price.
+MAX_PRICE = 1e7
+MAX_VOLUME = 1e12
+FIRST_BAR = datetime(1980, 1, 1, tzinfo=UTC)  # before electronic futures data
+LAST_BAR = datetime(2200, 1, 1, tzinfo=UTC)  # a clock or file error, not a session
+
+
+def check_bar_bounds(*, prices: dict[str, float], volume: float, ts: datetime) -> str | None:
+    """What is out of bounds in one bar, as a phrase naming the field and the bound; None when all hold."""
+    for name, value in prices.items():
+        if not 0 < value <= MAX_PRICE:
+            return f"{name} {value:g} is outside (0, {MAX_PRICE:g}]"
+    if not 0 <= volume <= MAX_VOLUME:
+        return f"volume {volume:g} is outside [0, {MAX_VOLUME:g}]"
+    if not FIRST_BAR <= ts < LAST_BAR:
+        return f"ts {ts.isoformat()} is outside [{FIRST_BAR:%Y-%m-%d}, {LAST_BAR:%Y-%m-%d})"
+    return None
