@@ -11,17 +11,21 @@ a section whose data is missing says so instead of drawing an empty chart.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from trader_host.analytics.equity_charts import equity_section
 from trader_host.analytics.local_athena import QueryResult
 from trader_host.analytics.price_panel import PricePanel
-from trader_host.analytics.svg import PALETTE, Plot, time_ticks
-from trader_host.analytics.tables import cell
+from trader_host.analytics.svg import PALETTE, Plot, clock, time_ticks
+from trader_host.analytics.tables import as_float, cell
 from trader_host.analytics.tear_sheet_html import tear_sheet_section
+
+# Entries are triangles pointing the trade's way; exits a square (a buy closing a short) or a diamond (a sell
+# closing a long): told apart by shape as well as by the side's colour.
+FILL_MARKERS = (("entry", "BUY", "up"), ("entry", "SELL", "down"), ("exit", "BUY", "square"),
+                ("exit", "SELL", "diamond"))  # fmt: skip
 
 # The article's own statistics (its "How did the project go?"), for the side-by-side table.
 ARTICLE: dict[str, str] = {
@@ -49,12 +53,6 @@ th:first-child, td:first-child { text-align: left; }
 svg.chart { display: block; margin: 8px 0; max-width: 100%; height: auto; }
 svg .title { font-size: 14px; font-weight: 600; } svg .tick, svg .legend { font-size: 11px; fill: #444; }
 """
-
-
-def _f(value: Any) -> float:
-    if value is None:
-        return math.nan
-    return float(value)
 
 
 def html_table(result: QueryResult, columns: list[str] | None = None) -> str:
@@ -106,10 +104,6 @@ def _missing(result: QueryResult | None, name: str) -> str:
     return f'<p class="empty">{escape(result.message)}</p>'
 
 
-def _clock(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M")
-
-
 def price_chart(panel: PricePanel) -> str:
     """Price, mean and z-bands, entries and exits, regime shading."""
     up = panel.z_thresh
@@ -122,14 +116,14 @@ def price_chart(panel: PricePanel) -> str:
         (panel.times[0], panel.times[-1]),
         (min(ys), max(ys)),
         height=380,
-        x_ticks=[(x, _clock(x)) for x in time_ticks(panel.times[0], panel.times[-1])],
+        x_ticks=[(x, clock(x)) for x in time_ticks(panel.times[0], panel.times[-1])],
     )
     for start, end, regime in panel.regimes:
         plot.span(
-            start, end, PALETTE.get(regime, PALETTE["nothing"]), f"{regime} {_clock(start)}-{_clock(end)}"
+            start, end, PALETTE.get(regime, PALETTE["nothing"]), f"{regime} {clock(start)}-{clock(end)}"
         )
     for regime in sorted({r for _, _, r in panel.regimes}):
-        plot.legend.append((f"{regime} regime", PALETTE[regime]))
+        plot.key(f"{regime} regime", PALETTE[regime])
     t = panel.times
     plot.band(
         t,
@@ -141,49 +135,9 @@ def price_chart(panel: PricePanel) -> str:
     plot.band(t, [m + up * s for m, s in zip(panel.means, panel.sds, strict=True)], highs, PALETTE["band"])
     plot.line(t, panel.means, PALETTE["mean"], "mean", dash="4 3")
     plot.line(t, panel.closes, PALETTE["price"], "close")
-    for role in ("entry", "exit"):  # entries triangles, exits circles; both in their side's colour
-        for side, color, shape in (("BUY", PALETTE["buy"], "up"), ("SELL", PALETTE["sell"], "down")):
-            pts = [(x, y, tip) for x, y, s, r, tip in panel.fills if s == side and r == role]
-            plot.markers(pts, color, shape if role == "entry" else "circle", f"{role} {side.lower()}")
-    return plot.render()
-
-
-def equity_chart(daily: QueryResult) -> str:
-    """Equity after each day and the drawdown below its peak, per symbol."""
-    recs = daily.records()
-    days = sorted({str(r["trading_day"]) for r in recs})
-    index = {d: i for i, d in enumerate(days)}
-    equity = [_f(r["equity_usd"]) for r in recs]
-    dd = [-_f(r["drawdown_usd"]) for r in recs]
-    lo, hi = min([0.0, *equity, *dd]), max([0.0, *equity])
-    step = max(1, len(days) // 8)
-    plot = Plot(
-        "Equity (cumulative net, USD) and drawdown from the peak, per trading day",
-        (-0.5, len(days) - 0.5),
-        (lo, hi),
-        x_ticks=[(i, d[5:]) for i, d in enumerate(days) if i % step == 0],
-        y_unit="",
-    )
-    by_symbol: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in recs:
-        by_symbol[str(r["symbol"])].append(r)
-    for symbol, rows in by_symbol.items():
-        xs = [float(index[str(r["trading_day"])]) for r in rows]
-        plot.band(
-            xs,
-            [-_f(r["drawdown_usd"]) for r in rows],
-            [0.0] * len(rows),
-            PALETTE["drawdown"],
-            f"{symbol} drawdown",
-        )
-        plot.line(xs, [_f(r["equity_usd"]) for r in rows], PALETTE["equity"], f"{symbol} equity", width=2)
-        stops = [
-            (x, _f(r["equity_usd"]), f"{r['trading_day']}: daily loss limit stopped trading")
-            for x, r in zip(xs, rows, strict=True)
-            if r.get("loss_limit_stop")
-        ]
-        plot.markers(stops, PALETTE["loss"], "circle", "loss-limit day")
-    plot.hline(0.0, "#999")
+    for role, side, shape in FILL_MARKERS:  # a shape per role and side, and the side's colour
+        pts = [(x, y, tip) for x, y, s, r, tip in panel.fills if s == side and r == role]
+        plot.markers(pts, PALETTE[side.lower()], shape, f"{role} {side.lower()}")
     return plot.render()
 
 
@@ -209,7 +163,7 @@ def outcomes_chart(outcomes: QueryResult) -> str:
             [f"{regime}: {r['round_trips']} trips at {r['ticks']:+d} ticks" for r in rows],
             offset=(k - (len(regimes) - 1) / 2) * width,
         )
-        plot.legend.append((regime, PALETTE.get(regime, PALETTE["neutral"])))
+        plot.key(regime, PALETTE.get(regime, PALETTE["neutral"]))
     return plot.render()
 
 
@@ -223,7 +177,10 @@ def category_chart(title: str, labels: list[str], values: list[float], tips: lis
     )
     colors = [PALETTE["gain"] if v >= 0 else PALETTE["loss"] for v in values]
     plot.bars([float(i) for i in range(len(labels))], values, 0.7, colors, tips)
-    plot.hline(0.0, "#999", dash="")
+    for sign, name in ((1, "net gain"), (-1, "net loss")):
+        if any(v * sign > 0 for v in values):
+            plot.key(name, PALETTE["gain" if sign > 0 else "loss"])
+    plot.hline(0.0, PALETTE["zero"], dash="", name="zero")
     return plot.render()
 
 
@@ -240,7 +197,8 @@ def scores_chart(title: str, rows: list[tuple[str, float, float]]) -> str:
     for i, (_, _, base) in enumerate(rows):
         if math.isfinite(base):
             plot.tick(float(i), base, 0.75, PALETTE["baseline"], f"baseline {base:.3f}")
-    plot.legend += [("accuracy", PALETTE["range"]), ("baseline (majority class)", PALETTE["baseline"])]
+    plot.key("accuracy", PALETTE["range"])
+    plot.key("baseline (majority class)", PALETTE["baseline"], "line")
     return plot.render()
 
 
@@ -250,12 +208,12 @@ def model_scores_rows(oos: Mapping[str, Any]) -> list[tuple[str, float, float]]:
     hemis = oos.get("hemispheres", {})
     for name, scores in sorted(oos.get("models", {}).items()):
         hemi = next((h for h in hemis if name.startswith(h)), None)
-        base = _f(hemis[hemi]["baseline"]) if hemi else math.nan
-        rows.append((name, _f(scores.get("accuracy")), base))
+        base = as_float(hemis[hemi]["baseline"]) if hemi else math.nan
+        rows.append((name, as_float(scores.get("accuracy")), base))
     for name, scores in sorted(hemis.items()):
-        rows.append((f"{name} vote", _f(scores.get("accuracy")), _f(scores.get("baseline"))))
+        rows.append((f"{name} vote", as_float(scores.get("accuracy")), as_float(scores.get("baseline"))))
     if "vote_accuracy" in oos:
-        rows.append(("regime vote", _f(oos["vote_accuracy"]), _f(oos.get("vote_baseline"))))
+        rows.append(("regime vote", as_float(oos["vote_accuracy"]), as_float(oos.get("vote_baseline"))))
     return rows
 
 
@@ -263,8 +221,8 @@ def live_scores_rows(live: QueryResult) -> list[tuple[str, float, float]]:
     rows: list[tuple[str, float, float]] = []
     for r in live.records():
         tag = f"{r['symbol']} {r['model_version']}"
-        rows.append((f"{tag} trend", _f(r["trend_accuracy"]), _f(r["trend_baseline"])))
-        rows.append((f"{tag} range", _f(r["range_accuracy"]), _f(r["range_baseline"])))
+        rows.append((f"{tag} trend", as_float(r["trend_accuracy"]), as_float(r["trend_baseline"])))
+        rows.append((f"{tag} range", as_float(r["range_accuracy"]), as_float(r["range_baseline"])))
     return rows
 
 
@@ -302,7 +260,9 @@ def render_report(
     daily = results.get("daily_pnl")
     section(
         "Equity and drawdown",
-        equity_chart(daily) if daily is not None and not daily.empty else _missing(daily, "daily_pnl"),
+        equity_section(daily, results.get("trade_list"))
+        if daily is not None and not daily.empty
+        else _missing(daily, "daily_pnl"),
     )
     outcomes = results.get("trade_outcomes")
     section(
@@ -318,7 +278,7 @@ def render_report(
         chart = category_chart(
             "Net P&L (USD) by regime at entry and decision confidence",
             labels,
-            [_f(r["net_usd"]) for r in recs],
+            [as_float(r["net_usd"]) for r in recs],
             [
                 f"{lab}: {r['round_trips']} trips, gross {cell(r['gross_usd'], 'gross_usd')}, "
                 f"fees {cell(r['fees_usd'], 'fees_usd')}, net {cell(r['net_usd'], 'net_usd')}"
@@ -334,7 +294,7 @@ def render_report(
         chart = category_chart(
             "Net P&L (USD) by hour of entry (UTC)",
             [f"{r['entry_hour_utc']:02d}" for r in recs],
-            [_f(r["net_usd"]) for r in recs],
+            [as_float(r["net_usd"]) for r in recs],
             [
                 f"{r['entry_hour_utc']:02d}h: {r['round_trips']} trips, net {cell(r['net_usd'], 'net_usd')}"
                 for r in recs

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html import escape
 
 PALETTE = {
@@ -26,6 +27,7 @@ PALETTE = {
     "loss": "#d73027",
     "neutral": "#7f7f7f",
     "baseline": "#222222",
+    "zero": "#999999",
 }
 
 
@@ -57,6 +59,11 @@ def time_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
     return [first + k * step for k in range(int((hi - first) // step) + 1)]
 
 
+def clock(ts: float) -> str:
+    """Epoch seconds as the UTC clock time, HH:MM (the time axes' labels)."""
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M")
+
+
 def _fmt(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
@@ -77,7 +84,7 @@ class Plot:
     x_ticks: Sequence[tuple[float, str]] | None = None
     margin: tuple[int, int, int, int] = (30, 20, 40, 70)  # top, right, bottom, left
     elements: list[str] = field(default_factory=list)
-    legend: list[tuple[str, str]] = field(default_factory=list)
+    legend: list[tuple[str, str, str]] = field(default_factory=list)  # name, colour, shape
 
     def __post_init__(self) -> None:
         x0, x1 = self.x_range
@@ -124,7 +131,7 @@ class Plot:
                     f'points="{" ".join(run)}"/>'
                 )
         if name:
-            self.legend.append((name, color))
+            self.key(name, color, "dash" if dash else "line")
 
     def band(
         self,
@@ -146,26 +153,24 @@ class Plot:
             f'points="{upper} {lower}"/>'
         )
         if name:
-            self.legend.append((name, color))
+            self.key(name, color)
 
     def markers(
         self, points: Sequence[tuple[float, float, str]], color: str, shape: str, name: str = ""
     ) -> None:
-        """Triangles up ('up'), down ('down') or circles, each with a tooltip."""
+        """One of SHAPES at each point, each with a tooltip."""
         for x, y, tip in points:
-            cx, cy = self.px(x), self.py(y)
-            if shape in ("up", "down"):
-                tip_dy, base_dy = (-6, 4) if shape == "up" else (6, -4)
-                base = cy + base_dy
-                corners = f"{cx:.1f},{cy + tip_dy:.1f} {cx - 5:.1f},{base:.1f} {cx + 5:.1f},{base:.1f}"
-                mark = f'<polygon points="{corners}"'
-            else:
-                mark = f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4"'
-            self.elements.append(
-                f'{mark} class="marker" fill="{color}"><title>{escape(tip)}</title></{_tag(mark)}>'
-            )
+            mark = _symbol(shape, self.px(x), self.py(y), color)
+            self.elements.append(f'{mark} class="marker"><title>{escape(tip)}</title></{_tag(mark)}>')
         if name and points:
-            self.legend.append((name, color))
+            self.key(name, color, shape)
+
+    def key(self, name: str, color: str, shape: str = "swatch") -> None:
+        """A legend entry: a colour's swatch, a line's stroke ('line', 'dash') or a marker's shape."""
+        if shape not in (*SHAPES, "swatch", "line", "dash"):
+            raise ValueError(f"unknown legend shape {shape!r}")
+        if (name, color, shape) not in self.legend:
+            self.legend.append((name, color, shape))
 
     def span(self, x0: float, x1: float, color: str, tip: str = "") -> None:
         """A shaded vertical stripe over the whole plotting area (regime shading)."""
@@ -212,24 +217,29 @@ class Plot:
             f'y1="{self.py(y):.1f}" y2="{self.py(y):.1f}" stroke="{color}" stroke-width="3">{title}</line>'
         )
 
-    def hline(self, y: float, color: str, dash: str = "4 3") -> None:
+    def hline(self, y: float, color: str, dash: str = "4 3", name: str = "") -> None:
+        """A horizontal reference line across the plotting area (named in the legend when `name`)."""
         left = self.margin[3]
         self.elements.append(
             f'<line x1="{left}" x2="{self.width - self.margin[1]}" y1="{self.py(y):.1f}" '
             f'y2="{self.py(y):.1f}" stroke="{color}" stroke-dasharray="{dash}"/>'
         )
+        if name:
+            self.key(name, color, "dash" if dash else "line")
 
     # -- output ------------------------------------------------------------------------------------------
     def render(self) -> str:
-        """The chart as one `<svg>` element."""
+        """The chart as one `<svg>` element, its legend in rows below the x axis."""
         top, right, bottom, left = self.margin
-        w, h = self.width, self.height
+        w = self.width
+        rows = _legend_rows(self.legend, w - left - right)
+        h = self.height + max(0, LEGEND_ROW_PX * len(rows) - 10)
         out = [
             f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" width="{w}" '
             f'height="{h}" role="img" aria-label="{escape(self.title)}">',
             f'<text x="{left}" y="18" class="title">{escape(self.title)}</text>',
-            f'<rect x="{left}" y="{top}" width="{w - left - right}" height="{h - top - bottom}" fill="none" '
-            'stroke="#ccc"/>',
+            f'<rect x="{left}" y="{top}" width="{w - left - right}" height="{self.height - top - bottom}" '
+            'fill="none" stroke="#ccc"/>',
         ]
         for y in nice_ticks(*self.y_range):
             out.append(
@@ -245,20 +255,75 @@ class Plot:
         )
         for x, label in x_ticks:
             out.append(
-                f'<text x="{self.px(x):.1f}" y="{h - bottom + 16}" class="tick" text-anchor="middle">'
-                f"{escape(label)}</text>"
+                f'<text x="{self.px(x):.1f}" y="{self.height - bottom + 16}" class="tick" '
+                f'text-anchor="middle">{escape(label)}</text>'
             )
         out += self.elements
-        lx = left + 10
-        for name, color in self.legend:
-            out.append(
-                f'<rect x="{lx}" y="{top + 6}" width="10" height="10" fill="{color}"/>'
-                f'<text x="{lx + 14}" y="{top + 15}" class="legend">{escape(name)}</text>'
-            )
-            lx += 24 + 7 * len(name)
+        for k, row in enumerate(rows):
+            y = self.height - 6 + LEGEND_ROW_PX * k  # the row's middle, below the tick labels
+            lx = float(left)
+            for name, color, shape in row:
+                out.append(
+                    f'<g class="key">{_key_symbol(shape, lx + 6, y, color)}'
+                    f'<text x="{lx + 16:.1f}" y="{y + 4}" class="legend">{escape(name)}</text></g>'
+                )
+                lx += _key_width(name)
         out.append("</svg>")
         return "".join(out)
 
 
+SHAPES = ("up", "down", "circle", "square", "diamond")  # the markers' shapes
+LEGEND_ROW_PX = 18
+
+
+def _symbol(shape: str, cx: float, cy: float, color: str) -> str:
+    """A marker's SVG element, unclosed (the caller adds attributes and its tooltip)."""
+    if shape in ("up", "down"):
+        tip_dy, base_dy = (-6, 4) if shape == "up" else (6, -4)
+        corners = (
+            f"{cx:.1f},{cy + tip_dy:.1f} {cx - 5:.1f},{cy + base_dy:.1f} {cx + 5:.1f},{cy + base_dy:.1f}"
+        )
+        return f'<polygon points="{corners}" fill="{color}"'
+    if shape == "diamond":
+        corners = f"{cx:.1f},{cy - 6:.1f} {cx + 6:.1f},{cy:.1f} {cx:.1f},{cy + 6:.1f} {cx - 6:.1f},{cy:.1f}"
+        return f'<polygon points="{corners}" fill="{color}"'
+    if shape == "square":
+        return f'<rect x="{cx - 4.5:.1f}" y="{cy - 4.5:.1f}" width="9" height="9" fill="{color}"'
+    if shape == "circle":
+        return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{color}"'
+    raise ValueError(f"unknown marker shape {shape!r}: one of {', '.join(SHAPES)}")
+
+
+def _key_symbol(shape: str, cx: float, cy: float, color: str) -> str:
+    """The legend's sample of an entry: its marker, a stroke for a line, a swatch for an area or a bar."""
+    if shape in SHAPES:
+        mark = _symbol(shape, cx, cy, color)
+        return f"{mark}></{_tag(mark)}>"
+    if shape in ("line", "dash"):
+        dash = ' stroke-dasharray="4 3"' if shape == "dash" else ""
+        return (
+            f'<line x1="{cx - 7:.1f}" x2="{cx + 7:.1f}" y1="{cy:.1f}" y2="{cy:.1f}" stroke="{color}" '
+            f'stroke-width="2"{dash}/>'
+        )
+    return f'<rect x="{cx - 5:.1f}" y="{cy - 5:.1f}" width="10" height="10" fill="{color}"/>'
+
+
+def _key_width(name: str) -> float:
+    return 30 + 6.2 * len(name)  # the sample, a gap and the text at the legend's 11 px
+
+
+def _legend_rows(legend: list[tuple[str, str, str]], width: float) -> list[list[tuple[str, str, str]]]:
+    """The entries in rows no wider than the plotting area."""
+    rows: list[list[tuple[str, str, str]]] = []
+    used = width
+    for entry in legend:
+        if used + _key_width(entry[0]) > width and (not rows or rows[-1]):
+            rows.append([])
+            used = 0.0
+        rows[-1].append(entry)
+        used += _key_width(entry[0])
+    return rows
+
+
 def _tag(mark: str) -> str:
-    return "polygon" if mark.startswith("<polygon") else "circle"
+    return mark[1 : mark.index(" ")]

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import csv
+import math
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from trader_host.analytics.local_athena import QueryResult
+
+
+def as_float(value: Any) -> float:
+    """A query's number as a float, None (SQL NULL) as NaN."""
+    if value is None:
+        return math.nan
+    return float(value)
 
 
 def cell(value: Any, column: str = "") -> str:

@@ -114,7 +114,7 @@ def _equity_chart(sheet: TearSheet) -> str:
     )
     plot.band(xs, sheet.underwater, [0.0] * len(xs), PALETTE["drawdown"], "under water (USD below the peak)")
     plot.line(xs, sheet.equity, PALETTE["equity"], "equity (cumulative net, USD)", width=2)
-    plot.hline(0.0, "#999")
+    plot.hline(0.0, PALETTE["zero"], name="zero")
     return plot.render()
 
 
@@ -132,5 +132,5 @@ def _rolling_chart(sheet: TearSheet) -> str:
         x_ticks=[(i, d[5:]) for i, (d, _) in enumerate(points) if i % step == 0],
     )
     plot.line(xs, values, PALETTE["equity"], f"Sharpe of the last {ROLLING_DAYS} days")
-    plot.hline(0.0, "#999")
+    plot.hline(0.0, PALETTE["zero"], name="zero")
     return plot.render()

@@ -18,7 +18,7 @@ import pytest
 
 from tests.trader_host.analytics.hand_lake import at, bars, decisions
 from trader_host.analytics.lake import FolderLake
-from trader_host.analytics.local_athena import LocalAthena
+from trader_host.analytics.local_athena import LocalAthena, QueryResult
 from trader_host.analytics.price_panel import price_panel, rolling
 from trader_host.analytics.report_page import model_scores_rows, render_report
 from trader_host.analytics.svg import nice_ticks, time_ticks
@@ -27,6 +27,7 @@ from trader_host.analytics.writer import write_records
 from trader_host.cli import main
 
 SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+NS = "{http://www.w3.org/2000/svg}"
 SCORES = {
     "vote_accuracy": 0.61,
     "vote_baseline": 0.5,
@@ -88,6 +89,63 @@ def test_the_page_is_self_contained_and_every_chart_is_drawn(page: str) -> None:
     assert '="nan"' not in page and ">CL v3 trend</text>" in page
     # The statistics beside the article, money to the cent.
     assert "<td>Net (USD)</td><td>-217.04</td>" in page and "about 1.8" in page
+
+
+def _key(svg: ET.Element) -> set[tuple[str, str]]:
+    """The legend's (colour, shape) pairs: a shape is its sample's element, a stroke drawn for a line."""
+    pairs = set()
+    for entry in svg.iter(f"{NS}g"):
+        if entry.get("class") == "key":
+            sample = entry[0]
+            pairs.add((sample.get("fill") or sample.get("stroke") or "", _shape(sample)))
+    return pairs
+
+
+def _shape(element: ET.Element) -> str:
+    tag = element.tag.removeprefix(NS)
+    return f"{tag}{len((element.get('points') or '').split())}" if tag == "polygon" else tag
+
+
+def test_every_colour_and_shape_drawn_is_in_its_charts_legend(page: str) -> None:
+    for svg in charts(page):
+        legend = _key(svg)
+        for e in svg.iter():
+            kind = e.get("class")
+            if kind == "series":
+                color = e.get("stroke") if e.get("fill") == "none" else e.get("fill")
+                shape = "line" if e.get("fill") == "none" else "rect"  # a band's sample is a swatch
+                assert (color, shape) in legend, (svg.get("aria-label"), color, shape, legend)
+            elif kind in ("bar", "span"):
+                assert (e.get("fill"), "rect") in legend, (svg.get("aria-label"), e.get("fill"), legend)
+            elif kind == "marker":
+                assert (e.get("fill"), _shape(e)) in legend, (svg.get("aria-label"), _shape(e), legend)
+
+
+def test_the_two_exits_have_shapes_of_their_own(page: str) -> None:
+    price = next(svg for svg in charts(page) if "price, mean" in svg.get("aria-label", ""))
+    legend = {e[-1].text: _shape(e[0]) for e in price.iter(f"{NS}g") if e.get("class") == "key"}
+    exits, entries = {legend["exit buy"], legend["exit sell"]}, {legend["entry buy"], legend["entry sell"]}
+    assert len(exits) == 2 and not exits & entries  # four shapes: colour is not the only difference
+    drawn = {_shape(e) for e in price.iter() if e.get("class") == "marker"}
+    assert exits <= drawn  # the hand lake closes a long and a short
+
+
+def test_a_single_day_is_drawn_by_round_trip_through_the_day_never_as_one_dot(athena: LocalAthena) -> None:
+    results = dict(athena.run_all())
+    daily, trades = results["daily_pnl"], results["trade_list"]
+    day = str(daily.rows[0][daily.columns.index("trading_day")])
+    trips = tuple(r for r in trades.rows if str(r[trades.columns.index("exit_ts")]).startswith(day))
+    results["daily_pnl"] = replace(daily, rows=daily.rows[:1])
+    results["trade_list"] = replace(trades, rows=trips)
+    page = render_report(results, source="one day")
+    equity = next(svg for svg in charts(page) if "Equity and drawdown" in svg.get("aria-label", ""))
+    assert "by exit time (UTC): one trading day" in equity.get("aria-label", "")
+    curve = next(e for e in equity.iter() if e.get("class") == "series" and e.get("fill") == "none")
+    assert len(curve.get("points", "").split()) == len(trips) + 1  # from zero at the first entry
+    exits = [e.findtext(f"{NS}title") or "" for e in equity.iter() if e.get("class") == "marker"]
+    assert len(exits) == len(trips) and exits[-1].endswith("equity -18.52")  # the day's net, trip by trip
+    results["trade_list"] = QueryResult("trade_list", trades.columns, ())
+    assert "one trading day and no trade list" in render_report(results, source="one day, no trips")
 
 
 def test_model_scores_rows_put_each_score_beside_its_baseline() -> None:
