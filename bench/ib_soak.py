@@ -115,9 +115,12 @@ def schedule(tape: MarketTape, days: int) -> tuple[FaultPlan, GatewayScript, lis
     return faults, script, [*ends[:-1], t1]
 
 
-async def soak(days: int, state: Path, seed: int = 5) -> SoakReport:
+async def soak(days: int, state: Path, seed: int = 5, hours: float | None = None) -> SoakReport:
+    """`days` simulated days, or only the first `hours` of them (the same faults, closer together)."""
     report = SoakReport(days)
     tape = MarketTape.from_synthetic(synthetic_days(days, seed=seed))
+    if hours is not None:
+        tape = tape.until(float(tape.time[0]) + hours * 3600)
     faults, script, ends = schedule(tape, days)
     report.faults.update(
         {"gateway restarts": len(faults.disconnects), "1100/1102": len(script.notices) // 3,

@@ -1,6 +1,7 @@
-"""The paper-trading soak, short: one simulated day through the fake IB Gateway with every fault on its
-schedule (a host kill with a position open, host restarts, a gateway restart, 1100/1102, a competing
-session, partial fills, the roll coming due), and nothing lost."""
+"""The paper-trading soak, short: the first six hours of a simulated day (its ticks as they come, from the
+Sunday evening open past midnight UTC, when the roll comes due) through the fake IB Gateway with every fault
+on its schedule (a host kill with a position open, host restarts, a gateway restart, 1100/1102, a competing
+session, partial fills, the roll), and nothing lost. The whole days are `python -m bench ib_soak`'s."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from bench.ib_soak import soak
 
 
 @pytest.mark.slow
-def test_a_day_of_faults_loses_nothing_and_ends_flat_with_the_gateways_pnl(tmp_path: Path) -> None:
-    report = asyncio.run(asyncio.wait_for(soak(1, tmp_path), 600))
+def test_six_hours_of_faults_lose_nothing_and_end_flat_with_the_gateways_pnl(tmp_path: Path) -> None:
+    report = asyncio.run(asyncio.wait_for(soak(1, tmp_path, hours=6), 600))
     assert report.failures == []
     assert report.segments == 3 and report.kills == 1  # the host killed once with a position open
     assert report.gateway_executions >= 10 and report.faults["partial fills"] >= 1

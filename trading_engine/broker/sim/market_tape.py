@@ -55,6 +55,25 @@ class MarketTape:
     def bar_end(self) -> FloatArray:
         return (self.bar_minute + 1).astype(np.float64) * 60.0
 
+    def until(self, end: float) -> MarketTape:
+        """The tape's first part: ticks before `end` (epoch seconds) and the bars complete by then."""
+        ticks = int(np.searchsorted(self.time, end, side="left"))
+        bars = int(np.searchsorted(self.bar_end, end, side="right"))
+        return MarketTape(
+            self.symbol,
+            self.time[:ticks],
+            self.bid[:ticks],
+            self.ask[:ticks],
+            self.last[:ticks],
+            self.size[:ticks],
+            self.bar_minute[:bars],
+            self.bar_open[:bars],
+            self.bar_high[:bars],
+            self.bar_low[:bars],
+            self.bar_close[:bars],
+            self.bar_volume[:bars],
+        )
+
     @classmethod
     def from_synthetic(cls, market: SyntheticMarket) -> MarketTape:
         """The synthetic market's ticks and bars as they are."""

@@ -110,3 +110,14 @@ def test_the_walk_is_the_original_on_whole_real_files(name: str, symbol: str) ->
     if not path.exists():
         pytest.skip("../shared/data is not present on this machine")
     assert _assert_same(load_bar_file(path, symbol=symbol).series, symbol, 1) > 100_000
+
+
+def test_until_keeps_the_ticks_before_the_cut_and_the_bars_complete_by_then() -> None:
+    tape = MarketTape.from_synthetic(synthetic_days(1, seed=5))
+    cut = float(tape.time[0]) + 2 * 3600 + 30.0  # mid-minute: that minute's bar is not complete
+    head = tape.until(cut)
+    assert head.n_ticks == int((tape.time < cut).sum()) and 0 < head.n_ticks < tape.n_ticks
+    assert float(head.time[-1]) < cut <= float(tape.time[head.n_ticks])
+    assert head.n_bars > 0 and float(head.bar_end[-1]) <= cut < float(tape.bar_end[head.n_bars])
+    np.testing.assert_array_equal(head.bar_close, tape.bar_close[: head.n_bars])
+    np.testing.assert_array_equal(head.last, tape.last[: head.n_ticks])
