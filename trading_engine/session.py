@@ -284,7 +284,9 @@ class TradingSession:
         if isinstance(event, MinuteBar) and self.bars is not None:
             self.bars.publish(self._bar_record(event))
         regime = self.regime
-        commands += trader.on_event(event, now, regime.regime_at(now), regime.decision_at(now))
+        commands += trader.on_event(
+            event, now, regime.regime_at(now), regime.decision_at(now), regime.confidence_at(now)
+        )
         places = isinstance(event, Tick) and any(isinstance(c, PlaceOrder) for c in commands)
         await self._send(commands)
         if isinstance(event, Tick):

@@ -49,7 +49,7 @@ class Trader:
     def __init__(self, spec: ContractSpec, config: HostConfig, id_prefix: str = "o") -> None:
         self.spec = spec
         self.config = config
-        self.strategy = ZScoreStrategy(config.strategy)
+        self.strategy = ZScoreStrategy(config.strategy, spec.session.tz)
         self.executor = OrderExecutor(spec.symbol, config.execution, id_prefix)
         self.ledger = PositionLedger(spec)
         self.risk = RiskGate(config.risk, spec)
@@ -151,14 +151,20 @@ class Trader:
 
     # -- events ----------------------------------------------------------------------------------------------
     def on_event(
-        self, event: BrokerEvent | None, now: float, regime: Regime, decision: datetime | None = None
+        self,
+        event: BrokerEvent | None,
+        now: float,
+        regime: Regime,
+        decision: datetime | None = None,
+        confidence: float | None = None,
     ) -> list[Command]:
         """Handle one broker event (None: a timer wake-up) and return the commands to send.
 
-        `decision` is the window_end of the ML decision behind `regime` (recorded on entry fills), if any.
+        `decision` is the window_end of the ML decision behind `regime` (recorded on entry fills), if any;
+        `confidence` its vote confidence (strategy.min_confidence), None for a regime without one.
         """
         if isinstance(event, Tick):
-            return self.on_tick(event, now, regime, decision)
+            return self.on_tick(event, now, regime, decision, confidence)
         if isinstance(event, MinuteBar):
             self.strategy.on_bar(event)
             return self.on_time(now)
@@ -196,7 +202,12 @@ class Trader:
         return self.on_time(now)
 
     def on_tick(
-        self, tick: Tick, now: float, regime: Regime, decision: datetime | None = None
+        self,
+        tick: Tick,
+        now: float,
+        regime: Regime,
+        decision: datetime | None = None,
+        confidence: float | None = None,
     ) -> list[Command]:
         self.last_tick = tick
         z = self.last_z = self.strategy.zscore(tick.last)
@@ -220,7 +231,7 @@ class Trader:
                 self._exit_reason = reason
         commands += self._manage(now)
         if self.is_idle and not self.feed_ended:
-            commands += self._maybe_enter(tick, z, now, regime, decision)
+            commands += self._maybe_enter(tick, z, now, regime, decision, confidence)
         return commands
 
     def on_time(self, now: float) -> list[Command]:
@@ -335,9 +346,15 @@ class Trader:
         return trade.regime if trade is not None else Regime.NOTHING
 
     def _maybe_enter(
-        self, tick: Tick, z: float | None, now: float, regime: Regime, decision: datetime | None
+        self,
+        tick: Tick,
+        z: float | None,
+        now: float,
+        regime: Regime,
+        decision: datetime | None,
+        confidence: float | None,
     ) -> list[Command]:
-        side = self.strategy.entry_signal(z, regime)
+        side = self.strategy.entry_signal(z, regime, tick.ts, confidence)
         if side is None or z is None or not self.connected:
             return []
         qty = self.config.execution.order_qty

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from regime.contracts import (
@@ -24,11 +25,11 @@ from regime.synthetic import synthetic_days
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.broker.sim.sim_book import SimBook
 from trading_engine.broker.sim.sim_broker import SimBroker
-from trading_engine.config import HostConfig, RiskConfig
+from trading_engine.config import HostConfig, RiskConfig, StrategyConfig
 from trading_engine.fees import TIERED
 from trading_engine.instruments import SYNTHETIC_SESSION, contract
 from trading_engine.journal.trade_journal import TradeJournal
-from trading_engine.regime_source import FixedRegime
+from trading_engine.regime_source import FixedRegime, RegimeTimeline
 from trading_engine.restart import restore
 from trading_engine.session import TradingSession
 from trading_engine.trader import Trader
@@ -168,3 +169,19 @@ def test_fills_carry_what_execution_quality_needs() -> None:
         if f.signal_ts is not None and f.ack_ts is not None
     )
     assert json.loads(fills[0].to_json())["order_type"] in ("limit", "market")
+
+
+def test_the_session_hands_the_decisions_confidence_to_the_strategy() -> None:
+    """strategy.min_confidence: the same range decisions, traded when confident enough, not otherwise."""
+    market = synthetic_days(1, seed=3)
+    first, minutes = int(market.bars.minute[0]), len(market.bars) + 2
+    codes = np.full(minutes, 2, dtype=np.int8)  # range all day
+    config = HostConfig(risk=CONFIG.risk, strategy=StrategyConfig(min_confidence=2.0))
+    trips = []
+    for confidence in (1.9, 2.0):
+        timeline = RegimeTimeline(first, codes, np.full(minutes, confidence))
+        trader = Trader(contract("CL").with_session(SYNTHETIC_SESSION), config)
+        tape = MarketTape.from_synthetic(market)
+        asyncio.run(TradingSession(SimBroker(tape, TIERED, config.sim), trader, timeline).run())
+        trips.append(len(trader.ledger.round_trips))
+    assert trips[0] == 0 and trips[1] > 0
