@@ -300,7 +300,7 @@ def on_tick(
         st[I_ECOUNT] -= 1
     if st[I_ECOUNT] >= ipar[Q_MAX_OPM]:
         return
-    if no_entry[i]:  # RiskGate's blackouts and ZScoreStrategy.entry_allowed, per tick (inputs.py)
+    if no_entry[i]:  # RiskGate._blackout and ZScoreStrategy.entry_allowed per tick (FastEngine.no_entry)
         return
     entries[(st[I_EHEAD] + st[I_ECOUNT]) % ring] = now  # RiskGate.record_entry
     st[I_ECOUNT] += 1
