@@ -101,7 +101,12 @@ class MetricLog:
 
     def record(self, datums: list[Datum]) -> None:
         """Queue the EMF lines of one sample's datums (no I/O); past `max_lines` the oldest go, counted."""
-        lines = emf_lines(datums)
+        try:
+            lines = emf_lines(datums)
+        except (KeyError, TypeError, ValueError, StopIteration) as exc:  # a malformed datum: set aside, said
+            self.dropped += len(datums)
+            log.error("%d malformed metric datum(s) set aside (%r): %s", len(datums), exc, datums[:3])
+            return
         with self._lock:
             overflow = max(0, len(self._lines) + len(lines) - (self._lines.maxlen or 0))
             self.dropped += overflow

@@ -74,3 +74,9 @@ def test_a_terminal_gets_no_lines() -> None:
     log = MetricLog(terminal)
     log.record([datum(HostMetric.FILLS, "Count", Value=1.0)])
     assert log.flush() == 0 and log.skipped == 1 and log.dropped == 0 and terminal.getvalue() == ""
+
+
+def test_a_malformed_datum_is_set_aside_counted_never_raised() -> None:
+    log = MetricLog(io.StringIO())
+    log.record([{"MetricName": HostMetric.FILLS.value, "Value": "three"}])  # no dimensions, no number
+    assert log.dropped == 1 and log.pending() == 0 and log.flush() == 0
