@@ -46,7 +46,7 @@ class HostMetric(StrEnum):
     BAR_BACKLOG = "HostBarBacklog"  # bars not yet in Kinesis (queued in memory plus spooled on disk)
     TICK_TO_ORDER = "HostTickToOrderLatency"  # tick in to order sent, for the ticks that placed one
     METRICS_NOT_SENT = "HostMetricsNotSent"  # failed PutMetricData calls, sent once one gets through
-    BROKER_NOTICES = "HostBrokerNotices"  # the broker's notices since the previous sample (also per `notice`)
+    BROKER_NOTICES = "HostBrokerNotices"  # notices since the last sample (by name in the EMF line)
 
 
 # The metrics template.yaml's host alarms read (a test keeps the two equal): the only per-symbol ones.
