@@ -45,11 +45,13 @@ from regime.promotion import holdout_scores, should_promote
 from regime.training import TrainedEnsemble, train_ensemble
 from regime_aws.clients import client, pointer_provider
 from regime_aws.symbols import configured_symbols
+from regime_aws.tracing import function_tracer
 from regime_aws.train_event import ConfigOverrides, Request, TrainEventError
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
 logger = Logger()
 metrics = Metrics()
+tracer = function_tracer()  # X-Ray, when the template's Tracing parameter is Active
 __all__ = ["ConfigOverrides", "TrainEventError", "lambda_handler", "should_promote"]
 
 
@@ -301,6 +303,7 @@ def train_symbol(
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Train every requested symbol; write the pointer once, after all of them."""
     metrics.add_metric(name="TrainRequested", unit=MetricUnit.Count, value=1)
