@@ -24,6 +24,8 @@ $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@# (layers/regime/regime_aws) stay out of the wheel: this environment reaches them through the repository.
 	printf '%s\n' "$(CURDIR)" "$(CURDIR)/layers/regime" > $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/regime_trader_repository.pth
 	$(BIN)/python -m compileall -q layers/regime trading_engine trader_host  # the editable sources too
+	@# The backtest's loop compiled ahead of time: a backtest then starts without numba (seconds saved).
+	$(BIN)/python -m trading_engine.backtest.fast.kernel_aot
 	touch $@
 
 # sam, cfn-lint and checkov pin versions that clash with the project's: they get their own environment.
