@@ -156,3 +156,22 @@ def test_a_clean_file_loads_without_pandas(tmp_path: Path) -> None:
         "assert 'pandas' not in sys.modules, 'pandas imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_clean_parquet_file_takes_the_typed_reader(tmp_path: Path) -> None:
+    csv = tmp_path / "MCL_clean.csv"
+    csv.write_text(
+        HEADER
+        + "2026-01-15T18:59:00Z,59.06,59.07,59.03,59.04,29\n"
+        + "2026-01-15T19:00:00Z,59.04,59.08,59.02,59.07,31\n"
+    )
+    pq = tmp_path / "MCL_clean.parquet"
+    frame = pd.read_csv(csv)
+    frame["ts_utc"] = pd.to_datetime(frame["ts_utc"], utc=True).astype("datetime64[ns, UTC]")
+    frame.to_parquet(pq)
+    typed = _read_clean(pq)
+    assert typed is not None  # nanosecond timestamps, read as whole microseconds
+    np.testing.assert_array_equal(typed.micros, _read_coercing(csv).micros)
+    a, b = load_bar_file(csv).series, load_bar_file(pq).series
+    np.testing.assert_array_equal(a.minute, b.minute)
+    np.testing.assert_array_equal(a.close, b.close)
