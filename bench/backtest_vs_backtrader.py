@@ -19,8 +19,10 @@ backtrader is not a project dependency: create a throwaway environment for it on
 and point BACKTRADER_PYTHON at its python (default /tmp/bt-venv/bin/python). BENCH_BARS names another bars
 file (default ../shared/data/MES_1m_2023.csv), BENCH_ROUNDS the rounds (default 3).
 
-Run: `.venv/bin/python -m bench backtest_vs_backtrader` (about 3 minutes on a quiet 2-core machine, most of it
-backtrader); figures in bench/results/backtest_vs_backtrader.json.
+The backtest's loop is the module `make venv` compiles ahead of time (trading_engine/backtest/fast/
+kernel_aot.py); the figures say whether it was there. Run: `.venv/bin/python -m bench
+backtest_vs_backtrader` (about 3 minutes on a quiet 2-core machine, most of it backtrader); figures in
+bench/results/backtest_vs_backtrader.json.
 """
 
 from __future__ import annotations
@@ -74,6 +76,12 @@ def main() -> None:
         print(f"backtrader's python not found at {BACKTRADER_PYTHON}: create it with\n  {CREATE}")
         print("or set BACKTRADER_PYTHON to a python that has backtrader 1.9.78 installed")
         return
+    from trading_engine.backtest.fast import kernel_aot
+
+    compiled = kernel_aot.module_path(kernel_aot.BUILD_DIR, kernel_aot.source_key()).exists()
+    if not compiled:
+        print("the loop is not compiled ahead of time: the backtest pays numba's start-up; build it with")
+        print("  .venv/bin/python -m trading_engine.backtest.fast.kernel_aot")
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     trader = str(Path(sys.executable).with_name("regime-trader"))
     common = ["--bars", str(DATA), "--fees", "ib-tiered"]
@@ -100,6 +108,7 @@ def main() -> None:
         "rounds": rounds,
         "load_average_1m_before_each_round": [round(x, 2) for x in loads],
         "backtest_command": ours_argv[1:],
+        "loop_compiled_ahead_of_time": compiled,
         "backtest_seconds_median": ours_s,
         "backtest_peak_rss_mb_median": _median(runs["ours"], "peak_rss_mb"),
         "sweep_100_configurations_seconds_median": sweep_s,
