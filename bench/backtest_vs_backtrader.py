@@ -52,11 +52,11 @@ CREATE = (
 )
 
 
-def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+def measure(argv: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> dict[str, Any]:
     """Run one whole process; its wall time, its own peak RSS and its last output line."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO, text=True, env=env
+        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd, text=True, env=env
     )
     assert proc.stdout is not None
     out = proc.stdout.read()
@@ -115,7 +115,8 @@ def main() -> None:
                 commands[1:1] = [("earlier", [*cli, *ours_argv[1:]], earlier_env)]
                 commands[3:3] = [("earlier_sweep", earlier_sweep, earlier_env)]
             for name, argv, env in commands:
-                runs[name].append(measure(argv, env))
+                # `python -m` puts its working directory first on the path: the earlier tree's own.
+                runs[name].append(measure(argv, env, cwd=earlier if env and earlier else REPO))
                 r = runs[name][-1]
                 print(f"round {k + 1} {name:>10}: {r['seconds']:6.2f} s, peak {r['peak_rss_mb']:6.0f} MB")
     peer = json.loads(runs["backtrader"][-1]["output"][-1])

@@ -200,10 +200,8 @@ class FastEngine:
     ) -> list[FastRun]:
         """`run` of every (config, regime), in compiled calls of `batch` configurations spread over numba's
         threads (default: four per thread); each gives exactly what `run` gives alone. A configuration that
-        outgrows its fill rows is run again alone, with room. Configurations are handed to the threads one
-        at a time as they free up (numba's default splits a batch evenly up front, and one slow configuration
-        left the other cores idle)."""
-        from numba import get_num_threads, set_parallel_chunksize
+        outgrows its fill rows is run again alone, with room."""
+        from numba import get_num_threads
 
         from trading_engine.backtest.fast.kernel_batch import simulate_batch
 
@@ -215,26 +213,22 @@ class FastEngine:
             fills = np.zeros((len(chunk), self._capacity, layout.N_F))
             a = self.arrays
             start = time.perf_counter()
-            before = set_parallel_chunksize(1)
-            try:
-                states, fstates = simulate_batch(
-                    a.time,
-                    a.bid,
-                    a.ask,
-                    a.last,
-                    *stacks[0],
-                    *stacks[1],
-                    *stacks[2],
-                    a.bar_end,
-                    *stacks[3],
-                    *stacks[4],
-                    self.closes,
-                    np.stack([x.p for x in chunk]),
-                    np.stack([x.q for x in chunk]),
-                    fills,
-                )
-            finally:
-                set_parallel_chunksize(before)
+            states, fstates = simulate_batch(
+                a.time,
+                a.bid,
+                a.ask,
+                a.last,
+                *stacks[0],
+                *stacks[1],
+                *stacks[2],
+                a.bar_end,
+                *stacks[3],
+                *stacks[4],
+                self.closes,
+                np.stack([x.p for x in chunk]),
+                np.stack([x.q for x in chunk]),
+                fills,
+            )
             seconds = (time.perf_counter() - start) / len(chunk)
             for c, (config, regime) in enumerate(jobs[lo : lo + size]):
                 if int(states[c, layout.I_ERROR]) == layout.E_CAPACITY:
