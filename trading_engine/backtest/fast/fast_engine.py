@@ -19,7 +19,6 @@ import numpy.typing as npt
 from regime.contracts import ExitReason, Fill, Role, RoundTrip, Side
 from regime.vote import REGIMES
 from trading_engine.backtest.backtest_results import BacktestResult, TripColumns, summarize_columns
-from trading_engine.backtest.fast import kernel
 from trading_engine.backtest.fast import kernel_layout as layout
 from trading_engine.backtest.fast.entry_filters import (
     bar_atr_percentile,
@@ -37,6 +36,7 @@ from trading_engine.backtest.fast.inputs import (
     tick_regimes,
     tick_zscores,
 )
+from trading_engine.backtest.fast.kernel_aot import simulate_function
 from trading_engine.broker.port import Execution
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import STOP_EXIT_MODES, WEEKDAYS, HostConfig, entry_window_minutes
@@ -204,34 +204,43 @@ class FastEngine:
             *self.params(config),
         )
 
+    def kernel_arguments(
+        self, config: HostConfig, regime: RegimeSource, capacity: int | None = None
+    ) -> tuple[npt.NDArray[Any], ...]:
+        """What the loop is called with for one configuration: the tape, its inputs, empty order and fill
+        rows (`capacity` of them, by default the engine's first guess)."""
+        a, x = self.arrays, self.inputs(config, regime)
+        orders = np.zeros((layout.ORDER_SLOTS, layout.N_O))
+        fills = np.zeros((capacity or self._capacity, layout.N_F))
+        return (
+            a.time,
+            a.bid,
+            a.ask,
+            a.last,
+            x.z,
+            x.regimes,
+            x.no_entry,
+            a.bar_end,
+            x.atr_strategy,
+            x.atr_broker,
+            self.closes,
+            x.p,
+            x.q,
+            orders,
+            fills,
+        )
+
     def run(self, config: HostConfig, regime: RegimeSource) -> FastRun:
         """Replay the tape under `config` and `regime`; FastEngineUnsupported if it leaves the model."""
-        a, x = self.arrays, self.inputs(config, regime)
+        simulate = simulate_function()
         cap = self._capacity
         while True:
-            orders = np.zeros((layout.ORDER_SLOTS, layout.N_O))
-            fills = np.zeros((cap, layout.N_F))
+            args = self.kernel_arguments(config, regime, cap)
             start = time.perf_counter()
-            state, fstate = kernel.simulate(
-                a.time,
-                a.bid,
-                a.ask,
-                a.last,
-                x.z,
-                x.regimes,
-                x.no_entry,
-                a.bar_end,
-                x.atr_strategy,
-                x.atr_broker,
-                self.closes,
-                x.p,
-                x.q,
-                orders,
-                fills,
-            )
+            state, fstate = simulate(*args)
             seconds = time.perf_counter() - start
             if int(state[layout.I_ERROR]) != layout.E_CAPACITY:
-                return finished(fills, state, fstate, seconds)
+                return finished(args[-1], state, fstate, seconds)
             cap *= 4
 
     def run_many(
