@@ -66,12 +66,15 @@ async def _invoke_relayed(
             )
             stdout, _ = await proc.communicate()
     text = stdout.decode(errors="replace")
-    sys.stdout.write(text)
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     return int(proc.returncode or 0), sam_local.last_json_line(text)
 
 
-def sam_invoke(function: str, event: Path, state: Path = STATE) -> int:
-    """Invoke `function` with `event` in a container on the running local cloud; the exit code."""
+def sam_invoke(function: str, event: Path, state: Path = STATE, built: Path | None = None) -> int:
+    """Invoke `function` with `event` in a container on the running local cloud; the exit code.
+
+    `built`: a template `sam_local.build` made (else one is built, or found current, in BUILD_DIR).
+    """
     if not event.is_file():
         raise SamInvokeError(f"event {event}: no such file (the samples are in events/)")
     cloud = running_cloud(state)
@@ -85,8 +88,9 @@ def sam_invoke(function: str, event: Path, state: Path = STATE) -> int:
     if function not in functions:
         raise SamInvokeError(f"no function {function!r}: the template has {', '.join(sorted(functions))}")
     ensure_image()
-    print(f"sam build ({machine_arch()}, cached in {BUILD_DIR.relative_to(REPO)})", file=sys.stderr)
-    template = sam_local.build(BUILD_DIR, cached=True)
+    if built is None:
+        print(f"sam build ({machine_arch()}, cached in {BUILD_DIR.relative_to(REPO)})", file=sys.stderr)
+    template = built or sam_local.build(BUILD_DIR, cached=True)
     sam_env = sam_local.sam_environment(cloud.environment)
     for key in AWS_IDENTITY:
         sam_env.pop(key, None)

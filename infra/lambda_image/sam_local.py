@@ -45,10 +45,15 @@ def bridge_gateway() -> str:
     raise SamLocalError("Docker's bridge network has no address")
 
 
+def endpoint_image_tag(endpoint: str) -> str:
+    """The tag of the stand-in with AWS_ENDPOINT_URL=`endpoint` (one per endpoint, reused)."""
+    return f"regime-trader/lambda-python-endpoint:{hashlib.sha256(endpoint.encode()).hexdigest()[:12]}"
+
+
 def endpoint_image(endpoint: str, arch: str | None = None) -> str:
     """The stand-in with AWS_ENDPOINT_URL set: what `--invoke-image` runs the functions on."""
     base = ensure_image(arch)
-    tag = f"regime-trader/lambda-python-endpoint:{hashlib.sha256(endpoint.encode()).hexdigest()[:12]}"
+    tag = endpoint_image_tag(endpoint)
     dockerfile = f"FROM {base}\nENV AWS_ENDPOINT_URL={endpoint}\n"
     proc = subprocess.run(
         ["docker", "build", "-q", "-t", tag, "-"],
