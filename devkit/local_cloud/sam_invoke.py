@@ -77,14 +77,14 @@ def sam_invoke(function: str, event: Path, state: Path = STATE, built: Path | No
     """
     if not event.is_file():
         raise SamInvokeError(f"event {event}: no such file (the samples are in events/)")
-    cloud = running_cloud(state)
-    with environment(cloud.environment):
-        functions = bind_running(cloud.stack)
     if function in sam_local.image_functions():
         raise SamInvokeError(
             f"{function} is a container image function, built from a registry this command does not reach: "
             f"invoke it in-process: python -m devkit.local_cloud invoke --stack {state} {function} -e {event}"
         )
+    cloud = running_cloud(state)
+    with environment(cloud.environment):
+        functions = bind_running(cloud.stack)
     if function not in functions:
         raise SamInvokeError(f"no function {function!r}: the template has {', '.join(sorted(functions))}")
     ensure_image()

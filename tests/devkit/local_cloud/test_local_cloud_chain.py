@@ -99,15 +99,15 @@ def test_invoke_on_a_cloud_that_is_not_running_says_how_to_start_one(
 
 
 def test_make_invoke_without_a_cloud_or_for_the_image_function_says_what_to_do(
-    running: tuple[LocalCloud, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, state = running
+    state = str(tmp_path / "state.json")
     regime = str(EVENTS / "regime.json")
-    assert main(["sam-invoke", "RegimeFunction", "-e", regime, "--stack", str(tmp_path / "none.json")]) == 2
+    assert main(["sam-invoke", "RegimeFunction", "-e", regime, "--stack", state]) == 2
     err = capsys.readouterr().err
     assert "no local cloud running" in err and "python -m devkit.local_cloud up" in err
     train = str(EVENTS / "train.json")
-    assert main(["sam-invoke", "TrainFunction", "-e", train, "--stack", str(state)]) == 2
+    assert main(["sam-invoke", "TrainFunction", "-e", train, "--stack", state]) == 2
     assert f"invoke --stack {state} TrainFunction -e {train}" in capsys.readouterr().err  # the way that works
 
 
