@@ -54,8 +54,8 @@ async def _invoke_relayed(
     gateway = sam_local.bridge_gateway()
     host, port = target.hostname or "127.0.0.1", target.port or 80
     # On the gateway, the endpoint's own port when free: the invoke image (which names it) is then reused.
-    async with relay(gateway, host, port, prefer_port=port) as port:
-        image = sam_local.endpoint_image(f"http://{gateway}:{port}")
+    async with relay(gateway, host, port, prefer_port=port) as relayed_port:
+        image = sam_local.endpoint_image(f"http://{gateway}:{relayed_port}")
         with tempfile.TemporaryDirectory() as tmp:
             env_file = sam_local.write_env_vars(function, env_vars, Path(tmp))
             proc = await asyncio.create_subprocess_exec(
@@ -117,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
     except (sam_local.SamLocalError, ImageError) as exc:
         print(f"sam-invoke: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("sam-invoke: interrupted", file=sys.stderr)
+        return 130
 
 
 def add_parser(sub: Any) -> None:
