@@ -89,7 +89,8 @@ def up(args: argparse.Namespace) -> int:
             )
         )
         print(
-            f"local cloud up: {endpoint} (stack {args.stack}); stop with `python -m devkit.local_cloud down`"
+            f"local cloud up: {endpoint} (stack {args.stack}); "
+            "stop with Ctrl-C or `python -m devkit.local_cloud down`"
         )
         sys.stdout.flush()
         cloud.run(stop)
