@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 # otherwise recompile every module it imports (seconds for numba, pandas, sklearn).
 UV = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python
 
-.PHONY: demo test venv tools browser lambda-image lint typecheck pytest bench clean
+.PHONY: demo test venv tools browser lambda-image invoke lint typecheck pytest bench clean
 
 venv: $(VENV)/.installed $(VENV)/.kernel-aot
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
@@ -50,6 +50,15 @@ browser:
 # installed from Debian when missing, dockerd started, the image built once per machine (cached by recipe).
 lambda-image: venv
 	$(BIN)/python -m infra.lambda_image
+
+# `sam local invoke` of one function, in Docker, on the running local cloud (`python -m devkit.local_cloud up`):
+# built for this machine's architecture, the stack's names and endpoint passed in, exit status non-zero when the
+# function fails. `make invoke FN=IngestBarsFunction EVENT=events/ingest_bars.json`, then FN=RegimeFunction
+# EVENT=events/regime.json.
+STACK ?= build/local-cloud/state.json
+invoke: venv tools
+	@test -n "$(FN)" && test -n "$(EVENT)" || { echo "usage: make invoke FN=RegimeFunction EVENT=events/regime.json [STACK=$(STACK)]"; exit 2; }
+	$(BIN)/python -m devkit.local_cloud sam-invoke $(FN) -e $(EVENT) --stack $(STACK)
 
 # The demo stands template.yaml up locally with SAM's translator, which lives in the tools environment.
 demo: venv tools

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 def sample_event(symbol: str = "CL") -> dict[str, Any]:
     """The events/ sample with every bar moved to `symbol` (tests isolate by symbol on one stack)."""
-    event: dict[str, Any] = json.loads((EVENTS / "ingest_bars.json").read_text())
+    event: dict[str, Any] = json.loads((EVENTS / "ingest_bars_faults.json").read_text())
     for record in event["Records"]:
         k = record["kinesis"]
         raw = base64.b64decode(k["data"])
