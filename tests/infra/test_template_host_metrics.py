@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from infra.template_yaml import load_template
+from trader_host.assembly.cloud_wiring import SHIP_EARLY_BYTES
 from trader_host.cloud.host_metrics import NAMESPACE, REGIME_AGE_ALARM_S, SERVICE, HostMetric
-from trader_host.commands.run import SHIP_EARLY_BYTES
 from trading_engine.config import CloudConfig
 
 HOST_METRICS = {m.value for m in HostMetric}

@@ -22,11 +22,11 @@ from botocore.config import Config
 
 from devkit.local_cloud.cloud import LocalCloud
 from infra.template_yaml import load_template
+from trader_host.assembly.live_host import LiveHost, assemble
 from trader_host.cli import build_parser
 from trader_host.cloud.aws import client
 from trader_host.cloud.host_metrics import NAMESPACE, SERVICE, HostMetric, dimensions
 from trader_host.cloud.metrics_publisher import CloudWatchMetrics, MetricsJob
-from trader_host.commands.run import LiveHost, assemble
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MARKET = ["--synthetic-days", "1", "--seed", "3", "--minutes", "240"]
@@ -93,7 +93,7 @@ def test_a_session_publishes_every_metric_with_its_values(outputs: Path, tmp_pat
     asyncio.run(host.session.run())
     session, job = host.session, metrics_job(host)
     trader = session.trader
-    assert session.failure is None and trader.ledger.fills and session.tick_orders > 0
+    assert session.failure is None and trader.fills() and session.tick_orders > 0
     assert job.metrics.sent > 0 and job.metrics.pending() == 0 and job.metrics.not_sent == 0
 
     listed = cloudwatch().list_metrics(Namespace=NAMESPACE)["Metrics"]
@@ -108,17 +108,17 @@ def test_a_session_publishes_every_metric_with_its_values(outputs: Path, tmp_pat
 
     beats = statistics(HostMetric.HEARTBEAT, since)
     assert beats["Sum"] >= 2  # the first event's sample and the final one
-    assert statistics(HostMetric.FILLS, since)["Sum"] == len(trader.ledger.fills)
+    assert statistics(HostMetric.FILLS, since)["Sum"] == len(trader.fills())
     pnl = statistics(HostMetric.NET_PNL, since)
-    final = float(trader.ledger.realised_net_usd)
+    final = float(trader.realised_net_usd())
     assert pnl["Minimum"] <= min(0.0, final) and pnl["Maximum"] >= max(0.0, final)  # 0 at the first
-    fees = sum(float(f.commission_usd) for f in trader.ledger.fills)
-    lowest = min(itertools.accumulate(float(t.net_usd) for t in trader.ledger.round_trips))
+    fees = sum(float(f.commission_usd) for f in trader.fills())
+    lowest = min(itertools.accumulate(float(t.net_usd) for t in trader.round_trips()))
     assert pnl["Minimum"] >= lowest - fees  # no sample below the worst the trades ever stood
     latency = statistics(HostMetric.TICK_TO_ORDER, since)
     assert latency["SampleCount"] == session.tick_orders  # every tick that placed an order, once
     assert latency["Maximum"] == round(max(session.tick_to_order_s) * 1e6)
-    assert statistics(HostMetric.REJECTS, since)["Sum"] == trader.executor.rejects
+    assert statistics(HostMetric.REJECTS, since)["Sum"] == trader.snapshot().rejects
     assert statistics(HostMetric.DISCONNECTS, since)["Sum"] == trader.disconnects
     assert statistics(HostMetric.JOURNAL_BACKLOG, since)["Minimum"] == 0.0  # all shipped by the end
     bar_backlog = statistics(HostMetric.BAR_BACKLOG, since)
@@ -156,8 +156,8 @@ def test_an_unreachable_cloudwatch_never_stops_the_session(
         asyncio.run(host.session.run())
     session, job = host.session, metrics_job(host)
     assert session.failure is None
-    expected = [(f.ts, f.side, f.qty, f.price) for f in reference.session.trader.ledger.fills]
-    assert [(f.ts, f.side, f.qty, f.price) for f in session.trader.ledger.fills] == expected and expected
+    expected = [(f.ts, f.side, f.qty, f.price) for f in reference.session.trader.fills()]
+    assert [(f.ts, f.side, f.qty, f.price) for f in session.trader.fills()] == expected and expected
     assert job.metrics.not_sent >= 2 and job.metrics.sent == 0
     assert job.metrics.pending() > 0  # kept for when CloudWatch is back
     assert any("metrics not sent" in r.getMessage() for r in caplog.records)
