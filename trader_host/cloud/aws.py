@@ -81,14 +81,22 @@ class AwsAccess:
     def client(self, service: str) -> Any:
         """A client for `service` on this endpoint, with the host's timeouts."""
         return self.session.client(  # type: ignore[call-overload]
-            service, endpoint_url=self.endpoint_url, config=HOST_BOTO_CONFIG
+            service, endpoint_url=self.endpoint_for(service), config=HOST_BOTO_CONFIG
         )
 
     def resource(self, service: str) -> Any:
         """A resource (DynamoDB tables) on this endpoint, with the same timeouts."""
         return self.session.resource(  # type: ignore[call-overload]
-            service, endpoint_url=self.endpoint_url, config=HOST_BOTO_CONFIG
+            service, endpoint_url=self.endpoint_for(service), config=HOST_BOTO_CONFIG
         )
+
+    def endpoint_for(self, service: str, environ: Mapping[str, str] = os.environ) -> str | None:
+        """The endpoint a `service` client is given: this access's, unless the environment names one for that
+        service (`AWS_ENDPOINT_URL_<SERVICE>`), which boto3 then resolves itself, as it prefers a service's
+        own variable to AWS_ENDPOINT_URL."""
+        if f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}" in environ:
+            return None
+        return self.endpoint_url
 
     def missing_setup(self) -> str | None:
         """`missing_setup` of this access: what boto3 still lacks to reach the endpoint, or None."""

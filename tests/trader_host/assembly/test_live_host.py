@@ -34,7 +34,7 @@ def test_assembling_the_host_leaves_the_environment_unchanged(
     moto_reset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parameter = "/regime-trader/test/strategy-config"
-    ssm = boto3.client("ssm", endpoint_url=moto_reset, region_name="us-east-1")  # type: ignore[call-overload]
+    ssm = boto3.client("ssm", endpoint_url=moto_reset, region_name="us-east-1")
     ssm.put_parameter(Name=parameter, Value=json.dumps({"z_thresh": 2.5}), Type="String")
     state = tmp_path / "state.json"
     state.write_text(
@@ -76,3 +76,10 @@ def test_an_access_without_a_region_says_how_to_set_one(monkeypatch: pytest.Monk
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     missing = AwsAccess.of({}).missing_setup()
     assert missing is not None and missing.startswith("no AWS region: set AWS_DEFAULT_REGION")
+
+
+def test_a_services_own_endpoint_variable_still_wins_over_the_files_endpoint() -> None:
+    access = AwsAccess("http://127.0.0.1:5", "us-east-1", "testing", "testing")
+    environ = {"AWS_ENDPOINT_URL_CLOUDWATCH": "http://127.0.0.1:9"}
+    assert access.endpoint_for("cloudwatch", environ) is None  # boto3 resolves the service's own variable
+    assert access.endpoint_for("kinesis", environ) == "http://127.0.0.1:5"
