@@ -11,8 +11,8 @@ import pytest
 
 from infra.host import HOST_TEMPLATE
 from infra.template_yaml import load_template
+from trader_host.assembly.cloud_wiring import SHIP_EARLY_BYTES
 from trader_host.cloud.host_metrics import NAMESPACE, PER_SYMBOL, REGIME_AGE_ALARM_S, SERVICE, HostMetric
-from trader_host.commands.run import SHIP_EARLY_BYTES
 from trading_engine.config import CloudConfig
 
 HOST_METRICS = {m.value for m in HostMetric}

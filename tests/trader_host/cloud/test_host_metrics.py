@@ -23,11 +23,11 @@ from botocore.config import Config
 
 from devkit.local_cloud.cloud import LocalCloud
 from infra.template_yaml import load_template
+from trader_host.assembly.live_host import LiveHost, assemble
 from trader_host.cli import build_parser
 from trader_host.cloud.aws import client
 from trader_host.cloud.host_metrics import NAMESPACE, PER_SYMBOL, SERVICE, HostMetric, dimensions
 from trader_host.cloud.metrics_publisher import CloudWatchMetrics, MetricsJob
-from trader_host.commands.run import LiveHost, assemble
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MARKET = ["--synthetic-days", "1", "--seed", "3", "--minutes", "240"]
@@ -114,7 +114,7 @@ def test_a_session_publishes_every_metric_with_its_values(
     asyncio.run(host.session.run())
     session, job = host.session, metrics_job(host)
     trader = session.trader
-    assert session.failure is None and trader.ledger.fills and session.tick_orders > 0
+    assert session.failure is None and trader.fills() and session.tick_orders > 0
     assert job.metrics.sent > 0 and job.metrics.pending() == 0 and job.metrics.not_sent == 0
 
     listed = cloudwatch().list_metrics(Namespace=NAMESPACE)["Metrics"]
@@ -126,18 +126,18 @@ def test_a_session_publishes_every_metric_with_its_values(
     out = capsys.readouterr().out
     beats = statistics(HostMetric.HEARTBEAT, since)
     assert beats["Sum"] >= 2  # the first event's sample and the final one
-    assert sum(emf_values(out, HostMetric.FILLS)) == len(trader.ledger.fills)
+    assert sum(emf_values(out, HostMetric.FILLS)) == len(trader.fills())
     pnl = emf_values(out, HostMetric.NET_PNL)
     assert len(pnl) == beats["Sum"]  # one line a sample
-    final = float(trader.ledger.realised_net_usd)
+    final = float(trader.realised_net_usd())
     assert min(pnl) <= min(0.0, final) and max(pnl) >= max(0.0, final) and pnl[-1] == final  # 0 at first
-    fees = sum(float(f.commission_usd) for f in trader.ledger.fills)
-    lowest = min(itertools.accumulate(float(t.net_usd) for t in trader.ledger.round_trips))
+    fees = sum(float(f.commission_usd) for f in trader.fills())
+    lowest = min(itertools.accumulate(float(t.net_usd) for t in trader.round_trips()))
     assert min(pnl) >= lowest - fees  # no sample below the worst the trades ever stood
     latency = emf_values(out, HostMetric.TICK_TO_ORDER)
     assert len(latency) == session.tick_orders  # every tick that placed an order, once
     assert max(latency) == round(max(session.tick_to_order_s) * 1e6)
-    assert sum(emf_values(out, HostMetric.REJECTS)) == trader.executor.rejects
+    assert sum(emf_values(out, HostMetric.REJECTS)) == trader.snapshot().rejects
     assert sum(emf_values(out, HostMetric.DISCONNECTS)) == trader.disconnects
     assert emf_values(out, HostMetric.BROKER_NOTICES) == []  # the sim broker has none
     assert statistics(HostMetric.JOURNAL_BACKLOG, since)["Minimum"] == 0.0  # all shipped by the end
@@ -176,8 +176,8 @@ def test_an_unreachable_cloudwatch_never_stops_the_session(
         asyncio.run(host.session.run())
     session, job = host.session, metrics_job(host)
     assert session.failure is None
-    expected = [(f.ts, f.side, f.qty, f.price) for f in reference.session.trader.ledger.fills]
-    assert [(f.ts, f.side, f.qty, f.price) for f in session.trader.ledger.fills] == expected and expected
+    expected = [(f.ts, f.side, f.qty, f.price) for f in reference.session.trader.fills()]
+    assert [(f.ts, f.side, f.qty, f.price) for f in session.trader.fills()] == expected and expected
     assert job.metrics.not_sent >= 2 and job.metrics.sent == 0
     assert job.metrics.pending() > 0  # kept for when CloudWatch is back
     assert any("metrics not sent" in r.getMessage() for r in caplog.records)

@@ -53,8 +53,8 @@ def _same(
     engine = FastEngine(tape, spec, fees)
     run = engine.run(config, regime)
     fills, trips = engine.records(run)
-    assert run.loss_limit_days == trader.risk.loss_limit_days
-    ref_fills, ref_trips = trader.ledger.fills, trader.ledger.round_trips
+    assert run.loss_limit_days == trader.snapshot().risk.loss_limit_days
+    ref_fills, ref_trips = trader.fills(), trader.round_trips()
     assert len(fills) == len(ref_fills)
     for ours, theirs in zip(fills, ref_fills, strict=True):
         assert ours == theirs
