@@ -11,9 +11,9 @@ UV_VERSION := 0.13.9
 # otherwise recompile every module it imports (seconds for numba, pandas, sklearn).
 UV = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python
 
-.PHONY: demo test venv tools browser lambda-image lint typecheck pytest bench clean
+.PHONY: demo test venv tools browser lambda-image invoke lint typecheck pytest bench clean
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(VENV)/.kernel-aot
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@test -n "$(PYTHON)" || { echo "python3.12 not found: install it (pyenv install 3.12.1)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@# (layers/regime/regime_aws) stay out of the wheel: this environment reaches them through the repository.
 	printf '%s\n' "$(CURDIR)" "$(CURDIR)/layers/regime" > $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/regime_trader_repository.pth
 	$(BIN)/python -m compileall -q layers/regime trading_engine trader_host  # the editable sources too
+	touch $@
+
+# The backtest's loop compiled ahead of time (a backtest then starts without numba: seconds saved); again after
+# any edit to the loop's sources, which the compiled module is keyed by.
+$(VENV)/.kernel-aot: $(VENV)/.installed $(wildcard trading_engine/backtest/fast/kernel*.py)
+	$(BIN)/python -m trading_engine.backtest.fast.kernel_aot
 	touch $@
 
 # sam, cfn-lint and checkov pin versions that clash with the project's: they get their own environment.
@@ -44,6 +50,15 @@ browser:
 # installed from Debian when missing, dockerd started, the image built once per machine (cached by recipe).
 lambda-image: venv
 	$(BIN)/python -m infra.lambda_image
+
+# `sam local invoke` of one function, in Docker, on the running local cloud (`python -m devkit.local_cloud up`):
+# built for this machine's architecture, the stack's names and endpoint passed in, exit status non-zero when the
+# function fails. `make invoke FN=IngestBarsFunction EVENT=events/ingest_bars.json`, then FN=RegimeFunction
+# EVENT=events/regime.json.
+STACK ?= build/local-cloud/state.json
+invoke: venv tools
+	@test -n "$(FN)" && test -n "$(EVENT)" || { echo "usage: make invoke FN=RegimeFunction EVENT=events/regime.json [STACK=$(STACK)]"; exit 2; }
+	$(BIN)/python -m devkit.local_cloud sam-invoke $(FN) -e $(EVENT) --stack $(STACK)
 
 # The demo stands template.yaml up locally with SAM's translator, which lives in the tools environment.
 demo: venv tools

@@ -67,6 +67,9 @@ class ScriptedDecisions:
         self.regime_at(now)  # brings the scripted item up to `now`
         return self.item.window_end if self.item is not None else None
 
+    def confidence_at(self, now: float) -> float | None:
+        return None  # the scripted decisions are traded whatever their confidence
+
 
 @dataclass
 class MonitoredHost:

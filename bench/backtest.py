@@ -47,10 +47,15 @@ class TimedTrader(Trader):
         self.timings = array("d")
 
     def on_tick(
-        self, tick: Tick, now: float, regime: Regime, decision: datetime | None = None
+        self,
+        tick: Tick,
+        now: float,
+        regime: Regime,
+        decision: datetime | None = None,
+        confidence: float | None = None,
     ) -> list[Command]:
         start = time.perf_counter()
-        out = super().on_tick(tick, now, regime, decision)
+        out = super().on_tick(tick, now, regime, decision, confidence)
         self.timings.append(time.perf_counter() - start)
         return out
 

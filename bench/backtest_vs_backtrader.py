@@ -17,10 +17,14 @@ backtrader is not a project dependency: create a throwaway environment for it on
     uv pip install --python /tmp/bt-venv/bin/python backtrader==1.9.78.123
 
 and point BACKTRADER_PYTHON at its python (default /tmp/bt-venv/bin/python). BENCH_BARS names another bars
-file (default ../shared/data/MES_1m_2023.csv), BENCH_ROUNDS the rounds (default 3).
+file (default ../shared/data/MES_1m_2023.csv), BENCH_ROUNDS the rounds (default 3), BENCH_EARLIER the tree of
+an earlier commit to measure in the same rounds (`git archive main | tar -x -C /tmp/earlier`, then
+`python -m compileall -q /tmp/earlier`: its commands run on this environment).
 
-Run: `.venv/bin/python -m bench backtest_vs_backtrader` (about 3 minutes on a quiet 2-core machine, most of it
-backtrader); figures in bench/results/backtest_vs_backtrader.json.
+The backtest's loop is the module `make venv` compiles ahead of time (trading_engine/backtest/fast/
+kernel_aot.py); the figures say whether it was there. Run: `.venv/bin/python -m bench
+backtest_vs_backtrader` (about 3 minutes on a quiet 2-core machine, most of it backtrader); figures in
+bench/results/backtest_vs_backtrader.json.
 """
 
 from __future__ import annotations
@@ -48,10 +52,12 @@ CREATE = (
 )
 
 
-def measure(argv: list[str]) -> dict[str, Any]:
+def measure(argv: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> dict[str, Any]:
     """Run one whole process; its wall time, its own peak RSS and its last output line."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO, text=True)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd, text=True, env=env
+    )
     assert proc.stdout is not None
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -74,23 +80,43 @@ def main() -> None:
         print(f"backtrader's python not found at {BACKTRADER_PYTHON}: create it with\n  {CREATE}")
         print("or set BACKTRADER_PYTHON to a python that has backtrader 1.9.78 installed")
         return
+    from trading_engine.backtest.fast import kernel_aot
+
+    compiled = kernel_aot.module_path(kernel_aot.BUILD_DIR, kernel_aot.source_key()).exists()
+    if not compiled:
+        print("the loop is not compiled ahead of time: the backtest pays numba's start-up; build it with")
+        print("  .venv/bin/python -m trading_engine.backtest.fast.kernel_aot")
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     trader = str(Path(sys.executable).with_name("regime-trader"))
     common = ["--bars", str(DATA), "--fees", "ib-tiered"]
     ours_argv = [trader, "backtest", *common, "--regimes", "range"]
     runs: dict[str, list[dict[str, Any]]] = {"ours": [], "sweep": [], "backtrader": []}
+    # An earlier commit's tree (BENCH_EARLIER, e.g. `git archive main | tar -x -C DIR`, bytecode compiled)
+    # runs the same commands on this environment, in the same rounds: before and after in one sitting.
+    earlier = Path(os.environ["BENCH_EARLIER"]) if os.environ.get("BENCH_EARLIER") else None
+    earlier_env = None
+    if earlier is not None:
+        earlier_env = {**os.environ, "PYTHONPATH": f"{earlier}{os.pathsep}{earlier / 'layers' / 'regime'}"}
+        runs.update({"earlier": [], "earlier_sweep": []})
     loads = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(rounds):
             loads.append(os.getloadavg()[0])
             sweep_argv = [trader, "sweep", *common, "--regime", "range", "--folds", "3", "--grid", *GRID]
             sweep_argv += ["--out", str(Path(tmp) / f"sweep{k}")]  # fresh: a resumed sweep would not run
-            for name, argv in (
-                ("ours", ours_argv),
-                ("sweep", sweep_argv),
-                ("backtrader", [str(BACKTRADER_PYTHON), "-W", "ignore", str(PEER), str(DATA)]),
-            ):
-                runs[name].append(measure(argv))
+            cli = [sys.executable, "-m", "trader_host.cli"]
+            commands: list[tuple[str, list[str], dict[str, str] | None]] = [
+                ("ours", ours_argv, None),
+                ("sweep", sweep_argv, None),
+                ("backtrader", [str(BACKTRADER_PYTHON), "-W", "ignore", str(PEER), str(DATA)], None),
+            ]
+            if earlier is not None:
+                earlier_sweep = [*cli, *sweep_argv[1:-1], str(Path(tmp) / f"earlier{k}")]
+                commands[1:1] = [("earlier", [*cli, *ours_argv[1:]], earlier_env)]
+                commands[3:3] = [("earlier_sweep", earlier_sweep, earlier_env)]
+            for name, argv, env in commands:
+                # `python -m` puts its working directory first on the path: the earlier tree's own.
+                runs[name].append(measure(argv, env, cwd=earlier if env and earlier else REPO))
                 r = runs[name][-1]
                 print(f"round {k + 1} {name:>10}: {r['seconds']:6.2f} s, peak {r['peak_rss_mb']:6.0f} MB")
     peer = json.loads(runs["backtrader"][-1]["output"][-1])
@@ -100,6 +126,7 @@ def main() -> None:
         "rounds": rounds,
         "load_average_1m_before_each_round": [round(x, 2) for x in loads],
         "backtest_command": ours_argv[1:],
+        "loop_compiled_ahead_of_time": compiled,
         "backtest_seconds_median": ours_s,
         "backtest_peak_rss_mb_median": _median(runs["ours"], "peak_rss_mb"),
         "sweep_100_configurations_seconds_median": sweep_s,
@@ -110,6 +137,17 @@ def main() -> None:
         "backtrader_round_trips": peer["round_trips"],
         "backtest_speedup_vs_backtrader": round(bt_s / ours_s, 1),
         "sweep_100_speedup_vs_one_backtrader_run": round(bt_s / sweep_s, 1),
+        "earlier_tree": str(earlier) if earlier else None,
+        **(
+            {
+                "earlier_backtest_seconds_median": _median(runs["earlier"], "seconds"),
+                "earlier_backtest_peak_rss_mb_median": _median(runs["earlier"], "peak_rss_mb"),
+                "earlier_sweep_seconds_median": _median(runs["earlier_sweep"], "seconds"),
+                "earlier_sweep_peak_rss_mb_median": _median(runs["earlier_sweep"], "peak_rss_mb"),
+            }
+            if earlier
+            else {}
+        ),
         "seconds": {n: [round(r["seconds"], 2) for r in rs] for n, rs in runs.items()},
         "peak_rss_mb": {n: [round(r["peak_rss_mb"]) for r in rs] for n, rs in runs.items()},
     }

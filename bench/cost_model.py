@@ -6,20 +6,22 @@ its secret and key; one host per symbol: it runs one `regime-trader run`); USAGE
 hours, bars, round trips, how long each invocation runs); PRICES are us-east-1 list prices (arm64 Lambda,
 on-demand DynamoDB, provisioned Kinesis, on-demand EC2), without the free tier. The README's table is this
 module's output, and a test keeps the two equal: `.venv/bin/python -m bench cost_model` prints it.
+
+Custom metrics: only the host's alarmed ones (host_metrics.PER_SYMBOL) are per symbol, each host with its
+own copy of the template's host alarms (the template deploys them for HostSymbol); every other metric, the
+functions' and the host's EMF lines, has the service dimension alone and is paid once (FUNCTION_METRICS).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from infra.host import HOST_TEMPLATE
 from infra.template_yaml import load_template
-from trader_host.cloud.host_metrics import HostMetric
+from trader_host.cloud.host_metrics import PER_SYMBOL, HostMetric
 from trader_host.cloud.metrics_publisher import METRICS_EVERY_S
-
-HOST_TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "host" / "template.yaml"
 
 HOURS_PER_MONTH = 730.0
 DAYS_PER_MONTH = 30.4
@@ -41,6 +43,18 @@ PRICES = {
     "secret_month": 0.40,
 }
 EC2_HOUR = {"t4g.medium": 0.0336, "t4g.large": 0.0672}  # Linux on-demand, the host template's choices
+# Every metric the functions emit, all under the service dimension alone (a test checks the code names no
+# other); Powertools adds ColdStart, per function.
+FUNCTION_METRICS = (
+    *("BarsWritten", "BarsRejected", "BarsRetried", "BarConflicts"),  # ingest_bars
+    *("DecisionsWritten", "SymbolFailures", "DecisionLatency", "HistoryNotArchived", "ModelFallback"),
+    *("RegimeTrend", "RegimeRange", "RegimeNothing"),  # regime: decisions of each regime, all symbols
+    *("TrainRequested", "ModelsPromoted", "Holdout_trend_auc", "Holdout_range_auc"),  # train
+    "Holdout_net_ticks_per_trip",
+    *("ColdStart/ingest_bars", "ColdStart/regime", "ColdStart/train"),
+)
+# The host's metrics no alarm reads: EMF lines, one metric each for the whole fleet.
+HOST_FLEET_METRICS = len(HostMetric) - len(PER_SYMBOL)
 
 
 @dataclass(frozen=True)
@@ -58,10 +72,8 @@ class Usage:
     )
     ingest_seconds: float = 0.05  # one batch a minute: every symbol's bar of that minute
     train_seconds_per_symbol: float = 300.0
-    log_bytes_per_decision: float = 2000.0  # one decision line + the per-symbol metric lines
-    # RegimeTrend/Range/Nothing, TrendConfidence, RangeConfidence; and the symbol's host's own metrics
-    custom_metrics_per_symbol: int = 5 + len(HostMetric)
-    custom_metrics_shared: int = 13  # the service-wide ones (DecisionsWritten, BarsWritten, ...)
+    log_bytes_per_decision: float = 1500.0  # the decision line (regime, confidences, outcome, model)
+    host_metric_line_bytes: float = 700.0  # a sample's EMF line (655 bytes with every metric) + 26 per event
 
 
 USAGE = Usage()
@@ -86,7 +98,8 @@ class Sizes:
     memory_mb: dict[str, int]
     regime_runs: float
     train_runs: float
-    alarm_metrics: int
+    alarm_metrics: int  # the stack's own (a host's are counted per symbol: host_alarms)
+    host_alarms: int  # the alarms on one host's metrics (HostSymbol's)
     dashboards: int
     keys: int
 
@@ -110,8 +123,11 @@ class Sizes:
             regime_runs=per_month(params["RegimeSchedule"]["Default"]),
             train_runs=per_month(params["TrainSchedule"]["Default"]),
             alarm_metrics=sum(
-                len([m for m in a.get("Metrics", []) if "MetricStat" in m]) or 1 for a in alarms
+                len([m for m in a.get("Metrics", []) if "MetricStat" in m]) or 1
+                for a in alarms
+                if not _per_host(a)
             ),
+            host_alarms=sum(1 for a in alarms if _per_host(a)),
             dashboards=sum(1 for r in res.values() if r["Type"] == "AWS::CloudWatch::Dashboard"),
             keys=sum(1 for r in res.values() if r["Type"] == "AWS::KMS::Key"),
         )
@@ -147,10 +163,14 @@ def monthly(sizes: Sizes, symbols: int, usage: Usage = USAGE) -> dict[str, float
         "KMS": sizes.keys * p["kms_key_month"],
         "CloudWatch": sizes.alarm_metrics * p["cloudwatch_alarm_metric"]
         + sizes.dashboards * p["cloudwatch_dashboard"]
-        + (usage.custom_metrics_shared + usage.custom_metrics_per_symbol * symbols)
-        * p["cloudwatch_custom_metric"]
+        + (len(FUNCTION_METRICS) + HOST_FLEET_METRICS) * p["cloudwatch_custom_metric"]
         + decisions * usage.log_bytes_per_decision / 1024**3 * p["cloudwatch_logs_gb"],
     }
+
+
+def _per_host(alarm: dict[str, Any]) -> bool:
+    """An alarm on one host's metrics (its dimensions name the HostSymbol parameter)."""
+    return {"Name": "symbol", "Value": {"Ref": "HostSymbol"}} in alarm.get("Dimensions", [])
 
 
 @dataclass(frozen=True)
@@ -179,10 +199,10 @@ class HostSizes:
         )
 
 
-def host_monthly(host: HostSizes, symbols: int) -> dict[str, float]:
+def host_monthly(host: HostSizes, sizes: Sizes, symbols: int, usage: Usage = USAGE) -> dict[str, float]:
     """USD per month of the hosts (one per symbol), by item."""
     p = PRICES
-    calls = HOURS_PER_MONTH * 3600 / METRICS_EVERY_S  # one PutMetricData a minute, all month
+    samples = HOURS_PER_MONTH * 3600 / METRICS_EVERY_S  # one sample (a PutMetricData, a line) a minute
     return {
         f"Host: EC2 {host.instance_type}": symbols * EC2_HOUR[host.instance_type] * HOURS_PER_MONTH,
         "Host: disk, secret, key": symbols
@@ -191,7 +211,17 @@ def host_monthly(host: HostSizes, symbols: int) -> dict[str, float]:
             + host.secrets * p["secret_month"]
             + host.keys * p["kms_key_month"]
         ),
-        "Host: PutMetricData": symbols * calls / 1000 * p["cloudwatch_put_metric_thousand"],
+        # what an alarm reads, per host: its metrics and its alarms
+        "Host: alarmed metrics, alarms": symbols
+        * (
+            len(PER_SYMBOL) * p["cloudwatch_custom_metric"] + sizes.host_alarms * p["cloudwatch_alarm_metric"]
+        ),
+        "Host: PutMetricData, EMF lines": symbols
+        * samples
+        * (
+            p["cloudwatch_put_metric_thousand"] / 1000
+            + usage.host_metric_line_bytes / 1024**3 * p["cloudwatch_logs_gb"]
+        ),
     }
 
 
@@ -202,7 +232,7 @@ def table(template: dict[str, Any] | None = None) -> str:
     """The README's table: USD per month by service for 1, 10 and 100 symbols."""
     sizes = Sizes.of(template or load_template())
     host = HostSizes.of(load_template(HOST_TEMPLATE))
-    costs = {n: monthly(sizes, n) | host_monthly(host, n) for n in SIZES_SHOWN}
+    costs = {n: monthly(sizes, n) | host_monthly(host, sizes, n) for n in SIZES_SHOWN}
     header = "| USD / month | " + " | ".join(f"{n} symbol{'s' if n > 1 else ''}" for n in SIZES_SHOWN) + " |"
     lines = [header, "|---|" + "---:|" * len(SIZES_SHOWN)]
     for service in costs[1]:

@@ -36,7 +36,7 @@ def main() -> None:
         **{f"{k}_s": round(v, 2) for k, v in clock.seconds.items()},
         "lake_and_queries_s": round(lake_and_queries, 2),
         "boundaries": len(clock.fired),
-        "fills": len(host.session.trader.ledger.fills),
+        "fills": len(host.session.trader.fills()),
         "lake_records": lake.counts(),
     }
     for key, value in figures.items():

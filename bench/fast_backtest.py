@@ -115,17 +115,17 @@ def main() -> None:
 def _reference(engine: FastEngine, tape: MarketTape, spec: Any, config: HostConfig) -> dict[str, Any]:
     result, trader = run_backtest("range", tape, spec, config, TIERED, REGIME)
     fills, trips = engine.records(engine.run(config, REGIME))
-    same = fills == trader.ledger.fills and trips == trader.ledger.round_trips
+    same = fills == trader.fills() and trips == trader.round_trips()
     out = {
         "reference_seconds": round(result.seconds, 1),
         "reference_bars_per_second": round(tape.n_bars / result.seconds),
         "reference_ticks_per_second": round(tape.n_ticks / result.seconds),
-        "reference_fills": len(trader.ledger.fills),
+        "reference_fills": len(trader.fills()),
         "fast_equals_reference_whole_file": same,
     }
     print(
         f"reference: {result.seconds:.1f}s -> {out['reference_bars_per_second']:,} bars/s; "
-        f"{len(trader.ledger.fills):,} fills; fast engine identical on every fill and round trip: {same}"
+        f"{len(trader.fills()):,} fills; fast engine identical on every fill and round trip: {same}"
     )
     return out
 

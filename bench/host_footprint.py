@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import percentiles_us, write_results
+from trader_host.assembly.live_host import assemble
 from trader_host.cli import build_parser
-from trader_host.commands.run import assemble
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = ["--regime", "trend", "--synthetic-days", "1", "--seed", "3", "--pace", "600", "--minutes", "240"]

@@ -22,9 +22,10 @@ from typing import Any
 
 from bench.results import percentiles_us, write_results
 from devkit.fake_gateway.server import FakeGateway
+from trader_host.assembly.broker_choice import IbOverrides
+from trader_host.assembly.live_host import LiveHost, assemble
 from trader_host.cli import build_parser
 from trader_host.commands.market_data import load_market_data
-from trader_host.commands.run import LiveHost, assemble
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import load_config
 from trading_engine.fees import fee_schedule
@@ -36,7 +37,7 @@ SESSION = ["--no-cloud", "--regime", "range", "--minutes", "1200"]
 
 def figures(host: LiveHost, wall_s: float) -> dict[str, Any]:
     session = host.session
-    fills = len(session.trader.ledger.fills)
+    fills = len(session.trader.fills())
     return {
         "fills": fills,
         "events": session.events,
@@ -67,7 +68,7 @@ async def _gateway_session(state: Path) -> tuple[LiveHost, FakeGateway, float]:
     port = await gw.start()
     try:
         argv = ["run", "--broker", "ib", "--port", str(port), "--state-dir", str(state), *SESSION]
-        host = assemble(build_parser().parse_args(argv), ib_clock=gw.clock, ib_spec=spec)
+        host = assemble(build_parser().parse_args(argv), IbOverrides(gw.clock, spec))
         start = time.perf_counter()
         await host.session.run()
         wall = time.perf_counter() - start
@@ -92,8 +93,8 @@ def main() -> None:
         print(f"sim broker:       {sim}")
         ib_host, ib = through_gateway(Path(tmp) / "ib")
         print(f"fake IB gateway:  {ib}")
-    same = [f.execution_id for f in sim_host.session.trader.ledger.fills] == [
-        f.execution_id for f in ib_host.session.trader.ledger.fills
+    same = [f.execution_id for f in sim_host.session.trader.fills()] == [
+        f.execution_id for f in ib_host.session.trader.fills()
     ]
     print(f"same fills through both: {same}")
     write_results("ib_gateway", {"sim_broker": sim, "fake_ib_gateway": ib, "same_fills": same})

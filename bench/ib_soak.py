@@ -29,10 +29,11 @@ from devkit.fake_gateway.messages import ListedMonth
 from devkit.fake_gateway.script import GatewayScript
 from devkit.fake_gateway.server import FakeGateway
 from regime.synthetic import synthetic_days
+from trader_host.assembly.broker_choice import IbOverrides
+from trader_host.assembly.live_host import assemble
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_broker import IbBroker
 from trader_host.cli import build_parser
-from trader_host.commands.run import assemble
 from trading_engine.broker.sim.faults import FaultPlan
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import load_config
@@ -142,7 +143,7 @@ async def soak(days: int, state: Path, seed: int = 5, hours: float | None = None
             kill = k % 2 == 0 and k < len(ends) - 1  # every other restart is a kill, the last one a stop
             argv = ["run", "--broker", "ib", "--port", str(port), "--state-dir", str(state), "--no-cloud",
                     "--regime", "range", "--monitor-port", "0", "--config", str(strategy)]  # fmt: skip
-            host = assemble(build_parser().parse_args(argv), ib_clock=gw.clock, ib_spec=SPEC, ib_config=ib)
+            host = assemble(build_parser().parse_args(argv), IbOverrides(gw.clock, SPEC, ib))
             session = host.session
             session.stop_at = end
             run = asyncio.ensure_future(session.run())
@@ -179,8 +180,8 @@ async def soak(days: int, state: Path, seed: int = 5, hours: float | None = None
         report.missing = sorted(at_gateway - set(seen))
         report.duplicated = sorted(x for x, n in seen.items() if n > 1)
         report.unknown = sorted(set(seen) - at_gateway)
-        final = assemble(build_parser().parse_args(argv), ib_clock=gw.clock, ib_spec=SPEC, ib_config=ib)
-        report.journal_net_usd = final.session.trader.ledger.realised_net_usd  # the journal replayed
+        final = assemble(build_parser().parse_args(argv), IbOverrides(gw.clock, SPEC, ib))
+        report.journal_net_usd = final.session.trader.realised_net_usd()  # the journal replayed
         final.close()
         report.months_traded = sorted(months | {month for month, _ in gw.placed})
     finally:

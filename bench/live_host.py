@@ -27,8 +27,8 @@ from typing import Any
 
 from bench.results import percentiles_us, write_results
 from regime.contracts import Fill, Regime, Role, Side
+from trader_host.assembly.live_host import assemble
 from trader_host.cli import build_parser
-from trader_host.commands.run import assemble
 from trading_engine.journal.trade_journal import TradeJournal
 
 REPO = Path(__file__).resolve().parents[1]

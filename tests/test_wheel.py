@@ -50,6 +50,7 @@ def test_the_wheel_holds_the_core_the_engine_and_the_host(wheel_names: set[str])
         "trading_engine/trader.py",
         "trading_engine/broker/sim/sim_broker.py",
         "trader_host/cli.py",
+        "trader_host/assembly/live_host.py",  # the host's composition root
         "trader_host/broker/ib/ib_broker.py",
     ):
         assert module in wheel_names

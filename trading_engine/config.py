@@ -41,6 +41,26 @@ class StrategyConfig:
     stop_atr: float = 0.0
     target_atr: float = 0.0
     atr_bars: int = 14
+    # The wider family, each off by default (issue 17 item 7; both engines, `sweep --grid` keys):
+    # no new entry while the decided regime's vote confidence (the sum of its agreeing models' probabilities,
+    # 0..3, regime.vote) is below min_confidence; a fixed regime or labels carry none, so it does not apply;
+    min_confidence: float = 0.0
+    # entries only inside these "HH:MM-HH:MM" windows of exchange time (the instrument's session time zone;
+    # a window whose end is before its start runs past midnight); () = at any time;
+    entry_windows: tuple[str, ...] = ()
+    # a position still open after this many completed minute bars since its entry fill is closed, exit
+    # reason max-hold (0 = no limit);
+    max_hold_bars: int = 0
+    # entries only while the percentile of the current ATR (atr_bars) among the last atr_pct_bars ATR values
+    # is inside [atr_pct_low, atr_pct_high] (0 and 100: off).
+    atr_pct_low: float = 0.0
+    atr_pct_high: float = 100.0
+    atr_pct_bars: int = 390
+
+    @property
+    def atr_band_on(self) -> bool:
+        """True when the ATR percentile band filters entries."""
+        return self.atr_pct_low > 0 or self.atr_pct_high < 100
 
     def check(self) -> None:
         _require(self.lookback_bars >= 2, "strategy.lookback_bars", "at least 2 (an unbiased sd needs 2)")
@@ -52,6 +72,33 @@ class StrategyConfig:
         _require(self.stop_atr >= 0, "strategy.stop_atr", ">= 0 (0: the tick offset)")
         _require(self.target_atr >= 0, "strategy.target_atr", ">= 0 (0: no price target)")
         _require(self.atr_bars >= 1, "strategy.atr_bars", ">= 1")
+        _require(0 <= self.min_confidence <= 3, "strategy.min_confidence", "in [0, 3] (0: off)")
+        entry_window_minutes(self.entry_windows)
+        _require(self.max_hold_bars >= 0, "strategy.max_hold_bars", ">= 0 (0: no limit)")
+        _require(
+            0 <= self.atr_pct_low <= self.atr_pct_high <= 100,
+            "strategy.atr_pct_low",
+            "0 <= atr_pct_low <= atr_pct_high <= 100",
+        )
+        _require(self.atr_pct_bars >= 1, "strategy.atr_pct_bars", ">= 1")
+
+
+def entry_window_minutes(windows: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """`strategy.entry_windows` ("HH:MM-HH:MM") as (start, end) minutes of the day; ConfigError if bad."""
+    if not isinstance(windows, tuple) or not all(isinstance(w, str) for w in windows):
+        raise ConfigError(f'strategy.entry_windows: expected a list of "HH:MM-HH:MM", got {windows!r}')
+    out = []
+    for window in windows:
+        start, sep, end = window.partition("-")
+        bad = ConfigError(f'strategy.entry_windows: {window!r} is not "HH:MM-HH:MM" (start != end)')
+        try:
+            a, b = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+        except ValueError:
+            raise bad from None
+        if not sep or a == b:
+            raise bad
+        out.append((a.hour * 60 + a.minute, b.hour * 60 + b.minute))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +267,8 @@ def _section[T](cls: type[T], name: str, raw: Any) -> T:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         default = getattr(cls(), key)
+        if isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)  # TOML and JSON arrays: configs stay hashable
         if isinstance(default, bool) or not isinstance(default, int | float | str):
             values[key] = value
             continue
@@ -315,10 +364,26 @@ def load_config(path: Path | str | None = None) -> HostConfig:
     return parse_config(data)
 
 
+# The fields added after evidence records existed: hashed only when they leave their default.
+_HASHED_WHEN_SET = (
+    "min_confidence",
+    "entry_windows",
+    "max_hold_bars",
+    "atr_pct_low",
+    "atr_pct_high",
+    "atr_pct_bars",
+)
+
+
 def strategy_hash(config: HostConfig) -> str:
     """A short, stable digest of the [strategy] section: what evidence of a configuration is evidence of."""
     import hashlib
     import json
 
-    canonical = json.dumps(dataclasses.asdict(config.strategy), sort_keys=True, default=str)
+    fields = dataclasses.asdict(config.strategy)
+    default = StrategyConfig()
+    for name in _HASHED_WHEN_SET:  # a rule left off leaves the hash of the configs before it unchanged
+        if fields[name] == getattr(default, name):
+            del fields[name]
+    canonical = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]

@@ -24,6 +24,11 @@ class RegimeSource(Protocol):
         """The window_end of the ML decision behind `regime_at(now)` (its key in the lake), None if none."""
         ...
 
+    def confidence_at(self, now: float) -> float | None:
+        """The vote confidence of `regime_at(now)` (regime.vote: the sum of the agreeing models'
+        probabilities of its hemisphere), None for a regime without one (fixed, labels, chance)."""
+        ...
+
 
 class FixedRegime:
     """Always the same regime (always-range, always-trend baselines; tests)."""
@@ -37,14 +42,26 @@ class FixedRegime:
     def decision_at(self, now: float) -> datetime | None:
         return None  # a baseline, not a decision
 
+    def confidence_at(self, now: float) -> float | None:
+        return None
+
 
 class RegimeTimeline:
-    """Regime codes per epoch minute, `nothing` outside the covered span (backtests)."""
+    """Regime codes per epoch minute, `nothing` outside the covered span (backtests), and for a model's
+    decisions their vote confidence per minute (0 where nothing was decided)."""
 
-    def __init__(self, first_minute: int, codes: npt.NDArray[np.int8]) -> None:
+    def __init__(
+        self,
+        first_minute: int,
+        codes: npt.NDArray[np.int8],
+        confidences: npt.NDArray[np.float64] | None = None,
+    ) -> None:
         self.first_minute = first_minute
         self.codes = np.asarray(codes, dtype=np.int8)  # the fast backtest engine reads them as they are
         self._codes = [REGIMES[int(c)] for c in codes]
+        self.confidences = None if confidences is None else np.asarray(confidences, dtype=np.float64)
+        if self.confidences is not None and self.confidences.shape != self.codes.shape:
+            raise ValueError(f"{self.confidences.shape[0]} confidences for {self.codes.shape[0]} minutes")
 
     def regime_at(self, now: float) -> Regime:
         k = int(now // 60) - self.first_minute
@@ -54,6 +71,12 @@ class RegimeTimeline:
 
     def decision_at(self, now: float) -> datetime | None:
         return None  # backtests' regimes come from batched inference, not from stored decisions
+
+    def confidence_at(self, now: float) -> float | None:
+        if self.confidences is None:
+            return None
+        k = int(now // 60) - self.first_minute
+        return float(self.confidences[k]) if 0 <= k < len(self._codes) else 0.0
 
     def __len__(self) -> int:
         return len(self._codes)

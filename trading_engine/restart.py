@@ -20,6 +20,7 @@ from trading_engine.broker.port import BrokerPort, Execution
 from trading_engine.execution.commands import Command
 from trading_engine.execution.ledger import FillContext
 from trading_engine.execution.money import usd
+from trading_engine.instruments import ContractSpec
 from trading_engine.journal.lost_fills import LostFills
 from trading_engine.journal.trade_journal import JournalEntry
 from trading_engine.trader import Trader
@@ -45,7 +46,7 @@ class RestoreSummary:
         )
 
 
-def execution_of(record: dict[str, Any], trader: Trader) -> Execution:
+def execution_of(record: dict[str, Any], spec: ContractSpec) -> Execution:
     """The broker execution a journaled Fill record stands for."""
     ts = datetime.fromisoformat(str(record["ts"]).replace("Z", "+00:00")).timestamp()
     return Execution(
@@ -54,43 +55,41 @@ def execution_of(record: dict[str, Any], trader: Trader) -> Execution:
         str(record["order_id"]),
         Side(record["side"]),
         int(record["qty"]),
-        trader.spec.to_ticks(Decimal(str(record["price"]))),
+        spec.to_ticks(Decimal(str(record["price"]))),
         Decimal(str(record["commission_usd"])),
     )
 
 
 def restore(trader: Trader, entries: list[JournalEntry], now: float) -> RestoreSummary:
     """Replay the journal's fills into a fresh trader's ledger, silently (they were shipped already)."""
-    ledger, session = trader.ledger, trader.spec.session
-    today = session.trading_date(now)
+    spec = trader.spec
+    today = spec.session.trading_date(now)
     day_start: Decimal | None = None
     fills = 0
     trip_ids = {e.record_id for e in entries if e.kind == "round_trip"}
-    lost = LostFills(entries, trader.spec)
+    lost = LostFills(entries, spec)
     for entry in entries:
-        if entry.kind != "fill" or entry.record["symbol"] != trader.spec.symbol:
+        if entry.kind != "fill" or entry.record["symbol"] != spec.symbol:
             continue
         ex_id = entry.record_id
         for record in (*lost.before.get(ex_id, ()), entry.record, *lost.after.get(ex_id, ())):
-            ex = execution_of(record, trader)
-            if ex.execution_id in trader.executor.seen:
+            ex = execution_of(record, spec)
+            if trader.has_seen(ex.execution_id):
                 continue
-            if day_start is None and session.trading_date(ex.ts) >= today:
-                day_start = ledger.realised_net_usd
-            trader.executor.seen.add(ex.execution_id)
+            if day_start is None and spec.session.trading_date(ex.ts) >= today:
+                day_start = trader.realised_net_usd()
             role, regime = Role(record["role"]), Regime(record["regime"])
-            _, closed = ledger.apply(ex, FillContext(role, regime, float(record["zscore"]), None))
+            closed = trader.replay_fill(ex, FillContext(role, regime, float(record["zscore"]), None))
             fills += 1
             for trip in closed:
                 if trip.trip_id not in trip_ids:  # its line was torn by a kill: journal and ship it again
                     log.warning("restore: round trip %s was not journaled; recording it again", trip.trip_id)
                     trader.reemit(trip)
+    net = trader.realised_net_usd()
     if day_start is None:
-        day_start = ledger.realised_net_usd
-    trader.risk.restore_day(day_start)
-    summary = RestoreSummary(
-        fills, ledger.position, ledger.realised_net_usd, ledger.realised_net_usd - day_start
-    )
+        day_start = net
+    trader.restore_day(day_start)
+    summary = RestoreSummary(fills, trader.position, net, net - day_start)
     if fills:
         log.info("restored %s", summary.describe())
     return summary
@@ -101,7 +100,7 @@ async def reconcile(broker: BrokerPort, trader: Trader, now: float, *, at_start:
 
     Returns the commands to send (cancels). Raises ReconcileError when the positions still disagree.
     """
-    missed = [ex for ex in await broker.executions() if ex.execution_id not in trader.executor.seen]
+    missed = [ex for ex in await broker.executions() if not trader.has_seen(ex.execution_id)]
     for ex in missed:
         log.warning(
             "reconcile: execution %s (%s %s x%d @%d) was not journaled: booking it",
@@ -111,11 +110,11 @@ async def reconcile(broker: BrokerPort, trader: Trader, now: float, *, at_start:
             ex.qty,
             ex.price,
         )
-        trader.executor.on_execution(ex)
+        trader.book_missed(ex)
     commands: list[Command] = []
     if at_start:
         for open_order in await broker.open_orders():
-            if open_order.request.order_id in trader.executor.orders:
+            if trader.order(open_order.request.order_id) is not None:
                 continue
             log.warning(
                 "reconcile: orphan order %s still working at the broker: cancelling", open_order.request

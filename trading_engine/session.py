@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any
 
 from regime.contracts import Bar, BarSource, TradeRecord
 from trading_engine.broker.port import (
@@ -33,6 +33,7 @@ from trading_engine.execution.commands import CancelOrder, Command, PlaceOrder, 
 from trading_engine.instruments import utc
 from trading_engine.regime_source import RegimeSource
 from trading_engine.restart import ReconcileError, reconcile
+from trading_engine.session_ports import BarSink, EventObserver, KillSwitch, RecordSink
 from trading_engine.trader import Trader
 
 log = logging.getLogger(__name__)
@@ -67,38 +68,6 @@ async def _unless_stopped[T](
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     raise Stopped
-
-
-class KillSwitch(Protocol):
-    poll_interval_s: float
-    state: bool  # the last answer
-
-    def engaged(self, now: float) -> bool:
-        """Ask the switch (blocking); True once the operator has pulled it."""
-        ...
-
-
-class RecordSink(Protocol):
-    def put(self, records: list[TradeRecord]) -> None:
-        """Keep `records` durably (the journal); raises OSError when it cannot."""
-        ...
-
-
-class BarSink(Protocol):
-    batch_size: int
-    interval_s: float
-
-    def publish(self, bar: Bar) -> None: ...
-
-    def pending(self) -> int: ...
-
-    def flush(self) -> None: ...
-
-
-class EventObserver(Protocol):
-    def observe(self, event: BrokerEvent | None, now: float) -> None:
-        """Called after each handled event (no I/O, no await: the live monitor's tap)."""
-        ...
 
 
 class TradingSession:
@@ -207,7 +176,7 @@ class TradingSession:
                     if event is None and self._until() is None:
                         break
                     await self._handle(event)
-                    if isinstance(event, FeedEnded) or trader.risk.kill_reason is not None:
+                    if isinstance(event, FeedEnded) or trader.kill_reason is not None:
                         break
             except ReconcileError as exc:
                 self._fail(f"reconcile: {exc}")
@@ -252,13 +221,12 @@ class TradingSession:
         if self.failure is None:
             self.failure = reason
             log.error("FAILURE, flattening and halting: %s", reason)
-        self.trader.risk.engage_kill(self.broker.now(), f"failure: {reason}")
+        self.trader.halt(self.broker.now(), f"failure: {reason}")
 
     async def _start_live(self) -> None:
         broker, trader = self.broker, self.trader
         warmup = await broker.recent_bars(trader.config.strategy.lookback_bars)
-        for bar in warmup:
-            trader.strategy.on_bar(bar)
+        trader.warm_up(warmup)
         now = broker.now()
         log.info("strategy warmed up with %d bar(s); reconciling with the broker", len(warmup))
         await self._send(await reconcile(broker, trader, now, at_start=True))
@@ -279,12 +247,14 @@ class TradingSession:
         started = time.perf_counter()
         commands: list[Command] = []
         ks = self.kill_switch
-        if ks is not None and ks.state and trader.risk.kill_reason is None:
+        if ks is not None and ks.state and trader.kill_reason is None:
             commands += trader.kill(now, "kill switch")
         if isinstance(event, MinuteBar) and self.bars is not None:
             self.bars.publish(self._bar_record(event))
         regime = self.regime
-        commands += trader.on_event(event, now, regime.regime_at(now), regime.decision_at(now))
+        commands += trader.on_event(
+            event, now, regime.regime_at(now), regime.decision_at(now), regime.confidence_at(now)
+        )
         places = isinstance(event, Tick) and any(isinstance(c, PlaceOrder) for c in commands)
         await self._send(commands)
         if isinstance(event, Tick):
@@ -366,7 +336,7 @@ class TradingSession:
             log.error(
                 "session closed with position %d and %d live order(s) after %.0fs",
                 trader.position,
-                len(trader.executor.active),
+                len(trader.working_orders()),
                 trader.config.risk.shutdown_timeout_s,
             )
 

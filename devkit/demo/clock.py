@@ -19,7 +19,7 @@ from typing import Any
 from devkit.local_cloud.cloud import LocalCloud
 from regime.contracts.cadence import DECISION_INTERVAL
 from trading_engine.cloud_job import CloudJob
-from trading_engine.session import BarSink
+from trading_engine.session_ports import BarSink
 
 CADENCE_S = DECISION_INTERVAL.total_seconds()
 AFTER_BOUNDARY_S = 0.5  # the boundary's bar arrives at the boundary; the reader reads at +1 s

@@ -121,14 +121,14 @@ def _trade_and_report(
     day = run_day(host, clock)
     if day.interrupted:
         print("interrupted: the position was flattened; the report covers the session so far", flush=True)
-    ledger = host.session.trader.ledger
+    snap = host.session.trader.snapshot()
     regimes = sorted(
         {str(f.result["decisions"][symbol]["regime"]) for f in clock.fired if isinstance(f.result, dict)}
     )
     s = clock.seconds
     steps.done(
-        f"{len(clock.fired)} regime decisions ({', '.join(regimes)}), {len(ledger.fills)} fills, "
-        f"{len(ledger.round_trips)} round trips, net {usd(ledger.realised_net_usd)} USD; "
+        f"{len(clock.fired)} regime decisions ({', '.join(regimes)}), {snap.fills} fills, "
+        f"{snap.round_trips} round trips, net {usd(snap.realised_net_usd)} USD; "
         f"wall {day.wall_s:.1f} s: host {day.host_s:.1f}, publish {s['publish']:.1f}, "
         f"ingest {s['ingest']:.1f}, regime {s['regime']:.1f}"
     )

@@ -20,8 +20,8 @@ from pathlib import Path
 from devkit.demo.clock import CloudClock
 from devkit.demo.cloud import DemoCloud
 from regime.bar_file import symbol_from_name
+from trader_host.assembly.live_host import LiveHost, assemble
 from trader_host.cli import build_parser
-from trader_host.commands.run import LiveHost, assemble
 from trader_host.monitor.attach import serving
 
 

@@ -1,8 +1,10 @@
-"""`python -m devkit.local_cloud up|down|status|invoke`: the local cloud as a background service.
+"""`python -m devkit.local_cloud up|down|status|invoke|sam-invoke`: the local cloud as a service.
 
 `up` starts a moto server (or uses --endpoint), deploys template.yaml there, and follows the real clock:
 Kinesis -> ingest_bars and the archive every second, the schedules on the minute. It writes its state
-(endpoint, pid, stack outputs) to build/local-cloud/state.json; `down` stops it by that pid, cleanly.
+(endpoint, pid, stack outputs) to build/local-cloud/state.json; `down` (or Ctrl-C in the foreground) stops
+it cleanly. `invoke --stack build/local-cloud/state.json` calls one of its functions in-process, `sam-invoke`
+in a container with `sam local invoke` (`make invoke`): both on its tables, so invocations chain.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import threading
 import time
 from pathlib import Path
 
+from devkit.local_cloud.running import STATE
 from infra.layer_model import DEFAULT_OUT
 from infra.template_yaml import REPO
 
-STATE = REPO / "build" / "local-cloud" / "state.json"
+__all__ = ["STATE", "alive", "main"]
+
 LOG = STATE.parent / "local-cloud.log"
 STOP_TIMEOUT = 150  # s: longer than any function's timeout in the template
 
@@ -62,7 +66,9 @@ def up(args: argparse.Namespace) -> int:
         params = dict(p.split("=", 1) for p in args.param)
         if args.symbols:
             params["Symbols"] = args.symbols
-        cloud = LocalCloud.deploy(args.stack, params or None)
+        # --no-schedules: only what is invoked by hand decides (the real clock's decision, on no bars,
+        # would otherwise supersede a sample event's older one).
+        cloud = LocalCloud.deploy(args.stack, params or None, include=set() if args.no_schedules else None)
         layer_model = Path(
             args.layer_model
             or cloud.functions["RegimeFunction"].env.get("LAYER_MODEL_PATH", "")
@@ -83,7 +89,8 @@ def up(args: argparse.Namespace) -> int:
             )
         )
         print(
-            f"local cloud up: {endpoint} (stack {args.stack}); stop with `python -m devkit.local_cloud down`"
+            f"local cloud up: {endpoint} (stack {args.stack}); "
+            "stop with Ctrl-C or `python -m devkit.local_cloud down`"
         )
         sys.stdout.flush()
         cloud.run(stop)
@@ -103,6 +110,7 @@ def _spawn(args: argparse.Namespace) -> int:
     command += ["--symbols", args.symbols] if args.symbols else []
     command += ["--layer-model", args.layer_model] if args.layer_model else []
     command += [f"--param={p}" for p in args.param]
+    command += ["--no-schedules"] if args.no_schedules else []
     with LOG.open("ab") as log_file:
         proc = subprocess.Popen(
             command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
@@ -176,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
         help="ensemble.onnx the regime function falls back to "
         "(default: the layer's, written by `python -m infra.layer_model`)",
     )
+    p_up.add_argument(
+        "--no-schedules",
+        action="store_true",
+        help="fire no schedule: the functions run only on bars and on `invoke --stack` (the samples)",
+    )
     p_up.add_argument("--detach", action="store_true", help="run in the background; return once it is up")
     p_up.set_defaults(func=up)
     sub.add_parser("down", help="stop a running local cloud").set_defaults(func=down)
@@ -183,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         func=status
     )
     from devkit.local_cloud.invoke import add_parser as add_invoke
+    from devkit.local_cloud.sam_invoke import add_parser as add_sam_invoke
 
     add_invoke(sub)
+    add_sam_invoke(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # one line per client otherwise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -18,7 +18,7 @@ import boto3
 
 from devkit.local_cloud.endpoint import environment
 from devkit.local_cloud.sam_translate import ACCOUNT_ID, REGION
-from devkit.local_cloud.stack import LocalStack
+from devkit.local_cloud.stack import LocalStack, physical_ids
 from infra.template_yaml import load_template
 
 DEFAULT_HANDLER = "app.lambda_handler"
@@ -84,13 +84,23 @@ def _module_and_handler(resource: dict[str, Any]) -> tuple[str, str]:
 
 def bind_functions(stack: LocalStack) -> dict[str, BoundFunction]:
     """Every AWS::Serverless::Function of template.yaml, keyed by logical id."""
+    return bind_physical(stack.physical)
+
+
+def bind_running(stack_name: str) -> dict[str, BoundFunction]:
+    """The functions of a stack already deployed on the endpoint (a running local cloud's)."""
+    return bind_physical(physical_ids(stack_name))
+
+
+def bind_physical(physical: Mapping[str, str]) -> dict[str, BoundFunction]:
+    """The template's functions bound to the deployed ones named in `physical` (logical id -> name)."""
     sam = load_template()
     lam = boto3.client("lambda")
     bound: dict[str, BoundFunction] = {}
     for logical_id, resource in sam["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
-        name = stack.physical[logical_id]
+        name = physical[logical_id]
         config = lam.get_function_configuration(FunctionName=name)
         env = {k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()}
         module, func = _module_and_handler(resource)

@@ -168,7 +168,7 @@ def deploy(stack_name: str = DEFAULT_STACK, parameters: dict[str, str] | None = 
         raise DeployError(
             f"stack {stack_name}: {described['StackStatus']} {described.get('StackStatusReason', '')}"
         )
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in _stack_resources(cf, stack_name)}
+    physical = physical_ids(stack_name)
     physical.update(planned_refs)
     stack = LocalStack(
         stack_name,
@@ -181,11 +181,14 @@ def deploy(stack_name: str = DEFAULT_STACK, parameters: dict[str, str] | None = 
     return stack
 
 
-def _stack_resources(cf: Any, stack_name: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack_name):
-        out.extend(page["StackResourceSummaries"])
-    return out
+def physical_ids(stack_name: str) -> dict[str, str]:
+    """Each resource of a stack on the endpoint: logical id -> physical id (what CloudFormation made)."""
+    cf = boto3.client("cloudformation")
+    return {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+        for r in page["StackResourceSummaries"]
+    }
 
 
 def _create_skipped(stack: LocalStack, planned: dict[str, Planned]) -> None:

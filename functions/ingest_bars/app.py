@@ -13,7 +13,8 @@
 - A bar the table refuses (a ValidationException: nothing a retry can fix) is quarantined alone to the
   failure queue with the reason, as a malformed one is: the chunk it was in is written item by item to
   find it, and the batch goes on.
-- A bar whose write still fails after the SDK's retries (throttling, an outage) is reported in
+- A bar whose write still fails after the SDK's retries (throttling, an outage), or that DynamoDB still
+  leaves unprocessed after the jittered back-off of `regime_aws.batch_calls`, is reported in
   `batchItemFailures`; Lambda retries from it, and past MaximumRetryAttempts the event source mapping's
   on-failure destination (the same queue) gets the batch's coordinates.
 
@@ -29,7 +30,6 @@ import dataclasses
 import json
 import os
 import statistics
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,19 +44,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from regime.contracts import Bar, BarError, BarSource
 from regime.contracts.bar import jump_problem
+from regime_aws.batch_calls import REFUSALS, Refused, error_code, get_all, write_all
 from regime_aws.clients import client
 from regime_aws.dynamodb_items import from_wire, to_wire
 from regime_aws.symbols import configured_symbols
+from regime_aws.tracing import function_tracer
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
 logger = Logger()
 metrics = Metrics()
+tracer = function_tracer()  # X-Ray, when the template's Tracing parameter is Active
 
 WRITE_CHUNK = 25  # BatchWriteItem's limit
 READ_CHUNK = 100  # BatchGetItem's limit
 JUMP_MIN_BARS = 3  # bars of a symbol in a batch before its median close judges a jump
 QUEUE_CHUNK = 10  # SendMessageBatch's limit
-UNPROCESSED_ATTEMPTS = 4
 MAX_PAYLOAD_CHARS = 4096  # enough to see what went wrong, far under SQS's 256 KB
 
 
@@ -239,16 +241,20 @@ def write_bars(staged: Staged, settings: Settings) -> Written:
             refused.update((seq, f"item: {type(exc).__name__}: {exc}") for seq in seqs)
     for start in range(0, len(items), WRITE_CHUNK):
         chunk = items[start : start + WRITE_CHUNK]
+        requests = [{"PutRequest": {"Item": item}} for _, _, item in chunk]
         try:
-            left = _batch_write(settings.bars_table, [{"PutRequest": {"Item": item}} for _, _, item in chunk])
-        except _Refused:  # one item spoils the call: find it, write the others
+            left = write_all(_dynamodb(), settings.bars_table, requests)
+        except Refused:  # one item spoils the call: find it, write the others
             failed_one, refused_one = _put_each(settings.bars_table, chunk)
             failed |= failed_one
             refused |= refused_one
             continue
-        if left is None:  # the whole chunk failed
+        except (ClientError, BotoCoreError) as exc:  # the whole chunk failed, the SDK's retries spent
+            logger.error("bars write failed after retries", extra={"error": str(exc), "items": len(chunk)})
             failed.update(seq for _, seqs, _ in chunk for seq in seqs)
             continue
+        if left:
+            logger.error("bars left unprocessed", extra={"items": len(left)})
         unwritten = {
             (r["PutRequest"]["Item"]["symbol"]["S"], r["PutRequest"]["Item"]["ts"]["S"]) for r in left
         }
@@ -257,49 +263,31 @@ def write_bars(staged: Staged, settings: Settings) -> Written:
     return Written(failed, refused, conflicts, sum(1 for _, seqs, _ in items if not gone.intersection(seqs)))
 
 
-class _Refused(Exception):
-    """The table refused the request as invalid: a retry cannot help."""
-
-
-_REFUSALS = frozenset({"ValidationException", "SerializationException"})
-
-
 def _stored(table: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Bar] | None:
     """The bars already stored under `keys` (None: the table could not be read)."""
     found: dict[tuple[str, str], Bar] = {}
     for start in range(0, len(keys), READ_CHUNK):
-        pending: dict[str, Any] = {
-            table: {
-                "Keys": [{"symbol": {"S": s}, "ts": {"S": t}} for s, t in keys[start : start + READ_CHUNK]],
-                "ConsistentRead": True,
-            }
+        request = {
+            "Keys": [{"symbol": {"S": s}, "ts": {"S": t}} for s, t in keys[start : start + READ_CHUNK]],
+            "ConsistentRead": True,
         }
-        for attempt in range(UNPROCESSED_ATTEMPTS):
-            try:
-                response = _dynamodb().batch_get_item(RequestItems=pending)
-            except (ClientError, BotoCoreError) as exc:
-                if _code(exc) in _REFUSALS:  # a key the table cannot hold: it holds no bar under it
-                    break
-                logger.error("bars read failed after retries", extra={"error": str(exc)})
-                return None
-            for item in response.get("Responses", {}).get(table, []):
-                try:
-                    bar = Bar.from_dict(from_wire(item))
-                except (BarError, ValueError):
-                    continue  # a stored item that breaks the contract is replaced
-                found[(bar.symbol, bar.to_dict()["ts"])] = bar
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            time.sleep(0.05 * 2**attempt)
-        else:
-            logger.error("bars left unread", extra={"keys": len(pending.get(table, {}).get("Keys", []))})
+        try:
+            items, unread = get_all(_dynamodb(), table, request)
+        except Refused:  # a key the table cannot hold: it holds no bar under it
+            continue
+        except (ClientError, BotoCoreError) as exc:
+            logger.error("bars read failed after retries", extra={"error": str(exc)})
             return None
+        if unread:
+            logger.error("bars left unread", extra={"keys": unread})
+            return None
+        for item in items:
+            try:
+                bar = Bar.from_dict(from_wire(item))
+            except (BarError, ValueError):
+                continue  # a stored item that breaks the contract is replaced
+            found[(bar.symbol, bar.to_dict()["ts"])] = bar
     return found
-
-
-def _code(exc: Exception) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
 
 
 def _put_each(
@@ -312,32 +300,11 @@ def _put_each(
         try:
             _dynamodb().put_item(TableName=table, Item=item)
         except (ClientError, BotoCoreError) as exc:
-            if _code(exc) in _REFUSALS:
+            if error_code(exc) in REFUSALS:
                 refused.update((seq, f"write: {exc}") for seq in seqs)
             else:
                 failed.update(seqs)
     return failed, refused
-
-
-def _batch_write(table: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """BatchWriteItem with retries of unprocessed items; returns what is left, or None if the call failed.
-
-    Raises _Refused when the table refuses the request as invalid (an item it cannot hold)."""
-    pending = requests
-    for attempt in range(UNPROCESSED_ATTEMPTS):
-        try:
-            response = _dynamodb().batch_write_item(RequestItems={table: pending})
-        except (ClientError, BotoCoreError) as exc:
-            if _code(exc) in _REFUSALS:
-                raise _Refused(str(exc)) from exc
-            logger.error("bars write failed after retries", extra={"error": str(exc), "items": len(pending)})
-            return None
-        pending = response.get("UnprocessedItems", {}).get(table, [])
-        if not pending:
-            return []
-        time.sleep(0.05 * 2**attempt)  # DynamoDB hands back unprocessed items when it is throttling
-    logger.error("bars left unprocessed", extra={"items": len(pending)})
-    return pending
 
 
 def quarantine(rejected: Sequence[Rejected], settings: Settings, kind: str = "malformed_bar") -> set[str]:
@@ -372,6 +339,7 @@ def quarantine(rejected: Sequence[Rejected], settings: Settings, kind: str = "ma
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Kinesis batch in; partial batch response out (only records worth retrying are reported)."""
     settings = Settings.from_env()

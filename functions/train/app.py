@@ -11,10 +11,12 @@ incumbent (the model the pointer names) are scored side by side (`holdout_scores
 
 The rule (`should_promote`): forced; or every hemisphere's AUC above 0.5 (what any constant guess scores) and,
 when there is an incumbent, no hemisphere's AUC lower nor log loss higher than the incumbent's by more than
-TOLERANCE, and net ticks per round trip not lower. Vote accuracy is not used: it is dominated by the base
-rate (an always-"range" guess beat a model with real signal on the MCL file). The model promoted is the one
-evaluated, trained without the held-out weeks. The comparison is recorded in the model's metadata
-(oos_scores.holdout), in its report, and in the symbol's promotion history (models/<symbol>/promotions/).
+TOLERANCE, and net USD per round trip not lower (each model's held-out backtest written as the evidence
+record the live gate reads, `held_out_record`, and the two records compared on the same span). Vote
+accuracy is not used: it is dominated by the base rate (an always-"range" guess beat a model with real
+signal on the MCL file). The model promoted is the one evaluated, trained without the held-out weeks. The
+comparison is recorded in the model's metadata (oos_scores.holdout), in its report, and in the symbol's
+promotion history (models/<symbol>/promotions/), with both evidence records.
 
 Event (all optional, strictly typed, unknown fields refused): {"symbols": ["CL"], "days": 28,
 "holdout_days": 7, "end": "2026-02-27", "force_promote": false, "config": {"gbt_iterations": 150, ...}}.
@@ -41,15 +43,17 @@ from regime.contracts.evidence import Evidence
 from regime.contracts.model_metadata import METADATA_KEY
 from regime.inference import RegimeModel
 from regime.labels import LabelSpec
-from regime.promotion import holdout_scores, should_promote
+from regime.promotion import held_out_record, holdout_scores, should_promote
 from regime.training import TrainedEnsemble, train_ensemble
 from regime_aws.clients import client, pointer_provider
 from regime_aws.symbols import configured_symbols
+from regime_aws.tracing import function_tracer
 from regime_aws.train_event import ConfigOverrides, Request, TrainEventError
 
 # Service and namespace: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE (the template's Globals).
 logger = Logger()
 metrics = Metrics()
+tracer = function_tracer()  # X-Ray, when the template's Tracing parameter is Active
 __all__ = ["ConfigOverrides", "TrainEventError", "lambda_handler", "should_promote"]
 
 
@@ -131,28 +135,29 @@ def backtest_ticks(model: RegimeModel, series: BarSeries) -> dict[str, float]:
     return {"round_trips": float(trips), "net_ticks_per_trip": net_ticks, "net_usd": float(result.net_usd)}
 
 
-def holdout_evidence(
-    trained: TrainedEnsemble, challenger: dict[str, float], symbol: str, held: tuple[datetime, datetime]
-) -> Evidence:
-    """The challenger's held-out backtest (the host's default strategy config) as an evidence record."""
+def holdout_records(
+    models: dict[str, RegimeModel],
+    scores: dict[str, dict[str, float]],
+    symbol: str,
+    held: tuple[datetime, datetime],
+    training: tuple[datetime, datetime] | None,
+) -> dict[str, Evidence]:
+    """Each model's held-out backtest (the host's default strategy config) as the evidence record the live
+    gate reads; the promotion rule compares the challenger's with the incumbent's."""
     from trading_engine.config import HostConfig, strategy_hash
 
-    training = trained.metadata.training_span()
-    return Evidence(
-        kind="promotion",
-        created_at=datetime.now(UTC).isoformat(),
-        command=f"train function: {symbol}",
-        symbol=symbol,
-        strategy_config_hash=strategy_hash(HostConfig()),
-        regime="ml",
-        model_version=trained.metadata.version,
-        selection_span=None if training is None else [training[0].isoformat(), training[1].isoformat()],
-        test_span=[held[0].isoformat(), held[1].isoformat()],
-        oos_net_usd=float(challenger.get("net_usd", 0.0)),
-        oos_trips=int(challenger.get("round_trips", 0)),
-        deflated_sharpe=None,
-        pbo=None,
-    )
+    config_hash = strategy_hash(HostConfig())
+    return {
+        name: held_out_record(
+            scores[name],
+            symbol=symbol,
+            model_version=model.version,
+            strategy_config_hash=config_hash,
+            test_span=held,
+            selection_span=training if name == "challenger" else None,
+        )
+        for name, model in models.items()
+    }
 
 
 # ---------------------------------------------------------------- publish
@@ -259,7 +264,13 @@ def train_symbol(
     scores = holdout_scores(models, holdout, LabelSpec.from_dict(trained.metadata.label_spec))
     for name, model in models.items():
         scores[name].update(backtest_ticks(model, holdout))
-    promoted, why = should_promote(scores["challenger"], scores.get("incumbent"), request.force_promote)
+    records = holdout_records(models, scores, symbol, (split, bars[-1].ts), trained.metadata.training_span())
+    promoted, why = should_promote(
+        scores["challenger"],
+        scores.get("incumbent"),
+        request.force_promote,
+        (records["challenger"], records["incumbent"]) if "incumbent" in records else None,
+    )
     comparison: dict[str, Any] = {
         "holdout": {"from": split.isoformat(), "to": bars[-1].ts.isoformat(), "bars": len(held)},
         "challenger": scores["challenger"],
@@ -272,9 +283,9 @@ def train_symbol(
     }
     # The challenger's held-out result as the record `regime-trader run` checks before live money (it has
     # no deflated Sharpe: one backtest of one configuration, so it never opens the gate alone).
-    comparison["evidence"] = json.loads(
-        holdout_evidence(trained, scores["challenger"], symbol, (split, bars[-1].ts)).to_json()
-    )
+    comparison["evidence"] = json.loads(records["challenger"].to_json())
+    if "incumbent" in records:
+        comparison["incumbent_evidence"] = json.loads(records["incumbent"].to_json())
     key = publish(with_holdout(trained, comparison), trained, symbol, settings.models_bucket, comparison)
     for name in ("trend_auc", "range_auc", "net_ticks_per_trip"):
         value = scores["challenger"].get(name, float("nan"))
@@ -301,6 +312,7 @@ def train_symbol(
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Train every requested symbol; write the pointer once, after all of them."""
     metrics.add_metric(name="TrainRequested", unit=MetricUnit.Count, value=1)

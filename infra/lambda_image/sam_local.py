@@ -10,6 +10,7 @@ the functions carry anything local.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -44,10 +45,15 @@ def bridge_gateway() -> str:
     raise SamLocalError("Docker's bridge network has no address")
 
 
+def endpoint_image_tag(endpoint: str) -> str:
+    """The tag of the stand-in with AWS_ENDPOINT_URL=`endpoint` (one per endpoint, reused)."""
+    return f"regime-trader/lambda-python-endpoint:{hashlib.sha256(endpoint.encode()).hexdigest()[:12]}"
+
+
 def endpoint_image(endpoint: str, arch: str | None = None) -> str:
     """The stand-in with AWS_ENDPOINT_URL set: what `--invoke-image` runs the functions on."""
     base = ensure_image(arch)
-    tag = f"regime-trader/lambda-python-endpoint:{abs(hash(endpoint)) % 10**10}"
+    tag = endpoint_image_tag(endpoint)
     dockerfile = f"FROM {base}\nENV AWS_ENDPOINT_URL={endpoint}\n"
     proc = subprocess.run(
         ["docker", "build", "-q", "-t", tag, "-"],
@@ -74,21 +80,31 @@ def remove_invoke_images(image: str) -> None:
     subprocess.run(["docker", "image", "prune", "-f"], capture_output=True, check=False)
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": python_on_path()}
+def sam_environment(variables: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment `sam` runs in: this one (or `variables` over it), telemetry off, python3.12 first
+    on PATH (what `sam build` builds with). SAM hands its AWS credentials and region to the container."""
+    return {**os.environ, **(variables or {}), "SAM_CLI_TELEMETRY": "0", "PATH": python_on_path()}
 
 
-def build(build_dir: Path, arch: str | None = None) -> Path:
+def image_functions() -> list[str]:
+    """Logical ids of the template's container image functions (left out of `build`)."""
+    return [
+        k
+        for k, r in load_template()["Resources"].items()
+        if r.get("Properties", {}).get("PackageType") == "Image"
+    ]
+
+
+def build(build_dir: Path, arch: str | None = None, cached: bool = False) -> Path:
     """One `sam build` of the layer and every zip function for `arch`; returns the built template.
 
     The image function (whose Dockerfile installs its packages from a registry inside `docker build`) is
-    left out of a copy of the template; the copy points at the sources by absolute path.
+    left out of a copy of the template; the copy points at the sources by absolute path. `cached`: what
+    has not changed since the last build in `build_dir` is not built again (`sam build --cached`).
     """
     template = load_template()
     resources = template["Resources"]
-    for logical_id in [
-        k for k, r in resources.items() if r.get("Properties", {}).get("PackageType") == "Image"
-    ]:
+    for logical_id in image_functions():
         del resources[logical_id]
     for resource in resources.values():
         props = resource.get("Properties", {})
@@ -101,7 +117,8 @@ def build(build_dir: Path, arch: str | None = None) -> Path:
     out = build_dir / "built"
     args = [str(SAM), "build", "--build-dir", str(out), "--template-file", str(source)]
     args += ["--parameter-overrides", f"Architecture={arch or machine_arch()}"]
-    proc = subprocess.run(args, cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
+    args += ["--cached", "--cache-dir", str(build_dir / "cache")] if cached else []
+    proc = subprocess.run(args, cwd=REPO, env=sam_environment(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SamLocalError(f"sam build: {(proc.stdout + proc.stderr)[-2000:]}")
     return out / "template.yaml"
@@ -114,6 +131,61 @@ class Invocation:
     response: Any
     log: str
 
+    @property
+    def error(self) -> str | None:
+        """The function's error ("errorType: errorMessage"), None when it returned normally."""
+        return function_error(self.response)
+
+
+def function_error(response: Any) -> str | None:
+    """The error a response reports, None for a normal one.
+
+    `sam local invoke` exits 0 whether the function returned or raised: an error is a response that is
+    Lambda's error object ({"errorType", "errorMessage", ...}).
+    """
+    if isinstance(response, dict) and "errorType" in response:
+        return f"{response['errorType']}: {response.get('errorMessage', '')}"
+    return None
+
+
+def last_json_line(stdout: str) -> Any:
+    """The function's response: the last line of `sam local invoke`'s standard output, None if not JSON."""
+    lines = stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1]) if lines else None
+    except ValueError:
+        return None
+
+
+def write_env_vars(function: str, env_vars: dict[str, str], folder: Path) -> Path:
+    """The `--env-vars` file: the function's variables, which override the template's."""
+    path = folder / "env-vars.json"
+    path.write_text(json.dumps({function: env_vars}))
+    return path
+
+
+def invoke_command(
+    template: Path, function: str, event: Path, env_file: Path, image: str, arch: str | None = None
+) -> list[str]:
+    """`sam local invoke` of a built function on `image`, never pulling an image."""
+    return [
+        str(SAM),
+        "local",
+        "invoke",
+        function,
+        "--template-file",
+        str(template),
+        "--event",
+        str(event),
+        "--env-vars",
+        str(env_file),
+        "--skip-pull-image",
+        "--invoke-image",
+        image,
+        "--parameter-overrides",
+        f"Architecture={arch or machine_arch()}",
+    ]
+
 
 def invoke(
     template: Path,
@@ -125,44 +197,21 @@ def invoke(
     timeout: float = 300,
 ) -> Invocation:
     """`sam local invoke --skip-pull-image` of a built function; the variables override the template's."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump({function: env_vars}, f)
-        env_file = f.name
-    try:
+    with tempfile.TemporaryDirectory() as tmp:
+        env_file = write_env_vars(function, env_vars, Path(tmp))
         proc = subprocess.run(
-            [
-                str(SAM),
-                "local",
-                "invoke",
-                function,
-                "--template-file",
-                str(template),
-                "--event",
-                str(event),
-                "--env-vars",
-                env_file,
-                "--skip-pull-image",
-                "--invoke-image",
-                image,
-                "--parameter-overrides",
-                f"Architecture={arch or machine_arch()}",
-            ],
+            invoke_command(template, function, event, env_file, image, arch),
             cwd=template.parent,
-            env=_env(),
+            env=sam_environment(),
             capture_output=True,
             text=True,
             check=False,
             timeout=timeout,
         )
-    finally:
-        os.unlink(env_file)
-    out = proc.stdout.strip()
-    try:
-        response = json.loads(out.splitlines()[-1]) if out else None
-    except ValueError:
-        response = None
+    response = last_json_line(proc.stdout)
     if proc.returncode != 0 or response is None:
         raise SamLocalError(
-            f"sam local invoke {function} exited {proc.returncode}: {out[-1500:]} {proc.stderr[-3000:]}"
+            f"sam local invoke {function} exited {proc.returncode}: "
+            f"{proc.stdout.strip()[-1500:]} {proc.stderr[-3000:]}"
         )
     return Invocation(response, proc.stderr)

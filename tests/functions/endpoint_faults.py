@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,3 +47,35 @@ def server_errors(
         yield refused
     finally:
         client.meta.events.unregister(event, answer)
+
+
+@contextmanager
+def unprocessed(client: Any, operation: str, table: str, keep: list[int]) -> Iterator[list[int]]:
+    """A throttled table: for the n-th call of `operation` (BatchWriteItem, BatchGetItem), DynamoDB hands
+    back all but the first `keep[n]` of its requests as unprocessed (they were written or read all the same:
+    a retry sends them again, idempotently); past the list, none. Yields the sizes of the calls made."""
+    sizes: list[int] = []
+    sent: list[Any] = []
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        sent.append(json.loads(json.dumps(params["RequestItems"])))
+
+    def answer(parsed: dict[str, Any], **_: Any) -> None:
+        request = sent[-1][table]
+        n = len(sizes)
+        if operation == "BatchWriteItem":
+            sizes.append(len(request))
+            if n < len(keep):
+                parsed["UnprocessedItems"] = {table: request[keep[n] :]} if request[keep[n] :] else {}
+        else:
+            sizes.append(len(request["Keys"]))
+            if n < len(keep) and request["Keys"][keep[n] :]:
+                parsed["UnprocessedKeys"] = {table: {**request, "Keys": request["Keys"][keep[n] :]}}
+
+    client.meta.events.register(f"provide-client-params.dynamodb.{operation}", remember)
+    client.meta.events.register(f"after-call.dynamodb.{operation}", answer)
+    try:
+        yield sizes
+    finally:
+        client.meta.events.unregister(f"provide-client-params.dynamodb.{operation}", remember)
+        client.meta.events.unregister(f"after-call.dynamodb.{operation}", answer)

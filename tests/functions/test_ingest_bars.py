@@ -18,15 +18,16 @@ from devkit.local_cloud.handlers import BoundFunction
 from devkit.local_cloud.stack import LocalStack
 from functions.ingest_bars import app
 from regime.contracts import BarError
+from regime_aws.batch_calls import BACKOFF
 from tests.functions.conftest import SDK_ATTEMPTS
-from tests.functions.endpoint_faults import EVENTS, server_errors
+from tests.functions.endpoint_faults import EVENTS, server_errors, unprocessed
 
 pytestmark = pytest.mark.integration
 
 
 def sample_event(symbol: str = "CL") -> dict[str, Any]:
     """The events/ sample with every bar moved to `symbol` (tests isolate by symbol on one stack)."""
-    event: dict[str, Any] = json.loads((EVENTS / "ingest_bars.json").read_text())
+    event: dict[str, Any] = json.loads((EVENTS / "ingest_bars_faults.json").read_text())
     for record in event["Records"]:
         k = record["kinesis"]
         raw = base64.b64decode(k["data"])
@@ -133,6 +134,25 @@ def test_persistent_throttling_reports_the_valid_records_for_retry(
     # Records 1, 2, 5 and 6 carry valid bars; 3 and 4 are malformed and went to the queue instead.
     assert response == {"batchItemFailures": [{"itemIdentifier": seqs[i]} for i in (0, 1, 4, 5)]}
     assert stored_bars(local_stack, "DOWN") == []
+    drain_queue(fn.env["FAILURE_QUEUE_URL"])
+
+
+def test_bars_dynamodb_leaves_unprocessed_are_sent_again_then_reported_not_lost(
+    local_stack: LocalStack, functions: dict[str, BoundFunction]
+) -> None:
+    fn = ingest_fn(functions, "UNPR")
+    event = sample_event("UNPR")
+    table = local_stack.physical["BarsTable"]
+    seqs = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+    with unprocessed(app._dynamodb(), "BatchWriteItem", table, keep=[1]) as sizes:
+        assert fn.invoke(event) == {"batchItemFailures": []}  # the second call wrote the other two
+    assert sizes == [3, 2] and len(stored_bars(local_stack, "UNPR")) == 3
+    fn = ingest_fn(functions, "UNPB")
+    with unprocessed(app._dynamodb(), "BatchWriteItem", table, keep=[1] + [0] * 10) as sizes:
+        response = fn.invoke(sample_event("UNPB"))
+    assert len(sizes) == BACKOFF.attempts  # bounded: then the two still unprocessed are reported
+    # the bars of 18:49 (record 2) and 18:51 (record 5); 18:50 (records 1 and 6) was written at once
+    assert response == {"batchItemFailures": [{"itemIdentifier": seqs[i]} for i in (1, 4)]}
     drain_queue(fn.env["FAILURE_QUEUE_URL"])
 
 

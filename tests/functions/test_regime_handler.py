@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from devkit.local_cloud.handlers import BoundFunction
 from devkit.local_cloud.stack import LocalStack
 from functions.regime import app
 from regime.bar_series import BarSeries
-from regime.contracts import Bar, RegimeItem
+from regime.contracts import Bar, Regime, RegimeItem
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
 from regime_aws.clients import client
@@ -75,6 +76,17 @@ def model_pointer(stack: LocalStack, value: str) -> Iterator[None]:
         ssm.put_parameter(Name=pointer, Value="{}", Overwrite=True)
 
 
+class KeptRecords(logging.Handler):
+    """The log records of a logger, kept for the test to read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def schedule_event(boundary: datetime) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((EVENTS / "regime.json").read_text())
     event["time"] = boundary.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -117,7 +129,12 @@ def test_decides_writes_keeps_history_and_archives(
     ingest(functions, [b for b in bars if b.ts < boundary])
     model = RegimeModel.load(small_model)
 
-    result = regime_fn(functions, small_model, "RGA").invoke(schedule_event(boundary))
+    lines = KeptRecords()
+    logging.getLogger(app.logger.name).addHandler(lines)
+    try:
+        result = regime_fn(functions, small_model, "RGA").invoke(schedule_event(boundary))
+    finally:
+        logging.getLogger(app.logger.name).removeHandler(lines)
 
     decision = result["decisions"]["RGA"]
     assert decision["written"] and decision["window_end"] == boundary.strftime("%Y-%m-%dT%H:%M:00Z")
@@ -129,14 +146,20 @@ def test_decides_writes_keeps_history_and_archives(
     assert parsed.regime.value == decision["regime"]
     assert len(stored(local_stack, "RegimeHistoryTable", "RGA")) == 1
     assert [a["window_end"] for a in archived(local_stack, "RGA")] == [decision["window_end"]]
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    per_symbol = [m for m in emf if m.get("symbol") == "RGA"]
-    assert {n["Name"] for m in per_symbol for n in m["_aws"]["CloudWatchMetrics"][0]["Metrics"]} == {
-        f"Regime{decision['regime'].capitalize()}",
-        "TrendConfidence",
-        "RangeConfidence",
-    }
-    assert any(m.get("DecisionsWritten") == [1.0] for m in emf)
+    out = capsys.readouterr().out.splitlines()
+    emf = [json.loads(line) for line in out if line.startswith('{"_aws"')]
+    # One metric set for the whole stack: no metric is per symbol (a custom metric each), the regimes counted.
+    assert all(m["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]] for m in emf)
+    assert not any("symbol" in m for m in emf)
+    (run,) = [m for m in emf if "DecisionsWritten" in m]
+    assert run["DecisionsWritten"] == [1.0] and run[f"Regime{decision['regime'].capitalize()}"] == [1.0]
+    assert sum(run[f"Regime{r.value.capitalize()}"][0] for r in Regime) == 1.0
+    # the symbol's regime and confidences are in its decision line, for Logs Insights
+    (line,) = [
+        r.__dict__ for r in lines.records if r.getMessage() == "decision" and r.__dict__["symbol"] == "RGA"
+    ]
+    assert line["regime"] == decision["regime"] and line["trend_confidence"] == parsed.trend_confidence
+    assert line["range_confidence"] == parsed.range_confidence
 
 
 def test_two_invocations_for_one_window_write_once(

@@ -271,3 +271,27 @@ def test_a_bad_schedule_event_is_refused_naming_the_field(
     with pytest.raises(app.EventError, match=message):
         fn.invoke(event)
     assert stored(local_stack, "RegimeTable", "REVT") == []
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("detail-type", "detail-type: Field required"),
+        ("time", "time: Field required"),
+        ("resources", "resources: Field required"),
+    ],
+)
+def test_a_schedule_event_missing_a_field_of_eventbridge_is_refused_naming_it(
+    local_stack: LocalStack,
+    functions: dict[str, BoundFunction],
+    small_model: Path,
+    field: str,
+    message: str,
+) -> None:
+    # The event is Powertools' EventBridge model: every field a scheduled event carries is required.
+    fn = regime_fn(functions, small_model, "REVF")
+    event = schedule_event(datetime(2026, 1, 15, 20, 5, tzinfo=UTC))
+    del event[field]
+    with pytest.raises(app.EventError, match=message):
+        fn.invoke(event)
+    assert stored(local_stack, "RegimeTable", "REVF") == []

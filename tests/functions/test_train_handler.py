@@ -98,10 +98,15 @@ def test_challenger_and_incumbent_are_scored_on_the_same_held_out_bars_and_recor
     incumbent = second["scores"]["incumbent"]
     assert incumbent["samples"] == second["scores"]["challenger"]["samples"]
     assert incumbent["trend_auc"] == pytest.approx(challenger["trend_auc"])
-    assert (
-        s3_json(local_stack, f"models/TRN/promotions/{second['version']}.json")["incumbent"]["version"]
-        == (first["version"])
-    )
+    second_history = s3_json(local_stack, f"models/TRN/promotions/{second['version']}.json")
+    assert second_history["incumbent"]["version"] == first["version"]
+    # The rule compared the two models' evidence records of the same held-out span (the same model twice:
+    # equal net per trip, so not worse), and both records are kept beside the decision.
+    theirs = Evidence.from_json(json.dumps(second_history["incumbent_evidence"]))
+    ours = Evidence.from_json(json.dumps(second_history["evidence"]))
+    assert theirs.model_version == first["version"] and theirs.test_span == ours.test_span
+    assert theirs.oos_net_usd == incumbent["net_usd"]
+    assert second["promoted"] and "evidence's net USD per round trip" in second["reason"]
     set_pointer(local_stack, {})
 
 

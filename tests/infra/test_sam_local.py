@@ -1,10 +1,11 @@
-"""`sam build` + `sam local invoke --skip-pull-image` of the zip functions, in real containers, against moto;
-and `sam deploy` of the same build rehearsed on moto (in this file so that one `sam build` serves both on
-one test worker).
+"""`make invoke` (`sam build` + `sam local invoke --skip-pull-image` of the zip functions, in real containers)
+on a running local cloud, the sample events chained; and `sam deploy` of the same build rehearsed on moto
+(in this file so that one `sam build` serves both on one test worker).
 
 The image is the offline stand-in (infra.lambda_image, built once per machine and cached); Docker and
-debootstrap are installed and the daemon started when missing. The endpoint listens on Docker's bridge
-gateway so that the containers reach it. Slow: ~1 min with the image cached (builds and two containers).
+debootstrap are installed and the daemon started when missing. The local cloud's endpoint listens on
+loopback, as `up` starts it; the command relays it onto Docker's bridge for the containers. Slow: ~2 min
+with the image cached (the build, three containers).
 The train function is an image function whose Dockerfile installs scikit-learn from a registry inside
 `docker build`: it is invoked through the in-process path instead
 (tests/devkit/local_cloud/test_local_cloud_invoke.py).
@@ -17,8 +18,6 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -28,14 +27,16 @@ from botocore.config import Config
 from devkit.local_cloud.cloud import LocalCloud
 from devkit.local_cloud.endpoint import MotoServer, endpoint_environment
 from devkit.local_cloud.sam_deploy import ARTIFACT_BUCKET, rehearse
+from devkit.local_cloud.sam_invoke import sam_invoke
 from infra.lambda_image import sam_local
 from infra.lambda_image.build import docker_ready, ensure_docker
 from infra.template_yaml import load_template
 from regime.contracts import Bar, BarError, ModelPointer, PointerEntry
 from regime.inference import RegimeModel
 from regime.synthetic import synthetic_days
+from regime_aws.bar_windows import bar_of_item
 from regime_aws.container import cold_start
-from regime_aws.dynamodb_items import from_wire, to_wire
+from regime_aws.dynamodb_items import from_wire
 
 pytestmark = pytest.mark.slow
 
@@ -64,13 +65,6 @@ def cloud(bridge_endpoint: MotoServer) -> LocalCloud:
     return LocalCloud.deploy("regime-trader-sam-local", include=set())
 
 
-@pytest.fixture(scope="module")
-def image(bridge_endpoint: MotoServer) -> Iterator[str]:
-    tag = sam_local.endpoint_image(bridge_endpoint.url)
-    yield tag
-    sam_local.remove_invoke_images(tag)
-
-
 def _event_bars(path: Path) -> tuple[set[str], int]:
     """The distinct valid CL minutes of a Kinesis event, and how many records break the contract."""
     good, bad = set(), 0
@@ -82,45 +76,54 @@ def _event_bars(path: Path) -> tuple[set[str], int]:
     return good, bad
 
 
-def test_ingest_bars_in_a_container_writes_the_bars_and_quarantines_the_rest(
-    cloud: LocalCloud, image: str, sam_built: Path
+@pytest.fixture
+def running_on_loopback(tmp_path: Path) -> Iterator[tuple[LocalCloud, Path]]:
+    """A local cloud as `up` runs it (moto on 127.0.0.1, out of the containers' reach), and its state file."""
+    ensure_docker()
+    server = MotoServer.start()
+    try:
+        with endpoint_environment(server.url):
+            cloud = LocalCloud.deploy("regime-trader-make-invoke", include=set())
+            state = tmp_path / "state.json"
+            state.write_text(json.dumps({"stack": cloud.stack.name, **cloud.stack.described(server.url)}))
+            yield cloud, state
+    finally:
+        server.stop()
+        # The invoke image names the relay's address: the endpoint's port on the bridge's gateway.
+        relayed = f"http://{sam_local.bridge_gateway()}:{server.url.rsplit(':', 1)[1]}"
+        sam_local.remove_invoke_images(sam_local.endpoint_image_tag(relayed))
+
+
+def test_make_invoke_chains_ingest_and_regime_in_containers_and_fails_when_the_function_fails(
+    running_on_loopback: tuple[LocalCloud, Path],
+    sam_built: Path,
+    layer_model: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    fn = cloud.functions["IngestBarsFunction"]
-    event = EVENTS / "ingest_bars.json"
-    result = sam_local.invoke(sam_built, "IngestBarsFunction", event, fn.env, image)
-    assert result.response == {"batchItemFailures": []}
-    good, bad = _event_bars(event)
-    assert good and bad  # the sample carries both
-    items = boto3.client("dynamodb").query(
-        TableName=fn.env["BARS_TABLE"],
+    cloud, state = running_on_loopback
+    env = cloud.functions["RegimeFunction"].env
+
+    ingest = EVENTS / "ingest_bars.json"
+    assert sam_invoke("IngestBarsFunction", ingest, state, sam_built) == 0
+    assert sam_local.last_json_line(capsys.readouterr().out) == {"batchItemFailures": []}
+    good, bad = _event_bars(ingest)
+    dynamodb = boto3.client("dynamodb")
+    items = dynamodb.query(
+        TableName=env["BARS_TABLE"],
         KeyConditionExpression="symbol = :s",
         ExpressionAttributeValues={":s": {"S": "CL"}},
     )["Items"]
-    stored = {Bar.from_dict({k: v for k, v in from_wire(i).items() if k != "expires_at"}) for i in items}
-    assert {b.ts.isoformat() for b in stored} == good
-    messages = (
-        boto3.client("sqs")
-        .receive_message(QueueUrl=fn.env["FAILURE_QUEUE_URL"], MaxNumberOfMessages=10)
-        .get("Messages", [])
+    assert {bar_of_item(i).ts.isoformat() for i in items} == good and len(
+        good
+    ) == 80  # through the relay, on the stack's table
+    queue = cloud.functions["IngestBarsFunction"].env["FAILURE_QUEUE_URL"]
+    set_aside = (
+        boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
     )
-    assert len(messages) == bad
-    assert all(json.loads(m["Body"])["reason"] for m in messages)
+    assert len(set_aside) == bad == 2 and all(json.loads(m["Body"])["reason"] for m in set_aside)
 
-
-def test_regime_in_a_container_decides_with_the_pointed_model(
-    cloud: LocalCloud, image: str, sam_built: Path, layer_model: Path
-) -> None:
-    fn = cloud.functions["RegimeFunction"]
-    env = {**fn.env, "BAR_WAIT_SECONDS": "0"}
-    event = EVENTS / "regime.json"
-    boundary = datetime.fromisoformat(json.loads(event.read_text())["time"]).astimezone(UTC)
-    # The window's bars, on the minutes before the event's boundary (what ingest would have written).
-    bars = synthetic_days(1, seed=5, symbol="CL").bars.to_bars()[: int(env["WINDOW_MINUTES"])]
-    first = boundary - timedelta(minutes=len(bars))
-    dynamodb = boto3.client("dynamodb")
-    for b in bars:
-        ts = first + (b.ts - bars[0].ts)
-        dynamodb.put_item(TableName=env["BARS_TABLE"], Item=to_wire(replace(b, ts=ts).to_dict()))
+    # The stack's model, pointed at in SSM: the container loads it from S3 (the layer's is the fallback).
     model = RegimeModel.load(layer_model.read_bytes())
     key = f"models/CL/ensemble-{model.version}.onnx"
     boto3.client("s3").put_object(Bucket=env["MODELS_BUCKET"], Key=key, Body=layer_model.read_bytes())
@@ -128,21 +131,28 @@ def test_regime_in_a_container_decides_with_the_pointed_model(
     boto3.client("ssm").put_parameter(
         Name=env["MODEL_POINTER_PARAMETER"], Value=pointer.to_json(), Type="String", Overwrite=True
     )
-
-    result = sam_local.invoke(sam_built, "RegimeFunction", event, env, image)
-
-    assert "decisions" in result.response, (result.response, result.log[-3000:])
-    decision = result.response["decisions"]["CL"]
-    assert decision["model_version"] == model.version, result.log[-3000:]  # loaded from S3, in the container
-    assert decision["regime"] in {"trend", "range", "nothing"} and decision["outcome"] == "written"
-    assert result.response["boundary"] == boundary.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert sam_invoke("RegimeFunction", EVENTS / "regime.json", state, sam_built) == 0
+    response = sam_local.last_json_line(capsys.readouterr().out)
+    decision = response["decisions"]["CL"]
+    assert decision["regime"] in {"trend", "range"} and decision["model_version"] == model.version, response
+    assert decision["outcome"] == "written" and response["boundary"] == "2026-01-15T20:05:00Z"
     stored = from_wire(dynamodb.get_item(TableName=env["REGIME_TABLE"], Key={"symbol": {"S": "CL"}})["Item"])
-    assert stored["model_version"] == model.version and stored["regime"] == decision["regime"]
+    assert stored["regime"] == decision["regime"] and stored["model_version"] == model.version
     history = dynamodb.get_item(
         TableName=env["REGIME_HISTORY_TABLE"],
         Key={"symbol": {"S": "CL"}, "window_end": {"S": decision["window_end"]}},
     )["Item"]
     assert from_wire(history)["archived"] is True  # the Firehose batch was accepted
+
+    # A function error: `sam local invoke` exits 0, the command does not.
+    future = tmp_path / "future.json"
+    future.write_text(
+        json.dumps({**json.loads((EVENTS / "regime.json").read_text()), "time": "2099-01-01T00:00:00Z"})
+    )
+    assert sam_invoke("RegimeFunction", future, state, sam_built) == 1
+    out = capsys.readouterr()
+    assert sam_local.last_json_line(out.out)["errorType"] == "EventError"
+    assert "RegimeFunction failed: EventError: time: 2099-01-01" in out.err
 
 
 def test_the_local_cloud_with_a_docker_daemon_running_never_runs_lambdas_in_containers(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -190,12 +191,17 @@ def test_dashboard_body_is_json_once_substituted(template: dict[str, Any]) -> No
         "IngestBarsFunction": "i",
         "TrainFunction": "t",
         "HostSymbol": "CL",
+        "RegimeLogGroup": "/aws/lambda/r",
+        "Stage": "dev",
     }
     body = resolve(
         template["Resources"]["Dashboard"]["Properties"]["DashboardBody"], names, lambda n, a: None
     )
     widgets = json.loads(body)["widgets"]
-    assert len(widgets) == 7 and all(w["properties"]["metrics"] for w in widgets)
+    assert len(widgets) == 9
+    assert all(
+        w["properties"].get("metrics") or w["properties"]["query"].startswith("SOURCE ") for w in widgets
+    )
 
 
 # ---------------------------------------------------------------- hardening (issue 13)
@@ -320,3 +326,20 @@ def test_the_readme_cost_model_is_computed_from_this_template(template: dict[str
     stream = more["Resources"]["BarStream"]
     more["Resources"]["BarStream"] = {**stream, "Properties": {**stream["Properties"], "ShardCount": 2}}
     assert monthly(Sizes.of(more), 1)["Kinesis"] > monthly(sizes, 1)["Kinesis"] + 10  # it reads the template
+
+
+def test_the_cost_model_counts_every_metric_the_functions_emit() -> None:
+    from bench.cost_model import FUNCTION_METRICS
+    from regime.contracts import Regime
+
+    sources = [REPO / "functions" / f / "app.py" for f in ("ingest_bars", "regime", "train")]
+    sources += sorted((REPO / "layers" / "regime" / "regime_aws").glob("*.py"))
+    code = "".join(p.read_text() for p in sources)
+    counted = set(FUNCTION_METRICS)
+    assert set(re.findall(r'add_metric\(\s*name="(\w+)"', code)) <= counted
+    assert {f"Regime{r.value.capitalize()}" for r in Regime} <= counted
+    assert {n.removeprefix("Holdout_") for n in counted if n.startswith("Holdout_")} <= set(
+        re.findall(r'"(\w+)"', code)
+    )
+    # no metric with dimensions of its own (a symbol's would be a custom metric per symbol)
+    assert "single_metric" not in code and "add_dimension" not in code

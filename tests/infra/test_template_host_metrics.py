@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from infra.host import HOST_TEMPLATE
 from infra.template_yaml import load_template
-from trader_host.cloud.host_metrics import NAMESPACE, REGIME_AGE_ALARM_S, SERVICE, HostMetric
-from trader_host.commands.run import SHIP_EARLY_BYTES
+from trader_host.assembly.cloud_wiring import SHIP_EARLY_BYTES
+from trader_host.cloud.host_metrics import NAMESPACE, PER_SYMBOL, REGIME_AGE_ALARM_S, SERVICE, HostMetric
 from trading_engine.config import CloudConfig
 
 HOST_METRICS = {m.value for m in HostMetric}
@@ -35,7 +36,8 @@ def test_every_host_alarm_watches_a_published_metric_with_the_hosts_dimensions(
     template: dict[str, Any],
 ) -> None:
     alarms = host_alarms(template)
-    assert len(alarms) == 4
+    # the per-symbol metrics (one custom metric per host each) are exactly the ones an alarm reads
+    assert sorted(a["MetricName"] for a in alarms.values()) == sorted(m.value for m in PER_SYMBOL)
     for name, alarm in alarms.items():
         assert alarm["Namespace"] == NAMESPACE, name
         assert alarm["MetricName"] in HOST_METRICS, name
@@ -86,14 +88,18 @@ def test_the_backlog_alarms_fire_when_the_backlog_does_not_drain(template: dict[
 def test_the_dashboard_shows_every_host_metric_and_no_other(template: dict[str, Any]) -> None:
     body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
-    shown = {
-        row[1]
-        for w in widgets
-        for row in w["properties"]["metrics"]
-        if isinstance(row[0], str) and row[0] == NAMESPACE and str(row[1]).startswith("Host")
-    }
+    rows = [row for w in widgets for row in w["properties"].get("metrics", [])]
+    shown = {row[1] for row in rows if row[0] == NAMESPACE and str(row[1]).startswith("Host")}
     assert shown == HOST_METRICS
-    for w in widgets:
-        for row in w["properties"]["metrics"]:
-            if isinstance(row[0], str) and str(row[1]).startswith("Host"):
-                assert row[2:6] == ["service", SERVICE, "symbol", "x"], row
+    for row in rows:
+        if isinstance(row[0], str) and str(row[1]).startswith("Host"):
+            dims = [d for d in row[2:] if isinstance(d, str)]
+            # the alarmed ones per symbol (the host the alarms watch); the others, EMF, for the whole fleet
+            expected = ["service", SERVICE, "symbol", "x"] if row[1] in PER_SYMBOL else ["service", SERVICE]
+            assert dims == expected, row
+
+
+def test_the_dashboards_host_table_reads_the_host_stacks_log_group(template: dict[str, Any]) -> None:
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    group = load_template(HOST_TEMPLATE)["Resources"]["HostLogGroup"]["Properties"]["LogGroupName"]["Fn::Sub"]
+    assert f"SOURCE '{group}'" in body

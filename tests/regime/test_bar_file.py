@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from regime.bar_file import load_bar_file, symbol_from_name
+from regime.bar_file import _read_clean, _read_coercing, load_bar_file, symbol_from_name
 from regime.contracts.bar import BarError
 
 MCL = Path(__file__).resolve().parents[3] / "shared" / "data" / "MCL_1m_2026-01-15_2026-02-27.csv"
@@ -114,3 +116,62 @@ def test_a_file_without_bars_or_a_folder_is_refused(tmp_path: Path) -> None:
         load_bar_file(tmp_path / "MCL_bad.csv")
     with pytest.raises(BarError, match="not a file"):
         load_bar_file(tmp_path)
+
+
+SHARED = MCL.parent
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["MCL_1m_2026-01-15_2026-02-27.csv", "MES_1m_2023.csv"])
+def test_the_typed_reader_reads_what_the_coercing_reader_reads(name: str) -> None:
+    """A clean file takes pyarrow's typed parser (no pandas); pandas' coercing one gives the same columns."""
+    path = SHARED / name
+    if not path.exists():
+        pytest.skip(f"{path} is not present")
+    typed, coerced = _read_clean(path), _read_coercing(path)
+    assert typed is not None
+    assert typed.names == coerced.names
+    np.testing.assert_array_equal(typed.micros, coerced.micros)
+    np.testing.assert_array_equal(typed.prices, coerced.prices)
+    np.testing.assert_array_equal(typed.volume, coerced.volume)
+    assert typed.contract is not None and coerced.contract is not None
+    assert typed.contract.tolist() == coerced.contract.tolist()
+
+
+def test_a_file_with_a_bad_value_takes_the_coercing_reader(tmp_path: Path) -> None:
+    path = tmp_path / "MCL_test.csv"
+    path.write_text(CSV)
+    assert _read_clean(path) is None  # 'abc' in a price, 'not-a-date': pandas coerces, the rows are set aside
+    clean = tmp_path / "MCL_clean.csv"
+    clean.write_text(HEADER + "2026-01-15T18:59:00Z,59.06,59.07,59.03,59.04,29\n")
+    assert _read_clean(clean) is not None
+
+
+def test_a_clean_file_loads_without_pandas(tmp_path: Path) -> None:
+    path = tmp_path / "MCL_clean.csv"
+    path.write_text(HEADER + "2026-01-15T18:59:00Z,59.06,59.07,59.03,59.04,29\n")
+    code = (
+        "import sys; from regime.bar_file import load_bar_file; "
+        f"assert len(load_bar_file({str(path)!r}).series) == 1; "
+        "assert 'pandas' not in sys.modules, 'pandas imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_clean_parquet_file_takes_the_typed_reader(tmp_path: Path) -> None:
+    csv = tmp_path / "MCL_clean.csv"
+    csv.write_text(
+        HEADER
+        + "2026-01-15T18:59:00Z,59.06,59.07,59.03,59.04,29\n"
+        + "2026-01-15T19:00:00Z,59.04,59.08,59.02,59.07,31\n"
+    )
+    pq = tmp_path / "MCL_clean.parquet"
+    frame = pd.read_csv(csv)
+    frame["ts_utc"] = pd.to_datetime(frame["ts_utc"], utc=True).astype("datetime64[ns, UTC]")
+    frame.to_parquet(pq)
+    typed = _read_clean(pq)
+    assert typed is not None  # nanosecond timestamps, read as whole microseconds
+    np.testing.assert_array_equal(typed.micros, _read_coercing(csv).micros)
+    a, b = load_bar_file(csv).series, load_bar_file(pq).series
+    np.testing.assert_array_equal(a.minute, b.minute)
+    np.testing.assert_array_equal(a.close, b.close)

@@ -27,7 +27,7 @@ def first_run(config: HostConfig = CONFIG) -> list[TradeRecord]:
     exit_cmd = next(c for c in tr.on_tick(tick(1, 991), T0 + 1, Regime.RANGE) if isinstance(c, PlaceOrder))
     fill(tr, exit_cmd, 1.5, 991)
     assert tr.position == 0 and cmd
-    tr.executor._seq = 10  # the next order gets another id
+    tr._executor._seq = 10  # white-box: the next order gets another id, as a new process's would
     enter_long(tr)
     return tr.take_records()
 
@@ -39,7 +39,7 @@ def test_the_journal_gives_back_the_position_and_the_days_realised_loss() -> Non
     assert fresh.position == 1 and summary.fills == 3
     trips = [r for r in records if isinstance(r, RoundTrip)]
     fees = sum((r.commission_usd for r in records if isinstance(r, Fill)), start=Decimal(0))
-    assert summary.day_net_usd == trips[0].gross_usd - fees == fresh.ledger.realised_net_usd
+    assert summary.day_net_usd == trips[0].gross_usd - fees == fresh.realised_net_usd()
     assert fresh.take_records() == []  # journaled records are not sent again
 
 
@@ -54,7 +54,7 @@ def test_order_outcomes_and_risk_events_in_the_journal_change_nothing_at_a_resta
     with_them, without = trader(), trader()
     summary = restore(with_them, journal_of(records), T0 + 60)
     assert summary == restore(without, journal_of([r for r in records if r not in lake_only]), T0 + 60)
-    assert with_them.take_records() == [] and with_them.risk.kill_reason is None  # a new run is not killed
+    assert with_them.take_records() == [] and with_them.kill_reason is None  # a new run is not killed
 
 
 def test_a_round_trip_torn_out_of_the_journal_is_recorded_again() -> None:
@@ -82,8 +82,8 @@ def test_an_adopted_position_keeps_trading_with_its_stop_rearmed_from_the_curren
     restore(fresh, journal_of(first_run(config)), T0 + 60)
     fresh.on_restart_position()
     assert fresh.on_tick(tick(61, 997), T0 + 61, Regime.NOTHING) == []  # kept: nothing sent
-    trade = fresh.strategy.trade
-    assert trade is not None and trade.entry_price == 997 and trade.regime is Regime.RANGE
+    trip = fresh.snapshot().open_trip
+    assert trip is not None and trip.entry_price == 997 and trip.regime is Regime.RANGE
     stop = config.strategy.stop_offset_ticks
     (cmd,) = [
         c for c in fresh.on_tick(tick(62, 997 - stop), T0 + 62, Regime.NOTHING) if isinstance(c, PlaceOrder)
@@ -103,10 +103,10 @@ def test_a_fill_line_lost_mid_journal_is_rebuilt_from_its_intact_round_trip_not_
         fresh = trader()
         summary = restore(fresh, journal_of([r for r in records if r is not lost]), T0 + 60)
         assert fresh.take_records() == []  # no phantom round trip
-        assert (fresh.position, summary.day_net_usd) == (1, whole.ledger.realised_net_usd)
-        assert fresh.ledger.round_trips == whole.ledger.round_trips
-        rebuilt = next(f for f in fresh.ledger.fills if f.execution_id == lost.execution_id)
+        assert (fresh.position, summary.day_net_usd) == (1, whole.realised_net_usd())
+        assert fresh.round_trips() == whole.round_trips()
+        rebuilt = next(f for f in fresh.fills() if f.execution_id == lost.execution_id)
         assert (rebuilt.side, rebuilt.qty, rebuilt.price, rebuilt.commission_usd, rebuilt.ts) == (
             lost.side, lost.qty, lost.price, lost.commission_usd, lost.ts
         )  # fmt: skip
-        assert lost.execution_id in fresh.executor.seen  # the broker's report of it is not booked again
+        assert fresh.has_seen(lost.execution_id)  # the broker's report of it is not booked again

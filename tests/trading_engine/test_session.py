@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from regime.contracts import (
@@ -24,11 +25,11 @@ from regime.synthetic import synthetic_days
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.broker.sim.sim_book import SimBook
 from trading_engine.broker.sim.sim_broker import SimBroker
-from trading_engine.config import HostConfig, RiskConfig
+from trading_engine.config import HostConfig, RiskConfig, StrategyConfig
 from trading_engine.fees import TIERED
 from trading_engine.instruments import SYNTHETIC_SESSION, contract
 from trading_engine.journal.trade_journal import TradeJournal
-from trading_engine.regime_source import FixedRegime
+from trading_engine.regime_source import FixedRegime, RegimeTimeline
 from trading_engine.restart import restore
 from trading_engine.session import TradingSession
 from trading_engine.trader import Trader
@@ -82,7 +83,7 @@ def test_kill_switch_mid_session_flattens_and_stops() -> None:
     # Kill while a position is open: find one in a dry run first.
     dry = Trader(contract("CL").with_session(SYNTHETIC_SESSION), CONFIG)
     asyncio.run(TradingSession(SimBroker(tape, TIERED, CONFIG.sim), dry, FixedRegime(Regime.TREND)).run())
-    first = dry.ledger.round_trips[3]
+    first = dry.round_trips()[3]
     kill_at = (first.entry_ts.timestamp() + first.exit_ts.timestamp()) / 2
     switch, sink = KillAt(kill_at), Collect()
     session = TradingSession(
@@ -95,17 +96,17 @@ def test_kill_switch_mid_session_flattens_and_stops() -> None:
         wall_clock_jobs=False,  # this operator acts on the market's clock
     )
     asyncio.run(session.run())
-    trips = trader.ledger.round_trips
+    trips = trader.round_trips()
     assert trips[-1].exit_reason is ExitReason.KILL and trader.is_idle
     assert all(t.entry_ts.timestamp() < kill_at for t in trips)  # nothing opened after the kill
     assert broker.now() < kill_at + 60  # and the session stopped
     assert switch.polls > 10
     assert [r for r in sink.records if isinstance(r, RoundTrip)] == trips
-    assert len([r for r in sink.records if isinstance(r, Fill)]) == len(trader.ledger.fills)
+    assert len([r for r in sink.records if isinstance(r, Fill)]) == len(trader.fills())
     # The kill is a risk event, and every order the session placed ended in one outcome, journaled.
     assert [r.kind for r in sink.records if isinstance(r, RiskEvent)] == [RiskEventKind.KILL]
     ended = [r.order_id for r in sink.records if isinstance(r, OrderOutcome)]
-    assert sorted(ended) == sorted(trader.executor.orders)
+    assert sorted(ended) == sorted(o.order_id for o in trader.recent_orders())
     assert sink.bars and sink.bars[0].symbol == "CL" and sink.flushes == 2
 
 
@@ -134,10 +135,10 @@ def test_a_full_disk_flattens_halts_and_loses_no_fill(tmp_path: Path) -> None:
     asyncio.run(session.run())
     assert session.failure is not None and "journal write failed" in session.failure
     assert trader.is_idle and broker.engine.net_position == 0  # flattened at the broker
-    assert trader.risk.kill_reason is not None and len(trader.ledger.round_trips) == 1  # halted at once
+    assert trader.kill_reason is not None and len(trader.round_trips()) == 1  # halted at once
     journaled = {e.record_id for e in TradeJournal(tmp_path / "CL.journal").read()[0] if e.kind == "fill"}
     held = {r.execution_id for r in session.unjournaled if isinstance(r, Fill)}
-    assert len(journaled) == 1 and held and journaled | held == {f.execution_id for f in trader.ledger.fills}
+    assert len(journaled) == 1 and held and journaled | held == {f.execution_id for f in trader.fills()}
     # The next start books what the full disk kept out of the journal, from the broker's own books.
     restarted = Trader(spec, CONFIG, id_prefix="r2-")
     journal2 = TradeJournal(tmp_path / "CL.journal")
@@ -154,7 +155,7 @@ def test_fills_carry_what_execution_quality_needs() -> None:
     tape = MarketTape.from_synthetic(synthetic_days(1, seed=3))
     trader = Trader(contract("CL").with_session(SYNTHETIC_SESSION), CONFIG)
     asyncio.run(TradingSession(SimBroker(tape, TIERED, CONFIG.sim), trader, FixedRegime(Regime.RANGE)).run())
-    fills = trader.ledger.fills
+    fills = trader.fills()
     assert fills and all(f.signal_ts is not None and f.signal_ts <= f.ts for f in fills)
     assert all(
         f.signal_price is not None and f.signal_price == f.signal_price.quantize(Decimal("0.01"))
@@ -168,3 +169,19 @@ def test_fills_carry_what_execution_quality_needs() -> None:
         if f.signal_ts is not None and f.ack_ts is not None
     )
     assert json.loads(fills[0].to_json())["order_type"] in ("limit", "market")
+
+
+def test_the_session_hands_the_decisions_confidence_to_the_strategy() -> None:
+    """strategy.min_confidence: the same range decisions, traded when confident enough, not otherwise."""
+    market = synthetic_days(1, seed=3)
+    first, minutes = int(market.bars.minute[0]), len(market.bars) + 2
+    codes = np.full(minutes, 2, dtype=np.int8)  # range all day
+    config = HostConfig(risk=CONFIG.risk, strategy=StrategyConfig(min_confidence=2.0))
+    trips = []
+    for confidence in (1.9, 2.0):
+        timeline = RegimeTimeline(first, codes, np.full(minutes, confidence))
+        trader = Trader(contract("CL").with_session(SYNTHETIC_SESSION), config)
+        tape = MarketTape.from_synthetic(market)
+        asyncio.run(TradingSession(SimBroker(tape, TIERED, config.sim), trader, timeline).run())
+        trips.append(len(trader.round_trips()))
+    assert trips[0] == 0 and trips[1] > 0

@@ -145,16 +145,16 @@ def test_session_invariants_under_random_markets_and_faults(
 
     assert broker.engine.max_abs_position <= max_position  # the exchange's truth
     assert trader.max_abs_position <= max_position
-    orders = trader.executor.orders.values()
+    orders = list(trader.recent_orders())
     assert all(o.state in FINAL_STATES for o in orders), [o for o in orders if not o.is_final]
-    assert not trader.executor.active
+    assert not trader.working_orders()
     assert trader.position == broker.engine.net_position == 0  # flattened on shutdown, and reconciled
-    trips = trader.ledger.round_trips
-    assert trader.ledger.realised_net_usd == sum((t.net_usd for t in trips), start=trader.ledger.fees_usd * 0)
-    fees_in_trips = sum((t.fees_usd for t in trips), start=trader.ledger.fees_usd * 0)
-    assert fees_in_trips == trader.ledger.fees_usd  # no fee forgotten
-    fills = {f.execution_id for f in trader.ledger.fills}
-    assert len(fills) == len(trader.ledger.fills)  # each execution booked once
+    trips = trader.round_trips()
+    assert trader.realised_net_usd() == sum((t.net_usd for t in trips), start=trader.snapshot().fees_usd * 0)
+    fees_in_trips = sum((t.fees_usd for t in trips), start=trader.snapshot().fees_usd * 0)
+    assert fees_in_trips == trader.snapshot().fees_usd  # no fee forgotten
+    fills = {f.execution_id for f in trader.fills()}
+    assert len(fills) == len(trader.fills())  # each execution booked once
     sim_execs = {ex.execution_id for o in broker._orders.values() for ex in o.executions}
     assert fills == sim_execs  # and none missed, even the lost reports
     assert all(isinstance(t, RoundTrip) and t.qty >= 1 for t in trips)
@@ -172,5 +172,5 @@ def test_a_quiet_fault_free_session_trades_and_balances() -> None:
             broker, trader, RegimeTimeline(int(tape.bar_minute[0]), np.full(minutes, 2, dtype=np.int8))
         ).run()
     )
-    assert len(trader.ledger.round_trips) > 5
-    assert trader.ledger.realised_net_usd == sum(t.net_usd for t in trader.ledger.round_trips)
+    assert len(trader.round_trips()) > 5
+    assert trader.realised_net_usd() == sum(t.net_usd for t in trader.round_trips())

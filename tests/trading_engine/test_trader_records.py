@@ -163,7 +163,7 @@ def test_every_order_placed_in_a_session_ends_in_exactly_one_outcome() -> None:
     fill(tr, market, 1.1, 997)
     assert tr.is_idle
     ids = [r.order_id for r in tr.take_records() if isinstance(r, OrderOutcome)]
-    assert sorted(ids) == sorted(tr.executor.orders) and len(set(ids)) == len(ids)
+    assert sorted(ids) == sorted(o.order_id for o in tr.recent_orders()) and len(set(ids)) == len(ids)
     assert market.request.order_type is OrderType.MARKET
 
 

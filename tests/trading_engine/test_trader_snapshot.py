@@ -10,6 +10,7 @@ import pytest
 
 from regime.contracts import Regime, Side
 from tests.trading_engine.test_trader import CONFIG, T0, enter_long, fill, place, tick, trader
+from trading_engine.broker.port import ConnectionChanged, FeedEnded
 from trading_engine.config import RiskConfig
 from trading_engine.instruments import contract
 from trading_engine.trader import Trader
@@ -43,7 +44,7 @@ def test_an_open_long_shows_its_trip_marked_at_the_last_price() -> None:
         996,
     )
     assert snap.open_trip.stop is not None and snap.open_trip.stop < 996
-    assert snap.fills == 1 and snap.fees_usd == tr.ledger.fees_usd > 0
+    assert snap.fills == 1 and snap.fees_usd == tr.fills()[0].commission_usd > 0
 
 
 def test_the_loss_limit_and_a_kill_show_in_the_risk_state() -> None:
@@ -56,3 +57,24 @@ def test_the_loss_limit_and_a_kill_show_in_the_risk_state() -> None:
     assert snap.risk.day_realised_net_usd == snap.realised_net_usd < Decimal(-20)
     tr.kill(T0 + 2, "ssm")
     assert tr.snapshot().risk.kill_reason == "ssm"
+
+
+def test_the_last_tick_its_z_score_and_the_connection_are_in_the_snapshot() -> None:
+    tr = trader()
+    assert (tr.snapshot().z, tr.snapshot().last_tick_ts) == (None, None)
+    tr.on_tick(tick(1, 1002), T0 + 1, Regime.NOTHING)  # mean 1000, sd 1.633: z 1.22, no entry in `nothing`
+    snap = tr.snapshot()
+    assert snap.last_tick_ts == T0 + 1 and snap.z == pytest.approx(2 / 1.633, abs=1e-3)
+    assert snap.connected and not snap.feed_ended
+    tr.on_event(ConnectionChanged(T0 + 2, False), T0 + 2, Regime.NOTHING)
+    tr.on_event(FeedEnded(T0 + 3), T0 + 3, Regime.NOTHING)
+    snap = tr.snapshot()
+    assert (snap.connected, snap.feed_ended, snap.disconnects) == (False, True, 1)
+
+
+def test_the_records_the_trader_answers_are_copies() -> None:
+    tr = trader()
+    enter_long(tr)
+    fills = tr.fills()
+    fills.clear()
+    assert len(tr.fills()) == 1 and tr.fills(1) == [] and tr.round_trips() == []

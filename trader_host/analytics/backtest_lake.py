@@ -5,14 +5,13 @@ boundary, so that the same queries and the same report serve a backtest, the loc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from regime.bar_series import BarSeries
-from regime.contracts import OrderOutcome, Regime, RegimeItem, RiskEvent, TradeRecord
+from regime.contracts import Fill, OrderOutcome, Regime, RegimeItem, RiskEvent, RoundTrip, TradeRecord
 from trader_host.analytics.writer import write_records
-from trading_engine.execution.ledger import PositionLedger
 from trading_engine.regime_source import RegimeSource
 
 DECISION_MINUTES = 5
@@ -52,19 +51,20 @@ def decisions(series: BarSeries, source: RegimeSource, version: str) -> list[Reg
 
 def write_backtest_lake(
     root: Path,
-    ledger: PositionLedger,
+    fills: Sequence[Fill],
+    round_trips: Sequence[RoundTrip],
     series: BarSeries,
     source: RegimeSource,
     version: str,
     records: Iterable[TradeRecord] = (),
 ) -> None:
     """Everything of one backtest into a lake folder; `records`: the trader's (`take_records()`), of which
-    the order outcomes and risk events are written (the fills and trips come from the ledger)."""
+    the order outcomes and risk events are written (`fills` and `round_trips`: the trader's)."""
     kept = list(records)
     write_records(
         root,
-        fills=ledger.fills,
-        round_trips=ledger.round_trips,
+        fills=fills,
+        round_trips=round_trips,
         regimes=decisions(series, source, version),
         bars=series.to_bars(),
         orders=[r for r in kept if isinstance(r, OrderOutcome)],

@@ -2,8 +2,10 @@
 
 The names live here only: the metrics job publishes them, template.yaml's alarms and dashboard name them,
 and the template test imports them from here to check that every alarm watches a metric the host really
-sends. They go to the functions' namespace with the functions' `service` dimension plus `symbol` (as the
-regime function's per-symbol metrics), so one dashboard shows the cloud and the host side by side.
+sends. They go to the functions' namespace with the functions' `service` dimension, so one dashboard shows
+the cloud and the host side by side. Those an alarm reads (PER_SYMBOL) are sent with PutMetricData under the
+`symbol` dimension too, one custom metric per host; the others are EMF lines in the host's log, one metric
+for the whole fleet and `symbol` a field Logs Insights queries (metric_log.py says why).
 
 `HostMetricsSampler.sample` runs on the event loop (a few attribute reads, and only the latencies that are
 new since the last sample): everything it reads is owned by the loop. The sending happens elsewhere.
@@ -44,8 +46,13 @@ class HostMetric(StrEnum):
     BAR_BACKLOG = "HostBarBacklog"  # bars not yet in Kinesis (queued in memory plus spooled on disk)
     TICK_TO_ORDER = "HostTickToOrderLatency"  # tick in to order sent, for the ticks that placed one
     METRICS_NOT_SENT = "HostMetricsNotSent"  # failed PutMetricData calls, sent once one gets through
-    BROKER_NOTICES = "HostBrokerNotices"  # the broker's notices since the previous sample (also per `notice`)
+    BROKER_NOTICES = "HostBrokerNotices"  # notices since the last sample (by name in the EMF line)
 
+
+# The metrics template.yaml's host alarms read (a test keeps the two equal): the only per-symbol ones.
+PER_SYMBOL = frozenset(
+    {HostMetric.HEARTBEAT, HostMetric.REGIME_AGE, HostMetric.JOURNAL_BACKLOG, HostMetric.BAR_BACKLOG}
+)
 
 UNITS: dict[HostMetric, str] = {
     HostMetric.HEARTBEAT: "Count",

@@ -1,10 +1,11 @@
 """CloudWatchMetrics: the host's metric datums, buffered, sent to CloudWatch off the event loop.
 
-`record` only appends to a bounded buffer (the loop calls it); `flush` does the PutMetricData calls in a
-CloudJob's worker thread. CloudWatch being down never stops trading: a failed call is logged and counted
-(`not_sent`, itself a metric once a call gets through), its datums go back to the buffer for the next
-flush, and when the buffer is full the oldest datums are dropped and counted. A datum CloudWatch refuses
-as malformed is reported and set aside, never retried forever.
+`record` only appends to bounded buffers (the loop calls it); `flush` writes the EMF lines of the metrics no
+alarm reads to the log (metric_log.py) and does the PutMetricData calls of the alarmed ones
+(host_metrics.PER_SYMBOL), in a CloudJob's worker thread. CloudWatch being down never stops trading: a
+failed call is logged and counted (`not_sent`, itself a metric once a call gets through), its datums go
+back to the buffer for the next flush, and when the buffer is full the oldest datums are dropped and
+counted. A datum CloudWatch refuses as malformed is reported and set aside, never retried forever.
 
 `MetricsJob` samples on the event loop when it starts (the sampler reads the loop's own objects) and
 sends from the worker thread.
@@ -27,8 +28,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from trader_host.cloud.bar_publisher import KinesisBarPublisher
-from trader_host.cloud.host_metrics import NAMESPACE, Datum, HostMetricsSampler
+from trader_host.cloud.host_metrics import NAMESPACE, PER_SYMBOL, Datum, HostMetricsSampler
 from trader_host.cloud.journal_shipper import JournalShipper
+from trader_host.cloud.metric_log import MetricLog
 from trading_engine.cloud_job import CloudJob
 
 log = logging.getLogger(__name__)
@@ -37,14 +39,23 @@ MAX_BUFFERED = 20_000  # about 1.5 days of minute samples while CloudWatch is aw
 METRICS_EVERY_S = 60.0  # CloudWatch's standard resolution: one sample a minute
 # Errors worth another try (with any 5xx); any other client error means the datums themselves are wrong.
 RETRYABLE = frozenset({"Throttling", "ThrottlingException", "InternalServiceFault", "ServiceUnavailable"})
+PUT_METRICS = frozenset(m.value for m in PER_SYMBOL)
 
 
 class CloudWatchMetrics:
-    """Buffered PutMetricData to one namespace."""
+    """Buffered PutMetricData to one namespace for the alarmed metrics, EMF log lines for the others."""
 
-    def __init__(self, client: Any, namespace: str = NAMESPACE, *, max_buffered: int = MAX_BUFFERED) -> None:
+    def __init__(
+        self,
+        client: Any,
+        namespace: str = NAMESPACE,
+        *,
+        max_buffered: int = MAX_BUFFERED,
+        lines: MetricLog | None = None,
+    ) -> None:
         self.client = client
         self.namespace = namespace
+        self.lines = lines or MetricLog()
         self._buffer: deque[Datum] = deque()
         self._lock = threading.Lock()  # record (loop) and flush (worker) both touch the buffer
         self.max_buffered = max_buffered
@@ -54,6 +65,8 @@ class CloudWatchMetrics:
 
     def record(self, datums: list[Datum]) -> None:
         """Queue `datums` (no I/O); past `max_buffered` the oldest go, counted."""
+        self.lines.record([d for d in datums if d["MetricName"] not in PUT_METRICS])
+        datums = [d for d in datums if d["MetricName"] in PUT_METRICS]
         with self._lock:
             self._buffer.extend(datums)
             overflow = len(self._buffer) - self.max_buffered
@@ -68,7 +81,9 @@ class CloudWatchMetrics:
         return len(self._buffer)
 
     def flush(self) -> int:
-        """Send the buffer in calls of at most 1000 datums; stop at the first failure. Returns datums sent."""
+        """Write the EMF lines, then send the buffer in calls of at most 1000 datums; stop at the first
+        failure. Returns the datums sent."""
+        self.lines.flush()
         sent = 0
         while True:
             with self._lock:

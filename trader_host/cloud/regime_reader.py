@@ -54,25 +54,41 @@ class DynamoRegimeReader:
         self.symbol = symbol
         self.poll_s = poll_s
         self.item: RegimeItem | None = None
-        # start, end, regime, window_end: one tuple, swapped atomically
-        self._usable: tuple[float, float, Regime, datetime | None] = (0.0, 0.0, Regime.NOTHING, None)
+        # start, end, regime, window_end, its vote confidence: one tuple, swapped atomically
+        self._usable: tuple[float, float, Regime, datetime | None, float] = (
+            0.0,
+            0.0,
+            Regime.NOTHING,
+            None,
+            0.0,
+        )
         self.reads = 0
         self.errors = 0
 
     def regime_at(self, now: float) -> Regime:
-        start, end, regime, _ = self._usable  # computed once per item: this runs on every tick
+        start, end, regime, _, _ = self._usable  # computed once per item: this runs on every tick
         return regime if start <= now < end else Regime.NOTHING
 
     def decision_at(self, now: float) -> datetime | None:
-        start, end, _, window_end = self._usable
+        start, end, _, window_end, _ = self._usable
         return window_end if start <= now < end else None
+
+    def confidence_at(self, now: float) -> float | None:
+        start, end, _, _, confidence = self._usable
+        return confidence if start <= now < end else 0.0  # no usable decision: no confidence in one
 
     def _keep(self, item: RegimeItem | None) -> None:
         # Called from the worker thread that read the item; the tick path reads `_usable` in one go.
         if item is None:
-            self._usable = (0.0, 0.0, Regime.NOTHING, None)
+            self._usable = (0.0, 0.0, Regime.NOTHING, None, 0.0)
         else:
-            self._usable = (*usable_span(item), item.regime, item.window_end)
+            confidence = {Regime.TREND: item.trend_confidence, Regime.RANGE: item.range_confidence}
+            self._usable = (
+                *usable_span(item),
+                item.regime,
+                item.window_end,
+                confidence.get(item.regime, 0.0),
+            )
         self.item = item
 
     def next_read_at(self, now: float) -> float:

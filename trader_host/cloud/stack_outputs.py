@@ -45,12 +45,9 @@ class CloudNames:
     model_pointer_parameter: str
     endpoint: str  # "" = AWS itself (or whatever AWS_ENDPOINT_URL says)
     symbols: tuple[str, ...] = ()  # what the stack serves (its `Symbols` parameter); () = not said
-    # A local endpoint's region and dummy credentials, as AWS variables (its state file carries them).
+    # A local endpoint's URL, region and dummy credentials, as AWS variables (its state file carries them);
+    # the host passes them to its clients (`AwsAccess.of`), never to the environment.
     environment: dict[str, str] = field(default_factory=dict)
-
-    def apply_environment(self) -> None:
-        """Set the endpoint's variables that the environment does not already set (the SDK reads them)."""
-        apply_environment(self.environment)
 
     def refusal(self, symbol: str) -> str | None:
         """Why a host trading `symbol` cannot use this stack, or None."""

@@ -164,6 +164,12 @@ def _run_backtest(args: argparse.Namespace, root: Path) -> str:
     fees = fee_schedule(config.fees.schedule, spec.symbol)
     _, trader = run_backtest(args.regime, tape, spec, config, fees, source)
     write_backtest_lake(
-        root, trader.ledger, data.series, source, f"backtest-{args.regime}", trader.take_records()
+        root,
+        trader.fills(),
+        trader.round_trips(),
+        data.series,
+        source,
+        f"backtest-{args.regime}",
+        trader.take_records(),
     )
     return f"backtest: {data.source}, regime source {args.regime}, fees {fees.name}"

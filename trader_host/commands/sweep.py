@@ -35,7 +35,7 @@ from trading_engine.backtest.risk_caps import without_risk_caps
 from trading_engine.config import ConfigError, load_config, strategy_hash
 from trading_engine.fees import SCHEDULES, fee_schedule
 from trading_engine.instruments import UnknownInstrument
-from trading_engine.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid
+from trading_engine.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid, shown
 from trading_engine.sweep.held_out import RANDOM_SEEDS, grid_edges, held_out_test, select_on_all
 from trading_engine.sweep.held_out_report import print_held_out, sweep_evidence
 from trading_engine.sweep.sweep_executor import LocalExecutor, ResultStore, SweepExecutor
@@ -54,7 +54,9 @@ def register(p: argparse.ArgumentParser) -> None:
         nargs="+",
         required=True,
         metavar="NAME=V1,V2",
-        help="strategy keys (z_thresh, z_target, stop_offset_ticks, ...) and label.range_z, label.trend_k",
+        help="strategy keys (z_thresh, z_target, stop_offset_ticks, ..., min_confidence, max_hold_bars, "
+        "entry_windows=09:00-11:30+13:00-14:30,all, atr_pct_low, atr_pct_high) and label.range_z, "
+        "label.trend_k",
     )
     p.add_argument(
         "--regime", choices=_CANDIDATE_REGIMES, default="hindsight", help="regime the candidates trade under"
@@ -142,6 +144,9 @@ def _prepare(
     grid = parse_grid(args.grid)
     if any(k.startswith(LABEL_PREFIX) for k in grid) and args.regime != "hindsight":
         raise GridError("grid: label thresholds change only the hindsight regime: use --regime hindsight")
+    if "min_confidence" in grid and args.regime != "ml":
+        raise GridError("grid: min_confidence filters a model's decisions: use --regime ml (a fixed regime, "
+                        "labels or chance carry no vote confidence)")  # fmt: skip
     if args.regime == "ml" and args.model is None:
         raise ValueError("--regime ml needs --model PATH")
     candidates = expand(grid, config, LabelSpec())
@@ -237,7 +242,7 @@ def _print(out: dict[str, Any]) -> None:
             f"{f['oos_net_usd']:>10,.2f} {f['oos_trips']:>6}  "
             + " ".join(f"{base[b]:>14,.2f}" for b in ("range", "trend", "random", "hindsight"))
             + "  "
-            + ", ".join(f"{k}={v}" for k, v in f["selected"].items())
+            + ", ".join(f"{k}={shown(v)}" for k, v in f["selected"].items())
         )
     pbo, dsr = out["pbo"], out["deflated_sharpe"]
     print(

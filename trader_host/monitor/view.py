@@ -45,6 +45,7 @@ class MonitorView:
         self.tap = tap
         spec = session.trader.spec
         self._tick = float(spec.tick_size)
+        self._tick_value = float(spec.tick_value_usd)
         exponent = spec.tick_size.normalize().as_tuple().exponent
         self._decimals = max(0, -exponent) if isinstance(exponent, int) else 6
 
@@ -52,7 +53,6 @@ class MonitorView:
     def snapshot(self) -> tuple[dict[str, Any], Cursor]:
         """Everything kept, for a browser that just connected, and the cursor it leaves."""
         trader = self.session.trader
-        ledger = trader.ledger
         cfg = trader.config.strategy
         cursor = Cursor()
         frame: dict[str, Any] = {
@@ -67,8 +67,9 @@ class MonitorView:
                 "stop_offset_ticks": cfg.stop_offset_ticks,
             },
         }
-        cursor.fill = max(0, len(ledger.fills) - FILL_HISTORY)
-        cursor.trip = max(0, len(ledger.round_trips) - FILL_HISTORY)
+        snap = trader.snapshot()
+        cursor.fill = max(0, snap.fills - FILL_HISTORY)
+        cursor.trip = max(0, snap.round_trips - FILL_HISTORY)
         frame.update(self._new(cursor))
         return frame, cursor
 
@@ -78,20 +79,20 @@ class MonitorView:
 
     def skip(self, cursor: Cursor) -> None:
         """Move `cursor` to now without building a frame (nobody is watching)."""
-        tap, ledger = self.tap, self.session.trader.ledger
+        tap, snap = self.tap, self.session.trader.snapshot()
         cursor.tick, cursor.bar, cursor.regime = tap.tick_seq, tap.bar_seq, tap.regime_seq
-        cursor.fill, cursor.trip = len(ledger.fills), len(ledger.round_trips)
+        cursor.fill, cursor.trip = snap.fills, snap.round_trips
 
     def _new(self, cursor: Cursor) -> dict[str, Any]:
-        tap, ledger = self.tap, self.session.trader.ledger
+        tap, trader = self.tap, self.session.trader
         ticks = [self._tick_row(t) for t in _after(tap.ticks, cursor.tick, tap.tick_seq)]
         bars = [self._bar_row(b) for b in _after(tap.bars, cursor.bar, tap.bar_seq)]
         regimes = [
             {"seq": r.seq, "ts": r.ts, "regime": r.regime.value}
             for r in _after(tap.regimes, cursor.regime, tap.regime_seq)
         ]
-        fills = [f.to_dict() for f in ledger.fills[cursor.fill :]]
-        trips = [t.to_dict() for t in ledger.round_trips[cursor.trip :]]
+        fills = [f.to_dict() for f in trader.fills(cursor.fill)]
+        trips = [t.to_dict() for t in trader.round_trips(cursor.trip)]
         self.skip(cursor)
         return {
             "ticks": ticks,
@@ -129,23 +130,22 @@ class MonitorView:
     def state(self) -> dict[str, Any]:
         """The panels: position and P&L, orders, regime, connection, risk."""
         session, tap = self.session, self.tap
-        trader = session.trader
         now = session.broker.now()
-        snap = trader.snapshot()
+        snap = session.trader.snapshot()
         band = snap.band
         return {
             "now": now,
             "wall": time.time(),
-            "z": None if trader.last_z is None else round(trader.last_z, 4),
+            "z": None if snap.z is None else round(snap.z, 4),
             "mean": None if band is None else self._price(band.mean),
             "sd": None if band is None else round(band.sd * self._tick, self._decimals + 3),
             "position": self._position(snap),
             "orders": self._orders(now),
             "regime": self._regime(now),
             "connection": {
-                "connected": trader.connected,
-                "feed_ended": trader.feed_ended,
-                "last_tick_age_s": None if trader.last_tick is None else now - trader.last_tick.ts,
+                "connected": snap.connected,
+                "feed_ended": snap.feed_ended,
+                "last_tick_age_s": None if snap.last_tick_ts is None else now - snap.last_tick_ts,
                 "disconnects": tap.disconnects,
                 "events": tap.events,
             },
@@ -155,7 +155,7 @@ class MonitorView:
     def _position(self, snap: TraderSnapshot) -> dict[str, Any]:
         trip = snap.open_trip
         entry, stop = (None, None) if trip is None else (trip.entry_price, trip.stop)
-        unreal_usd = snap.unrealised_ticks * float(self.session.trader.spec.tick_value_usd)
+        unreal_usd = snap.unrealised_ticks * self._tick_value
         return {
             "qty": snap.position,
             "side": None if trip is None else trip.side.value,
@@ -172,9 +172,9 @@ class MonitorView:
         }
 
     def _orders(self, now: float) -> list[dict[str, Any]]:
-        executor = self.session.trader.executor
-        working = list(executor.active.values())
-        finished = [o for o in islice(reversed(executor.orders.values()), 4 * FINISHED_ORDERS) if o.is_final]
+        trader = self.session.trader
+        working = trader.working_orders()
+        finished = [o for o in islice(trader.recent_orders(), 4 * FINISHED_ORDERS) if o.is_final]
         return [self._order_row(o, now) for o in working + finished[:FINISHED_ORDERS]]
 
     def _order_row(self, o: Order, now: float) -> dict[str, Any]:

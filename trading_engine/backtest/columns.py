@@ -67,7 +67,7 @@ def run_column(name: str, market: Market, source: RegimeSource) -> tuple[Backtes
         from trading_engine.backtest.runner import run_backtest  # the reference engine: imported when used
 
         result, trader = run_backtest(name, market.tape, market.spec, market.config, market.fees, source)
-        found = result, trip_arrays(trader.ledger.round_trips)
+        found = result, trip_arrays(trader.round_trips())
     limit = market.config.risk.daily_loss_limit_usd(market.spec.tick_value_usd)
     labelled = dataclasses.replace(
         found[0], risk_caps_lifted=not math.isfinite(limit), daily_loss_limit_usd=limit

@@ -21,7 +21,7 @@ from regime.contracts import Regime
 from regime.contracts.cadence import DECISION_EVERY_MINUTES, VALIDITY_MINUTES
 from regime.features import FeatureSpec
 from regime.labels import LabelSpec, make_labels
-from regime.vote import NOTHING, RANGE, TREND, regime_codes
+from regime.vote import NOTHING, RANGE, TREND, RegimeVote, regime_codes
 from trading_engine.regime_source import FixedRegime, RegimeSource, RegimeTimeline
 
 if TYPE_CHECKING:
@@ -40,22 +40,49 @@ def _decision_bars(series: BarSeries) -> npt.NDArray[np.int64]:
     return np.flatnonzero((series.minute + 1) % DECISION_EVERY_MINUTES == 0)
 
 
-def _held(series: BarSeries, at: npt.NDArray[np.int64], decided: npt.NDArray[np.int8]) -> RegimeTimeline:
-    """Each decision acted on from its window's end for VALIDITY_MINUTES (expired -> nothing)."""
+def _held(
+    series: BarSeries,
+    at: npt.NDArray[np.int64],
+    decided: npt.NDArray[np.int8],
+    confidence: npt.NDArray[np.float64] | None = None,
+) -> RegimeTimeline:
+    """Each decision (and its confidence) acted on from its window's end for VALIDITY_MINUTES (expired ->
+    nothing)."""
     first, n = _span(series)
     ends = series.minute + 1  # a bar's window ends at the end of its minute
     codes = np.full(n, NOTHING, dtype=np.int8)
-    for i, code in zip(at.tolist(), decided.tolist(), strict=True):
+    confidences = None if confidence is None else np.zeros(n)
+    for j, (i, code) in enumerate(zip(at.tolist(), decided.tolist(), strict=True)):
         start = int(ends[i]) - first
         codes[start : start + VALIDITY_MINUTES] = code  # a later decision overwrites the overlap
-    return RegimeTimeline(first, codes)
+        if confidences is not None and confidence is not None:
+            confidences[start : start + VALIDITY_MINUTES] = confidence[j]
+    return RegimeTimeline(first, codes, confidences)
+
+
+def decided_confidence(probabilities: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The vote confidence of each decision (of the hemisphere it went to; 0 for nothing or too little
+    history), from the models' probabilities (n, 6) as RegimeVote polls them."""
+    ok = ~np.isnan(probabilities).any(axis=1)
+    out = np.zeros(probabilities.shape[0])
+    if ok.any():
+        h = probabilities.shape[1] // 2
+        vote = RegimeVote.of(probabilities[ok, :h], probabilities[ok, h:])
+        out[ok] = np.where(
+            vote.code == TREND,
+            vote.trend.confidence,
+            np.where(vote.code == RANGE, vote.range.confidence, 0.0),
+        )
+    return out
 
 
 def ml_timeline(series: BarSeries, model: RegimeModel) -> tuple[RegimeTimeline, dict[str, float]]:
-    """Decisions of `model` at every 5-minute boundary of `series`, and the share of each regime."""
+    """Decisions of `model` at every 5-minute boundary of `series` with their vote confidence, and the share
+    of each regime."""
     at = _decision_bars(series)
     decisions = model.decide_batch(series, at)
-    return _held(series, decisions.index, decisions.code), _shares(decisions.code)
+    confidence = decided_confidence(decisions.probabilities)
+    return _held(series, decisions.index, decisions.code, confidence), _shares(decisions.code)
 
 
 def score_timeline(

@@ -36,7 +36,7 @@ def run_backtest(
     start = time.perf_counter()
     asyncio.run(session.run())
     seconds = time.perf_counter() - start
-    trips, snap = trader.ledger.round_trips, trader.snapshot()
+    trips, snap = trader.round_trips(), trader.snapshot()
     if snap.realised_net_usd != sum(t.net_usd for t in trips):
         raise AssertionError(f"{name}: realised P&L does not match the round trips")  # never: but say so
     log.info(

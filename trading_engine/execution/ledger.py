@@ -11,10 +11,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from regime.contracts import ExitReason, Fill, Regime, Role, RoundTrip, Side
 from trading_engine.broker.port import Execution
 from trading_engine.instruments import ContractSpec, utc
+
+if TYPE_CHECKING:
+    from trading_engine.execution.order import Order
 
 log = logging.getLogger(__name__)
 _CENT_FRACTION = Decimal("0.000001")
@@ -53,6 +57,21 @@ class FillContext:
     signal_price: int | None = None  # ticks: the last price the decision saw (slippage is against it)
     order_type: str = ""  # "limit" | "market"
     decision_window_end: datetime | None = None  # an entry's ML decision (its key in the lake)
+
+    @classmethod
+    def of(cls, order: Order) -> FillContext:
+        """The context of one of our orders, as it was decided and sent."""
+        return cls(
+            order.role,
+            order.regime,
+            order.zscore,
+            order.exit_reason,
+            order.submitted_at,
+            order.acked_at,
+            order.signal_price,
+            "market" if order.is_market else "limit",
+            order.decision_window_end,
+        )
 
 
 class PositionLedger:

@@ -38,6 +38,11 @@ class AverageTrueRange:
         self._prev_close = None
 
     @property
+    def total(self) -> int | None:
+        """The sum of the last `window` true ranges (ticks, exact), or None before `window` bars."""
+        return self._sum if len(self._ranges) == self.window else None
+
+    @property
     def value(self) -> float | None:
         """The average true range in ticks, or None before `window` bars."""
         n = len(self._ranges)

@@ -1,7 +1,9 @@
 """The sweep's grid: parameter name -> values, checked in full before any work starts.
 
-Keys are [strategy] fields (z_thresh, z_target, stop_offset_ticks, ...) and label thresholds
-(`label.range_z`, `label.trend_k`), which change the hindsight regime the configurations trade under. Every
+Keys are [strategy] fields (z_thresh, z_target, stop_offset_ticks, ..., the family's min_confidence,
+entry_windows, max_hold_bars, atr_pct_low/high/bars) and label thresholds (`label.range_z`, `label.trend_k`),
+which change the hindsight regime the configurations trade under. A value of `entry_windows` is one set of
+windows joined by `+` (`09:00-11:30+13:00-14:30`), or `all` for none. Every
 combination is validated as the host would validate it (StrategyConfig.check), so an impossible value (a
 z_target above z_thresh, a stop of 0 ticks) is an error naming it before the first backtest runs.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regime.labels import LabelSpec
-from trading_engine.config import ConfigError, HostConfig, StrategyConfig
+from trading_engine.config import ConfigError, HostConfig, StrategyConfig, entry_window_minutes
 
 LABEL_PREFIX = "label."
 _STRATEGY_FIELDS = {f.name: f for f in dataclasses.fields(StrategyConfig)}
@@ -38,7 +40,17 @@ class Candidate:
     @property
     def key(self) -> str:
         """A stable name for the results store (resuming) and the report."""
-        return ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
+        return ",".join(f"{k}={shown(v)}" for k, v in sorted(self.params.items()))
+
+
+def shown(value: Any) -> str:
+    """A grid value as the command line writes it (a set of entry windows joined by `+`, none: `all`)."""
+    if isinstance(value, tuple):
+        return "+".join(value) or ALL_DAY
+    return str(value)
+
+
+ALL_DAY = "all"
 
 
 def parse_grid(items: list[str]) -> dict[str, list[Any]]:
@@ -63,6 +75,13 @@ def _typed(name: str, text: str) -> Any:
     if field is None:
         known = [*_STRATEGY_FIELDS, *(LABEL_PREFIX + k for k in _LABEL_FIELDS)]
         raise GridError(f"grid: unknown parameter {name!r}; known: {', '.join(known)}")
+    if name == "entry_windows":
+        windows = () if text == ALL_DAY else tuple(w.strip() for w in text.split("+"))
+        try:
+            entry_window_minutes(windows)
+        except ConfigError as exc:
+            raise GridError(f"grid: {exc} (windows joined by +, or {ALL_DAY})") from None
+        return windows
     kind = int if field.type in (int, "int") else float
     try:
         value = kind(text)

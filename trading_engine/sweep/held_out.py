@@ -44,6 +44,8 @@ def grid_edges(grid: dict[str, list[Any]], params: dict[str, Any]) -> list[str]:
     """The keys on which `params` sits at the smallest or largest value tried (grids of 3+ values)."""
     out = []
     for key, values in grid.items():
+        if not all(isinstance(v, int | float) for v in values):
+            continue  # entry windows: no order, no edge
         ordered = sorted(values)
         if len(ordered) >= 3 and params[key] in (ordered[0], ordered[-1]):
             out.append(f"{key}={params[key]} ({'lowest' if params[key] == ordered[0] else 'highest'})")

@@ -13,7 +13,7 @@ from regime.contracts.evidence import NO_MODEL, Evidence
 from regime.contracts.timestamps import format_utc
 from regime.inference import RegimeModel
 from trading_engine.config import strategy_hash
-from trading_engine.sweep.grid import Candidate
+from trading_engine.sweep.grid import Candidate, shown
 from trading_engine.sweep.sweep_run import SweepSetup
 
 
@@ -29,7 +29,7 @@ def _cells(p: dict[str, Any]) -> str:
 
 def print_held_out(held: dict[str, Any]) -> None:
     """In sample (the selection days) beside out of sample (the test days), net of fees."""
-    selected = ", ".join(f"{k}={v}" for k, v in held["selected"].items())
+    selected = ", ".join(f"{k}={shown(v)}" for k, v in held["selected"].items())
     first = held["columns"][0]
     print(
         f"\nHeld-out test on {held['data']} ({first['out_of_sample']['days']} trading days, touched once): "

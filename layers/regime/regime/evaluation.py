@@ -20,6 +20,7 @@ from regime.vote import NOTHING, RANGE, REGIMES, TREND, RegimeVote, poll
 
 BOOTSTRAP_BLOCK = 12  # samples: one hour at a 5-minute stride, longer than the label autocorrelation
 BOOTSTRAP_REPS = 1000
+_REPS_AT_ONCE = 100
 
 
 def walk_forward_blocks(
@@ -57,8 +58,11 @@ def block_bootstrap_ci(
     block = min(block, n)
     n_blocks = int(np.ceil(n / block))
     starts = rng.integers(0, n - block + 1, size=(BOOTSTRAP_REPS, n_blocks))
-    idx = (starts[:, :, None] + np.arange(block)).reshape(BOOTSTRAP_REPS, -1)[:, :n]
-    means = correct[idx].mean(axis=1)
+    means = np.empty(BOOTSTRAP_REPS)
+    for lo in range(0, BOOTSTRAP_REPS, _REPS_AT_ONCE):  # all at once, a year of trips took 60 MB of indices
+        part = starts[lo : lo + _REPS_AT_ONCE]
+        idx = (part[:, :, None] + np.arange(block)).reshape(part.shape[0], -1)[:, :n]
+        means[lo : lo + part.shape[0]] = correct[idx].mean(axis=1)
     lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
 

@@ -1,16 +1,24 @@
 """The promotion rule: challenger beside incumbent on the same held-out bars, on measures a constant guess
 cannot win (per-hemisphere ROC AUC and log loss; net ticks per round trip of a backtest, computed by the
 caller). Vote accuracy is not used: it is dominated by the base rate.
+
+The backtest part of the comparison is also the kind of record the live gate reads
+(`regime.contracts.evidence.Evidence`, kind "promotion"): `held_out_record` writes one per model on the
+held-out span, and given the challenger's and the incumbent's, `should_promote` compares their net USD per
+round trip, after fees, and refuses records that are not about the same symbol, strategy config and span.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import numpy as np
 
 from regime.bar_series import BarSeries
 from regime.contracts.cadence import DECISION_EVERY_MINUTES
+from regime.contracts.evidence import Evidence
 from regime.features import FeatureSpec
 from regime.inference import HEMISPHERE_SIZE, RegimeModel
 from regime.labels import LabelSpec, make_labels
@@ -47,12 +55,60 @@ def holdout_scores(
     return out
 
 
+def held_out_record(
+    scores: Mapping[str, float],
+    *,
+    symbol: str,
+    model_version: str,
+    strategy_config_hash: str,
+    test_span: tuple[datetime, datetime],
+    selection_span: tuple[datetime, datetime] | None = None,
+    command: str = "train function",
+) -> Evidence:
+    """One model's held-out backtest (`net_usd`, `round_trips` of `scores`) as an evidence record."""
+    return Evidence(
+        kind="promotion",
+        created_at=datetime.now(UTC).isoformat(),
+        command=f"{command}: {symbol}",
+        symbol=symbol,
+        strategy_config_hash=strategy_config_hash,
+        regime="ml",
+        model_version=model_version,
+        selection_span=None if selection_span is None else [t.isoformat() for t in selection_span],
+        test_span=[t.isoformat() for t in test_span],
+        oos_net_usd=float(scores.get("net_usd", 0.0)),
+        oos_trips=int(scores.get("round_trips", 0)),
+        deflated_sharpe=None,  # one backtest of one configuration: no selection to deflate
+        pbo=None,
+    )
+
+
+def _per_trip(record: Evidence) -> float:
+    return record.oos_net_usd / record.oos_trips if record.oos_trips else 0.0
+
+
+def _evidence_verdict(challenger: Evidence, incumbent: Evidence) -> tuple[bool, str]:
+    """The backtest part of the rule, read from the two models' records on the same held-out span."""
+    ours = (challenger.symbol, challenger.strategy_config_hash, challenger.test_span)
+    theirs = (incumbent.symbol, incumbent.strategy_config_hash, incumbent.test_span)
+    if ours != theirs:
+        return False, f"the incumbent's evidence {theirs} is not comparable with the challenger's {ours}"
+    c_net, i_net = _per_trip(challenger), _per_trip(incumbent)
+    if c_net < i_net:
+        return False, f"evidence: net {c_net:.2f} USD per round trip below the incumbent's {i_net:.2f}"
+    return True, "not worse than the incumbent on AUC, log loss and the evidence's net USD per round trip"
+
+
 def should_promote(
-    challenger: dict[str, float], incumbent: dict[str, float] | None, force: bool
+    challenger: dict[str, float],
+    incumbent: dict[str, float] | None,
+    force: bool,
+    evidence: tuple[Evidence, Evidence] | None = None,
 ) -> tuple[bool, str]:
     """The rule, with the reason in words: forced; or every hemisphere's AUC above 0.5 and, when there is an
-    incumbent, no AUC lower nor log loss higher than its own by more than TOLERANCE, and net ticks per round
-    trip not lower."""
+    incumbent, no AUC lower nor log loss higher than its own by more than TOLERANCE, and its backtest not
+    worse: net ticks per round trip of the scores, or, given the (challenger, incumbent) evidence records
+    of the same held-out span, their net USD per round trip."""
     if force:
         return True, "forced"
     for h in HEMISPHERES:
@@ -68,6 +124,8 @@ def should_promote(
         c_ll, i_ll = challenger[f"{h}_log_loss"], incumbent.get(f"{h}_log_loss", float("nan"))
         if not math.isnan(i_ll) and c_ll > i_ll + TOLERANCE:
             return False, f"{h} log loss {c_ll:.3f} above the incumbent's {i_ll:.3f}"
+    if evidence is not None:
+        return _evidence_verdict(*evidence)
     c_net, i_net = challenger.get("net_ticks_per_trip", 0.0), incumbent.get("net_ticks_per_trip", 0.0)
     if c_net < i_net:
         return False, f"net {c_net:.2f} ticks per round trip below the incumbent's {i_net:.2f}"

@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from regime.contracts import RegimeItem
 from regime_aws import SERVICE
+from regime_aws.batch_calls import Refused, write_all
 from regime_aws.clients import client
 from regime_aws.decision_settings import Settings
 from regime_aws.dynamodb_items import from_wire, to_wire
@@ -173,12 +174,9 @@ def archive(items: list[RegimeItem], settings: Settings) -> dict[str, str]:
             {"PutRequest": {"Item": to_wire(history_record(i, settings, archived=True))}} for i in chunk
         ]
         try:
-            left = client("dynamodb").batch_write_item(RequestItems={settings.history_table: requests})
-            unmarked = {
-                r["PutRequest"]["Item"]["symbol"]["S"]
-                for r in left.get("UnprocessedItems", {}).get(settings.history_table, [])
-            }
-        except (ClientError, BotoCoreError) as exc:
+            left = write_all(client("dynamodb"), settings.history_table, requests)  # jittered retries
+            unmarked = {r["PutRequest"]["Item"]["symbol"]["S"] for r in left}
+        except (Refused, ClientError, BotoCoreError) as exc:
             unmarked = {i.symbol for i in chunk}
             logger.error("archived mark not written", extra={"error": str(exc)})
         for symbol in unmarked:

@@ -1,4 +1,5 @@
-"""The train function's event, strictly typed: a wrong type is an error naming the field, never a coercion."""
+"""The train function's event (the weekly schedule's constant input, or an on-demand request), strictly
+typed and read by Powertools' Parser: a wrong type is an error naming the field, never a coercion."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated
 
+from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from regime.training import TrainConfig
@@ -71,7 +73,8 @@ class Request:
         if not isinstance(event, dict):
             raise TrainEventError(f"event: expected a JSON object, got {type(event).__name__}")
         try:
-            parsed = TrainEvent.model_validate_json(json.dumps(event, default=str))
+            # Powertools' Parser, on the JSON text (strict JSON types: its stubs say only a dict)
+            parsed: TrainEvent = parse(event=json.dumps(event, default=str), model=TrainEvent)  # type: ignore[call-overload]
         except ValidationError as exc:
             raise TrainEventError(explain(exc)) from exc
         overrides = {k: v for k, v in parsed.config.model_dump().items() if v is not None}

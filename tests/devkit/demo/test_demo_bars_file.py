@@ -50,9 +50,9 @@ def test_the_second_day_of_a_bars_file_through_the_real_path(small_model_path: P
     assert published[-1] < (second_session + timedelta(minutes=MINUTES)).strftime("%Y-%m-%dT%H:%M:00Z")
     assert decisions and all(d.symbol == "MCL" and second_session <= d.window_end for d in decisions)
     assert any(d.reason == "" for d in decisions)  # real votes, once 80 minutes of the day were published
-    ledger = host.session.trader.ledger
-    assert sorted(r["execution_id"] for r in fills) == sorted(f.execution_id for f in ledger.fills)
-    assert all(second_session <= f.ts < second_session + timedelta(days=1) for f in ledger.fills)
+    booked = host.session.trader.fills()
+    assert sorted(r["execution_id"] for r in fills) == sorted(f.execution_id for f in booked)
+    assert all(second_session <= f.ts < second_session + timedelta(days=1) for f in booked)
     # MCL's own fees (IBKR tiered: 0.25 commission + 0.27 exchange + 0.02 NFA a side), not the article's CL
     # preset (1.42 a side, ten times as many ticks on a 1-USD tick).
-    assert ledger.fills and all(f.commission_usd == Decimal("0.54") * f.qty for f in ledger.fills)
+    assert booked and all(f.commission_usd == Decimal("0.54") * f.qty for f in booked)

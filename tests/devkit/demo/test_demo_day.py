@@ -56,25 +56,26 @@ def test_a_demo_day_flows_through_the_real_path_and_leaves_nothing_running(
         server = cloud.server
     assert server.process.poll() is not None  # the moto server the demo started is gone
 
-    ledger = host.session.trader.ledger
+    booked = host.session.trader.fills()
     book = SimBook(state / "sim-broker" / "CL.book", BOOK_ID)
     executions = {ex.execution_id for o in book.account.orders.values() for ex in o.executions}
     book.close()
-    assert executions and {f.execution_id for f in ledger.fills} == executions
+    assert executions and {f.execution_id for f in booked} == executions
     landed = [r["execution_id"] for r in fills_in_s3]
     assert set(landed) == executions  # every broker fill in S3, exactly once after deduplication
     # Every order the host placed reached S3 with its one final state, exactly once after deduplication.
-    orders = host.session.trader.executor.orders
+    orders = {o.order_id: o for o in host.session.trader.recent_orders()}
     outcomes = {r["order_id"]: r for r in orders_in_s3}
     assert set(outcomes) == set(orders) and all(o.is_final for o in orders.values())
     assert all(outcomes[i]["final_state"] == o.state.value for i, o in orders.items())
-    assert {f.order_id for f in ledger.fills} <= {i for i, r in outcomes.items() if r["filled_qty"] > 0}
+    assert {f.order_id for f in booked} <= {i for i, r in outcomes.items() if r["filled_qty"] > 0}
     quality = lake.results["execution_quality"].records()
     assert sum(r["orders"] for r in quality) == len(orders)  # the query counts each order once
 
     stats = lake.results["trade_statistics"].records()
-    assert len(stats) == 1 and stats[0]["round_trips"] == len(ledger.round_trips)
-    assert Decimal(str(stats[0]["net_usd"])).quantize(Decimal("0.01")) == ledger.realised_net_usd
+    trader = host.session.trader
+    assert len(stats) == 1 and stats[0]["round_trips"] == len(trader.round_trips())
+    assert Decimal(str(stats[0]["net_usd"])).quantize(Decimal("0.01")) == trader.realised_net_usd()
 
     regimes = [d.regime for d in sorted(decisions, key=lambda d: d.window_end)]
     assert len(set(regimes)) >= 2 and any(a != b for a, b in itertools.pairwise(regimes))
@@ -82,7 +83,7 @@ def test_a_demo_day_flows_through_the_real_path_and_leaves_nothing_running(
 
     published = {r["ts"] for r in bars_in_s3 if r["source"] == "sim"}
     assert len(published) == len(bars_in_s3)  # only the host's bars came through the stream
-    entries = [f for f in ledger.fills if f.role is Role.ENTRY]
+    entries = [f for f in booked if f.role is Role.ENTRY]
     assert entries
     by_key = {d.window_end: d for d in decisions}
     for fill in entries:

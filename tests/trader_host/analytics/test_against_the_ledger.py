@@ -38,17 +38,17 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trader, BacktestR
     spec = contract("CL").with_session(SYNTHETIC_SESSION)
     source = regime_source("truth", market.bars, truth=market.truth)
     _, trader = run_backtest("truth", tape, spec, load_config(), fee_schedule("tiered"), source)
-    ledger = trader.ledger
-    assert len(ledger.round_trips) > 20  # a real session, not a trivial one
-    result = summarize("truth", ledger.round_trips, hours=tape.n_bars / 60.0)
+    fills, trips = trader.fills(), trader.round_trips()
+    assert len(trips) > 20  # a real session, not a trivial one
+    result = summarize("truth", trips, hours=tape.n_bars / 60.0)
     root = tmp_path_factory.mktemp("session-lake")
     records = trader.take_records()  # the order outcomes and risk events the session would have journaled
     orders = [r for r in records if isinstance(r, OrderOutcome)]
     events = [r for r in records if isinstance(r, RiskEvent)]
     write_records(
         root,
-        fills=ledger.fills,
-        round_trips=ledger.round_trips,
+        fills=fills,
+        round_trips=trips,
         bars=market.bars.to_bars(),
         orders=orders,
         risk_events=events,
@@ -56,16 +56,16 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trader, BacktestR
     # At-least-once delivery: every third record again, in another object; and one torn line.
     write_records(
         root,
-        fills=ledger.fills[::3],
-        round_trips=ledger.round_trips[::3],
+        fills=fills[::3],
+        round_trips=trips[::3],
         orders=orders[::3],
         risk_events=events,
         name="redelivered",
     )
-    last = ledger.round_trips[-1].exit_ts
+    last = trips[-1].exit_ts
     write_lines(root, "round_trips", [(last, '{"trip_id": "rt-torn", "symbol": "CL", "pnl_ticks": ')], "torn")
     athena = LocalAthena(FolderLake(root))
-    assert athena.count("round_trips") > len(ledger.round_trips)  # the duplicates are really there
+    assert athena.count("round_trips") > len(trips)  # the duplicates are really there
     assert athena.malformed["round_trips"] == 1
     return trader, result, athena
 
@@ -85,7 +85,7 @@ def test_statistics_table_equals_the_ledger(session: tuple[Trader, BacktestResul
         result.fees_usd,
         result.net_usd,
     )
-    assert row["net_usd"] == trader.ledger.realised_net_usd
+    assert row["net_usd"] == trader.realised_net_usd()
     assert row["avg_win_ticks"] == pytest.approx(result.avg_win_ticks, abs=5e-5)
     assert row["avg_loss_ticks"] == pytest.approx(result.avg_loss_ticks, abs=5e-5)
     assert row["ticks_per_trip"] == pytest.approx(result.ticks_per_trip, abs=5e-5)
@@ -95,8 +95,8 @@ def test_statistics_table_equals_the_ledger(session: tuple[Trader, BacktestResul
 def test_fees_of_the_fills_equal_the_ledgers(session: tuple[Trader, BacktestResult, LocalAthena]) -> None:
     trader, _, athena = session
     rows = athena.run("daily_fills").records()
-    assert sum(r["fills"] for r in rows) == len(trader.ledger.fills)
-    assert sum((r["commission_usd"] for r in rows), Decimal(0)) == trader.ledger.fees_usd
+    assert sum(r["fills"] for r in rows) == len(trader.fills())
+    assert sum((r["commission_usd"] for r in rows), Decimal(0)) == trader.snapshot().fees_usd
 
 
 def _trading_day(ts: datetime) -> date:
@@ -108,7 +108,7 @@ def test_daily_pnl_and_drawdown_equal_the_ledgers(
 ) -> None:
     trader, result, athena = session
     expected: dict[date, Decimal] = defaultdict(Decimal)
-    trips: list[RoundTrip] = trader.ledger.round_trips
+    trips: list[RoundTrip] = trader.round_trips()
     for trip in trips:
         expected[_trading_day(trip.exit_ts)] += trip.net_usd
     rows = athena.run("daily_pnl").records()
@@ -121,7 +121,7 @@ def test_order_fates_and_loss_limit_days_equal_the_traders(
     session: tuple[Trader, BacktestResult, LocalAthena],
 ) -> None:
     trader, _, athena = session
-    orders = list(trader.executor.orders.values())
+    orders = list(trader.recent_orders())[::-1]
     rows = athena.run("execution_quality").records()
     assert sum(r["orders"] for r in rows) == len(orders) and all(o.is_final for o in orders)
     for state in ("filled", "cancelled", "rejected"):
@@ -136,4 +136,4 @@ def test_order_fates_and_loss_limit_days_equal_the_traders(
         o.state.value == "filled" for o in stale_entries
     )
     days = athena.run("daily_pnl").records()
-    assert sum(r["loss_limit_stop"] for r in days) == trader.risk.loss_limit_days
+    assert sum(r["loss_limit_stop"] for r in days) == trader.snapshot().risk.loss_limit_days

@@ -145,8 +145,10 @@ def test_regime_reader_valid_expired_missing_malformed(regime_table: Any) -> Non
     assert reader.regime_at(now + 10) is Regime.TREND
     assert reader.regime_at(now + 359) is Regime.TREND
     assert reader.decision_at(now + 359) == T0  # the decision behind it, by its key
+    assert reader.confidence_at(now + 359) == 2.1  # its vote confidence (strategy.min_confidence)
     assert reader.regime_at(now + 360) is Regime.NOTHING  # expired: valid_until = window_end + 6 min
     assert reader.decision_at(now + 360) is None
+    assert reader.confidence_at(now + 360) == 0.0
     regime_table.put_item(Item={"symbol": "CL", "regime": "sideways"})
     reader.refresh()
     assert reader.regime_at(now + 361) is Regime.NOTHING and reader.errors == 1

@@ -20,8 +20,8 @@ import pytest
 
 from devkit.local_cloud.cloud import LocalCloud
 from tests.trader_host.cloud.flaky_endpoint import FlakyEndpoint
+from trader_host.assembly.live_host import LiveHost, assemble
 from trader_host.cli import build_parser
-from trader_host.commands.run import LiveHost, assemble
 from trading_engine.journal.trade_journal import TradeJournal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -83,11 +83,11 @@ def test_the_host_trades_through_a_sick_cloud_and_loses_nothing(
         host.close()
         proxy.delay_s, proxy.down = 0.0, False
     trader = session.trader
-    assert session.failure is None and trader.is_idle and trader.ledger.round_trips
+    assert session.failure is None and trader.is_idle and trader.round_trips()
     journaled = {
         e.record_id for e in TradeJournal(tmp_path / "state" / "CL.journal").read()[0] if e.kind == "fill"
     }
-    assert journaled == {f.execution_id for f in trader.ledger.fills}
+    assert journaled == {f.execution_id for f in trader.fills()}
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     landed = set(lake_fills(outputs, moto_endpoint))
     assert landed == journaled  # every fill reached the lake (deduplicated on its id)

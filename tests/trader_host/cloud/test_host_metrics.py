@@ -1,6 +1,7 @@
-"""The host's CloudWatch metrics: a simulated session on the local cloud publishes every metric with the
-functions' namespace and dimensions and the session's own values; an unreachable CloudWatch endpoint
-costs the session nothing (the calls are counted, the datums kept)."""
+"""The host's CloudWatch metrics: a simulated session on the local cloud publishes the alarmed metrics per
+symbol, and every other one as an EMF line on stdout under the service dimension alone, all with the
+session's own values; an unreachable CloudWatch endpoint costs the session nothing (the calls are
+counted, the datums kept)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ from botocore.config import Config
 
 from devkit.local_cloud.cloud import LocalCloud
 from infra.template_yaml import load_template
+from trader_host.assembly.live_host import LiveHost, assemble
 from trader_host.cli import build_parser
 from trader_host.cloud.aws import client
-from trader_host.cloud.host_metrics import NAMESPACE, SERVICE, HostMetric, dimensions
+from trader_host.cloud.host_metrics import NAMESPACE, PER_SYMBOL, SERVICE, HostMetric, dimensions
 from trader_host.cloud.metrics_publisher import CloudWatchMetrics, MetricsJob
-from trader_host.commands.run import LiveHost, assemble
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MARKET = ["--synthetic-days", "1", "--seed", "3", "--minutes", "240"]
@@ -87,39 +88,58 @@ def test_the_namespace_and_service_are_the_functions_own() -> None:
     assert variables["POWERTOOLS_SERVICE_NAME"] == SERVICE
 
 
-def test_a_session_publishes_every_metric_with_its_values(outputs: Path, tmp_path: Path) -> None:
+def emf_values(out: str, metric: HostMetric) -> list[float]:
+    """Every value of `metric` in the EMF lines of `out` (checked to be EMF: the metric declared, under the
+    service dimension alone, the symbol a field)."""
+    values: list[float] = []
+    for text in out.splitlines():
+        if not text.startswith('{"_aws"'):
+            continue
+        line = json.loads(text)
+        (directive,) = line["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == NAMESPACE and directive["Dimensions"] == [["service"]]
+        assert line["service"] == SERVICE and line["symbol"] == "CL"
+        assert {m["Name"] for m in directive["Metrics"]} <= {m.value for m in HostMetric} - {*PER_SYMBOL}
+        if metric.value in line:
+            value = line[metric.value]
+            values.extend(value if isinstance(value, list) else [value])
+    return values
+
+
+def test_a_session_publishes_every_metric_with_its_values(
+    outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     since = datetime.now(UTC)
     host = build(tmp_path / "trend", outputs, "--regime", "trend")
     asyncio.run(host.session.run())
     session, job = host.session, metrics_job(host)
     trader = session.trader
-    assert session.failure is None and trader.ledger.fills and session.tick_orders > 0
+    assert session.failure is None and trader.fills() and session.tick_orders > 0
     assert job.metrics.sent > 0 and job.metrics.pending() == 0 and job.metrics.not_sent == 0
 
     listed = cloudwatch().list_metrics(Namespace=NAMESPACE)["Metrics"]
     for metric in listed:
         assert metric["Dimensions"] == dimensions("CL"), metric
-    names = {m["MetricName"] for m in listed}
-    # a fixed regime (--regime) has no age, the sim broker no notices: every other metric is there
-    assert names == {m.value for m in HostMetric} - {
-        HostMetric.REGIME_AGE.value,
-        HostMetric.BROKER_NOTICES.value,
-    }
+    # Only what an alarm reads is a per-symbol custom metric (a fixed regime, --regime, has no age).
+    assert {m["MetricName"] for m in listed} == {m.value for m in PER_SYMBOL} - {HostMetric.REGIME_AGE.value}
 
+    out = capsys.readouterr().out
     beats = statistics(HostMetric.HEARTBEAT, since)
     assert beats["Sum"] >= 2  # the first event's sample and the final one
-    assert statistics(HostMetric.FILLS, since)["Sum"] == len(trader.ledger.fills)
-    pnl = statistics(HostMetric.NET_PNL, since)
-    final = float(trader.ledger.realised_net_usd)
-    assert pnl["Minimum"] <= min(0.0, final) and pnl["Maximum"] >= max(0.0, final)  # 0 at the first
-    fees = sum(float(f.commission_usd) for f in trader.ledger.fills)
-    lowest = min(itertools.accumulate(float(t.net_usd) for t in trader.ledger.round_trips))
-    assert pnl["Minimum"] >= lowest - fees  # no sample below the worst the trades ever stood
-    latency = statistics(HostMetric.TICK_TO_ORDER, since)
-    assert latency["SampleCount"] == session.tick_orders  # every tick that placed an order, once
-    assert latency["Maximum"] == round(max(session.tick_to_order_s) * 1e6)
-    assert statistics(HostMetric.REJECTS, since)["Sum"] == trader.executor.rejects
-    assert statistics(HostMetric.DISCONNECTS, since)["Sum"] == trader.disconnects
+    assert sum(emf_values(out, HostMetric.FILLS)) == len(trader.fills())
+    pnl = emf_values(out, HostMetric.NET_PNL)
+    assert len(pnl) == beats["Sum"]  # one line a sample
+    final = float(trader.realised_net_usd())
+    assert min(pnl) <= min(0.0, final) and max(pnl) >= max(0.0, final) and pnl[-1] == final  # 0 at first
+    fees = sum(float(f.commission_usd) for f in trader.fills())
+    lowest = min(itertools.accumulate(float(t.net_usd) for t in trader.round_trips()))
+    assert min(pnl) >= lowest - fees  # no sample below the worst the trades ever stood
+    latency = emf_values(out, HostMetric.TICK_TO_ORDER)
+    assert len(latency) == session.tick_orders  # every tick that placed an order, once
+    assert max(latency) == round(max(session.tick_to_order_s) * 1e6)
+    assert sum(emf_values(out, HostMetric.REJECTS)) == trader.snapshot().rejects
+    assert sum(emf_values(out, HostMetric.DISCONNECTS)) == trader.disconnects
+    assert emf_values(out, HostMetric.BROKER_NOTICES) == []  # the sim broker has none
     assert statistics(HostMetric.JOURNAL_BACKLOG, since)["Minimum"] == 0.0  # all shipped by the end
     bar_backlog = statistics(HostMetric.BAR_BACKLOG, since)
     assert bar_backlog["SampleCount"] == beats["Sum"]
@@ -156,8 +176,8 @@ def test_an_unreachable_cloudwatch_never_stops_the_session(
         asyncio.run(host.session.run())
     session, job = host.session, metrics_job(host)
     assert session.failure is None
-    expected = [(f.ts, f.side, f.qty, f.price) for f in reference.session.trader.ledger.fills]
-    assert [(f.ts, f.side, f.qty, f.price) for f in session.trader.ledger.fills] == expected and expected
+    expected = [(f.ts, f.side, f.qty, f.price) for f in reference.session.trader.fills()]
+    assert [(f.ts, f.side, f.qty, f.price) for f in session.trader.fills()] == expected and expected
     assert job.metrics.not_sent >= 2 and job.metrics.sent == 0
     assert job.metrics.pending() > 0  # kept for when CloudWatch is back
     assert any("metrics not sent" in r.getMessage() for r in caplog.records)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from trader_host.assembly.live_host import assemble
 from trader_host.cli import build_parser
 from trader_host.cloud.host_metrics import HostMetric, HostMetricsSampler, dimensions
-from trader_host.commands.run import assemble
 
 
 def test_each_notice_name_is_a_count_per_sample(tmp_path: Path) -> None:

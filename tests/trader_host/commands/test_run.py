@@ -28,9 +28,9 @@ from regime.contracts import BarSource, Regime, RegimeItem, Role
 from regime.contracts.cadence import DECISION_VALIDITY
 from trader_host.analytics.lake import S3Lake
 from trader_host.analytics.local_athena import LocalAthena
+from trader_host.assembly.live_host import LiveHost, assemble
 from trader_host.cli import build_parser, main
 from trader_host.cloud.aws import client, resource
-from trader_host.commands.run import LiveHost, assemble
 from trader_host.state_folder import StateFolder
 from trading_engine.broker.sim.sim_book import SimBook
 from trading_engine.execution.money import usd
@@ -210,7 +210,7 @@ def test_the_host_trades_the_regime_the_cloud_decided_and_only_while_it_is_valid
 ) -> None:
     dry = host_in_process(tmp_path / "dry", None, "--no-cloud", "--regime", "trend", "--minutes", "600")
     asyncio.run(dry.session.run())
-    first_entry = dry.session.trader.ledger.fills[0]
+    first_entry = dry.session.trader.fills()[0]
     boundary = int(first_entry.ts.timestamp() // 300) * 300
     window_end = datetime.fromtimestamp(boundary, tz=UTC)
     item = RegimeItem("CL", Regime.TREND, window_end, window_end, window_end + DECISION_VALIDITY, "v-test")
@@ -222,7 +222,7 @@ def test_the_host_trades_the_regime_the_cloud_decided_and_only_while_it_is_valid
     live = host_in_process(tmp_path / "live", stack_outputs, "--minutes", "600")
     assert "regime: from the cloud" in live.banner
     asyncio.run(live.session.run())
-    entries = [f for f in live.session.trader.ledger.fills if f.role is Role.ENTRY]
+    entries = [f for f in live.session.trader.fills() if f.role is Role.ENTRY]
     same = (entries[0].ts, entries[0].side, entries[0].price) == (
         first_entry.ts,
         first_entry.side,

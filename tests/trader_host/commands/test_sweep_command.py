@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from regime.contracts.evidence import Evidence
@@ -25,6 +26,9 @@ GRID = ["--grid", "z_thresh=1.5,2.0", "stop_offset_ticks=3,6"]
         (["--grid", "z_thresh=two"], "z_thresh='two' is not a float"),
         (["--grid", "z_thresh=inf"], "z_thresh='inf' is not a finite number"),
         (["--grid", "label.range_z=1.5", "--regime", "range"], "use --regime hindsight"),
+        (["--grid", "min_confidence=1.5,2", "--regime", "range"], "use --regime ml"),
+        (["--grid", "entry_windows=09:00-25:00"], 'is not "HH:MM-HH:MM"'),
+        (["--grid", "atr_pct_low=50", "atr_pct_high=40"], "impossible combination"),
         ([*GRID, "--folds", "5"], "walk-forward fold 0"),
         ([*GRID, "--split", "yesterday"], "not a date/time"),
     ],
@@ -71,6 +75,21 @@ def test_a_sweep_reports_folds_baselines_pbo_and_resumes(
     assert again["folds"] == first["folds"] and again["oos_net_usd"] == first["oos_net_usd"]
     other = [*BASE, "--grid", "z_thresh=2.0", "--folds", "2", "--out", str(out)]
     assert main(other) == 2  # another sweep in the same store is refused, not mixed in
+
+
+def test_the_wider_family_are_grid_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Entry windows, a maximum holding time and an ATR band swept like any strategy key; each reaches the
+    runs (the configurations trade differently), and the report names them as the command line writes them."""
+    store = tmp_path / "store"
+    grid = ["--grid", "max_hold_bars=0,3", "entry_windows=all,01:00-09:00+13:00-21:00", "atr_pct_high=100,60"]
+    assert main([*BASE, *grid, "--folds", "2", "--out", str(store)]) == 0
+    stored = sorted((store / "configs").glob("*.npz"))
+    assert len(stored) == 8
+    assert any("entry_windows=01:00-09:00+13:00-21:00" in p.name for p in stored)
+    nets = {round(float(np.load(p)["net_usd"].sum()), 2) for p in stored}
+    assert len(nets) == 8  # every rule changes what is traded
+    text = capsys.readouterr().out
+    assert "max_hold_bars=" in text and "entry_windows=" in text
 
 
 def test_a_held_out_test_set_is_reported_apart_in_and_out_of_sample(

@@ -60,8 +60,8 @@ async def _watch_a_session() -> dict[str, Any]:
             trader = host.session.trader
             # The page ends where the host ended: every tick, every fill, the last price, flat.
             await browser.wait_for(f"monitor.seq.tick === {host.tap.tick_seq}")
-            await browser.wait_for(f"monitor.fills.length === {len(trader.ledger.fills)}")
-            await browser.wait_for(f"monitor.state.position.fills === {len(trader.ledger.fills)}")
+            await browser.wait_for(f"monitor.fills.length === {len(trader.fills())}")
+            await browser.wait_for(f"monitor.state.position.fills === {len(trader.fills())}")
             assert trader.last_tick is not None
             page = await browser.evaluate(
                 """({
@@ -85,8 +85,8 @@ async def _watch_a_session() -> dict[str, Any]:
             "page": page,
             "errors": errors,
             "last": price(trader.last_tick.last),
-            "fills": len(trader.ledger.fills),
-            "net": str(trader.ledger.realised_net_usd),
+            "fills": len(trader.fills()),
+            "net": str(trader.realised_net_usd()),
         }
     finally:
         await host.server.close()

@@ -40,7 +40,7 @@ async def _routes() -> dict[str, Any]:
             "bad": await fetch(port, "/ HTTP/1.1\r\nbroken header"),
             "rebound": (await fetch(port, "/snapshot", {"Host": "evil.example"}))[0],
             "snapshot": snapshot,
-            "fills": len(host.session.trader.ledger.fills),
+            "fills": len(host.session.trader.fills()),
         }
     finally:
         await host.server.close()

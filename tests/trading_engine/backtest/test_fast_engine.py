@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from regime.bar_file import load_bar_file
+from regime.bar_series import BarSeries
 from regime.contracts import Regime
 from regime.synthetic import SyntheticMarket, synthetic_days
 from trading_engine.backtest.backtest_results import TripColumns, summarize
@@ -27,7 +28,7 @@ from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import HostConfig, load_config
 from trading_engine.fees import RETAIL, TIERED, FeeSchedule, fee_schedule
 from trading_engine.instruments import SYNTHETIC_SESSION, ContractSpec, contract
-from trading_engine.regime_source import FixedRegime, RegimeSource
+from trading_engine.regime_source import FixedRegime, RegimeSource, RegimeTimeline
 
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
@@ -52,8 +53,8 @@ def _same(
     engine = FastEngine(tape, spec, fees)
     run = engine.run(config, regime)
     fills, trips = engine.records(run)
-    assert run.loss_limit_days == trader.risk.loss_limit_days
-    ref_fills, ref_trips = trader.ledger.fills, trader.ledger.round_trips
+    assert run.loss_limit_days == trader.snapshot().risk.loss_limit_days
+    ref_fills, ref_trips = trader.fills(), trader.round_trips()
     assert len(fills) == len(ref_fills)
     for ours, theirs in zip(fills, ref_fills, strict=True):
         assert ours == theirs
@@ -83,6 +84,15 @@ CASES: dict[str, dict[str, dict[str, object]]] = {
         "sim": {"slippage_atr": 0.5, "slippage_atr_bars": 3},
         "execution": {"stop_exit": "market"},
     },
+    "the wider family: entry windows, an ATR percentile band, a maximum holding time": {
+        "strategy": {
+            "entry_windows": ("01:00-09:30", "13:00-21:00"),
+            "atr_pct_low": 15.0,
+            "atr_pct_high": 85.0,
+            "atr_pct_bars": 120,
+            "max_hold_bars": 4,
+        },
+    },
     "two contracts, slow acknowledgements": {
         "execution": {"order_qty": 2},
         "risk": {"max_position": 2},
@@ -105,6 +115,37 @@ def test_same_fills_on_synthetic_days(market: SyntheticMarket, case: str) -> Non
     ):
         total += _same(tape, spec, config, TIERED, regime)
     assert total > 20  # the comparison is about trades, not about two empty lists
+
+
+FAMILY = "the wider family: entry windows, an ATR percentile band, a maximum holding time"
+
+
+def _confident(series: BarSeries, seed: int) -> RegimeTimeline:
+    """A random regime for each 5-minute window with a random vote confidence (1 to 3, as three models'
+    agreeing probabilities sum), as a model's timeline carries them."""
+    timeline = random_timeline(series, seed)
+    rng = np.random.default_rng(seed)
+    per_window = rng.uniform(1.0, 3.0, size=timeline.codes.shape[0] // 5 + 2)
+    minutes = np.arange(timeline.codes.shape[0]) + timeline.first_minute
+    return RegimeTimeline(timeline.first_minute, timeline.codes, per_window[minutes // 5 - minutes[0] // 5])
+
+
+def test_the_family_rules_change_the_trades_and_the_engines_agree(market: SyntheticMarket) -> None:
+    """Each rule of the family bites (fewer entries, max-hold exits), identically in both engines; the
+    minimum vote confidence under a timeline that carries confidences."""
+    tape = MarketTape.from_synthetic(market)
+    spec = contract("CL").with_session(SYNTHETIC_SESSION)
+    engine, base = FastEngine(tape, spec, TIERED), load_config()
+    regime = _confident(market.bars, seed=5)
+    family = _with(base, **CASES[FAMILY])
+    confident = _with(base, strategy={"min_confidence": 2.2})
+    runs = {name: engine.records(engine.run(c, regime))[1] for name, c in
+            (("base", base), ("family", family), ("confident", confident))}  # fmt: skip
+    assert len(runs["family"]) < len(runs["base"]) and len(runs["confident"]) < len(runs["base"])
+    assert any(t.exit_reason == "max-hold" for t in runs["family"])
+    both = _with(family, strategy={**CASES[FAMILY]["strategy"], "min_confidence": 2.2})
+    assert _same(tape, spec, confident, TIERED, regime) > 10
+    assert _same(tape, spec, both, TIERED, regime) > 10
 
 
 def test_same_fills_from_bars_with_hindsight_regimes(market: SyntheticMarket) -> None:
@@ -147,6 +188,23 @@ def test_same_fills_on_a_slice_of_real_bars(name: str, symbol: str) -> None:
         for regime in (FixedRegime(Regime.RANGE), FixedRegime(Regime.TREND), random_timeline(series, seed=2))
     )
     assert total > 100
+    # The wider family, in the instrument's own exchange time (New York), a model-like confident timeline.
+    family = _with(
+        config,
+        strategy={
+            "entry_windows": ("03:00-11:30", "13:00-16:00"),
+            "atr_pct_low": 20.0,
+            "atr_pct_high": 90.0,
+            "max_hold_bars": 6,
+            "min_confidence": 2.0,
+        },
+    )
+    fees = fee_schedule("ib-tiered", symbol)
+    assert (
+        _same(tape, spec, family, fees, _confident(series, seed=2))
+        + _same(tape, spec, family, fees, FixedRegime(Regime.RANGE))
+        > 30
+    )
 
 
 def test_a_new_regime_source_never_reads_a_freed_ones_regimes(market: SyntheticMarket) -> None:
@@ -203,11 +261,13 @@ def test_a_batch_gives_each_configuration_exactly_what_it_gives_alone(market: Sy
     configs = [
         _with(base, strategy={"z_thresh": 1.5, "stop_offset_ticks": 2}),
         _with(base, strategy={"lookback_bars": 10}),
+        _with(base, **CASES[FAMILY]),
+        _with(base, strategy={"min_confidence": 2.2, "atr_pct_low": 10.0}),
         _with(base, **CASES["exits in ATR units, slippage growing with volatility"]),
         _with(base, **CASES["stop exits at market, tight limits"]),
         base,
     ]
-    regimes: list[RegimeSource] = [FixedRegime(Regime.RANGE), random_timeline(market.bars, seed=4)]
+    regimes: list[RegimeSource] = [FixedRegime(Regime.RANGE), _confident(market.bars, seed=4)]
     jobs = [(c, r) for c in configs for r in regimes]
     engine = FastEngine(tape, spec, TIERED)
     alone = [engine.run(c, r) for c, r in jobs]

@@ -121,5 +121,5 @@ def test_range_trade_is_also_protected_by_the_trailing_stop() -> None:
 
 def test_no_signal_without_statistics() -> None:
     s = ZScoreStrategy(StrategyConfig(lookback_bars=20))
-    assert s.entry_signal(s.zscore(1000), Regime.RANGE) is None
+    assert s.entry_signal(s.zscore(1000), Regime.RANGE, 0.0) is None
     assert s.exit_signal(1000, None) is None  # no open trade

@@ -1,6 +1,6 @@
 """The fast backtest engine: the reference engine's fills from a compiled loop (see kernel_layout.py).
 
-`FastEngine` prepares a tape once (z-scores per lookback, regimes per source, closes, blackouts) and then
+`FastEngine` prepares a tape once (z-scores per lookback, regimes per source, closes, entry masks) and then
 runs configurations on it; `executions()` gives the broker's executions with the context of their orders,
 and `records()` books them through the very PositionLedger the reference uses, so the Fill and RoundTrip
 records can be compared one for one with the reference's.
@@ -19,8 +19,14 @@ import numpy.typing as npt
 from regime.contracts import ExitReason, Fill, Role, RoundTrip, Side
 from regime.vote import REGIMES
 from trading_engine.backtest.backtest_results import BacktestResult, TripColumns, summarize_columns
-from trading_engine.backtest.fast import kernel
 from trading_engine.backtest.fast import kernel_layout as layout
+from trading_engine.backtest.fast.entry_filters import (
+    bar_atr_percentile,
+    local_minutes,
+    outside_atr_band,
+    outside_windows,
+    tick_confidences,
+)
 from trading_engine.backtest.fast.fast_run import FastEngineUnsupported, FastRun, Inputs, finished, stacked
 from trading_engine.backtest.fast.inputs import (
     TapeArrays,
@@ -30,9 +36,10 @@ from trading_engine.backtest.fast.inputs import (
     tick_regimes,
     tick_zscores,
 )
+from trading_engine.backtest.fast.kernel_aot import simulate_function
 from trading_engine.broker.port import Execution
 from trading_engine.broker.sim.market_tape import MarketTape
-from trading_engine.config import STOP_EXIT_MODES, WEEKDAYS, Blackout, HostConfig
+from trading_engine.config import STOP_EXIT_MODES, WEEKDAYS, HostConfig, entry_window_minutes
 from trading_engine.execution.ledger import FillContext, PositionLedger
 from trading_engine.fees import FeeSchedule
 from trading_engine.instruments import ContractSpec
@@ -45,6 +52,7 @@ _REASONS = (
     ExitReason.STALE_TO_MARKET,
     ExitReason.FLATTEN,
     ExitReason.KILL,
+    ExitReason.MAX_HOLD,
 )
 
 
@@ -53,6 +61,13 @@ def _micro(amount: Decimal, what: str) -> int:
     if scaled != scaled.to_integral_value():
         raise FastEngineUnsupported(f"{what} {amount} is not a whole number of micro-dollars")
     return int(scaled)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The same object, or tuples of the same objects."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    return a is b
 
 
 class FastEngine:
@@ -71,7 +86,7 @@ class FastEngine:
         self._z: dict[tuple[int, int], npt.NDArray[np.float64]] = {}
         self._regimes: dict[int, tuple[RegimeSource, npt.NDArray[np.int8]]] = {}
         self._atr: dict[tuple[int, int | None], npt.NDArray[np.float64]] = {}
-        self._blackouts: dict[tuple[Blackout, ...], npt.NDArray[np.bool_]] = {}
+        self._masks: dict[tuple[Any, ...], Any] = {}  # entry masks and their parts, by what they depend on
         self._fee_micro = _micro(fees.per_side_usd, "fee")
         self._tick_micro = _micro(spec.tick_value_usd, "tick value")
         self._capacity = max(1024, self.n_ticks // 64)  # fill rows a run starts with
@@ -85,7 +100,7 @@ class FastEngine:
             *(np.array(getattr(self.arrays, f.name)) for f in dataclasses.fields(TapeArrays))
         )
         self.closes = np.array(self.closes)
-        self._z, self._regimes, self._atr, self._blackouts = {}, {}, {}, {}
+        self._z, self._regimes, self._atr, self._masks = {}, {}, {}, {}
 
     def zscores(self, lookback: int, reset_gap: int) -> npt.NDArray[np.float64]:
         key = (lookback, reset_gap)
@@ -107,11 +122,43 @@ class FastEngine:
             self._atr[key] = bar_atr(self.arrays, window, reset_gap)
         return self._atr[key]
 
-    def blackouts(self, config: HostConfig) -> npt.NDArray[np.bool_]:
-        key = config.risk.blackout
-        if key not in self._blackouts:
-            self._blackouts[key] = blackout_mask(key, self.arrays.time, WEEKDAYS)
-        return self._blackouts[key]
+    def _cached(self, key: tuple[Any, ...], make: Any, keep: Any = None) -> Any:
+        """The value of `make()` under `key`, kept with `keep` (an object whose id is in the key, or arrays
+        whose ids are: held alive with the value, so a new object never inherits a dead one's entry)."""
+        held = self._masks.get(key)
+        if held is None or not _same(held[0], keep):
+            held = self._masks[key] = (keep, make())
+        return held[1]
+
+    def no_entry(self, config: HostConfig, regime: RegimeSource) -> npt.NDArray[np.bool_]:
+        """Ticks at which no entry may be made: the risk blackouts, and the strategy's entry filters
+        (ZScoreStrategy.entry_allowed); one array per distinct combination, so a batch stacks each once."""
+        s, a, risk = config.strategy, self.arrays, config.risk
+        parts = [
+            self._cached(("blackout", risk.blackout), lambda: blackout_mask(risk.blackout, a.time, WEEKDAYS))
+        ]
+        if s.entry_windows:
+            tz = self.spec.session.tz
+            minutes = self._cached(("minutes", tz), lambda: local_minutes(a.time, tz))
+            windows = entry_window_minutes(s.entry_windows)
+            parts.append(self._cached(("windows", tz, windows), lambda: outside_windows(minutes, windows)))
+        if s.atr_band_on:
+            of = (s.atr_bars, s.reset_gap_minutes, s.atr_pct_bars)
+            pct = self._cached(("atr_pct", *of), lambda: bar_atr_percentile(a, *of))
+            band = (s.atr_pct_low, s.atr_pct_high)
+            parts.append(self._cached(("atr_band", *of, *band), lambda: outside_atr_band(a, pct, *band)))
+        if s.min_confidence > 0:
+            conf = self._cached(("confidence", id(regime)), lambda: tick_confidences(regime, a.time), regime)
+            if conf is not None:  # a regime without confidences: the rule does not apply
+                below = self._cached(
+                    ("below", id(regime), s.min_confidence), lambda: conf < s.min_confidence, regime
+                )
+                parts.append(below)
+        if len(parts) == 1:
+            return parts[0]  # type: ignore[no-any-return]
+        return self._cached(  # type: ignore[no-any-return]
+            ("combined", *(id(p) for p in parts)), lambda: np.logical_or.reduce(parts), tuple(parts)
+        )
 
     def params(self, config: HostConfig) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         """The configuration as the loop's parameter vectors, computed as the reference computes them."""
@@ -142,6 +189,7 @@ class FastEngine:
         q[layout.Q_FEE_MICRO] = self._fee_micro
         q[layout.Q_TICK_VALUE_MICRO] = self._tick_micro
         q[layout.Q_SLIP] = config.sim.slippage_ticks
+        q[layout.Q_MAX_HOLD] = s.max_hold_bars
         return p, q
 
     def inputs(self, config: HostConfig, regime: RegimeSource) -> Inputs:
@@ -150,40 +198,49 @@ class FastEngine:
         return Inputs(
             self.zscores(s.lookback_bars, s.reset_gap_minutes),
             self.regimes(regime),
-            self.blackouts(config),
+            self.no_entry(config, regime),
             self.atr(s.atr_bars, s.reset_gap_minutes),
             self.atr(config.sim.slippage_atr_bars, None),
             *self.params(config),
         )
 
+    def kernel_arguments(
+        self, config: HostConfig, regime: RegimeSource, capacity: int | None = None
+    ) -> tuple[npt.NDArray[Any], ...]:
+        """What the loop is called with for one configuration: the tape, its inputs, empty order and fill
+        rows (`capacity` of them, by default the engine's first guess)."""
+        a, x = self.arrays, self.inputs(config, regime)
+        orders = np.zeros((layout.ORDER_SLOTS, layout.N_O))
+        fills = np.zeros((capacity or self._capacity, layout.N_F))
+        return (
+            a.time,
+            a.bid,
+            a.ask,
+            a.last,
+            x.z,
+            x.regimes,
+            x.no_entry,
+            a.bar_end,
+            x.atr_strategy,
+            x.atr_broker,
+            self.closes,
+            x.p,
+            x.q,
+            orders,
+            fills,
+        )
+
     def run(self, config: HostConfig, regime: RegimeSource) -> FastRun:
         """Replay the tape under `config` and `regime`; FastEngineUnsupported if it leaves the model."""
-        a, x = self.arrays, self.inputs(config, regime)
+        simulate = simulate_function()
         cap = self._capacity
         while True:
-            orders = np.zeros((layout.ORDER_SLOTS, layout.N_O))
-            fills = np.zeros((cap, layout.N_F))
+            args = self.kernel_arguments(config, regime, cap)
             start = time.perf_counter()
-            state, fstate = kernel.simulate(
-                a.time,
-                a.bid,
-                a.ask,
-                a.last,
-                x.z,
-                x.regimes,
-                x.blackout,
-                a.bar_end,
-                x.atr_strategy,
-                x.atr_broker,
-                self.closes,
-                x.p,
-                x.q,
-                orders,
-                fills,
-            )
+            state, fstate = simulate(*args)
             seconds = time.perf_counter() - start
             if int(state[layout.I_ERROR]) != layout.E_CAPACITY:
-                return finished(fills, state, fstate, seconds)
+                return finished(args[-1], state, fstate, seconds)
             cap *= 4
 
     def run_many(

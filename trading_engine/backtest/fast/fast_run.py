@@ -45,7 +45,7 @@ class Inputs:
 
     z: npt.NDArray[np.float64]
     regimes: npt.NDArray[np.int8]
-    blackout: npt.NDArray[np.bool_]
+    no_entry: npt.NDArray[np.bool_]  # ticks without entries: blackouts and the strategy's entry filters
     atr_strategy: npt.NDArray[np.float64]
     atr_broker: npt.NDArray[np.float64]
     p: npt.NDArray[np.float64]
@@ -54,7 +54,7 @@ class Inputs:
     STACKED: ClassVar[tuple[str, ...]] = (
         "z",
         "regimes",
-        "blackout",
+        "no_entry",
         "atr_strategy",
         "atr_broker",
     )  # shared by configurations

@@ -105,10 +105,18 @@ def tick_zscores(tape: TapeArrays, lookback: int, reset_gap_minutes: int) -> Flo
 def bar_atr(tape: TapeArrays, window: int, reset_gap_minutes: int | None) -> FloatArray:
     """AverageTrueRange.value after each bar (NaN where None), vectorised; runs of bars split at holes
     longer than `reset_gap_minutes` as ZScoreStrategy.on_bar does (None: one run, as SimBroker keeps it)."""
+    total, full = bar_atr_totals(tape, window, reset_gap_minutes)
+    return np.where(full, total.astype(np.float64) / float(window), np.nan)
+
+
+def bar_atr_totals(
+    tape: TapeArrays, window: int, reset_gap_minutes: int | None
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """AverageTrueRange.total after each bar (the exact integer sum of true ranges), and where it exists."""
     minute, high, low, close = tape.bar_minute, tape.bar_high, tape.bar_low, tape.bar_close
     nb = minute.shape[0]
     if nb == 0:
-        return np.zeros(0)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     first = np.zeros(nb, dtype=bool)
     first[0] = True
     if reset_gap_minutes is not None:
@@ -122,7 +130,7 @@ def bar_atr(tape: TapeArrays, window: int, reset_gap_minutes: int | None) -> Flo
     cs = np.concatenate(([0], np.cumsum(tr)))
     idx = np.arange(nb)
     total = cs[idx + 1] - cs[np.maximum(idx + 1 - window, 0)]
-    return np.where(pos >= window - 1, total.astype(np.float64) / float(window), np.nan)
+    return total.astype(np.int64), pos >= window - 1
 
 
 def tick_regimes(source: RegimeSource, time: FloatArray) -> npt.NDArray[np.int8]:

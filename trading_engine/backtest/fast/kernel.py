@@ -28,6 +28,7 @@ from trading_engine.backtest.fast.kernel_layout import (
     I_ERROR,
     I_EXIT_REASON,
     I_FEED_ENDED,
+    I_HELD,
     I_HN,
     I_LAST_TICK,
     I_MKT_ASK,
@@ -36,6 +37,7 @@ from trading_engine.backtest.fast.kernel_layout import (
     I_POS,
     I_RESTING,
     I_SHUTTING,
+    I_TSIDE,
     K_ARRIVE,
     K_CANCEL,
     K_EXEC,
@@ -73,7 +75,7 @@ def simulate(
     last: np.ndarray,
     zs: np.ndarray,
     regimes: np.ndarray,
-    blackout: np.ndarray,
+    no_entry: np.ndarray,
     bar_end: np.ndarray,
     atr_strategy: np.ndarray,
     atr_broker: np.ndarray,
@@ -144,6 +146,8 @@ def simulate(
                         ev = EV_EXCHANGE if kind in (K_ARRIVE, K_CANCEL) else EV_DELIVER
                     elif tb <= ti:
                         b += 1  # a bar: its close is in the precomputed z-scores; then Trader.on_time
+                        if st[I_TSIDE] != 0:  # ZScoreStrategy.on_bar: the open trade held one more bar
+                            st[I_HELD] += 1
                     else:
                         ev = EV_TICK
         elif phase == FEED_ENDED:
@@ -206,7 +210,7 @@ def simulate(
                 last,
                 zs,
                 regimes,
-                blackout,
+                no_entry,
                 i,
                 now,
             )

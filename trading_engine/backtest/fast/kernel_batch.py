@@ -1,7 +1,7 @@
 """Many configurations of the fast loop in one compiled call, spread over the cores (numba prange).
 
 Every configuration replays the same tape (shared, read-only); what differs between them is chosen by index
-into stacks of the per-configuration inputs (z-scores per lookback, regimes per source, blackouts, ATRs) and
+into stacks of the per-configuration inputs (z-scores per lookback, regimes per source, entry masks, ATRs) and
 by its parameter rows. Each configuration writes only its own fill rows and state: the loop body is
 `kernel.simulate` itself, so a configuration run in a batch gives exactly what it gives alone.
 """
@@ -25,8 +25,8 @@ def simulate_batch(
     z_of: np.ndarray,
     regimes: np.ndarray,
     regime_of: np.ndarray,
-    blackouts: np.ndarray,
-    blackout_of: np.ndarray,
+    no_entries: np.ndarray,
+    no_entry_of: np.ndarray,
     bar_end: np.ndarray,
     atr_strategy: np.ndarray,
     atr_strategy_of: np.ndarray,
@@ -51,7 +51,7 @@ def simulate_batch(
             last,
             zs[z_of[c]],
             regimes[regime_of[c]],
-            blackouts[blackout_of[c]],
+            no_entries[no_entry_of[c]],
             bar_end,
             atr_strategy[atr_strategy_of[c]],
             atr_broker[atr_broker_of[c]],

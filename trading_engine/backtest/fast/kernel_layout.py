@@ -12,11 +12,12 @@ P_STOP_ATR, P_TARGET_ATR, P_SLIP_ATR = 12, 13, 14
 N_P = 15
 # Parameters (int array ipar)
 Q_STOP, Q_QTY, Q_STOP_EXIT, Q_MAX_POS, Q_MAX_OPM, Q_FEE_MICRO, Q_TICK_VALUE_MICRO, Q_SLIP = range(8)
-N_Q = 8
+Q_MAX_HOLD = 8
+N_Q = 9
 STOP_PASSIVE, STOP_TOUCH, STOP_MARKET = 0, 1, 2
-# Regime codes (regime.vote) and exit reasons (0..4 as regime.contracts.ExitReason, in this order)
+# Regime codes (regime.vote) and exit reasons (0..5 as regime.contracts.ExitReason, in this order)
 NOTHING, TREND, RANGE = 0, 1, 2
-R_NONE, R_TARGET, R_TRAIL, R_STALE, R_FLATTEN, R_KILL = -1, 0, 1, 2, 3, 4
+R_NONE, R_TARGET, R_TRAIL, R_STALE, R_FLATTEN, R_KILL, R_MAX_HOLD = -1, 0, 1, 2, 3, 4, 5
 # Order table columns (float64)
 (O_SIDE, O_QTY, O_MARKET, O_LIMIT, O_SUBMITTED, O_STATE, O_CANCEL_REQ, O_STALE, O_ROLE, O_REGIME, O_Z) = (
     range(11)
@@ -40,8 +41,8 @@ K_ARRIVE, K_CANCEL, K_ACCEPTED, K_EXEC, K_CANCELLED = 0, 1, 2, 3, 4
 (I_EXIT_REASON, I_TO_MARKET, I_FEED_ENDED, I_SHUTTING, I_REAL_TICKS, I_FEES, I_ENTRY_VALUE) = range(10, 17)
 (I_OPEN_QTY, I_ENTRY_QTY, I_LAST_TICK, I_LAST_NET, I_DAY_START, I_NFILL, I_ERROR) = range(17, 24)
 (I_MKT_BID, I_MKT_ASK, I_EHEAD, I_ECOUNT, I_LSIDE, I_EXIT_VALUE, I_LOSS_DAYS) = range(24, 31)
-I_STOP_OFF, I_TARGET, I_HAS_TARGET = 31, 32, 33
-N_I = 34
+I_STOP_OFF, I_TARGET, I_HAS_TARGET, I_HELD = 31, 32, 33, 34  # I_HELD: bars completed since the entry
+N_I = 35
 # Float state (fst)
 S_NOW, S_NEXT_CLOSE, S_LOSS_HIT, S_LAST_Z = 0, 1, 2, 3
 N_S = 4

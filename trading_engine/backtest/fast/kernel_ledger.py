@@ -28,6 +28,7 @@ from trading_engine.backtest.fast.kernel_layout import (
     I_EXIT_VALUE,
     I_FEES,
     I_HAS_TARGET,
+    I_HELD,
     I_LSIDE,
     I_NFILL,
     I_OPEN_QTY,
@@ -131,6 +132,7 @@ def on_execution(
         st[I_TSIDE] = 1 if after > 0 else -1
         st[I_TREGIME] = int(orders[k, O_REGIME])
         st[I_BEST] = price  # ZScoreStrategy.open_trade: the stop and target in ATR units, if asked
+        st[I_HELD] = 0
         st[I_STOP_OFF] = atr_ticks(par[P_STOP_ATR], atr, ipar[Q_STOP])
         st[I_HAS_TARGET] = 1 if par[P_TARGET_ATR] > 0 and not np.isnan(atr) else 0
         if st[I_HAS_TARGET]:

@@ -23,6 +23,7 @@ from trading_engine.backtest.fast.kernel_layout import (
     I_FEED_ENDED,
     I_FEES,
     I_HAS_TARGET,
+    I_HELD,
     I_LAST_NET,
     I_LAST_TICK,
     I_LOSS_DAYS,
@@ -53,12 +54,14 @@ from trading_engine.backtest.fast.kernel_layout import (
     P_Z_THRESH,
     P_Z_UP,
     PENDING,
+    Q_MAX_HOLD,
     Q_MAX_OPM,
     Q_MAX_POS,
     Q_QTY,
     Q_STOP_EXIT,
     Q_TICK_VALUE_MICRO,
     R_FLATTEN,
+    R_MAX_HOLD,
     R_NONE,
     R_STALE,
     R_TARGET,
@@ -235,7 +238,7 @@ def on_tick(
     last: np.ndarray,
     zs: np.ndarray,
     regimes: np.ndarray,
-    blackout: np.ndarray,
+    no_entry: np.ndarray,
     i: int,
     now: float,
 ) -> None:
@@ -264,6 +267,8 @@ def on_tick(
             target = par[P_Z_TARGET]
             if (st[I_TSIDE] > 0 and z >= -target) or (st[I_TSIDE] < 0 and z <= target):
                 reason = R_TARGET
+        if reason == R_NONE and 0 < ipar[Q_MAX_HOLD] <= st[I_HELD]:
+            reason = R_MAX_HOLD
         if reason != R_NONE and st[I_EXIT_REASON] == R_NONE:
             st[I_EXIT_REASON] = reason
     manage(orders, heap, st, fst, par, ipar, closes, bid, ask, last, now)
@@ -295,7 +300,7 @@ def on_tick(
         st[I_ECOUNT] -= 1
     if st[I_ECOUNT] >= ipar[Q_MAX_OPM]:
         return
-    if blackout[i]:
+    if no_entry[i]:  # RiskGate._blackout and ZScoreStrategy.entry_allowed per tick (FastEngine.no_entry)
         return
     entries[(st[I_EHEAD] + st[I_ECOUNT]) % ring] = now  # RiskGate.record_entry
     st[I_ECOUNT] += 1

@@ -55,6 +55,7 @@ class ExitReason(StrEnum):
     STALE_TO_MARKET = "stale-to-market"
     FLATTEN = "flatten"
     KILL = "kill"
+    MAX_HOLD = "max-hold"  # held strategy.max_hold_bars minute bars (the fast engine's code 5: keep last)
 
 
 @dataclass(frozen=True, slots=True)

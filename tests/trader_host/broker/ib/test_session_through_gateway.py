@@ -16,11 +16,12 @@ import pytest
 from devkit.fake_gateway.messages import ListedMonth
 from devkit.fake_gateway.script import GatewayScript
 from devkit.fake_gateway.server import FakeGateway
+from trader_host.assembly.broker_choice import IbOverrides
+from trader_host.assembly.live_host import LiveHost, assemble
 from trader_host.broker.ib.config import IbConfig
 from trader_host.broker.ib.ib_broker import IbBroker
 from trader_host.cli import build_parser, main
 from trader_host.commands.market_data import load_market_data
-from trader_host.commands.run import LiveHost, assemble
 from trading_engine.broker.sim.faults import NO_FAULTS, FaultPlan
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import load_config
@@ -37,7 +38,7 @@ def fills(host: LiveHost) -> list[tuple[str, str, str, int, Decimal, Decimal]]:
     """The fills, their ids by sequence number (each account and state folder has its own id prefix)."""
     return [
         (_seq(f.execution_id), _seq(f.order_id), str(f.side), f.qty, f.price, f.commission_usd)
-        for f in host.session.trader.ledger.fills
+        for f in host.session.trader.fills()
     ]
 
 
@@ -68,7 +69,7 @@ async def through_gateway(
     port = await gw.start()
     try:
         argv = ["run", "--broker", "ib", "--port", str(port), "--state-dir", str(tmp_path / "ib"), *COMMON]
-        host = assemble(build_parser().parse_args(argv), ib_clock=gw.clock, ib_spec=SPEC, ib_config=ib_config)
+        host = assemble(build_parser().parse_args(argv), IbOverrides(gw.clock, SPEC, ib_config))
         stop = asyncio.Event()
         if configure is not None:
             configure(host, stop)
@@ -94,7 +95,7 @@ def test_the_same_session_through_the_gateway_and_the_sim_broker_has_the_same_fi
     assert len(fills(sim)) >= 6  # enough trading for the comparison to mean something
     assert fills(ib) == fills(sim)
     assert ib.session.trader.position == sim.session.trader.position == 0
-    assert ib.session.trader.ledger.realised_net_usd == sim.session.trader.ledger.realised_net_usd
+    assert ib.session.trader.realised_net_usd() == sim.session.trader.realised_net_usd()
     assert {month for month, _ in gw.placed} == {"CLG6"}  # the front month of the gateway's listing
 
 
@@ -111,7 +112,7 @@ def test_gateway_restarts_with_a_position_open_lose_no_fill(tmp_path: Path, ib_l
 
     assert ib.session.failure is None  # every reconcile after a reconnect found the books in step
     at_broker = asyncio.run(gw.sim.executions())
-    assert [f.execution_id for f in ib.session.trader.ledger.fills] == [e.execution_id for e in at_broker]
+    assert [f.execution_id for f in ib.session.trader.fills()] == [e.execution_id for e in at_broker]
     held = [sum(e.side.sign * e.qty for e in at_broker if e.ts < start) for start, _ in windows]
     assert held[:2] != [0, 0], f"no restart with a position open: {held}"
     assert isinstance(ib.session.broker, IbBroker) and ib.session.broker.reconnects == len(windows)
