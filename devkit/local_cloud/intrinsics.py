@@ -96,3 +96,36 @@ _HANDLERS: dict[str, Callable[[Any, Mapping[str, Any], AttLookup, bool], Any]] =
     "Fn::Sub": _sub,
     "Fn::Join": _join,
 }
+
+
+def condition_values(conditions: Mapping[str, Any], parameters: Mapping[str, str]) -> dict[str, bool]:
+    """Each of a template's Conditions (Fn::Equals, Not, And, Or, Condition) evaluated on its parameters;
+    a condition the local cloud cannot evaluate is refused by name rather than guessed."""
+    out: dict[str, bool] = {}
+
+    def value(expr: Any) -> Any:
+        if isinstance(expr, dict) and len(expr) == 1:
+            ((key, arg),) = expr.items()
+            if key == "Ref":
+                return parameters[arg]
+            if key == "Condition":
+                return holds(arg)
+            if key == "Fn::Equals":
+                return value(arg[0]) == value(arg[1])
+            if key == "Fn::Not":
+                return not value(arg[0])
+            if key == "Fn::And":
+                return all(value(a) for a in arg)
+            if key == "Fn::Or":
+                return any(value(a) for a in arg)
+            raise UnresolvedReference(f"condition function {key} is not evaluated locally")
+        return expr
+
+    def holds(name: str) -> bool:
+        if name not in out:
+            out[name] = bool(value(conditions[name]))
+        return out[name]
+
+    for name in conditions:
+        holds(name)
+    return out

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 
 from devkit.local_cloud.endpoint import DUMMY_CREDENTIALS
-from devkit.local_cloud.intrinsics import resolve
+from devkit.local_cloud.intrinsics import condition_values, resolve
 from devkit.local_cloud.sam_translate import (
     ACCOUNT_ID,
     ARTIFACT_BUCKET,
@@ -117,7 +117,7 @@ def deploy(stack_name: str = DEFAULT_STACK, parameters: dict[str, str] | None = 
     sam = load_template()
     params = parameter_values(sam, parameters)
     packaged = with_local_artifacts(sam)
-    cfn = translate(packaged, params)
+    cfn = without_false_conditions(translate(packaged, params), params)
     resources: dict[str, Any] = cfn["Resources"]
     skipped_set = skipped_types({r["Type"] for r in resources.values()})
     known = {**params, **_pseudo()}
@@ -179,6 +179,14 @@ def deploy(stack_name: str = DEFAULT_STACK, parameters: dict[str, str] | None = 
     )
     _create_skipped(stack, planned)
     return stack
+
+
+def without_false_conditions(cfn: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+    """The translated template without the resources whose Condition is false for these parameters (as
+    CloudFormation creates them: not at all)."""
+    holds = condition_values(cfn.get("Conditions", {}), params)
+    kept = {k: r for k, r in cfn["Resources"].items() if holds.get(r.get("Condition", ""), True)}
+    return {**cfn, "Resources": kept}
 
 
 def physical_ids(stack_name: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devkit.local_cloud.intrinsics import UnresolvedReference, resolve
+from devkit.local_cloud.intrinsics import UnresolvedReference, condition_values, resolve
 from devkit.local_cloud.schedule import Schedule, ScheduleError
 
 
@@ -69,3 +69,15 @@ def test_rate_and_ranges() -> None:
 def test_unreadable_expressions_are_refused(expression: str) -> None:
     with pytest.raises(ScheduleError, match=r"cron|schedule"):
         Schedule.parse(expression)
+
+
+def test_conditions_are_evaluated_on_the_parameters_and_an_unknown_function_is_refused() -> None:
+    conditions = {
+        "On": {"Fn::Equals": [{"Ref": "Tracing"}, "Active"]},
+        "Off": {"Fn::Not": [{"Condition": "On"}]},
+        "Both": {"Fn::And": [{"Condition": "On"}, {"Fn::Equals": ["a", "a"]}]},
+    }
+    assert condition_values(conditions, {"Tracing": "Active"}) == {"On": True, "Off": False, "Both": True}
+    assert condition_values(conditions, {"Tracing": "PassThrough"}) == {"On": False, "Off": True, "Both": False}
+    with pytest.raises(UnresolvedReference, match="Fn::If"):
+        condition_values({"X": {"Fn::If": ["On", True, False]}}, {})
