@@ -24,6 +24,9 @@ from trader_host.assembly.live_host import LiveHost, assemble
 from trader_host.cli import build_parser
 from trader_host.monitor.attach import serving
 
+# The host's EMF metric lines, kept in the state folder: on stdout they would bury the demo's own output.
+METRIC_LINES = "metrics.emf.jsonl"
+
 
 @dataclass(frozen=True)
 class Market:
@@ -74,6 +77,7 @@ def build_host(
 ) -> tuple[LiveHost, CloudClock]:
     """The host `regime-trader run --stack-outputs <the demo's>` builds, with the cloud's clock job added."""
     argv = ["run", "--stack-outputs", str(cloud.outputs_file), "--state-dir", str(state)]
+    argv += ["--metric-lines", str(state / METRIC_LINES)]  # no agent ships the demo's stdout: kept beside it
     argv += market.run_arguments()
     if pace is not None:
         argv += ["--pace", str(pace)]

@@ -53,11 +53,13 @@ def wire_cloud(
     started_at: float,
     read_regime: bool,
     live_clock: bool,
+    metric_lines: Path | None = None,
 ) -> CloudWiring:
     """The adapters of the stack `names` names, on `access`.
 
     `read_regime`: read the regime the cloud decides (no fixed `--regime`). `live_clock`: the metrics wake the
-    loop on the wall clock (a virtual clock has no quiet hours to fill).
+    loop on the wall clock (a virtual clock has no quiet hours to fill). `metric_lines`: the EMF lines of the
+    metrics no alarm reads go to this file instead of stdout.
     """
     cc = config.cloud
     bars = KinesisBarPublisher(
@@ -87,7 +89,13 @@ def wire_cloud(
             CloudJob("regime", reader.refresh, cc.regime_poll_s, schedule=reader.next_read_at, wall=False)
         )
     metrics = host_metrics_job(
-        access.client("cloudwatch"), symbol, started_at, shipper, bars, wakes_loop=live_clock
+        access.client("cloudwatch"),
+        symbol,
+        started_at,
+        shipper,
+        bars,
+        wakes_loop=live_clock,
+        metric_lines=metric_lines,
     )
     jobs.append(metrics)
     final = [ship, CloudJob("metrics-final", metrics.final, float("inf"))]

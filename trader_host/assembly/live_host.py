@@ -115,6 +115,7 @@ def _assemble(
             started_at=broker.now(),
             read_regime=args.regime is None,
             live_clock=args.pace is not None or args.broker == "ib",
+            metric_lines=args.metric_lines,
         )
         regime = wiring.regime or regime
     session = TradingSession(

@@ -21,6 +21,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 from trader_host.cloud.host_metrics import NAMESPACE, SERVICE, Datum
@@ -88,11 +89,15 @@ class MetricLog:
     """EMF lines buffered on the loop (`record`), written to a stream by the metrics job's worker (`flush`).
 
     The stream is the process's stdout unless given (looked up at each flush, so a test can capture it); a
-    terminal gets none (an interactive run or the demo: nothing ships them there). A write that fails
-    (stdout gone) is logged and its lines dropped and counted: trading goes on."""
+    terminal gets none (an interactive run: nothing ships them there). With `path` the lines are appended to
+    that file instead (`run --metric-lines`: the demo keeps them in its state folder). A write that fails
+    (stdout gone, disk full) is logged and its lines dropped and counted: trading goes on."""
 
-    def __init__(self, stream: TextIO | None = None, *, max_lines: int = MAX_LINES) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, *, path: Path | None = None, max_lines: int = MAX_LINES
+    ) -> None:
         self.stream = stream
+        self.path = path
         self._lines: deque[str] = deque(maxlen=max_lines)
         self._lock = threading.Lock()
         self.written = 0
@@ -122,14 +127,24 @@ class MetricLog:
             self._lines.clear()
         if not lines:
             return 0
+        if self.path is not None:
+            try:
+                with self.path.open("a") as out:
+                    return self._write(out, lines)
+            except OSError as exc:  # the file cannot be opened: the lines are lost, said
+                self.dropped += len(lines)
+                log.warning("%d metric line(s) not written to %s: %s", len(lines), self.path, exc)
+                return 0
         stream = self.stream or sys.stdout
-        if _is_terminal(
-            stream
-        ):  # nothing ships a terminal's lines: they would only bury the run's own output
+        # Nothing ships a terminal's lines: they would only bury the run's own output.
+        if _is_terminal(stream):
             if not self.skipped:
                 log.info("EMF metric lines are not written to a terminal (on the host, stdout is host.log)")
             self.skipped += len(lines)
             return 0
+        return self._write(stream, lines)
+
+    def _write(self, stream: TextIO, lines: list[str]) -> int:
         written = 0
         try:
             for line in lines:

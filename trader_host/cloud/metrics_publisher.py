@@ -200,10 +200,12 @@ def host_metrics_job(
     bars: KinesisBarPublisher,
     *,
     wakes_loop: bool = True,
+    metric_lines: Path | None = None,
 ) -> MetricsJob:
     """The live host's metrics job (`regime-trader run` wires it; attach the session before it runs).
-    `wakes_loop=False` for a replay on a virtual clock."""
-    metrics = CloudWatchMetrics(cloudwatch)
+    `wakes_loop=False` for a replay on a virtual clock; `metric_lines`: the EMF lines to this file, not
+    stdout."""
+    metrics = CloudWatchMetrics(cloudwatch, lines=MetricLog(path=metric_lines))
     spool = SpoolLength(bars.spool.path)
     sampler = HostMetricsSampler(
         symbol,

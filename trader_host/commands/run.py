@@ -57,6 +57,13 @@ def register(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--state-dir", type=Path, help="journal, spools, sim books (default: [cloud] state_dir)")
     p.add_argument(
+        "--metric-lines",
+        type=Path,
+        metavar="FILE",
+        help="append the EMF lines of the metrics no alarm reads to FILE instead of stdout (on the EC2 host "
+        "stdout is host.log, which the CloudWatch agent ships; never written to a terminal)",
+    )
+    p.add_argument(
         "--evidence",
         type=Path,
         help="--broker ib: the evidence record (`regime-trader evaluate` or `sweep`) that this strategy "

@@ -18,7 +18,7 @@ import pytest
 
 from devkit.demo.analytics import query_lake
 from devkit.demo.cloud import DemoCloud
-from devkit.demo.day import DayResult, Market, build_host, run_day
+from devkit.demo.day import METRIC_LINES, DayResult, Market, build_host, run_day
 from regime.contracts import Regime, RegimeItem, Role
 from regime.contracts.timestamps import format_minute
 from trader_host.cloud.aws import client
@@ -40,7 +40,7 @@ def lake_lines(bucket: str, prefix: str) -> list[dict[str, Any]]:
 
 
 def test_a_demo_day_flows_through_the_real_path_and_leaves_nothing_running(
-    small_model_path: Path, tmp_path: Path
+    small_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = tmp_path / "state"
     with DemoCloud.start(tmp_path / "cloud") as cloud:
@@ -55,6 +55,10 @@ def test_a_demo_day_flows_through_the_real_path_and_leaves_nothing_running(
         lake = query_lake(cloud.bucket)
         server = cloud.server
     assert server.process.poll() is not None  # the moto server the demo started is gone
+    # The host's EMF metric lines go to the state folder, not into the demo's output.
+    assert '"_aws"' not in capsys.readouterr().out
+    emf = [json.loads(line) for line in (state / METRIC_LINES).read_text().splitlines()]
+    assert emf and all(line["symbol"] == "CL" for line in emf)
 
     booked = host.session.trader.fills()
     book = SimBook(state / "sim-broker" / "CL.book", BOOK_ID)

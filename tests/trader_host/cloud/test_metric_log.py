@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from trader_host.cloud.host_metrics import NAMESPACE, HostMetric, dimensions
 from trader_host.cloud.metric_log import MAX_VALUES, MetricLog, emf_lines
@@ -74,6 +75,18 @@ def test_a_terminal_gets_no_lines() -> None:
     log = MetricLog(terminal)
     log.record([datum(HostMetric.FILLS, "Count", Value=1.0)])
     assert log.flush() == 0 and log.skipped == 1 and log.dropped == 0 and terminal.getvalue() == ""
+
+
+def test_a_file_gets_the_lines_appended_and_an_unwritable_one_costs_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.emf.jsonl"
+    log = MetricLog(Terminal(), path=path)  # the file wins over the stream, a terminal included
+    for fills in (1.0, 2.0):
+        log.record([datum(HostMetric.FILLS, "Count", Value=fills)])
+        assert log.flush() == 1
+    assert [json.loads(line)["HostFills"] for line in path.read_text().splitlines()] == [1.0, 2.0]
+    gone = MetricLog(path=tmp_path / "no-such-folder" / "m.jsonl")
+    gone.record([datum(HostMetric.FILLS, "Count", Value=1.0)])
+    assert gone.flush() == 0 and gone.dropped == 1 and gone.pending() == 0
 
 
 def test_a_malformed_datum_is_set_aside_counted_never_raised() -> None:
