@@ -37,8 +37,7 @@ def equity_by_trip_chart(trades: QueryResult) -> str:
     times = [x for _, xs, _, _ in curves.values() for x in xs]
     values = [v for _, _, equity, under in curves.values() for v in (*equity, *under)]
     plot = Plot(
-        "Equity and drawdown (USD) after each round trip, by exit time (UTC): one trading day, too few "
-        "for a daily curve",
+        "Equity and drawdown (USD) by round trip, exit time UTC (one day: no daily curve)",
         (min(times), max(times)),
         (min(0.0, *values), max(0.0, *values)),
         x_ticks=[(x, clock(x)) for x in time_ticks(min(times), max(times))],
