@@ -139,7 +139,7 @@ def test_a_single_day_is_drawn_by_round_trip_through_the_day_never_as_one_dot(at
     results["trade_list"] = replace(trades, rows=trips)
     page = render_report(results, source="one day")
     equity = next(svg for svg in charts(page) if "Equity and drawdown" in svg.get("aria-label", ""))
-    assert "by exit time (UTC): one trading day" in equity.get("aria-label", "")
+    assert "by round trip, exit time UTC (one day: no daily curve)" in equity.get("aria-label", "")
     curve = next(e for e in equity.iter() if e.get("class") == "series" and e.get("fill") == "none")
     assert len(curve.get("points", "").split()) == len(trips) + 1  # from zero at the first entry
     exits = [e.findtext(f"{NS}title") or "" for e in equity.iter() if e.get("class") == "marker"]
