@@ -18,7 +18,7 @@ from typing import Any
 from regime.contracts import ModelPointer, PointerEntry
 from regime.contracts.model_pointer import PointerError
 from regime.inference import RegimeModel
-from trader_host.cloud.aws import client
+from trader_host.cloud.aws import AwsAccess, client
 
 HAND_PUBLISHED = "published by hand (regime-trader publish-model): no holdout comparison was run"
 
@@ -32,15 +32,22 @@ class Published:
 
 
 def publish_model(
-    model_path: Path, symbol: str, bucket: str, pointer_parameter: str, report: dict[str, Any] | None = None
+    model_path: Path,
+    symbol: str,
+    bucket: str,
+    pointer_parameter: str,
+    report: dict[str, Any] | None = None,
+    access: AwsAccess | None = None,
 ) -> Published:
-    """Upload `model_path` for `symbol` and point the symbol at it; `report`: its evaluation, if any."""
+    """Upload `model_path` for `symbol` and point the symbol at it; `report`: its evaluation, if any;
+    `access`: the endpoint and credentials to use (default: boto3's own resolution)."""
+    make = client if access is None else access.client
     body = model_path.read_bytes()
     metadata = RegimeModel.load(body).metadata  # a file that is not an ensemble stops here, before any write
     version = metadata.version
     key = f"models/{symbol}/ensemble-{version}.onnx"
     now = datetime.now(UTC).isoformat()
-    s3 = client("s3")
+    s3 = make("s3")
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     record = {"promoted": True, "rule": HAND_PUBLISHED, "decided_at": now, "challenger": metadata.oos_scores}
     full_report = {
@@ -51,7 +58,7 @@ def publish_model(
     s3.put_object(Bucket=bucket, Key=key.removesuffix(".onnx") + ".json", Body=_json(full_report))
     history = {"symbol": symbol, "version": version, "key": key, **record}
     s3.put_object(Bucket=bucket, Key=f"models/{symbol}/promotions/{version}.json", Body=_json(history))
-    ssm = client("ssm")
+    ssm = make("ssm")
     try:
         current = ModelPointer.from_json(ssm.get_parameter(Name=pointer_parameter)["Parameter"]["Value"])
     except (ssm.exceptions.ParameterNotFound, ValueError):

@@ -121,12 +121,6 @@ def cloud_names(config: CloudConfig, stack_outputs: str | None, cloudformation: 
     return CloudNames(endpoint=stack.endpoint, symbols=symbols, environment=stack.environment, **names)
 
 
-def apply_environment(variables: dict[str, str]) -> None:
-    """Set each of a local endpoint's AWS variables that the environment does not already set."""
-    for key, value in variables.items():
-        os.environ.setdefault(key, value)
-
-
 def served_symbols(parameters: dict[str, str]) -> tuple[str, ...]:
     """The symbols a stack serves, from its `Symbols` parameter; () when it does not say."""
     return tuple(s.strip() for s in parameters.get("Symbols", "").split(",") if s.strip())

@@ -32,15 +32,15 @@ def register(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from regime.inference import RegimeModel
-    from trader_host.cloud.aws import missing_setup
+    from trader_host.cloud.aws import AwsAccess
     from trader_host.cloud.model_publisher import publish_model
-    from trader_host.cloud.stack_outputs import apply_environment, describe_stack, served_symbols
+    from trader_host.cloud.stack_outputs import describe_stack, served_symbols
 
     model, report = _model_files(args.model)
     trained_on = RegimeModel.load(model).metadata.training_range.get("symbols", [])
     stack = describe_stack(args.stack, flag="--stack")
-    apply_environment(stack.environment)
-    if missing := missing_setup():
+    access = AwsAccess.of(stack.environment)  # a local endpoint's, handed to boto3, never exported
+    if missing := access.missing_setup():
         raise UserError(missing)
     served = served_symbols(stack.parameters)
     symbol = args.symbol or _only(trained_on) or _only(list(served))
@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         stack.outputs["ModelsBucketName"],
         stack.outputs["ModelPointerParameterName"],
         json.loads(report.read_text()) if report else None,
+        access,
     )
     was = f" (was {done.replaced})" if done.replaced else " (it had none: the fallback model until now)"
     print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from pathlib import Path
 
@@ -27,11 +28,21 @@ def state_file(moto_endpoint: str, tmp_path: Path) -> Path:
 
 
 def test_publish_model_uploads_records_and_points(
-    state_file: Path, small_model_path: Path, capsys: pytest.CaptureFixture[str]
+    state_file: Path,
+    small_model_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     outputs = json.loads(state_file.read_text())["outputs"]
     version = RegimeModel.load(small_model_path).version
-    assert main(["publish-model", "--stack", str(state_file), "--model", str(small_model_path.parent)]) == 0
+    with monkeypatch.context() as shell:  # a shell with no AWS variables: the state file says it all
+        for name in [k for k in os.environ if k.startswith("AWS_")]:
+            shell.delenv(name)
+        environment = dict(os.environ)
+        assert (
+            main(["publish-model", "--stack", str(state_file), "--model", str(small_model_path.parent)]) == 0
+        )
+        assert dict(os.environ) == environment  # the file's endpoint is handed to boto3, never exported
     assert f"published {version} for CL" in capsys.readouterr().out
 
     ssm, s3 = client("ssm"), client("s3")
