@@ -14,6 +14,7 @@ another dtype as its own.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -66,18 +67,25 @@ def module_path(build_dir: Path, key: str) -> Path:
     return build_dir / (module_name(key) + suffix)
 
 
-def simulate_function(build_dir: Path = BUILD_DIR) -> Simulate:
-    """`kernel.simulate`: the ahead-of-time module matching today's sources if it is built, else numba's."""
-    path = module_path(build_dir, source_key())
-    if path in _loaded:
-        return _loaded[path]
-    if path.exists():
-        _loaded[path] = _checked(_import(path), json.loads(path.with_suffix(".json").read_text()))
-        return _loaded[path]
-    log.info("fast engine: %s not built (make venv builds it); compiling with numba", path.name)
-    from trading_engine.backtest.fast.kernel import simulate
+@functools.cache
+def _installed_key() -> str:
+    """The key of the sources this process runs (read and hashed once, not on every run)."""
+    return source_key()
 
-    return simulate
+
+def simulate_function(build_dir: Path = BUILD_DIR) -> Simulate:
+    """`kernel.simulate`: the ahead-of-time module matching today's sources if it is built, else numba's
+    (resolved once per build folder: a backtest's many runs neither re-read the sources nor re-log)."""
+    path = module_path(build_dir, _installed_key())
+    if path not in _loaded:
+        if path.exists():
+            _loaded[path] = _checked(_import(path), json.loads(path.with_suffix(".json").read_text()))
+        else:
+            log.info("fast engine: %s not built (make venv builds it); compiling with numba", path.name)
+            from trading_engine.backtest.fast.kernel import simulate
+
+            _loaded[path] = simulate
+    return _loaded[path]
 
 
 def _import(path: Path) -> Any:
