@@ -70,3 +70,21 @@ def test_the_compiled_module_gives_the_jits_fills_and_checks_its_arguments(tmp_p
         aot(*wrong)
     with pytest.raises(TypeError, match="C-contiguous"):
         aot(*[a[::-1] if k == 0 else a for k, a in enumerate(wrong)])
+    from trading_engine.backtest.fast import kernel_tape
+
+    samples = kernel_aot.sample_arguments()
+    for name in ("walk_bars", "ticks_zscores"):
+        compiled = kernel_aot.compiled(name, tmp_path)
+        assert compiled is not getattr(kernel_tape, name)
+        args = samples[name]
+        ours, theirs = compiled(*args), getattr(kernel_tape, name)(*args)
+        for a, b in zip(
+            ours if isinstance(ours, tuple) else (ours,),
+            theirs if isinstance(theirs, tuple) else (theirs,),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(a, b)
+    walk = list(samples["walk_bars"])
+    walk[-1] = 1.5  # the spread is a whole number of ticks
+    with pytest.raises(TypeError, match=r"argument 7 is 1\.5, built for a <i8 scalar"):
+        kernel_aot.compiled("walk_bars", tmp_path)(*walk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,7 +25,6 @@ from trading_engine.regime_source import FixedRegime, RegimeSource, RegimeTimeli
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-_SLICE = 1 << 18  # ticks per slice of the z-score computation
 _EXACT = 2**53  # integers below this convert to float64 exactly, as Python's int/int division needs
 _CODES = {Regime.NOTHING: NOTHING, Regime.TREND: TREND, Regime.RANGE: RANGE}
 
@@ -61,15 +61,22 @@ class TapeArrays:
 
 
 def tick_zscores(tape: TapeArrays, lookback: int, reset_gap_minutes: int) -> FloatArray:
-    """ZScoreStrategy.zscore(last) at every tick (NaN where it is None), vectorised.
+    """ZScoreStrategy.zscore(last) at every tick (NaN where it is None): the statistics of each bar here,
+    the ticks in one compiled pass (kernel_tape.ticks_zscores).
 
     The statistics are the closes of the last `lookback` bars of the current run of bars (a hole longer than
     `reset_gap_minutes` starts a new run, as ZScoreStrategy.on_bar does)."""
+    from trading_engine.backtest.fast.kernel_aot import compiled
+
+    return compiled("ticks_zscores")(*zscore_arguments(tape, lookback, reset_gap_minutes))  # type: ignore[no-any-return]
+
+
+def zscore_arguments(tape: TapeArrays, lookback: int, reset_gap_minutes: int) -> tuple[Any, ...]:
+    """What the ticks' pass reads: tick times and prices, bar ends, and per bar the integer sum of the
+    window's closes and the z-score's denominator (NaN where there is none), computed with the integer
+    sums and float operations of RollingStats."""
     minute, close = tape.bar_minute, tape.bar_close
     nb = minute.shape[0]
-    n_ticks = tape.time.shape[0]
-    if nb == 0:
-        return np.full(n_ticks, np.nan)
     if nb > 1 and not bool(np.all(np.diff(minute) > 0)):
         raise ValueError("fast engine: bar minutes must be strictly increasing")
     starts = np.concatenate(([0], np.flatnonzero(np.diff(minute) > reset_gap_minutes) + 1))
@@ -79,7 +86,7 @@ def tick_zscores(tape: TapeArrays, lookback: int, reset_gap_minutes: int) -> Flo
     cs2 = np.concatenate(([0], np.cumsum(close * close)))
     idx = np.arange(nb)
     lo = np.maximum(idx + 1 - lookback, 0)
-    total = cs[idx + 1] - cs[lo]
+    total = (cs[idx + 1] - cs[lo]).astype(np.int64, copy=False)
     total_sq = cs2[idx + 1] - cs2[lo]
     var_n2 = lookback * total_sq - total * total
     full = (pos >= lookback - 1) & (var_n2 > 0)
@@ -88,18 +95,7 @@ def tick_zscores(tape: TapeArrays, lookback: int, reset_gap_minutes: int) -> Flo
         raise ValueError("fast engine: prices too large for exact float z-scores")
     denom = np.sqrt(scaled.astype(np.float64) / float(lookback - 1))
     denom[~full] = np.nan  # no z-score before `lookback` bars of the run, nor on a flat window
-    z = np.empty(n_ticks)
-    for first in range(0, n_ticks, _SLICE):  # in slices: a year of ticks would need several copies at once
-        end = min(first + _SLICE, n_ticks)
-        # The last bar complete at each tick: one completing at a tick's time is handled before the tick
-        # (SimBroker.next_event).
-        k = np.searchsorted(tape.bar_end, tape.time[first:end], side="right").astype(np.int64) - 1
-        before = k < 0
-        k[before] = 0
-        num = (lookback * tape.last[first:end] - total[k]).astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.divide(num, np.where(before, np.nan, denom[k]), out=z[first:end])
-    return z
+    return tape.time, tape.last, tape.bar_end, total, denom, int(lookback)
 
 
 def bar_atr(tape: TapeArrays, window: int, reset_gap_minutes: int | None) -> FloatArray:

@@ -1,15 +1,16 @@
-"""The fast loop compiled ahead of time, so that a backtest starts without numba.
+"""The fast loop and the tape's passes compiled ahead of time, so that a backtest starts without numba.
 
 Importing numba and starting its compiler (its target, which imports scipy's BLAS) costs seconds and 150 MB
 on every run, where the loop over a year of MES takes a fifth of a second. `python -m
-trading_engine.backtest.fast.kernel_aot` (run by `make venv`) compiles `kernel.simulate` with numba's AOT
-compiler into a plain extension module in __pycache__ beside the kernel, whose name carries a key of the
-kernel's sources, numpy's version and the interpreter: after any edit to the kernel the key changes, the
-old module is never loaded, and `simulate_function()` gives numba's JIT (cached) until it is built again.
+trading_engine.backtest.fast.kernel_aot` (run by `make venv`) compiles `kernel.simulate` and the tape's
+loops (`kernel_tape`) with numba's AOT compiler into one plain extension module in __pycache__ beside the
+kernel, whose name carries a key of the kernels' sources, numpy's version and the interpreter: after any
+edit to a kernel the key changes, the old module is never loaded, and `compiled(name)` gives numba's JIT
+(cached) until it is built again.
 
-The module's argument types are those `FastEngine.run` passes (taken from a run on a small synthetic tape,
-recorded beside the module); a call is checked against them, since a compiled module would read an array of
-another dtype as its own.
+Each function's argument types are those its caller passes (taken from a small synthetic tape, recorded
+beside the module); a call is checked against them, since a compiled module would read an array of another
+dtype as its own.
 """
 
 from __future__ import annotations
@@ -43,10 +44,17 @@ SOURCES = (
     "kernel_trader.py",
     "kernel_ledger.py",
     "kernel_layout.py",
+    "kernel_tape.py",
     "kernel_aot.py",
 )
+# What the module exports: name -> (module, function) of the njit function it compiles.
+EXPORTS = {
+    "simulate": ("trading_engine.backtest.fast.kernel", "simulate"),
+    "walk_bars": ("trading_engine.backtest.fast.kernel_tape", "walk_bars"),
+    "ticks_zscores": ("trading_engine.backtest.fast.kernel_tape", "ticks_zscores"),
+}
 Simulate = Callable[..., tuple[np.ndarray, np.ndarray]]
-_loaded: dict[Path, Simulate] = {}
+_loaded: dict[Path, dict[str, Callable[..., Any]]] = {}
 
 
 def source_key(directory: Path = HERE) -> str:
@@ -73,19 +81,29 @@ def _installed_key() -> str:
     return source_key()
 
 
-def simulate_function(build_dir: Path = BUILD_DIR) -> Simulate:
-    """`kernel.simulate`: the ahead-of-time module matching today's sources if it is built, else numba's
-    (resolved once per build folder: a backtest's many runs neither re-read the sources nor re-log)."""
+def compiled(name: str, build_dir: Path = BUILD_DIR) -> Callable[..., Any]:
+    """The function `name` of EXPORTS: from the ahead-of-time module matching today's sources if it is
+    built, else numba's JIT (resolved once per build folder: a backtest's many runs neither re-read the
+    sources nor re-log)."""
     path = module_path(build_dir, _installed_key())
     if path not in _loaded:
         if path.exists():
-            _loaded[path] = _checked(_import(path), json.loads(path.with_suffix(".json").read_text()))
+            module = _import(path)
+            signatures = json.loads(path.with_suffix(".json").read_text())
+            _loaded[path] = {n: _checked(n, getattr(module, n), signatures[n]) for n in EXPORTS}
         else:
             log.info("fast engine: %s not built (make venv builds it); compiling with numba", path.name)
-            from trading_engine.backtest.fast.kernel import simulate
+            _loaded[path] = {}
+    functions = _loaded[path]
+    if name not in functions:  # numba's, imported only when first asked for
+        module_name_, attr = EXPORTS[name]
+        functions[name] = getattr(importlib.import_module(module_name_), attr)
+    return functions[name]
 
-            _loaded[path] = simulate
-    return _loaded[path]
+
+def simulate_function(build_dir: Path = BUILD_DIR) -> Simulate:
+    """`kernel.simulate`, compiled ahead of time when built (see `compiled`)."""
+    return compiled("simulate", build_dir)
 
 
 def _import(path: Path) -> Any:
@@ -97,31 +115,36 @@ def _import(path: Path) -> Any:
     return module
 
 
-def _checked(module: Any, expected: list[list[Any]]) -> Simulate:
-    simulate: Simulate = module.simulate
+def _checked(name: str, function: Callable[..., Any], expected: list[list[Any]]) -> Callable[..., Any]:
+    """`function` behind a check of its arguments against the types it was compiled for (a scalar's
+    dimension is recorded as -1)."""
 
-    def call(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def call(*args: Any) -> Any:
         if len(args) != len(expected):
-            raise TypeError(f"compiled kernel: {len(args)} arguments, built for {len(expected)}")
+            raise TypeError(f"compiled {name}: {len(args)} arguments, built for {len(expected)}")
         for k, (arg, (dtype, ndim)) in enumerate(zip(args, expected, strict=True)):
-            if arg.dtype.str != dtype or arg.ndim != ndim or not arg.flags.c_contiguous:
+            if ndim < 0:
+                if np.asarray(arg).dtype.kind != np.dtype(dtype).kind:
+                    raise TypeError(f"compiled {name}: argument {k} is {arg!r}, built for a {dtype} scalar")
+            elif arg.dtype.str != dtype or arg.ndim != ndim or not arg.flags.c_contiguous:
                 raise TypeError(
-                    f"compiled kernel: argument {k} is {arg.dtype.str} {arg.ndim}-d "
+                    f"compiled {name}: argument {k} is {arg.dtype.str} {arg.ndim}-d "
                     f"(C-contiguous: {arg.flags.c_contiguous}), built for a C-contiguous {dtype} {ndim}-d: "
                     "rebuild it (python -m trading_engine.backtest.fast.kernel_aot)"
                 )
-        return simulate(*args)
+        return function(*args)
 
     return call
 
 
-def sample_arguments() -> tuple[np.ndarray, ...]:
-    """The arguments `FastEngine.run` passes the loop, on one synthetic session (their types are the
-    module's signature)."""
+def sample_arguments() -> dict[str, tuple[Any, ...]]:
+    """For each export, the arguments its caller passes on one synthetic session (their types are the
+    module's signatures)."""
     from regime.contracts import Regime
     from regime.synthetic import synthetic_days
     from trading_engine.backtest.fast.fast_engine import FastEngine
-    from trading_engine.broker.sim.market_tape import MarketTape
+    from trading_engine.backtest.fast.inputs import zscore_arguments
+    from trading_engine.broker.sim.market_tape import MarketTape, walk_arguments
     from trading_engine.config import HostConfig
     from trading_engine.fees import fee_schedule
     from trading_engine.instruments import SYNTHETIC_SESSION, contract
@@ -130,11 +153,22 @@ def sample_arguments() -> tuple[np.ndarray, ...]:
     market = synthetic_days(1, seed=1)
     spec = contract(market.spec.symbol).with_session(SYNTHETIC_SESSION)
     engine = FastEngine(MarketTape.from_synthetic(market), spec, fee_schedule("none", spec.symbol))
-    return engine.kernel_arguments(HostConfig(), FixedRegime(Regime.RANGE))
+    return {
+        "simulate": engine.kernel_arguments(HostConfig(), FixedRegime(Regime.RANGE)),
+        "walk_bars": walk_arguments(market.bars, float(spec.tick_size), 1),
+        "ticks_zscores": zscore_arguments(engine.arrays, 20, 5),
+    }
+
+
+def _signature(arg: Any) -> list[Any]:
+    """[dtype, ndim] of an array argument, [dtype, -1] of a scalar."""
+    if isinstance(arg, np.ndarray):
+        return [arg.dtype.str, arg.ndim]
+    return [np.asarray(arg).dtype.str, -1]
 
 
 def build(build_dir: Path = BUILD_DIR) -> Path:
-    """Compile the loop into `build_dir` (a minute or two); the module's path."""
+    """Compile every export into `build_dir` (a minute or two); the module's path."""
     import numba
     from numba.core.errors import NumbaPendingDeprecationWarning
 
@@ -142,25 +176,27 @@ def build(build_dir: Path = BUILD_DIR) -> Path:
         warnings.simplefilter("ignore", NumbaPendingDeprecationWarning)
         from numba.pycc.cc import CC
 
-    from trading_engine.backtest.fast.kernel import simulate
-
     key = source_key()
-    args = sample_arguments()
-    # An exported function is compiled with numba's default flags; the loop's own (error_model="numpy")
-    # hold when it is called from a plain wrapper, as a compiled function calls another.
-    names = list(inspect.signature(simulate.py_func).parameters)
-    if len(names) != len(args):
-        raise TypeError(f"kernel.simulate takes {len(names)} arguments, FastEngine passes {len(args)}")
-    params = ", ".join(names)
-    namespace: dict[str, Any] = {"simulate": simulate}
-    exec(f"def aot_simulate({params}):\n    return simulate({params})\n", namespace)
-    argtypes = [numba.typeof(a) for a in args]  # type: ignore[no-untyped-call]
-    restype = numba.types.Tuple((numba.types.int64[::1], numba.types.float64[::1]))  # type: ignore[no-untyped-call]
+    samples = sample_arguments()
     cc = CC(module_name(key))  # type: ignore[no-untyped-call]
-    cc.export("simulate", restype(*argtypes))(namespace["aot_simulate"])  # type: ignore[no-untyped-call]
+    for name, (module, attr) in EXPORTS.items():
+        function, args = getattr(importlib.import_module(module), attr), samples[name]
+        # An exported function is compiled with numba's default flags; the kernel's own (error_model=
+        # "numpy") hold when it is called from a plain wrapper, as a compiled function calls another.
+        names = list(inspect.signature(function.py_func).parameters)
+        if len(names) != len(args):
+            raise TypeError(f"{attr} takes {len(names)} arguments, its caller passes {len(args)}")
+        params = ", ".join(names)
+        namespace: dict[str, Any] = {"function": function}
+        exec(f"def aot_{name}({params}):\n    return function({params})\n", namespace)
+        argtypes = tuple(numba.typeof(a) for a in args)  # type: ignore[no-untyped-call]
+        function.compile(argtypes)  # the JIT's typing gives the return type
+        restype = function.overloads[argtypes].signature.return_type
+        cc.export(name, restype(*argtypes))(namespace[f"aot_{name}"])  # type: ignore[no-untyped-call]
     build_dir.mkdir(parents=True, exist_ok=True)
     path = module_path(build_dir, key)
-    path.with_suffix(".json").write_text(json.dumps([[a.dtype.str, a.ndim] for a in args]))
+    signatures = {name: [_signature(a) for a in samples[name]] for name in EXPORTS}
+    path.with_suffix(".json").write_text(json.dumps(signatures))
     with tempfile.TemporaryDirectory(dir=build_dir) as tmp:  # a reader never sees half a module
         cc.output_dir = tmp
         cc.compile()
@@ -173,4 +209,4 @@ def build(build_dir: Path = BUILD_DIR) -> Path:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    print(f"compiled the fast loop ahead of time: {build()}")
+    print(f"compiled the fast loop and the tape's passes ahead of time: {build()}")

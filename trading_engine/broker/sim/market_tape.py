@@ -9,11 +9,13 @@ Two sources:
   `spread_ticks` wide; an up-step trades at the ask (bid = last - spread), a down-step or a flat print at
   the bid (ask = last + spread). Volume is shared equally among the bar's prints. Filled (empty) minutes
   give no prints. So a resting limit fills only when the path trades through it, as in the live market.
+  The walk is one compiled pass over the bars (backtest/fast/kernel_tape.py, built ahead of time).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -93,47 +95,19 @@ class MarketTape:
         """Historical bars, replayed as the documented intra-bar path and spread model."""
         if spread_ticks < 1:
             raise ValueError(f"spread_ticks must be >= 1, got {spread_ticks}")
-        minute, o, h, lo, c, vol = _bar_ticks(bars, float(spec.tick_size))
-        time, last, size, is_up = _intra_bar_walk(minute, o, h, lo, c, vol, bars.filled)
-        bid = np.where(is_up, last - spread_ticks, last)
-        ask = np.where(is_up, last, last + spread_ticks)
-        return cls(bars.symbol, time, bid, ask, last, size, minute, o, h, lo, c, vol)
+        from trading_engine.backtest.fast.kernel_aot import compiled
+
+        args = walk_arguments(bars, float(spec.tick_size), spread_ticks)
+        time, bid, ask, last, size = compiled("walk_bars")(*args)
+        return cls(bars.symbol, time, bid, ask, last, size, *args[:6])
 
 
-def _intra_bar_walk(
-    minute: IntArray,
-    o: IntArray,
-    h: IntArray,
-    lo: IntArray,
-    c: IntArray,
-    vol: IntArray,
-    filled: npt.NDArray[np.bool_],
-) -> tuple[FloatArray, IntArray, IntArray, npt.NDArray[np.bool_]]:
-    """Every traded bar walked one tick at a time through its three legs (open -> first extreme -> second
-    extreme -> close), vectorised over the whole series: the time, price and size of each print and whether
-    it stepped up. A bar of m prints puts print j at minute start + 60 * j / m.
-
-    Each bar is four runs of steps: its open (a jump from the previous bar's close), then |leg| steps of one
-    tick in each leg's direction; the prices are the running sum of the steps. Temporaries are one array per
-    output at most (a year of MES is 2.8 million prints)."""
-    keep = ~np.asarray(filled, dtype=bool)
-    o, h, lo, c, vol, minute = o[keep], h[keep], lo[keep], c[keep], vol[keep], minute[keep]
-    rising = c >= o
-    first = np.where(rising, lo, h)
-    second = np.where(rising, h, lo)
-    runs = np.stack((np.ones_like(o), np.abs(first - o), np.abs(second - first), np.abs(c - second)), axis=1)
-    jump = o - np.concatenate(([0], c[:-1]))  # a bar opens from where the previous one closed
-    steps = np.stack((jump, np.sign(first - o), np.sign(second - first), np.sign(c - second)), axis=1)
-    last = np.repeat(steps.ravel(), runs.ravel())
-    np.cumsum(last, out=last)
-    is_up = np.repeat((steps > 0) & (np.arange(4) > 0), runs.ravel())
-    m = runs.sum(axis=1)  # prints per bar
-    place = np.arange(last.shape[0], dtype=np.float64)  # the print's place in its bar, then its time
-    place -= np.repeat((np.cumsum(m) - m).astype(np.float64), m)
-    place *= 60.0
-    place /= np.repeat(m, m)
-    place += np.repeat(minute.astype(np.float64) * 60.0, m)
-    return place, last, np.repeat(np.maximum(1, vol // m), m), is_up
+def walk_arguments(bars: BarSeries, tick: float, spread_ticks: int) -> tuple[Any, ...]:
+    """What the intra-bar walk (kernel_tape.walk_bars, one compiled pass over the bars) reads: each bar's
+    minute, open, high, low, close and volume in whole ticks, whether it is a filled (empty) minute, and
+    the spread."""
+    filled = np.ascontiguousarray(bars.filled, dtype=np.bool_)
+    return (*_bar_ticks(bars, tick), filled, int(spread_ticks))
 
 
 def _bar_ticks(

@@ -1,0 +1,93 @@
+"""The tape's two per-tick passes as compiled loops: the intra-bar walk of historical bars (MarketTape.
+from_bars) and the z-score at every tick (inputs.tick_zscores).
+
+Both were numpy expressions over the whole year (a year of MES is 2.8 million prints): each temporary a
+full-length array, the walk a dozen of them, the z-scores a binary search per tick. Here each is one pass
+that writes its outputs once. They are compiled ahead of time with the fast loop (kernel_aot), so a
+backtest neither imports numba nor pays its compiler; the arithmetic is the numpy version's, operation for
+operation, so every value is the same to the last bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, error_model="numpy")
+def walk_bars(
+    minute: np.ndarray,
+    o: np.ndarray,
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    vol: np.ndarray,
+    filled: np.ndarray,
+    spread: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every traded bar walked one tick at a time, open -> first extreme -> second extreme -> close (the low
+    first when the bar closes at or above its open): time, bid, ask, last and size of each print.
+
+    Print j of a bar of m prints is at minute start + 60 * j / m; it trades at the ask when it stepped up
+    (bid = last - spread), else at the bid (ask = last + spread); the bar's volume is shared equally."""
+    n = 0
+    for k in range(o.shape[0]):
+        if not filled[k]:
+            first, second = (lo[k], h[k]) if c[k] >= o[k] else (h[k], lo[k])
+            n += 1 + abs(first - o[k]) + abs(second - first) + abs(c[k] - second)
+    time = np.empty(n)
+    bid = np.empty(n, np.int64)
+    ask = np.empty(n, np.int64)
+    last = np.empty(n, np.int64)
+    size = np.empty(n, np.int64)
+    i = 0
+    for k in range(o.shape[0]):
+        if filled[k]:
+            continue
+        first, second = (lo[k], h[k]) if c[k] >= o[k] else (h[k], lo[k])
+        m = 1 + abs(first - o[k]) + abs(second - first) + abs(c[k] - second)
+        start = float(minute[k]) * 60.0
+        share = max(1, vol[k] // m)
+        p, j, up = o[k], 0, False  # a bar's open is a jump from the previous close: never an up-step
+        for leg in range(4):  # the open, then one tick at a time to each extreme and to the close
+            target = o[k] if leg == 0 else first if leg == 1 else second if leg == 2 else c[k]
+            step = 1 if target >= p else -1
+            while j == 0 or p != target:
+                if j > 0:
+                    p += step
+                    up = step > 0
+                time[i] = 60.0 * j / m + start
+                last[i] = p
+                bid[i] = p - spread if up else p
+                ask[i] = p if up else p + spread
+                size[i] = share
+                i += 1
+                j += 1
+    return time, bid, ask, last, size
+
+
+@njit(cache=True, error_model="numpy")
+def ticks_zscores(
+    time: np.ndarray,
+    last: np.ndarray,
+    bar_end: np.ndarray,
+    total: np.ndarray,
+    denom: np.ndarray,
+    lookback: int,
+) -> np.ndarray:
+    """At each tick, (lookback * last - total[k]) / denom[k] of the last bar k complete by then (a bar
+    completing at the tick's time counts: it is handled before the tick); NaN before the first bar.
+
+    k follows the ticks (in time order, one step at a time, so it costs one pass), and walks back if a tick
+    is earlier than the one before it."""
+    n, nb = time.shape[0], bar_end.shape[0]
+    z = np.empty(n)
+    k = -1
+    for i in range(n):
+        t = time[i]
+        while k + 1 < nb and bar_end[k + 1] <= t:
+            k += 1
+        while k >= 0 and bar_end[k] > t:
+            k -= 1
+        z[i] = np.nan if k < 0 else float(lookback * last[i] - total[k]) / denom[k]
+    return z
