@@ -81,27 +81,33 @@ def _installed_key() -> str:
     return source_key()
 
 
-def compiled(name: str, build_dir: Path = BUILD_DIR) -> Callable[..., Any]:
-    """The function `name` of EXPORTS: from the ahead-of-time module matching today's sources if it is
-    built, else numba's JIT (resolved once per build folder: a backtest's many runs neither re-read the
-    sources nor re-log)."""
-    path = module_path(build_dir, _installed_key())
+def built(name: str, build_dir: Path | None = None) -> Callable[..., Any] | None:
+    """The function `name` of EXPORTS from the ahead-of-time module matching today's sources, or None when
+    it is not built (then nothing of numba is imported: a caller with a numpy way does without). The module
+    is found and loaded once per build folder: a backtest's many runs neither re-read the sources nor
+    re-log."""
+    path = module_path(build_dir or BUILD_DIR, _installed_key())
     if path not in _loaded:
         if path.exists():
             module = _import(path)
             signatures = json.loads(path.with_suffix(".json").read_text())
             _loaded[path] = {n: _checked(n, getattr(module, n), signatures[n]) for n in EXPORTS}
         else:
-            log.info("fast engine: %s not built (make venv builds it); compiling with numba", path.name)
+            log.info("fast engine: %s not built (make venv builds it)", path.name)
             _loaded[path] = {}
-    functions = _loaded[path]
-    if name not in functions:  # numba's, imported only when first asked for
-        module_name_, attr = EXPORTS[name]
-        functions[name] = getattr(importlib.import_module(module_name_), attr)
-    return functions[name]
+    return _loaded[path].get(name)
 
 
-def simulate_function(build_dir: Path = BUILD_DIR) -> Simulate:
+def compiled(name: str, build_dir: Path | None = None) -> Callable[..., Any]:
+    """The function `name` of EXPORTS: compiled ahead of time if built, else numba's JIT (cached)."""
+    function = built(name, build_dir)
+    if function is None:
+        module, attr = EXPORTS[name]
+        function = getattr(importlib.import_module(module), attr)
+    return function
+
+
+def simulate_function(build_dir: Path | None = None) -> Simulate:
     """`kernel.simulate`, compiled ahead of time when built (see `compiled`)."""
     return compiled("simulate", build_dir)
 

@@ -95,10 +95,13 @@ class MarketTape:
         """Historical bars, replayed as the documented intra-bar path and spread model."""
         if spread_ticks < 1:
             raise ValueError(f"spread_ticks must be >= 1, got {spread_ticks}")
-        from trading_engine.backtest.fast.kernel_aot import compiled
+        from trading_engine.backtest.fast.kernel_aot import built
 
         args = walk_arguments(bars, float(spec.tick_size), spread_ticks)
-        time, bid, ask, last, size = compiled("walk_bars")(*args)
+        # The compiled pass when `make venv` built it; numpy's otherwise (a host or a function installed
+        # without numba): the same ticks either way.
+        walk = built("walk_bars") or walk_with_numpy
+        time, bid, ask, last, size = walk(*args)
         return cls(bars.symbol, time, bid, ask, last, size, *args[:6])
 
 
@@ -108,6 +111,44 @@ def walk_arguments(bars: BarSeries, tick: float, spread_ticks: int) -> tuple[Any
     the spread."""
     filled = np.ascontiguousarray(bars.filled, dtype=np.bool_)
     return (*_bar_ticks(bars, tick), filled, int(spread_ticks))
+
+
+def walk_with_numpy(
+    minute: IntArray,
+    o: IntArray,
+    h: IntArray,
+    lo: IntArray,
+    c: IntArray,
+    vol: IntArray,
+    filled: npt.NDArray[np.bool_],
+    spread: int,
+) -> tuple[FloatArray, IntArray, IntArray, IntArray, IntArray]:
+    """kernel_tape.walk_bars vectorised over the whole series, for where it is not compiled: time, bid, ask,
+    last and size of every print.
+
+    Each bar is four runs of steps: its open (a jump from the previous bar's close), then |leg| steps of one
+    tick in each leg's direction; the prices are the running sum of the steps. A bar of m prints puts print
+    j at minute start + 60 * j / m."""
+    keep = ~filled
+    o, h, lo, c, vol, minute = o[keep], h[keep], lo[keep], c[keep], vol[keep], minute[keep]
+    rising = c >= o
+    first = np.where(rising, lo, h)
+    second = np.where(rising, h, lo)
+    runs = np.stack((np.ones_like(o), np.abs(first - o), np.abs(second - first), np.abs(c - second)), axis=1)
+    jump = o - np.concatenate(([0], c[:-1]))  # a bar opens from where the previous one closed
+    steps = np.stack((jump, np.sign(first - o), np.sign(second - first), np.sign(c - second)), axis=1)
+    last = np.repeat(steps.ravel(), runs.ravel())
+    np.cumsum(last, out=last)
+    is_up = np.repeat((steps > 0) & (np.arange(4) > 0), runs.ravel())
+    m = runs.sum(axis=1)  # prints per bar
+    place = np.arange(last.shape[0], dtype=np.float64)  # the print's place in its bar, then its time
+    place -= np.repeat((np.cumsum(m) - m).astype(np.float64), m)
+    place *= 60.0
+    place /= np.repeat(m, m)
+    place += np.repeat(minute.astype(np.float64) * 60.0, m)
+    bid = np.where(is_up, last - spread, last)
+    ask = np.where(is_up, last, last + spread)
+    return place, bid, ask, last, np.repeat(np.maximum(1, vol // m), m)
 
 
 def _bar_ticks(

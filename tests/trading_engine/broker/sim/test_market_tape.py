@@ -1,12 +1,16 @@
-"""The bars-only tape, built vectorised, gives exactly the ticks of the original bar-by-bar walk.
+"""The bars-only tape, walked by the compiled pass or by numpy, gives exactly the ticks of the original
+bar-by-bar walk.
 
 `_walked` below is the original pure-Python implementation of MarketTape.from_bars, kept here only as the
-reference: every tick (time to the last bit, bid, ask, last, size) must match on synthetic bars (every
-spread, rising and falling bars, doji, filled minutes) and on the real files when they are present.
+reference: every tick (time to the last bit, bid, ask, last, size) of both walks must match on synthetic
+bars (every spread, rising and falling bars, doji, filled minutes) and on the real files when they are
+present.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +19,8 @@ import pytest
 from regime.bar_file import load_bar_file
 from regime.bar_series import BarSeries
 from regime.synthetic import synthetic_days
-from trading_engine.broker.sim.market_tape import MarketTape, _bar_ticks
+from trading_engine.backtest.fast import kernel_aot
+from trading_engine.broker.sim.market_tape import MarketTape, _bar_ticks, walk_arguments, walk_with_numpy
 from trading_engine.instruments import SYNTHETIC_SESSION, contract
 
 SHARED_DATA = Path(__file__).resolve().parents[4].parent / "shared" / "data"
@@ -55,13 +60,16 @@ def _walked(bars: BarSeries, tick: float, spread_ticks: int) -> tuple[np.ndarray
 
 def _assert_same(bars: BarSeries, symbol: str, spread_ticks: int) -> int:
     spec = contract(symbol)
-    tape = MarketTape.from_bars(bars, spec, spread_ticks)
+    assert kernel_aot.built("walk_bars") is not None, "make venv builds the compiled walk"
+    tape = MarketTape.from_bars(bars, spec, spread_ticks)  # the compiled pass
+    numpy_walk = walk_with_numpy(*walk_arguments(bars, float(spec.tick_size), spread_ticks))
     time, bid, ask, last, size = _walked(bars, float(spec.tick_size), spread_ticks)
-    assert tape.time.dtype == np.float64
-    assert tape.time.tobytes() == time.tobytes()  # to the last bit
-    for ours, theirs in ((tape.bid, bid), (tape.ask, ask), (tape.last, last), (tape.size, size)):
-        assert ours.dtype == np.int64
-        np.testing.assert_array_equal(ours, theirs)
+    for walked in ((tape.time, tape.bid, tape.ask, tape.last, tape.size), numpy_walk):
+        assert walked[0].dtype == np.float64
+        assert walked[0].tobytes() == time.tobytes()  # to the last bit
+        for ours, theirs in zip(walked[1:], (bid, ask, last, size), strict=True):
+            assert ours.dtype == np.int64
+            np.testing.assert_array_equal(ours, theirs)
     return tape.n_ticks
 
 
@@ -121,3 +129,22 @@ def test_until_keeps_the_ticks_before_the_cut_and_the_bars_complete_by_then() ->
     assert head.n_bars > 0 and float(head.bar_end[-1]) <= cut < float(tape.bar_end[head.n_bars])
     np.testing.assert_array_equal(head.bar_close, tape.bar_close[: head.n_bars])
     np.testing.assert_array_equal(head.last, tape.last[: head.n_ticks])
+
+
+def test_without_the_compiled_walk_a_tape_is_made_without_numba(tmp_path: Path) -> None:
+    """A host or the train function installed without numba (not a base dependency) still walks bars."""
+    code = f"""
+import sys
+from pathlib import Path
+from trading_engine.backtest.fast import kernel_aot
+kernel_aot.BUILD_DIR = Path({str(tmp_path)!r})  # an empty build folder: nothing compiled
+from regime.synthetic import synthetic_days
+from trading_engine.broker.sim.market_tape import MarketTape
+from trading_engine.instruments import SYNTHETIC_SESSION, contract
+tape = MarketTape.from_bars(synthetic_days(1, seed=3).bars, contract("CL").with_session(SYNTHETIC_SESSION))
+assert tape.n_ticks > 1000, tape.n_ticks
+assert "numba" not in sys.modules, "numba was imported"
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
