@@ -47,14 +47,19 @@ class HemispherePoll:
     confidence: FloatArray
 
 
+def _poll(p: FloatArray) -> tuple[BoolArray, FloatArray]:
+    """The polling rule, along the last axis (the models of a hemisphere): majority and its confidence."""
+    votes = p > 0.5
+    majority = votes.sum(axis=-1) * 2 > p.shape[-1]
+    agree = votes == majority[..., None]
+    chosen_prob = np.where(votes, p, 1.0 - p)
+    return majority, (agree * chosen_prob).sum(axis=-1)
+
+
 def poll(positive_probs: npt.ArrayLike) -> HemispherePoll:
     """Poll the models of one hemisphere. `positive_probs`: shape (n, models), P(trend) or P(range)."""
-    p = np.atleast_2d(np.asarray(positive_probs, dtype=np.float64))
-    votes = p > 0.5
-    majority = votes.sum(axis=1) * 2 > p.shape[1]
-    agree = votes == majority[:, None]
-    chosen_prob = np.where(votes, p, 1.0 - p)
-    return HemispherePoll(vote=majority, confidence=(agree * chosen_prob).sum(axis=1))
+    vote, confidence = _poll(np.atleast_2d(np.asarray(positive_probs, dtype=np.float64)))
+    return HemispherePoll(vote=vote, confidence=confidence)
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,23 @@ class RegimeVote:
     @classmethod
     def of(cls, trend_probs: npt.ArrayLike, range_probs: npt.ArrayLike) -> RegimeVote:
         """Vote from P(trend) and P(range) of each model, shape (n, 3) each (or (3,) for one window)."""
-        t, r = poll(trend_probs), poll(range_probs)
-        code = regime_codes(t.vote, r.vote, trend_wins=t.confidence > r.confidence)
-        return cls(code=code, trend=t, range=r)
+        t = np.atleast_2d(np.asarray(trend_probs, dtype=np.float64))
+        r = np.atleast_2d(np.asarray(range_probs, dtype=np.float64))
+        return cls.of_hemispheres(np.stack((t, r), axis=1))
+
+    @classmethod
+    def of_probabilities(cls, probabilities: FloatArray) -> RegimeVote:
+        """Vote from the ensemble's output, shape (n, 2 * models): the trend models, then the range models."""
+        n = probabilities.shape[0]
+        return cls.of_hemispheres(np.asarray(probabilities, dtype=np.float64).reshape(n, 2, -1))
+
+    @classmethod
+    def of_hemispheres(cls, probs: FloatArray) -> RegimeVote:
+        """Vote from shape (n, 2, models): [:, 0] P(trend), [:, 1] P(range); both polled in one pass."""
+        vote, confidence = _poll(probs)
+        t, tc, r, rc = vote[:, 0], confidence[:, 0], vote[:, 1], confidence[:, 1]
+        code = regime_codes(t, r, trend_wins=tc > rc)
+        return cls(code=code, trend=HemispherePoll(t, tc), range=HemispherePoll(r, rc))
 
     def regime(self, i: int = 0) -> Regime:
         """The decision for window i."""
