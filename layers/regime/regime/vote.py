@@ -39,6 +39,13 @@ def regime_codes(
     return np.where(t & r, both, np.where(t, TREND, np.where(r, RANGE, NOTHING))).astype(np.int8)
 
 
+# The rule's code of every (trend, range, trend wins) answer, index 4 t + 2 r + w: the vote looks its codes up
+# in one call where the rule's nested np.where takes eight (the table is the rule's own output).
+_ANSWERS = np.indices((2, 2, 2)).reshape(3, -1)
+_CODE_OF = regime_codes(_ANSWERS[0], _ANSWERS[1], trend_wins=_ANSWERS[2])
+_ANSWER_WEIGHTS = np.array([4, 2], dtype=np.uint8)
+
+
 @dataclass(frozen=True)
 class HemispherePoll:
     """Majority label and confidence of one hemisphere, per window."""
@@ -50,7 +57,7 @@ class HemispherePoll:
 def _poll(p: FloatArray) -> tuple[BoolArray, FloatArray]:
     """The polling rule, along the last axis (the models of a hemisphere): majority and its confidence."""
     votes = p > 0.5
-    majority = votes.sum(axis=-1) * 2 > p.shape[-1]
+    majority = votes.sum(axis=-1) > p.shape[-1] // 2  # more than half: yes-count > no-count
     agree = votes == majority[..., None]
     chosen_prob = np.where(votes, p, 1.0 - p)
     return majority, (agree * chosen_prob).sum(axis=-1)
@@ -87,9 +94,11 @@ class RegimeVote:
     def of_hemispheres(cls, probs: FloatArray) -> RegimeVote:
         """Vote from shape (n, 2, models): [:, 0] P(trend), [:, 1] P(range); both polled in one pass."""
         vote, confidence = _poll(probs)
-        t, tc, r, rc = vote[:, 0], confidence[:, 0], vote[:, 1], confidence[:, 1]
-        code = regime_codes(t, r, trend_wins=tc > rc)
-        return cls(code=code, trend=HemispherePoll(t, tc), range=HemispherePoll(r, rc))
+        tc, rc = confidence[:, 0], confidence[:, 1]
+        answer = vote.view(np.uint8) @ _ANSWER_WEIGHTS
+        answer += tc > rc  # regime_codes(trend, range, trend_wins=tc > rc), looked up
+        code = _CODE_OF[answer]
+        return cls(code=code, trend=HemispherePoll(vote[:, 0], tc), range=HemispherePoll(vote[:, 1], rc))
 
     def regime(self, i: int = 0) -> Regime:
         """The decision for window i."""
