@@ -217,7 +217,7 @@ _COLUMNS = (
     (_BAR_RANGE, "last"),  # range
     (_CLOSE, "eff_net"),  # efficiency
     (_CLOSE, "dev_z"),  # zscore
-    (_VOLUME, "last"),  # volume (+ 1)
+    (_VOLUME, "last"),  # volume (the input is volume + 1)
     (_TRUE_RANGE, "atr"),
     (_TRUE_RANGE, "atr"),
     (_TRUE_RANGE, "atr"),
@@ -227,7 +227,7 @@ _COLUMNS = (
     (_TRUE_RANGE, "atr"),
     (_ABS_CHANGE, "eff_path"),
     (_CLOSE_SQ, "z_sq"),  # sum of squares / (w - 1)
-    (_VOLUME, "vol_mean"),  # (+ 1)
+    (_VOLUME, "vol_mean"),
     (_CLOSE, "z_sum"),  # sum / sqrt(w (w - 1)): its square is the other term of the variance
 )
 _VAR, _VAR_TERM = 18, 20
@@ -306,11 +306,10 @@ def _last_rows(h: FloatArray, lo: FloatArray, c: FloatArray, v: FloatArray, spec
     x[_TRUE_RANGE, 1:] -= np.minimum(lo[1:], c[:-1])
     np.subtract(c[1:], c[:-1], out=x[_ABS_CHANGE, 1:])
     np.abs(x[_ABS_CHANGE, 1:], out=x[_ABS_CHANGE, 1:])
-    x[_VOLUME] = v
+    np.add(v, 1.0, out=x[_VOLUME])  # the volume feature is log((v + 1) / (mean v + 1))
     np.multiply(x[_CLOSE], x[_CLOSE], out=x[_CLOSE_SQ])
     np.subtract(h, lo, out=x[_BAR_RANGE])
     q = np.take(plan.weights @ x.T, plan.pick)  # (lags, 21)
-    q[:, 9::10] += 1.0  # log(volume + 1) and log(mean volume + 1)
     q[:, _VAR] -= q[:, _VAR_TERM] ** 2  # (sum of squares - sum^2 / w) / (w - 1)
     den = q[:, 10:20]
     np.maximum(den, plan.floor, out=den)
