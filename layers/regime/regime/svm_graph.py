@@ -8,13 +8,13 @@ matches scikit-learn more closely than the float operator did. Training-only: im
 The squared distance is one product of augmented matrices, so that no (rows x support vectors) broadcast
 is needed:  [z, |z|^2, 1] . [2g sv, -g, -g |sv|^2]^T = -g |z - sv|^2  (g = the kernel's gamma).
 
-The SVMs of an ensemble share one chain of nodes (one per SVM only for the two products that need their own
-support vectors): every node costs onnxruntime a fixed overhead, and for one row the overheads of two chains
-of some twenty small nodes were a tenth of the ensemble's time. Measured alternatives that did not pay: the
-products in float (2.5x faster, but 1.6e-6 off scikit-learn's probabilities instead of 4e-8), `Gemm` or
-transposed layouts of the support vectors (no faster than `MatMul` in double), the exponential in float
-(13 us less for both, but up to 6e-7 off), the dual coefficients as Mul + ReduceSum (7 us less for one row,
-the same probabilities, but batches of 1,024 rows 6% slower).
+The SVMs of an ensemble share one chain of nodes (scaled together on a leading axis; their own nodes only
+for the kernel product, its Exp and the dual coefficients): every node costs onnxruntime a fixed overhead,
+and for one row a second chain of small nodes was some 5% of the ensemble's time. Measured alternatives that
+did not pay: the products in float (26 us less per SVM and row, but 1.6e-6 off scikit-learn's probabilities
+instead of 4e-8), `Gemm`, transposed or chunked layouts of the support vectors (no faster than `MatMul` in
+double), the exponential in float (13 us less for both, but up to 6e-7 off), the dual coefficients as Mul +
+ReduceSum (7 us less for one row, the same probabilities, but batches of 1,024 rows 6% slower).
 """
 
 from __future__ import annotations
