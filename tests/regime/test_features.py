@@ -140,3 +140,13 @@ def test_features_are_indifferent_to_price_level(small_market: SyntheticMarket) 
     shifted = BarSeries(s.symbol, s.minute, s.open + 30, s.high + 30, s.low + 30, s.close + 30,
                         s.volume, s.segment, s.filled)  # fmt: skip
     np.testing.assert_allclose(feature_matrix(s, SPEC)[-1], feature_matrix(shifted, SPEC)[-1], atol=1e-8)
+
+
+def test_window_path_follows_any_feature_spec(small_market: SyntheticMarket) -> None:
+    """Other windows and lags (the weight matrix is built from the spec): the batch path's numbers still."""
+    spec = FeatureSpec(
+        sma=5, lma=30, rsi=7, atr=9, atr_long=40, slope=6, efficiency=8, zscore=12, volume=25, lags=3
+    )
+    assert spec.min_bars == 43
+    assert assert_every_window_equals_the_batch_path(small_market.bars.take(slice(0, 600)), spec) > 150
+    assert window_features(small_market.bars.take(slice(0, 100)), spec).shape == (1, 30)
