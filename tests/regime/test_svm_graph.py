@@ -1,4 +1,5 @@
-"""The calibrated RBF SVM as ONNX algebra: scikit-learn's probabilities, far-away rows included."""
+"""Calibrated RBF SVMs as ONNX algebra: scikit-learn's probabilities, far-away rows included, one SVM or
+several sharing one chain of nodes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import onnxruntime as ort
 import pytest
 
 from regime.models import TrainConfig, build_classifier
-from regime.svm_graph import INPUT, calibrated_svm_onnx
+from regime.svm_graph import INPUT, calibrated_svms_onnx
 
 
 @pytest.fixture(scope="module")
@@ -21,28 +22,59 @@ def fitted() -> Any:
     return model.fit(x, y)
 
 
-def run(model: Any, x: np.ndarray) -> np.ndarray:
+@pytest.fixture(scope="module")
+def another(fitted: Any) -> Any:
+    """A second SVM on other rows, scaled otherwise, with another number of support vectors."""
+    rng = np.random.default_rng(8)
+    x = (rng.normal(size=(600, 12)) * 3 + 1).astype(np.float32)
+    y = np.sin(x[:, 2]) + x[:, 3] > 1
+    model = build_classifier("svm", TrainConfig())
+    return model.fit(x, y)
+
+
+def run(models: list[Any], x: np.ndarray) -> np.ndarray:
     session = ort.InferenceSession(
-        calibrated_svm_onnx(model, x.shape[1]).SerializeToString(), providers=["CPUExecutionProvider"]
+        calibrated_svms_onnx(models, x.shape[1]).SerializeToString(), providers=["CPUExecutionProvider"]
     )
     (out,) = session.run(None, {INPUT: x.astype(np.float32)})
     return np.asarray(out)
 
 
+def positive(model: Any, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model.predict_proba(x)[:, 1:])
+
+
 def test_matches_scikit_learn(fitted: Any) -> None:
     rng = np.random.default_rng(4)
     unseen = rng.normal(size=(500, 12)).astype(np.float32)
-    expected = fitted.predict_proba(unseen)
-    got = run(fitted, unseen)
+    expected = positive(fitted, unseen)
+    got = run([fitted], unseen)
+    assert got.shape == (500, 1)
     assert np.abs(got - expected).max() <= 1e-6
-    assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+    assert ((got > 0.5) == (expected > 0.5)).all()
 
 
-def test_rows_far_from_every_support_vector_stay_finite(fitted: Any) -> None:
+def test_several_svms_share_one_graph_and_give_each_its_own_answer(fitted: Any, another: Any) -> None:
+    """Two SVMs with their own scalers and support vectors in one graph: column j is SVM j, exactly what
+    the graph of that SVM alone gives, and scikit-learn's probabilities to 1e-6 (one row, many rows)."""
+    assert len(fitted[-1].calibrated_classifiers_[0].estimator.support_vectors_) != len(
+        another[-1].calibrated_classifiers_[0].estimator.support_vectors_
+    )
+    unseen = np.random.default_rng(6).normal(size=(300, 12)).astype(np.float32) * 2
+    both = run([fitted, another], unseen)
+    assert both.shape == (300, 2)
+    np.testing.assert_array_equal(both[:, :1], run([fitted], unseen))
+    np.testing.assert_array_equal(both[:, 1:], run([another], unseen))
+    expected = np.hstack([positive(fitted, unseen), positive(another, unseen)])
+    assert np.abs(both - expected).max() <= 1e-6
+    np.testing.assert_array_equal(run([another, fitted], unseen[:1]), both[:1, ::-1])
+
+
+def test_rows_far_from_every_support_vector_stay_finite(fitted: Any, another: Any) -> None:
     far = np.vstack([np.full(12, 1e4), np.full(12, -3e4), np.r_[1e5, np.zeros(11)]]).astype(np.float32)
-    got = run(fitted, far)
+    got = run([fitted, another], far)
     assert np.isfinite(got).all()
-    np.testing.assert_allclose(got, fitted.predict_proba(far), atol=1e-6)
+    np.testing.assert_allclose(got, np.hstack([positive(fitted, far), positive(another, far)]), atol=1e-6)
 
 
 def test_refuses_what_it_cannot_write() -> None:
@@ -51,4 +83,4 @@ def test_refuses_what_it_cannot_write() -> None:
     linear = build_classifier("svm", TrainConfig())
     linear.set_params(calibratedclassifiercv__estimator__kernel="linear").fit(x, y)
     with pytest.raises(ValueError, match="RBF kernel"):
-        calibrated_svm_onnx(linear, 3)
+        calibrated_svms_onnx([linear], 3)

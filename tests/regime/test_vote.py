@@ -88,3 +88,22 @@ def test_batch_equals_row_by_row() -> None:
     for i in range(0, 500, 7):
         single = RegimeVote.of(probs[i, :3], probs[i, 3:])
         assert single.code[0] == batch.code[i]
+
+
+def test_one_pass_over_both_hemispheres_gives_the_polls_of_each() -> None:
+    """The ensemble's (n, 6) output voted in one pass: exactly the vote of the two hemispheres polled apart
+    (codes, votes and confidences to the bit), ties and probabilities of exactly 0.5 included."""
+    rng = np.random.default_rng(5)
+    probs = np.vstack([rng.uniform(0, 1, (400, 6)), rng.choice([0.25, 0.5, 0.75], (200, 6))])
+    one_pass = RegimeVote.of_probabilities(probs)
+    t, r = poll(probs[:, :3]), poll(probs[:, 3:])
+    for mine, apart in ((one_pass.trend, t), (one_pass.range, r)):
+        np.testing.assert_array_equal(mine.vote, apart.vote)
+        np.testing.assert_array_equal(mine.confidence, apart.confidence)
+    np.testing.assert_array_equal(
+        one_pass.code, regime_codes(t.vote, r.vote, trend_wins=t.confidence > r.confidence)
+    )
+    np.testing.assert_array_equal(one_pass.code, RegimeVote.of(probs[:, :3], probs[:, 3:]).code)
+    assert RegimeVote.of_probabilities(probs[7:8]).regime(0) is RegimeVote.of(
+        probs[7, :3], probs[7, 3:]
+    ).regime(0)

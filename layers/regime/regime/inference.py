@@ -96,8 +96,7 @@ class RegimeModel:
         return np.vstack([self.probabilities(x[i : i + BATCH_ROWS]) for i in range(0, len(x), BATCH_ROWS)])
 
     def vote(self, features: npt.NDArray[np.floating[Any]]) -> RegimeVote:
-        p = self.probabilities(features)
-        return RegimeVote.of(p[:, :HEMISPHERE_SIZE], p[:, HEMISPHERE_SIZE:])
+        return RegimeVote.of_probabilities(self.probabilities(features))
 
     def decide(
         self, series: BarSeries, *, now: datetime, validity: timedelta = DECISION_VALIDITY
@@ -118,14 +117,14 @@ class RegimeModel:
         except InsufficientHistory as exc:
             return RegimeItem(regime=Regime.NOTHING, reason=f"insufficient history: {exc}", **base)  # type: ignore[arg-type]
         p = self.probabilities(x)
-        v = RegimeVote.of(p[:, :HEMISPHERE_SIZE], p[:, HEMISPHERE_SIZE:])
+        v = RegimeVote.of_probabilities(p)
         return RegimeItem(
             regime=v.regime(0),
             trend_vote=bool(v.trend.vote[0]),
             trend_confidence=float(v.trend.confidence[0]),
             range_vote=bool(v.range.vote[0]),
             range_confidence=float(v.range.confidence[0]),
-            probabilities={name: float(p[0, j]) for j, name in enumerate(self.metadata.model_names)},
+            probabilities=dict(zip(self.metadata.model_names, p[0].tolist(), strict=True)),
             **base,  # type: ignore[arg-type]
         )
 
@@ -138,5 +137,5 @@ class RegimeModel:
         code = np.full(idx.shape[0], NOTHING, dtype=np.int8)
         if ok.any():
             probs[ok] = self.probabilities(x[ok])
-            code[ok] = RegimeVote.of(probs[ok, :HEMISPHERE_SIZE], probs[ok, HEMISPHERE_SIZE:]).code
+            code[ok] = RegimeVote.of_probabilities(probs[ok]).code
         return BatchDecisions(index=idx, code=code, probabilities=probs)

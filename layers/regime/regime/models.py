@@ -134,32 +134,31 @@ def predict_positive(models: list[tuple[str, Any]], x: npt.NDArray[np.float32]) 
     return np.column_stack([m.predict_proba(x)[:, 1] for _, m in models]).astype(np.float64)
 
 
-def to_onnx_models(models: list[tuple[str, Any]], n_features: int) -> list[tuple[str, Any]]:
-    """Convert each fitted model to ONNX (float input, probabilities as a plain tensor).
-
-    The SVMs are written as matrix algebra (regime.svm_graph), the others by skl2onnx.
-    """
+def to_onnx_models(models: list[tuple[str, Any]], n_features: int) -> list[tuple[tuple[str, ...], Any]]:
+    """Convert the fitted models to ONNX parts (float input), each with the names of the models it answers
+    for: the SVMs together as matrix algebra (regime.svm_graph), the nets together as one block-diagonal
+    net (regime.mlp_graph), both with output p_positive; the boosted trees one by one by skl2onnx
+    (probabilities as a plain tensor)."""
     import warnings
 
     from skl2onnx import to_onnx
 
-    from regime.svm_graph import calibrated_svm_onnx
+    from regime.mlp_graph import scaled_mlps_onnx
+    from regime.svm_graph import calibrated_svms_onnx
 
+    joint = {"_svm": calibrated_svms_onnx, "_mlp": scaled_mlps_onnx}
     sample = np.zeros((1, n_features), dtype=np.float32)
+    parts: list[tuple[tuple[str, ...], Any]] = []
+    for suffix, build in joint.items():
+        kind = [(name, model) for name, model in models if name.endswith(suffix)]
+        if kind:
+            parts.append((tuple(n for n, _ in kind), build([m for _, m in kind], n_features)))
     with warnings.catch_warnings():
         # skl2onnx passes booleans where onnx wants ints (onnx warns, and converts them).
         warnings.filterwarnings("ignore", "Field onnx.AttributeProto", DeprecationWarning)
-        return [
-            (
-                name,
-                calibrated_svm_onnx(model, n_features)
-                if name.endswith("_svm")
-                else to_onnx(
-                    model,
-                    sample,
-                    options={id(model): {"zipmap": False}},
-                    target_opset={"": 17, "ai.onnx.ml": 3},
-                ),
-            )
-            for name, model in models
-        ]
+        for name, model in models:
+            if not name.endswith(tuple(joint)):
+                options = {id(model): {"zipmap": False}}
+                onnx_model = to_onnx(model, sample, options=options, target_opset={"": 17, "ai.onnx.ml": 3})
+                parts.append(((name,), onnx_model))
+    return parts

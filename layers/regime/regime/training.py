@@ -76,7 +76,7 @@ def train_on_dataset(
     )
     metadata = ModelMetadata.from_json(metadata.to_json())  # what readers will see: JSON types only
     merged = merge_classifiers(
-        to_onnx_models(models, n_features), n_features, {METADATA_KEY: metadata.to_json()}
+        to_onnx_models(models, n_features), MODEL_NAMES, n_features, {METADATA_KEY: metadata.to_json()}
     )
     return TrainedEnsemble(merged.SerializeToString(), metadata, evaluation, models)
 

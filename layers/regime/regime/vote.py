@@ -39,6 +39,13 @@ def regime_codes(
     return np.where(t & r, both, np.where(t, TREND, np.where(r, RANGE, NOTHING))).astype(np.int8)
 
 
+# The rule's code of every (trend, range, trend wins) answer, index 4 t + 2 r + w: the vote looks its codes up
+# in one call where the rule's nested np.where takes eight (the table is the rule's own output).
+_ANSWERS = np.indices((2, 2, 2)).reshape(3, -1)
+_CODE_OF = regime_codes(_ANSWERS[0], _ANSWERS[1], trend_wins=_ANSWERS[2])
+_ANSWER_WEIGHTS = np.array([4, 2], dtype=np.uint8)
+
+
 @dataclass(frozen=True)
 class HemispherePoll:
     """Majority label and confidence of one hemisphere, per window."""
@@ -47,14 +54,19 @@ class HemispherePoll:
     confidence: FloatArray
 
 
+def _poll(p: FloatArray) -> tuple[BoolArray, FloatArray]:
+    """The polling rule, along the last axis (the models of a hemisphere): majority and its confidence."""
+    votes = p > 0.5
+    majority = votes.sum(axis=-1) > p.shape[-1] // 2  # more than half: yes-count > no-count
+    agree = votes == majority[..., None]
+    chosen_prob = np.where(votes, p, 1.0 - p)
+    return majority, (agree * chosen_prob).sum(axis=-1)
+
+
 def poll(positive_probs: npt.ArrayLike) -> HemispherePoll:
     """Poll the models of one hemisphere. `positive_probs`: shape (n, models), P(trend) or P(range)."""
-    p = np.atleast_2d(np.asarray(positive_probs, dtype=np.float64))
-    votes = p > 0.5
-    majority = votes.sum(axis=1) * 2 > p.shape[1]
-    agree = votes == majority[:, None]
-    chosen_prob = np.where(votes, p, 1.0 - p)
-    return HemispherePoll(vote=majority, confidence=(agree * chosen_prob).sum(axis=1))
+    vote, confidence = _poll(np.atleast_2d(np.asarray(positive_probs, dtype=np.float64)))
+    return HemispherePoll(vote=vote, confidence=confidence)
 
 
 @dataclass(frozen=True)
@@ -68,9 +80,25 @@ class RegimeVote:
     @classmethod
     def of(cls, trend_probs: npt.ArrayLike, range_probs: npt.ArrayLike) -> RegimeVote:
         """Vote from P(trend) and P(range) of each model, shape (n, 3) each (or (3,) for one window)."""
-        t, r = poll(trend_probs), poll(range_probs)
-        code = regime_codes(t.vote, r.vote, trend_wins=t.confidence > r.confidence)
-        return cls(code=code, trend=t, range=r)
+        t = np.atleast_2d(np.asarray(trend_probs, dtype=np.float64))
+        r = np.atleast_2d(np.asarray(range_probs, dtype=np.float64))
+        return cls.of_hemispheres(np.stack((t, r), axis=1))
+
+    @classmethod
+    def of_probabilities(cls, probabilities: FloatArray) -> RegimeVote:
+        """Vote from the ensemble's output, shape (n, 2 * models): the trend models, then the range models."""
+        n = probabilities.shape[0]
+        return cls.of_hemispheres(np.asarray(probabilities, dtype=np.float64).reshape(n, 2, -1))
+
+    @classmethod
+    def of_hemispheres(cls, probs: FloatArray) -> RegimeVote:
+        """Vote from shape (n, 2, models): [:, 0] P(trend), [:, 1] P(range); both polled in one pass."""
+        vote, confidence = _poll(probs)
+        tc, rc = confidence[:, 0], confidence[:, 1]
+        answer = vote.view(np.uint8) @ _ANSWER_WEIGHTS
+        answer += tc > rc  # regime_codes(trend, range, trend_wins=tc > rc), looked up
+        code = _CODE_OF[answer]
+        return cls(code=code, trend=HemispherePoll(vote[:, 0], tc), range=HemispherePoll(vote[:, 1], rc))
 
     def regime(self, i: int = 0) -> Regime:
         """The decision for window i."""
