@@ -29,7 +29,7 @@ from trader_host.commands.market_data import (
     utc_argument,
 )
 from trading_engine.backtest.daily_pnl import day_index
-from trading_engine.backtest.fast.fast_engine import FastEngine
+from trading_engine.backtest.fast.fast_engine import FastEngine, ahead_of_time_built
 from trading_engine.backtest.regime_choices import CHOICES
 from trading_engine.backtest.risk_caps import without_risk_caps
 from trading_engine.config import ConfigError, load_config, strategy_hash
@@ -38,6 +38,7 @@ from trading_engine.instruments import UnknownInstrument
 from trading_engine.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid, shown
 from trading_engine.sweep.held_out import RANDOM_SEEDS, grid_edges, held_out_test, select_on_all
 from trading_engine.sweep.held_out_report import print_held_out, sweep_evidence
+from trading_engine.sweep.process_executor import ProcessExecutor, cores, fork_safe, native_threads
 from trading_engine.sweep.sweep_executor import LocalExecutor, ResultStore, SweepExecutor
 from trading_engine.sweep.sweep_run import SweepSetup, daily_pnl, finite, report, run_all
 from trading_engine.sweep.walk_forward import make_folds
@@ -111,8 +112,10 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, GridError, UnknownInstrument, ValueError, FileNotFoundError) as exc:
         log.error("sweep: %s", exc)
         return 2
-    results = run_all(setup, _executor(args), store, lambda n: _progress(0 if args.no_progress else n))
-    out = report(setup, results, folds, first_day, n_days)
+    executor = _executor(args, setup)
+    results = run_all(setup, executor, store, lambda n: _progress(0 if args.no_progress else n))
+    # The baselines on the same workers; on Ray they run here (a second cluster start costs more than them).
+    out = report(setup, results, folds, first_day, n_days, None if args.executor == "ray" else executor)
     out["pbo"], out["deflated_sharpe"] = finite(out["pbo"]), finite(out["deflated_sharpe"])
     out["meta"] = {k: v for k, v in identity.items() if k != "grid"} | {"grid": args.grid}
     chosen = setup.candidates[select_on_all(daily_pnl(setup, results, first_day, n_days)[1])]
@@ -201,11 +204,22 @@ def _prepare(
     return setup, folds, first_day, n_days, identity, test
 
 
-def _executor(args: argparse.Namespace) -> SweepExecutor:
+def _executor(args: argparse.Namespace, setup: SweepSetup) -> SweepExecutor:
+    """Ray when asked for. Here: worker processes, one per core (`--workers` of them), each running its
+    configurations on the ahead-of-time compiled loop, when that loop is built and this process can fork;
+    else numba batches across the cores, in this process."""
     if args.executor == "ray":
         from trading_engine.sweep.ray_executor import RayExecutor  # ray: imported only when asked for
 
         return RayExecutor(args.ray_address)
+    if not ahead_of_time_built():
+        return LocalExecutor()
+    known = native_threads()  # numpy's and the data reader's idle pools
+    # The sources first: an ML regime's ONNX Runtime session and its threads come and go with them.
+    setup.prepare([c.index for c in setup.candidates])
+    if fork_safe(known) or args.workers == 1:
+        setup.single_loop = True
+        return ProcessExecutor(args.workers or cores(), prepare=setup.prepare, known_threads=known)
     return LocalExecutor()
 
 
@@ -220,6 +234,7 @@ def _utc_seconds(text: str) -> float:
 def _progress(total: int) -> Any:
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked after the bar starts
     return tqdm(total=total, desc="sweep", unit="config", file=sys.stderr, disable=total == 0)
 
 

@@ -1,0 +1,188 @@
+"""The sweep on this machine's cores in worker processes forked from this one (the `SweepExecutor` seam).
+
+Each worker runs its tasks one at a time on the fast engine's ahead-of-time compiled loop, so neither this
+process nor the workers import numba (its start-up and its batch kernel's loading cost a second and more,
+the whole of a sweep's compute on a small grid). The workers are forked: they inherit the prepared engine,
+its tape and every input array copy-on-write (nothing is pickled or copied), and send back only the results
+(exit times and net USD per round trip). `prepare` computes, before the fork, what the tasks read (regime
+sources, the engine's per-input arrays) so that no worker computes it again.
+
+A worker's exception is raised here (the worker's traceback in its notes); a worker that dies is an error
+naming it, never a hang; Ctrl-C stops the workers (they ignore SIGINT and are terminated from here). Forking
+a process while other threads run (a Python thread, an ONNX Runtime session's pool) can deadlock the child:
+then the tasks run in this process instead, one at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from trading_engine.sweep.sweep_executor import Evaluate, TaskResult, batches
+
+log = logging.getLogger(__name__)
+
+
+def native_threads() -> int:
+    """Threads of this process as the kernel counts them (those of C libraries too), where it tells."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def fork_safe(known_threads: int) -> bool:
+    """Whether worker processes can be forked from this one: fork exists here, no other Python thread runs
+    (a forked child has only the forking thread, and a lock another thread held stays locked in it), and no
+    native thread started since `known_threads` were counted (an ONNX Runtime session's pool left running).
+    The threads counted before are those of libraries that shut their pools down around a fork (OpenBLAS,
+    pyarrow's reader), idle once the data are loaded."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and native_threads() <= known_threads
+    )
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without answering (killed: out of memory, a signal)."""
+
+
+class ProcessExecutor:
+    """`workers` forked processes (at most one per core), each given `batch` tasks at a time as it becomes
+    free; `prepare(tasks)` runs here first. One worker, or threads running here beyond `known_threads`
+    (`fork_safe`; default: those running now): the tasks run in this process."""
+
+    def __init__(
+        self,
+        workers: int,
+        batch: int = 1,
+        prepare: Callable[[list[Any]], None] | None = None,
+        known_threads: int | None = None,
+    ) -> None:
+        self.workers = max(1, min(workers, cores()))
+        self.batch = batch
+        self.prepare = prepare
+        self.known_threads = native_threads() if known_threads is None else known_threads
+
+    def map(self, evaluate: Evaluate, tasks: list[Any]) -> Iterator[tuple[Any, TaskResult]]:
+        if self.prepare is not None:
+            self.prepare(tasks)
+        chunks = list(batches(tasks, self.batch))
+        workers = min(self.workers, len(chunks))
+        if workers > 1 and not fork_safe(self.known_threads):
+            log.warning(
+                "sweep: other threads run in this process: its tasks run here, not in %d workers", workers
+            )
+            workers = 1
+        if workers <= 1:
+            for chunk in chunks:
+                yield from zip(chunk, evaluate(chunk), strict=True)
+            return
+        yield from _forked(evaluate, chunks, workers)
+
+
+def _forked(evaluate: Evaluate, chunks: list[list[Any]], workers: int) -> Iterator[tuple[Any, TaskResult]]:
+    """The chunks' results from `workers` forked processes, each sent its next chunk as it answers."""
+    context = multiprocessing.get_context("fork")
+    procs: list[tuple[Any, Connection]] = []
+    finished = False
+    try:
+        for _ in range(workers):
+            here, there = context.Pipe()
+            proc = context.Process(target=_work, args=(evaluate, there), daemon=True, name="sweep-worker")
+            proc.start()
+            there.close()  # this process's copy: the worker's death then reads as end of file here
+            procs.append((proc, here))
+        todo = deque(chunks)
+        busy: dict[Connection, tuple[Any, list[Any]]] = {}
+        for proc, conn in procs:
+            if todo:
+                chunk = todo.popleft()
+                conn.send(chunk)
+                busy[conn] = (proc, chunk)
+        while busy:
+            for ready in wait(list(busy)):
+                assert isinstance(ready, Connection)
+                proc, chunk = busy.pop(ready)
+                results = _answer(ready, proc, chunk)
+                if todo:
+                    busy[ready] = (proc, todo.popleft())
+                    ready.send(busy[ready][1])
+                yield from zip(chunk, results, strict=True)
+        finished = True
+    finally:
+        _stop(procs, finished)
+
+
+def _answer(conn: Connection, proc: Any, chunk: list[Any]) -> list[TaskResult]:
+    """A worker's results for `chunk`, or its exception raised here, or WorkerDied."""
+    try:
+        message = conn.recv()
+    except (EOFError, OSError):
+        proc.join(timeout=5)
+        raise WorkerDied(
+            f"sweep: worker process {proc.pid} died (exit code {proc.exitcode}; killed for memory, or by a "
+            f"signal?) while running tasks {chunk}"
+        ) from None
+    if message[0] == "ok":
+        return message[1]  # type: ignore[no-any-return]
+    _, exc, text = message
+    if exc is None:
+        raise RuntimeError(f"sweep: worker process {proc.pid} failed on tasks {chunk}:\n{text}")
+    exc.add_note(f"raised in sweep worker process {proc.pid} on tasks {chunk}:\n{text}")
+    raise exc
+
+
+def _stop(procs: list[tuple[Any, Connection]], finished: bool) -> None:
+    """Workers told to exit when all went well, else terminated (an error here, Ctrl-C); always reaped."""
+    for proc, conn in procs:
+        if finished:
+            with contextlib.suppress(OSError):  # a worker already gone
+                conn.send(None)
+        else:
+            proc.terminate()
+        conn.close()
+    for proc, _ in procs:
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+
+
+def _work(evaluate: Evaluate, conn: Connection) -> None:
+    """A worker: chunks of tasks in, their results out, until told to stop (None) or this end closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
+    while True:
+        try:
+            chunk = conn.recv()
+        except (EOFError, OSError):
+            return
+        if chunk is None:
+            return
+        try:
+            conn.send(("ok", evaluate(chunk)))
+        except BaseException as exc:  # every failure goes back to the parent, named
+            text = traceback.format_exc()
+            try:
+                conn.send(("error", exc, text))
+            except Exception:  # an exception that does not pickle: its text only
+                conn.send(("error", None, text))
+            return
