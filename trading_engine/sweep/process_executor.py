@@ -22,8 +22,9 @@ import os
 import signal
 import threading
 import traceback
+import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -82,7 +83,7 @@ class ProcessExecutor:
         self.prepare = prepare
         self.known_threads = native_threads() if known_threads is None else known_threads
 
-    def map(self, evaluate: Evaluate, tasks: list[Any]) -> Iterator[tuple[Any, TaskResult]]:
+    def map(self, evaluate: Evaluate, tasks: list[Any]) -> Generator[tuple[Any, TaskResult]]:
         if self.prepare is not None:
             self.prepare(tasks)
         chunks = list(batches(tasks, self.batch))
@@ -108,7 +109,9 @@ def _forked(evaluate: Evaluate, chunks: list[list[Any]], workers: int) -> Iterat
         for _ in range(workers):
             here, there = context.Pipe()
             proc = context.Process(target=_work, args=(evaluate, there), daemon=True, name="sweep-worker")
-            proc.start()
+            with warnings.catch_warnings():  # fork_safe() judged the threads here (CPython counts them all)
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+                proc.start()
             there.close()  # this process's copy: the worker's death then reads as end of file here
             procs.append((proc, here))
         todo = deque(chunks)
