@@ -40,7 +40,7 @@ from trading_engine.sweep.held_out import RANDOM_SEEDS, grid_edges, held_out_tes
 from trading_engine.sweep.held_out_report import print_held_out, sweep_evidence
 from trading_engine.sweep.process_executor import ProcessExecutor, cores, fork_safe, native_threads
 from trading_engine.sweep.sweep_executor import LocalExecutor, ResultStore, SweepExecutor
-from trading_engine.sweep.sweep_run import SweepSetup, daily_pnl, finite, report, run_all
+from trading_engine.sweep.sweep_run import BASELINES, SweepSetup, daily_pnl, finite, report, run_all
 from trading_engine.sweep.walk_forward import make_folds
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,12 @@ def _executor(args: argparse.Namespace, setup: SweepSetup) -> SweepExecutor:
     setup.prepare([c.index for c in setup.candidates])
     if fork_safe(known) or args.workers == 1:
         setup.single_loop = True
-        return ProcessExecutor(args.workers or cores(), prepare=setup.prepare, known_threads=known)
+        return ProcessExecutor(
+            args.workers or cores(),
+            prepare=setup.prepare,
+            known_threads=known,
+            meanwhile=lambda: setup.prepare_sources(BASELINES),  # the baselines' regimes, during the sweep
+        )
     return LocalExecutor()
 
 

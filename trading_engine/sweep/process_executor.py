@@ -31,6 +31,7 @@ from typing import Any
 from trading_engine.sweep.sweep_executor import Evaluate, TaskResult, batches
 
 log = logging.getLogger(__name__)
+_AHEAD = 2  # chunks a worker holds: its next one waits in its pipe while this process stores a result
 
 
 def native_threads() -> int:
@@ -68,8 +69,9 @@ class WorkerDied(RuntimeError):
 
 class ProcessExecutor:
     """`workers` forked processes (at most one per core), each given `batch` tasks at a time as it becomes
-    free; `prepare(tasks)` runs here first. One worker, or threads running here beyond `known_threads`
-    (`fork_safe`; default: those running now): the tasks run in this process."""
+    free; `prepare(tasks)` runs here first, `meanwhile()` once, here, while the first workers run (work
+    for later that would otherwise leave the cores idle). One worker, or threads running here beyond
+    `known_threads` (`fork_safe`; default: those running now): the tasks run in this process."""
 
     def __init__(
         self,
@@ -77,11 +79,13 @@ class ProcessExecutor:
         batch: int = 1,
         prepare: Callable[[list[Any]], None] | None = None,
         known_threads: int | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> None:
         self.workers = max(1, min(workers, cores()))
         self.batch = batch
         self.prepare = prepare
         self.known_threads = native_threads() if known_threads is None else known_threads
+        self.meanwhile = meanwhile
 
     def map(self, evaluate: Evaluate, tasks: list[Any]) -> Generator[tuple[Any, TaskResult]]:
         if self.prepare is not None:
@@ -97,11 +101,15 @@ class ProcessExecutor:
             for chunk in chunks:
                 yield from zip(chunk, evaluate(chunk), strict=True)
             return
-        yield from _forked(evaluate, chunks, workers)
+        meanwhile, self.meanwhile = self.meanwhile, None
+        yield from _forked(evaluate, chunks, workers, meanwhile)
 
 
-def _forked(evaluate: Evaluate, chunks: list[list[Any]], workers: int) -> Iterator[tuple[Any, TaskResult]]:
-    """The chunks' results from `workers` forked processes, each sent its next chunk as it answers."""
+def _forked(
+    evaluate: Evaluate, chunks: list[list[Any]], workers: int, meanwhile: Callable[[], None] | None
+) -> Iterator[tuple[Any, TaskResult]]:
+    """The chunks' results from `workers` forked processes, each kept `_AHEAD` chunks ahead (more while
+    `meanwhile` runs) and sent another as it answers one."""
     context = multiprocessing.get_context("fork")
     procs: list[tuple[Any, Connection]] = []
     finished = False
@@ -115,20 +123,27 @@ def _forked(evaluate: Evaluate, chunks: list[list[Any]], workers: int) -> Iterat
             there.close()  # this process's copy: the worker's death then reads as end of file here
             procs.append((proc, here))
         todo = deque(chunks)
-        busy: dict[Connection, tuple[Any, list[Any]]] = {}
-        for proc, conn in procs:
-            if todo:
-                chunk = todo.popleft()
-                conn.send(chunk)
-                busy[conn] = (proc, chunk)
-        while busy:
-            for ready in wait(list(busy)):
+        queued: dict[Connection, tuple[Any, deque[list[Any]]]] = {conn: (p, deque()) for p, conn in procs}
+
+        def feed(conn: Connection, ahead: int) -> None:
+            queue = queued[conn][1]
+            while todo and len(queue) < ahead:
+                queue.append(todo.popleft())
+                conn.send(queue[-1])
+
+        # Before `meanwhile`, enough for the workers not to wait for it (a quarter of the chunks).
+        first = max(_AHEAD, -(-len(chunks) // (4 * workers))) if meanwhile is not None else _AHEAD
+        for conn in queued:
+            feed(conn, first)
+        if meanwhile is not None:
+            meanwhile()
+        while any(queue for _, queue in queued.values()):
+            for ready in wait([conn for conn, (_, queue) in queued.items() if queue]):
                 assert isinstance(ready, Connection)
-                proc, chunk = busy.pop(ready)
+                proc, queue = queued[ready]
+                chunk = queue.popleft()
                 results = _answer(ready, proc, chunk)
-                if todo:
-                    busy[ready] = (proc, todo.popleft())
-                    ready.send(busy[ready][1])
+                feed(ready, _AHEAD)
                 yield from zip(chunk, results, strict=True)
         finished = True
     finally:

@@ -80,6 +80,12 @@ class SweepSetup:
         for task in tasks:
             self.engine.inputs(*self.job(task))
 
+    def prepare_sources(self, choices: tuple[str, ...]) -> None:
+        """The regime sources `choices` for every candidate's labels, with their regime at every tick."""
+        for labels in dict.fromkeys(c.labels for c in self.candidates):
+            for choice in choices:
+                self.engine.regimes(self.source(choice, labels))
+
     def evaluate(self, tasks: list[Task]) -> list[TaskResult]:
         """The tasks' results, on the compiled single loop one by one (`single_loop`), else in one batch of
         the fast engine across this machine's cores (`threads` of them when set); each exactly what the
@@ -106,11 +112,13 @@ def run_all(
     todo = [c.index for c in setup.candidates if c.key not in done]
     bar: Any = progress(len(todo))
     results: Iterator[tuple[Any, TaskResult]] = executor.map(setup.evaluate, todo)
+    computed: dict[int, TaskResult] = {}
     for index, result in results:
         store.put(keys[index], result)
+        computed[index] = result
         bar.update(1)
     bar.close()
-    return [store.get(k) for k in keys]
+    return [computed[i] if i in computed else store.get(k) for i, k in enumerate(keys)]
 
 
 def daily_pnl(
