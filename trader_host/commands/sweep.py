@@ -2,7 +2,8 @@
 
 Every input is checked before the first backtest: the grid (unknown name, impossible value), the regime
 source, the folds (too little data). Results are kept per configuration under --out, so an interrupted
-sweep run again with the same arguments resumes where it stopped.
+sweep run again with the same arguments resumes where it stopped. Locally the configurations run in worker
+processes forked one per core on the loop compiled ahead of time (no numba start-up), else in numba batches.
 """
 
 from __future__ import annotations
@@ -86,7 +87,12 @@ def register(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--evidence", type=Path, help="where to write the evidence record (with a test set)")
     p.add_argument("--min-days", type=int, default=5, help="trading days each training and test window needs")
-    p.add_argument("--workers", type=int, help="cores this machine's batches use (default: every core)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="cores this machine's sweep uses: worker processes, or numba threads when the loop is not built "
+        "ahead of time (default: every core)",
+    )
     p.add_argument(
         "--executor",
         choices=("local", "ray"),

@@ -22,6 +22,7 @@ from tests.trading_engine.sweep.small_sweep import SMALL_SWEEP
 from trader_host.cli import build_parser, main
 from trader_host.commands import sweep as sweep_command
 from trader_host.commands.sweep import _prepare
+from trading_engine.backtest.fast.fast_engine import ahead_of_time_built
 from trading_engine.sweep.process_executor import ProcessExecutor, WorkerDied, fork_safe, native_threads
 from trading_engine.sweep.sweep_executor import LocalExecutor, TaskResult
 
@@ -156,3 +157,15 @@ def test_the_command_reports_the_same_with_workers_as_with_numba_batches(
         assert main(args) == 0
         reports[name] = json.loads((out / "r.json").read_text())
     assert reports["workers"] == reports["batches"]
+
+
+@pytest.mark.skipif(not ahead_of_time_built(), reason="the ahead-of-time loop is not built (make venv)")
+def test_a_sweep_on_the_built_loop_imports_no_numba(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from trader_host.cli import main\n"
+        f"assert main({[*SMALL_SWEEP, *GRID, '--out', str(tmp_path / 's')]!r}) == 0\n"
+        "print('numba' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "False"
