@@ -143,7 +143,7 @@ def _forked(
                 proc, queue = queued[ready]
                 chunk = queue.popleft()
                 results = _answer(ready, proc, chunk)
-                feed(ready, _AHEAD)
+                feed(ready, _AHEAD if len(todo) >= _AHEAD * workers else 1)  # the last ones to who is free
                 yield from zip(chunk, results, strict=True)
         finished = True
     finally:

@@ -21,6 +21,7 @@ from regime.features import FeatureSpec
 from regime.labels import LabelSpec
 from trading_engine.backtest.daily_pnl import day_index
 from trading_engine.backtest.fast.fast_engine import FastEngine
+from trading_engine.backtest.fast.kernel_aot import simulate_function
 from trading_engine.backtest.regime_choices import hindsight_timeline, regime_source
 from trading_engine.config import HostConfig
 from trading_engine.regime_source import RegimeSource
@@ -79,6 +80,8 @@ class SweepSetup:
         worker processes forked after it inherit it instead of each computing it again."""
         for task in tasks:
             self.engine.inputs(*self.job(task))
+        if self.single_loop:
+            simulate_function()  # the compiled module loaded once here, not in every worker
 
     def prepare_sources(self, choices: tuple[str, ...]) -> None:
         """The regime sources `choices` for every candidate's labels, with their regime at every tick."""
