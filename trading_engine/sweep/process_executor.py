@@ -116,7 +116,12 @@ def _forked(
     try:
         for _ in range(workers):
             here, there = context.Pipe()
-            proc = context.Process(target=_work, args=(evaluate, there), daemon=True, name="sweep-worker")
+            # The worker closes its copies of this process's ends (its own and earlier workers'): else it
+            # would hold its own pipe open and never read end of file when this process dies.
+            ends = [c for _, c in procs] + [here]
+            proc = context.Process(
+                target=_work, args=(evaluate, there, ends), daemon=True, name="sweep-worker"
+            )
             with warnings.catch_warnings():  # fork_safe() judged the threads here (CPython counts them all)
                 warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
                 proc.start()
@@ -185,9 +190,11 @@ def _stop(procs: list[tuple[Any, Connection]], finished: bool) -> None:
             proc.join()
 
 
-def _work(evaluate: Evaluate, conn: Connection) -> None:
+def _work(evaluate: Evaluate, conn: Connection, parent_ends: list[Connection]) -> None:
     """A worker: chunks of tasks in, their results out, until told to stop (None) or this end closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
+    for end in parent_ends:
+        end.close()
     while True:
         try:
             chunk = conn.recv()
@@ -196,11 +203,18 @@ def _work(evaluate: Evaluate, conn: Connection) -> None:
         if chunk is None:
             return
         try:
-            conn.send(("ok", evaluate(chunk)))
+            results = evaluate(chunk)
         except BaseException as exc:  # every failure goes back to the parent, named
             text = traceback.format_exc()
-            try:
-                conn.send(("error", exc, text))
-            except Exception:  # an exception that does not pickle: its text only
-                conn.send(("error", None, text))
+            with contextlib.suppress(OSError):  # the parent gone: nobody to tell
+                try:
+                    conn.send(("error", exc, text))
+                except OSError:
+                    raise
+                except Exception:  # an exception that does not pickle: its text only
+                    conn.send(("error", None, text))
+            return
+        try:
+            conn.send(("ok", results))
+        except OSError:  # the parent is gone (killed): stop quietly
             return

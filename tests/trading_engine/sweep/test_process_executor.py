@@ -130,6 +130,39 @@ def test_ctrl_c_stops_the_sweep_and_its_workers(tmp_path: Path) -> None:
             os.kill(pid, 0)
 
 
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie not yet reaped by its new parent counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] == "Z"
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_workers_stop_when_the_sweep_is_killed() -> None:
+    script = (
+        "import multiprocessing, time\n"
+        "import numpy as np\n"
+        "from trading_engine.sweep.process_executor import ProcessExecutor\n"
+        "from trading_engine.sweep.sweep_executor import TaskResult\n"
+        "def slow(tasks):\n"
+        "    time.sleep(0.2)\n"
+        "    return [TaskResult(np.zeros(1), np.zeros(1)) for _ in tasks]\n"
+        "for i, _ in enumerate(ProcessExecutor(2).map(slow, list(range(1000)))):\n"
+        "    if i == 0:\n"
+        "        print(*[p.pid for p in multiprocessing.active_children()], flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    workers = [int(p) for p in proc.stdout.readline().split()]
+    proc.kill()  # SIGKILL: no clean-up runs in the parent
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert workers and all(_gone(pid) for pid in workers)
+
+
 def test_threads_running_here_keep_the_tasks_in_this_process(caplog: pytest.LogCaptureFixture) -> None:
     known = native_threads()
     stop = threading.Event()
