@@ -202,3 +202,19 @@ def test_a_sweep_on_the_built_loop_imports_no_numba(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "False"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads in /proc")
+def test_an_ml_regimes_session_is_gone_before_the_fork(small_model_path: Path) -> None:
+    from regime.inference import RegimeModel
+    from regime.synthetic import synthetic_days
+    from trading_engine.backtest.regime_choices import regime_source
+
+    known = native_threads()
+    series = synthetic_days(1, seed=5).bars
+    regime_source("ml", series, model_path=small_model_path)  # a session on every core, released after
+    assert fork_safe(known)
+    model = RegimeModel.load(small_model_path, threads=2)
+    model.decide_batch(series, np.arange(30, len(series), 5))
+    assert native_threads() > known and not fork_safe(known)  # a live session's pool: no fork
+    del model
