@@ -19,8 +19,6 @@ from typing import Any
 import numpy as np
 
 from regime.contracts.evidence import EVIDENCE_DIR
-from regime.holdout import refuse_training_data
-from regime.inference import RegimeModel
 from regime.labels import LabelSpec
 from trader_host.commands.market_data import (
     add_market_arguments,
@@ -168,6 +166,9 @@ def _prepare(
     spec, tape = spec_and_tape(args, data, config.sim.spread_ticks)
     fees = fee_schedule(args.fees, spec.symbol)
     if args.regime == "ml":
+        from regime.holdout import refuse_training_data  # onnxruntime: imported only for a model
+        from regime.inference import RegimeModel
+
         model = RegimeModel.load(args.model)
         for part in (data, test_data):
             if part is not None:
@@ -243,10 +244,22 @@ def _utc_seconds(text: str) -> float:
 
 
 def _progress(total: int) -> Any:
+    if total == 0:
+        return _NoProgress()
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked after the bar starts
-    return tqdm(total=total, desc="sweep", unit="config", file=sys.stderr, disable=total == 0)
+    return tqdm(total=total, desc="sweep", unit="config", file=sys.stderr)
+
+
+class _NoProgress:
+    """No bar (--no-progress, or nothing to run): tqdm not even imported."""
+
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _print(out: dict[str, Any]) -> None:
