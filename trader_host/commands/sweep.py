@@ -2,7 +2,8 @@
 
 Every input is checked before the first backtest: the grid (unknown name, impossible value), the regime
 source, the folds (too little data). Results are kept per configuration under --out, so an interrupted
-sweep run again with the same arguments resumes where it stopped.
+sweep run again with the same arguments resumes where it stopped. Locally the configurations run in worker
+processes forked one per core on the loop compiled ahead of time (no numba start-up), else in numba batches.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from typing import Any
 import numpy as np
 
 from regime.contracts.evidence import EVIDENCE_DIR
-from regime.holdout import refuse_training_data
-from regime.inference import RegimeModel
 from regime.labels import LabelSpec
 from trader_host.commands.market_data import (
     add_market_arguments,
@@ -29,7 +28,7 @@ from trader_host.commands.market_data import (
     utc_argument,
 )
 from trading_engine.backtest.daily_pnl import day_index
-from trading_engine.backtest.fast.fast_engine import FastEngine
+from trading_engine.backtest.fast.fast_engine import FastEngine, ahead_of_time_built
 from trading_engine.backtest.regime_choices import CHOICES
 from trading_engine.backtest.risk_caps import without_risk_caps
 from trading_engine.config import ConfigError, load_config, strategy_hash
@@ -38,8 +37,9 @@ from trading_engine.instruments import UnknownInstrument
 from trading_engine.sweep.grid import LABEL_PREFIX, GridError, expand, parse_grid, shown
 from trading_engine.sweep.held_out import RANDOM_SEEDS, grid_edges, held_out_test, select_on_all
 from trading_engine.sweep.held_out_report import print_held_out, sweep_evidence
+from trading_engine.sweep.process_executor import ProcessExecutor, cores, fork_safe, native_threads
 from trading_engine.sweep.sweep_executor import LocalExecutor, ResultStore, SweepExecutor
-from trading_engine.sweep.sweep_run import SweepSetup, daily_pnl, finite, report, run_all
+from trading_engine.sweep.sweep_run import BASELINES, SweepSetup, daily_pnl, finite, report, run_all
 from trading_engine.sweep.walk_forward import make_folds
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,12 @@ def register(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--evidence", type=Path, help="where to write the evidence record (with a test set)")
     p.add_argument("--min-days", type=int, default=5, help="trading days each training and test window needs")
-    p.add_argument("--workers", type=int, help="cores this machine's batches use (default: every core)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="cores this machine's sweep uses: worker processes, or numba threads when the loop is not built "
+        "ahead of time (default: every core)",
+    )
     p.add_argument(
         "--executor",
         choices=("local", "ray"),
@@ -111,8 +116,10 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, GridError, UnknownInstrument, ValueError, FileNotFoundError) as exc:
         log.error("sweep: %s", exc)
         return 2
-    results = run_all(setup, _executor(args), store, lambda n: _progress(0 if args.no_progress else n))
-    out = report(setup, results, folds, first_day, n_days)
+    executor = _executor(args, setup)
+    results = run_all(setup, executor, store, lambda n: _progress(0 if args.no_progress else n))
+    # The baselines on the same workers; on Ray they run here (a second cluster start costs more than them).
+    out = report(setup, results, folds, first_day, n_days, None if args.executor == "ray" else executor)
     out["pbo"], out["deflated_sharpe"] = finite(out["pbo"]), finite(out["deflated_sharpe"])
     out["meta"] = {k: v for k, v in identity.items() if k != "grid"} | {"grid": args.grid}
     chosen = setup.candidates[select_on_all(daily_pnl(setup, results, first_day, n_days)[1])]
@@ -159,6 +166,9 @@ def _prepare(
     spec, tape = spec_and_tape(args, data, config.sim.spread_ticks)
     fees = fee_schedule(args.fees, spec.symbol)
     if args.regime == "ml":
+        from regime.holdout import refuse_training_data  # onnxruntime: imported only for a model
+        from regime.inference import RegimeModel
+
         model = RegimeModel.load(args.model)
         for part in (data, test_data):
             if part is not None:
@@ -201,11 +211,27 @@ def _prepare(
     return setup, folds, first_day, n_days, identity, test
 
 
-def _executor(args: argparse.Namespace) -> SweepExecutor:
+def _executor(args: argparse.Namespace, setup: SweepSetup) -> SweepExecutor:
+    """Ray when asked for. Here: worker processes, one per core (`--workers` of them), each running its
+    configurations on the ahead-of-time compiled loop, when that loop is built and this process can fork;
+    else numba batches across the cores, in this process."""
     if args.executor == "ray":
         from trading_engine.sweep.ray_executor import RayExecutor  # ray: imported only when asked for
 
         return RayExecutor(args.ray_address)
+    if not ahead_of_time_built():
+        return LocalExecutor()
+    known = native_threads()  # numpy's and the data reader's idle pools
+    # The sources first: an ML regime's ONNX Runtime session and its threads come and go with them.
+    setup.prepare([c.index for c in setup.candidates])
+    if fork_safe(known) or args.workers == 1:
+        setup.single_loop = True
+        return ProcessExecutor(
+            args.workers or cores(),
+            prepare=setup.prepare,
+            known_threads=known,
+            meanwhile=lambda: setup.prepare_sources(BASELINES),  # the baselines' regimes, during the sweep
+        )
     return LocalExecutor()
 
 
@@ -218,9 +244,22 @@ def _utc_seconds(text: str) -> float:
 
 
 def _progress(total: int) -> Any:
+    if total == 0:
+        return _NoProgress()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="sweep", unit="config", file=sys.stderr, disable=total == 0)
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked after the bar starts
+    return tqdm(total=total, desc="sweep", unit="config", file=sys.stderr)
+
+
+class _NoProgress:
+    """No bar (--no-progress, or nothing to run): tqdm not even imported."""
+
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _print(out: dict[str, Any]) -> None:

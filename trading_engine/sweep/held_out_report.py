@@ -11,7 +11,6 @@ from typing import Any
 from regime.bar_series import datetime_of
 from regime.contracts.evidence import NO_MODEL, Evidence
 from regime.contracts.timestamps import format_utc
-from regime.inference import RegimeModel
 from trading_engine.config import strategy_hash
 from trading_engine.sweep.grid import Candidate, shown
 from trading_engine.sweep.sweep_run import SweepSetup
@@ -55,7 +54,11 @@ def sweep_evidence(
 ) -> Evidence:
     """The record `run` checks: the test's net, the deflated Sharpe and PBO of the selection data."""
     held = out["held_out"]["columns"][0]["out_of_sample"]
-    model = "" if selection.model_path is None else RegimeModel.load(selection.model_path).version
+    model = ""
+    if selection.model_path is not None:
+        from regime.inference import RegimeModel  # onnxruntime: imported only for a model
+
+        model = RegimeModel.load(selection.model_path).version
     return Evidence(
         kind="sweep",
         created_at=format_utc(datetime.now(UTC)),

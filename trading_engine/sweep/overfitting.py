@@ -21,6 +21,9 @@ import numpy.typing as npt
 
 EULER_GAMMA = 0.5772156649015329
 _N = NormalDist()
+# Splits x configurations per step: arrays under malloc's 128 kB, which it reuses (larger ones are mapped
+# and faulted in afresh at every step: three times slower in a large process).
+_CHUNK_CELLS = 12_000
 
 
 def sharpe(returns: npt.NDArray[np.float64], axis: int = 0) -> npt.NDArray[np.float64]:
@@ -33,24 +36,72 @@ def sharpe(returns: npt.NDArray[np.float64], axis: int = 0) -> npt.NDArray[np.fl
 
 def pbo_cscv(returns: npt.NDArray[np.float64], blocks: int = 16) -> float:
     """PBO of choosing the best of `returns` (days x configurations) by Sharpe, with `blocks` blocks."""
+    w = cscv_ranks(returns, blocks) / (returns.shape[1] + 1.0)
+    return float(np.mean(np.log(w / (1 - w)) <= 0))
+
+
+def cscv_ranks(returns: npt.NDArray[np.float64], blocks: int = 16) -> npt.NDArray[np.int64]:
+    """Each split's out-of-sample rank of the in-sample best (the first of equals; 1 = worst), splits in the
+    order of itertools.combinations of the blocks.
+
+    The splits' Sharpe ratios come from per-block sums instead of each split's concatenated days (12,870
+    splits of 16 blocks: numpy calls on small arrays were all the cost). A split's sums are those of its
+    blocks in the first half plus those in the second, each looked up in a table of every subset of that
+    half. Squares are of the returns less their column's mean (no large squares to cancel); a split's mean
+    is of the raw returns, so a split without trades has exactly zero mean and ratio, as `sharpe` gives.
+    Every column goes through the same operations in the same order: equal columns get equal ratios and
+    ties break as `sharpe` breaks them."""
     days, n = returns.shape
     if n < 2:
         raise ValueError("PBO needs at least 2 configurations")
     if blocks % 2 or blocks < 2 or days < blocks:
         raise ValueError(f"PBO: {blocks} blocks need an even count and at least as many days (got {days})")
     bounds = np.linspace(0, days, blocks + 1).astype(int)
-    parts = [returns[bounds[k] : bounds[k + 1]] for k in range(blocks)]
-    logits = []
-    for chosen in itertools.combinations(range(blocks), blocks // 2):
-        rest = [k for k in range(blocks) if k not in chosen]
-        ins = np.concatenate([parts[k] for k in chosen])
-        oos = np.concatenate([parts[k] for k in rest])
-        best = int(np.argmax(sharpe(ins)))
-        oos_sr = sharpe(oos)
-        rank = float((oos_sr < oos_sr[best]).sum() + 1)  # 1 = worst out of sample
-        w = rank / (n + 1)
-        logits.append(math.log(w / (1 - w)))
-    return float(np.mean(np.asarray(logits) <= 0))
+    centred = returns - returns.mean(axis=0)
+    per_block = [
+        np.stack([x[bounds[k] : bounds[k + 1]].sum(axis=0) for k in range(blocks)])
+        for x in (returns, centred, centred * centred)
+    ]
+    count = np.diff(bounds).astype(np.float64)[:, None]
+    half = blocks // 2
+    tables = [(_subset_sums(v[:half]), _subset_sums(v[half:])) for v in (count, *per_block)]
+    chosen = np.array(list(itertools.combinations(range(blocks), half)), dtype=np.int64)
+    member = np.zeros((chosen.shape[0], blocks), dtype=bool)
+    member[np.arange(chosen.shape[0])[:, None], chosen] = True
+    full = (1 << half) - 1
+    weights = 1 << np.arange(half)
+    low, high = member[:, :half] @ weights, member[:, half:] @ weights
+    ranks = np.empty(chosen.shape[0], dtype=np.int64)
+    step = max(1, _CHUNK_CELLS // n)
+    for lo in range(0, chosen.shape[0], step):
+        a, b = low[lo : lo + step], high[lo : lo + step]
+        ins = _split_sharpe(*(first[a] + second[b] for first, second in tables))
+        oos = _split_sharpe(*(first[full - a] + second[full - b] for first, second in tables))
+        at_best = np.take_along_axis(oos, np.argmax(ins, axis=1)[:, None], axis=1)
+        ranks[lo : lo + step] = (oos < at_best).sum(axis=1) + 1
+    return ranks
+
+
+def _subset_sums(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Row m: the sum of the rows of `values` whose bit is set in m (added in row order)."""
+    table = np.zeros((1, values.shape[1]))
+    for row in values:
+        table = np.concatenate([table, table + row])
+    return table
+
+
+def _split_sharpe(
+    count: npt.NDArray[np.float64],
+    total: npt.NDArray[np.float64],
+    centred: npt.NDArray[np.float64],
+    squares: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Splits x configurations: the Sharpe ratio (ddof 1) from each split's day count, sum of returns, and
+    sums of centred returns and of their squares."""
+    mean = total / count
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt(np.maximum(squares - centred * centred / count, 0.0) / (count - 1))
+        return np.where(sd > 0, mean / np.where(sd > 0, sd, 1.0), 0.0)
 
 
 def expected_max_sharpe(sr_variance: float, trials: int) -> float:

@@ -1,8 +1,10 @@
 """Where a sweep's backtests run, and where their results are kept so that a sweep resumes.
 
-`SweepExecutor` is the seam: `map(evaluate, tasks)` runs `evaluate` on batches of the tasks (a batch is one
-compiled call of the fast engine spread over a machine's cores) and yields (task, result) as batches finish.
-`LocalExecutor` runs the batches in this process, on every core (numba threads over the shared tape: nothing
+`SweepExecutor` is the seam: `map(evaluate, tasks)` runs `evaluate` on batches of the tasks and yields (task,
+result) as batches finish. `ProcessExecutor` (process_executor.py, the default here when the fast engine's
+loop is compiled ahead of time) forks one worker process per core, each running its tasks on that loop
+without numba, the prepared engine inherited copy-on-write. `LocalExecutor` runs the batches in this process,
+each one compiled call of numba's batch spread over every core (numba threads over the shared tape: nothing
 is copied or sent). `RayExecutor` (ray_executor.py) sends them to a Ray cluster, the prepared
 engine in Ray's object store. Other backends implement the same method on an existing engine (AWS Batch, a
 Step Functions distributed map whose workers evaluate a slice of tasks and write `ResultStore` files to S3).

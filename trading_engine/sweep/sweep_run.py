@@ -21,7 +21,9 @@ from regime.features import FeatureSpec
 from regime.labels import LabelSpec
 from trading_engine.backtest.daily_pnl import day_index
 from trading_engine.backtest.fast.fast_engine import FastEngine
+from trading_engine.backtest.fast.kernel_aot import simulate_function
 from trading_engine.backtest.regime_choices import hindsight_timeline, regime_source
+from trading_engine.config import HostConfig
 from trading_engine.regime_source import RegimeSource
 from trading_engine.sweep.grid import Candidate
 from trading_engine.sweep.overfitting import deflated_sharpe, pbo_cscv, sharpe
@@ -31,6 +33,10 @@ from trading_engine.sweep.walk_forward import Fold, daily_matrix, select
 BASELINES = ("range", "trend", "random", "hindsight")
 SURVIVES_DSR = 0.95  # the deflated Sharpe ratio a selection must reach (a 95% confidence)
 SURVIVES_PBO = 0.5
+
+
+# A task: a candidate's index (under the sweep's regime), or (index, regime choice) for a baseline.
+Task = int | tuple[int, str]
 
 
 @dataclass
@@ -44,6 +50,9 @@ class SweepSetup:
     seed: int
     model_path: Any = None
     threads: int | None = None  # numba threads for the batches (default: every core)
+    # Each task on the ahead-of-time compiled loop, one after the other (worker processes, one per core,
+    # share the work), instead of numba batches across the cores.
+    single_loop: bool = False
     _sources: dict[Any, RegimeSource] | None = None
 
     def source(self, choice: str, labels: LabelSpec) -> RegimeSource:
@@ -60,16 +69,41 @@ class SweepSetup:
                 )
         return self._sources[key]
 
-    def evaluate(self, indices: list[int]) -> list[TaskResult]:
-        """The candidates' results, in one batch of the fast engine across this machine's cores (`threads`
-        of them when set); each exactly what the candidate gives run alone."""
-        if self.threads:
-            from numba import config, set_num_threads
+    def job(self, task: Task) -> tuple[HostConfig, RegimeSource]:
+        """The configuration and regime source a task runs."""
+        index, choice = (task, self.regime) if isinstance(task, int) else task
+        c = self.candidates[index]
+        return c.config, self.source(choice, c.labels)
 
-            cores: int = config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at import, from the machine
-            set_num_threads(min(self.threads, cores))
-        jobs = [(c.config, self.source(self.regime, c.labels)) for c in (self.candidates[i] for i in indices)]
-        return [TaskResult(*self.engine.trips(run)) for run in self.engine.run_many(jobs)]
+    def prepare(self, tasks: list[Task]) -> None:
+        """What the tasks read, computed here once (regime sources, the engine's input arrays), so that
+        worker processes forked after it inherit it instead of each computing it again."""
+        for task in tasks:
+            self.engine.inputs(*self.job(task))
+        if self.single_loop:
+            simulate_function()  # the compiled module loaded once here, not in every worker
+
+    def prepare_sources(self, choices: tuple[str, ...]) -> None:
+        """The regime sources `choices` for every candidate's labels, with their regime at every tick."""
+        for labels in dict.fromkeys(c.labels for c in self.candidates):
+            for choice in choices:
+                self.engine.regimes(self.source(choice, labels))
+
+    def evaluate(self, tasks: list[Task]) -> list[TaskResult]:
+        """The tasks' results, on the compiled single loop one by one (`single_loop`), else in one batch of
+        the fast engine across this machine's cores (`threads` of them when set); each exactly what the
+        configuration gives run alone."""
+        jobs = [self.job(t) for t in tasks]
+        if self.single_loop:
+            runs = [self.engine.run(config, source) for config, source in jobs]
+        else:
+            if self.threads:
+                from numba import config, set_num_threads
+
+                cores: int = config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at import, from the machine
+                set_num_threads(min(self.threads, cores))
+            runs = self.engine.run_many(jobs)
+        return [TaskResult(*self.engine.trips(run)) for run in runs]
 
 
 def run_all(
@@ -81,11 +115,13 @@ def run_all(
     todo = [c.index for c in setup.candidates if c.key not in done]
     bar: Any = progress(len(todo))
     results: Iterator[tuple[Any, TaskResult]] = executor.map(setup.evaluate, todo)
+    computed: dict[int, TaskResult] = {}
     for index, result in results:
         store.put(keys[index], result)
+        computed[index] = result
         bar.update(1)
     bar.close()
-    return [store.get(k) for k in keys]
+    return [computed[i] if i in computed else store.get(k) for i, k in enumerate(keys)]
 
 
 def daily_pnl(
@@ -97,15 +133,20 @@ def daily_pnl(
 
 
 def report(
-    setup: SweepSetup, results: list[TaskResult], folds: list[Fold], first_day: int, n_days: int
+    setup: SweepSetup,
+    results: list[TaskResult],
+    folds: list[Fold],
+    first_day: int,
+    n_days: int,
+    executor: SweepExecutor | None = None,
 ) -> dict[str, Any]:
-    """Per fold: the selection, its out-of-sample net and the baselines; then PBO, DSR and a verdict."""
+    """Per fold: the selection, its out-of-sample net and the baselines (run by `executor`, else here);
+    then PBO, DSR and a verdict."""
     days, daily = daily_pnl(setup, results, first_day, n_days)
     fold_rows = []
     oos: list[npt.NDArray[np.float64]] = []
     selected = [select(daily, fold) for fold in folds]
-    picks = [(setup.candidates[best], fold) for best, fold in zip(selected, folds, strict=True)]
-    baselines = _baselines(setup, picks, first_day)
+    baselines = _baselines(setup, results, list(zip(selected, folds, strict=True)), first_day, executor)
     for fold, best, baseline in zip(folds, selected, baselines, strict=True):
         c = setup.candidates[best]
         test = daily[fold.test_start : fold.test_end, best]
@@ -161,20 +202,28 @@ def report(
 
 
 def _baselines(
-    setup: SweepSetup, selections: list[tuple[Candidate, Fold]], first_day: int
+    setup: SweepSetup,
+    results: list[TaskResult],
+    selections: list[tuple[int, Fold]],
+    first_day: int,
+    executor: SweepExecutor | None,
 ) -> list[dict[str, float]]:
-    """Each fold's selected configuration under each baseline regime, net over the fold's test days (all
-    of them in one batch across the cores)."""
-    jobs = [(c.config, setup.source(choice, c.labels)) for c, _ in selections for choice in BASELINES]
-    runs = iter(setup.engine.run_many(jobs))
+    """Each fold's selected configuration under each baseline regime, net over the fold's test days. Under
+    the sweep's own regime it is the sweep's result (the same configuration and source); every other one
+    runs once however many folds selected it, all of them as one map of the executor (else one batch)."""
+    tasks: list[Task] = sorted({(i, c) for i, _ in selections for c in BASELINES if c != setup.regime})
+    if executor is None:
+        done = dict(zip(tasks, setup.evaluate(tasks), strict=True))
+    else:
+        done = dict(executor.map(setup.evaluate, tasks))
     out = []
-    for _, fold in selections:
+    for best, fold in selections:
         nets = {}
         for choice in BASELINES:
-            exit_ts, net = setup.engine.trips(next(runs))
-            d = day_index(setup.engine.closes, exit_ts, first_day)
+            r = results[best] if choice == setup.regime else done[(best, choice)]
+            d = day_index(setup.engine.closes, r.exit_ts, first_day)
             inside = (d >= fold.test_start) & (d < fold.test_end)
-            nets[choice] = float(net[inside].sum())
+            nets[choice] = float(r.net_usd[inside].sum())
         out.append(nets)
     return out
 

@@ -64,9 +64,9 @@ def test_a_sweep_reports_folds_baselines_pbo_and_resumes(
     calls: list[int] = []
     original = sweep_run.SweepSetup.evaluate
 
-    def counting(self: sweep_run.SweepSetup, indices: list[int]) -> list[TaskResult]:
-        calls.extend(indices)
-        return original(self, indices)
+    def counting(self: sweep_run.SweepSetup, tasks: list[sweep_run.Task]) -> list[TaskResult]:
+        calls.extend(t for t in tasks if isinstance(t, int))  # the candidates (not the baselines' runs)
+        return original(self, tasks)
 
     monkeypatch.setattr(sweep_run.SweepSetup, "evaluate", counting)
     assert main(args) == 0
