@@ -1,4 +1,5 @@
-"""The fast engine's per-tick z-scores are ZScoreStrategy's own, tick for tick, to the last bit."""
+"""The fast engine's per-tick z-scores are ZScoreStrategy's own, tick for tick, to the last bit; its ATR
+totals are AverageTrueRange's, bar for bar."""
 
 from __future__ import annotations
 
@@ -8,11 +9,27 @@ import numpy as np
 import pytest
 
 from regime.synthetic import synthetic_days
-from trading_engine.backtest.fast.inputs import TapeArrays, tick_zscores
+from trading_engine.backtest.fast.inputs import TapeArrays, bar_atr_totals, tick_zscores
 from trading_engine.broker.port import MinuteBar
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import StrategyConfig
+from trading_engine.indicators.average_true_range import AverageTrueRange
 from trading_engine.strategy.zscore_strategy import ZScoreStrategy
+
+
+def _holed(tape: TapeArrays) -> TapeArrays:
+    """The tape's bars with holes (so that runs restart and ticks fall between runs)."""
+    keep = np.ones(tape.bar_minute.shape[0], dtype=bool)
+    keep[300:340] = False
+    keep[900:903] = False
+    return dataclasses.replace(
+        tape,
+        bar_end=np.ascontiguousarray(tape.bar_end[keep]),
+        bar_minute=tape.bar_minute[keep],
+        bar_close=tape.bar_close[keep],
+        bar_high=tape.bar_high[keep],
+        bar_low=tape.bar_low[keep],
+    )
 
 
 def _reference(tape: TapeArrays, lookback: int, reset_gap: int) -> np.ndarray:
@@ -32,20 +49,7 @@ def _reference(tape: TapeArrays, lookback: int, reset_gap: int) -> np.ndarray:
 
 @pytest.mark.parametrize(("lookback", "reset_gap"), [(20, 5), (7, 1)])
 def test_the_tick_zscores_are_the_strategys(lookback: int, reset_gap: int) -> None:
-    market = synthetic_days(2, seed=11)
-    tape = TapeArrays.from_tape(MarketTape.from_synthetic(market))
-    # holes in the bars, so that runs restart (reset_gap) and ticks fall between runs
-    keep = np.ones(tape.bar_minute.shape[0], dtype=bool)
-    keep[300:340] = False
-    keep[900:903] = False
-    tape = dataclasses.replace(
-        tape,
-        bar_end=np.ascontiguousarray(tape.bar_end[keep]),
-        bar_minute=tape.bar_minute[keep],
-        bar_close=tape.bar_close[keep],
-        bar_high=tape.bar_high[keep],
-        bar_low=tape.bar_low[keep],
-    )
+    tape = _holed(TapeArrays.from_tape(MarketTape.from_synthetic(synthetic_days(2, seed=11))))
     ours = tick_zscores(tape, lookback, reset_gap)
     theirs = _reference(tape, lookback, reset_gap)
     np.testing.assert_array_equal(ours, theirs)  # NaN where the strategy has none, else the same bits
@@ -60,3 +64,23 @@ def test_a_tick_earlier_than_the_one_before_reads_the_bars_complete_by_its_own_t
     shuffled = dataclasses.replace(tape, time=tape.time[order], last=tape.last[order])
     z = tick_zscores(shuffled, 20, 5)
     np.testing.assert_array_equal(z, tick_zscores(tape, 20, 5)[order])
+
+
+@pytest.mark.parametrize(("window", "reset_gap"), [(14, 5), (3, 1), (14, None)])
+def test_the_atr_totals_are_average_true_ranges(window: int, reset_gap: int | None) -> None:
+    tape = _holed(TapeArrays.from_tape(MarketTape.from_synthetic(synthetic_days(2, seed=4))))
+    total, full = bar_atr_totals(tape, window, reset_gap)
+    atr, previous = AverageTrueRange(window), None
+    for k, (minute, high, low, close) in enumerate(
+        zip(
+            *(a.tolist() for a in (tape.bar_minute, tape.bar_high, tape.bar_low, tape.bar_close)), strict=True
+        )
+    ):
+        if reset_gap is not None and previous is not None and minute - previous > reset_gap:
+            atr.reset()
+        previous = minute
+        atr.push(high, low, close)
+        assert bool(full[k]) == (atr.total is not None), k
+        if atr.total is not None:
+            assert int(total[k]) == atr.total, k
+    assert total.dtype == np.int64 and full.sum() > len(full) // 2

@@ -108,25 +108,18 @@ def bar_atr(tape: TapeArrays, window: int, reset_gap_minutes: int | None) -> Flo
 def bar_atr_totals(
     tape: TapeArrays, window: int, reset_gap_minutes: int | None
 ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-    """AverageTrueRange.total after each bar (the exact integer sum of true ranges), and where it exists."""
-    minute, high, low, close = tape.bar_minute, tape.bar_high, tape.bar_low, tape.bar_close
-    nb = minute.shape[0]
-    if nb == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-    first = np.zeros(nb, dtype=bool)
-    first[0] = True
-    if reset_gap_minutes is not None:
-        first[1:] = np.diff(minute) > reset_gap_minutes
-    prev = np.concatenate(([0], close[:-1]))
-    tr = np.maximum(high - low, np.maximum(np.abs(high - prev), np.abs(low - prev)))
-    tr = np.where(first, high - low, tr)
-    starts = np.flatnonzero(first)
-    seg_start = np.repeat(starts, np.diff(np.append(starts, nb)).astype(np.int64))
-    pos = np.arange(nb) - seg_start
-    cs = np.concatenate(([0], np.cumsum(tr)))
-    idx = np.arange(nb)
-    total = cs[idx + 1] - cs[np.maximum(idx + 1 - window, 0)]
-    return total.astype(np.int64), pos >= window - 1
+    """AverageTrueRange.total after each bar (the exact integer sum of true ranges), and where it exists:
+    one compiled pass over the bars (kernel_tape.atr_totals)."""
+    from trading_engine.backtest.fast.kernel_aot import compiled
+
+    return compiled("atr_totals")(*atr_arguments(tape, window, reset_gap_minutes))  # type: ignore[no-any-return]
+
+
+def atr_arguments(tape: TapeArrays, window: int, reset_gap_minutes: int | None) -> tuple[Any, ...]:
+    """What the ATR's pass reads: the bars' minutes, highs, lows and closes, the window, the reset gap
+    (-1: none)."""
+    gap = -1 if reset_gap_minutes is None else int(reset_gap_minutes)
+    return tape.bar_minute, tape.bar_high, tape.bar_low, tape.bar_close, int(window), gap
 
 
 def tick_regimes(source: RegimeSource, time: FloatArray) -> npt.NDArray[np.int8]:

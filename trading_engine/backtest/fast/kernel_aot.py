@@ -52,6 +52,7 @@ EXPORTS = {
     "simulate": ("trading_engine.backtest.fast.kernel", "simulate"),
     "walk_bars": ("trading_engine.backtest.fast.kernel_tape", "walk_bars"),
     "ticks_zscores": ("trading_engine.backtest.fast.kernel_tape", "ticks_zscores"),
+    "atr_totals": ("trading_engine.backtest.fast.kernel_tape", "atr_totals"),
 }
 Simulate = Callable[..., tuple[np.ndarray, np.ndarray]]
 _loaded: dict[Path, dict[str, Callable[..., Any]]] = {}
@@ -149,7 +150,7 @@ def sample_arguments() -> dict[str, tuple[Any, ...]]:
     from regime.contracts import Regime
     from regime.synthetic import synthetic_days
     from trading_engine.backtest.fast.fast_engine import FastEngine
-    from trading_engine.backtest.fast.inputs import zscore_arguments
+    from trading_engine.backtest.fast.inputs import atr_arguments, zscore_arguments
     from trading_engine.broker.sim.market_tape import MarketTape, walk_arguments
     from trading_engine.config import HostConfig
     from trading_engine.fees import fee_schedule
@@ -163,6 +164,7 @@ def sample_arguments() -> dict[str, tuple[Any, ...]]:
         "simulate": engine.kernel_arguments(HostConfig(), FixedRegime(Regime.RANGE)),
         "walk_bars": walk_arguments(market.bars, float(spec.tick_size), 1),
         "ticks_zscores": zscore_arguments(engine.arrays, 20, 5),
+        "atr_totals": atr_arguments(engine.arrays, 14, 5),
     }
 
 

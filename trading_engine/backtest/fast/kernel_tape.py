@@ -91,3 +91,27 @@ def ticks_zscores(
             k -= 1
         z[i] = np.nan if k < 0 else float(lookback * last[i] - total[k]) / denom[k]
     return z
+
+
+@njit(cache=True, error_model="numpy")
+def atr_totals(
+    minute: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int, reset_gap: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """AverageTrueRange.total after each bar (the exact integer sum of the last `window` true ranges) and
+    whether it exists yet; a run of bars restarts after a hole longer than `reset_gap` minutes (negative:
+    never), its first bar's true range being its own high - low."""
+    nb = minute.shape[0]
+    total = np.empty(nb, np.int64)
+    full = np.empty(nb, np.bool_)
+    sums = np.zeros(nb + 1, np.int64)  # running sum of true ranges (across runs: a window is read whole)
+    pos = 0
+    for k in range(nb):
+        first = k == 0 or (reset_gap >= 0 and minute[k] - minute[k - 1] > reset_gap)
+        tr = high[k] - low[k]
+        if not first:
+            tr = max(tr, abs(high[k] - close[k - 1]), abs(low[k] - close[k - 1]))
+        pos = 0 if first else pos + 1
+        sums[k + 1] = sums[k] + tr
+        total[k] = sums[k + 1] - sums[max(k + 1 - window, 0)]
+        full[k] = pos >= window - 1
+    return total, full
