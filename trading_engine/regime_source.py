@@ -57,16 +57,15 @@ class RegimeTimeline:
         confidences: npt.NDArray[np.float64] | None = None,
     ) -> None:
         self.first_minute = first_minute
-        self.codes = np.asarray(codes, dtype=np.int8)  # the fast backtest engine reads them as they are
-        self._codes = [REGIMES[int(c)] for c in codes]
+        self.codes = np.ascontiguousarray(codes, dtype=np.int8)  # the fast engine reads them as they are
         self.confidences = None if confidences is None else np.asarray(confidences, dtype=np.float64)
         if self.confidences is not None and self.confidences.shape != self.codes.shape:
             raise ValueError(f"{self.confidences.shape[0]} confidences for {self.codes.shape[0]} minutes")
 
     def regime_at(self, now: float) -> Regime:
         k = int(now // 60) - self.first_minute
-        if 0 <= k < len(self._codes):
-            return self._codes[k]
+        if 0 <= k < self.codes.shape[0]:
+            return REGIMES[int(self.codes[k])]
         return Regime.NOTHING
 
     def decision_at(self, now: float) -> datetime | None:
@@ -76,7 +75,7 @@ class RegimeTimeline:
         if self.confidences is None:
             return None
         k = int(now // 60) - self.first_minute
-        return float(self.confidences[k]) if 0 <= k < len(self._codes) else 0.0
+        return float(self.confidences[k]) if 0 <= k < self.codes.shape[0] else 0.0
 
     def __len__(self) -> int:
-        return len(self._codes)
+        return int(self.codes.shape[0])

@@ -1,5 +1,6 @@
-"""The fast engine's per-tick z-scores are ZScoreStrategy's own, tick for tick, to the last bit; its ATR
-totals are AverageTrueRange's, bar for bar."""
+"""The fast engine's per-tick inputs are the reference's own: z-scores ZScoreStrategy's, tick for tick, to
+the last bit; ATR totals AverageTrueRange's, bar for bar; regimes RegimeTimeline.regime_at's, tick for
+tick."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import numpy as np
 import pytest
 
 from regime.synthetic import synthetic_days
-from trading_engine.backtest.fast.inputs import TapeArrays, bar_atr_totals, tick_zscores
+from trading_engine.backtest.fast.inputs import _CODES, TapeArrays, bar_atr_totals, tick_regimes, tick_zscores
 from trading_engine.broker.port import MinuteBar
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import StrategyConfig
 from trading_engine.indicators.average_true_range import AverageTrueRange
+from trading_engine.regime_source import RegimeTimeline
 from trading_engine.strategy.zscore_strategy import ZScoreStrategy
 
 
@@ -84,3 +86,15 @@ def test_the_atr_totals_are_average_true_ranges(window: int, reset_gap: int | No
         if atr.total is not None:
             assert int(total[k]) == atr.total, k
     assert total.dtype == np.int64 and full.sum() > len(full) // 2
+
+
+def test_the_tick_regimes_are_the_timelines() -> None:
+    tape = TapeArrays.from_tape(MarketTape.from_synthetic(synthetic_days(2, seed=6)))
+    minutes = int(tape.time[-1] // 60 - tape.time[0] // 60)
+    codes = np.random.default_rng(1).integers(0, 3, minutes // 2).astype(np.int8)
+    # the timeline starts after the first tick and ends before the last: ticks outside it are `nothing`
+    timeline = RegimeTimeline(int(tape.time[0] // 60) + minutes // 4, codes)
+    theirs = np.array([_CODES[timeline.regime_at(t)] for t in tape.time.tolist()], dtype=np.int8)
+    ours = tick_regimes(timeline, tape.time)
+    np.testing.assert_array_equal(ours, theirs)
+    assert ours.dtype == np.int8 and (ours == 0).sum() > len(ours) // 3 and len(set(ours.tolist())) == 3

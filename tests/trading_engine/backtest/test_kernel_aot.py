@@ -73,7 +73,7 @@ def test_the_compiled_module_gives_the_jits_fills_and_checks_its_arguments(tmp_p
     from trading_engine.backtest.fast import kernel_tape
 
     samples = kernel_aot.sample_arguments()
-    for name in ("walk_bars", "ticks_zscores", "atr_totals"):
+    for name in ("walk_bars", "ticks_zscores", "atr_totals", "timeline_codes"):
         compiled = kernel_aot.compiled(name, tmp_path)
         assert compiled is not getattr(kernel_tape, name)
         args = samples[name]

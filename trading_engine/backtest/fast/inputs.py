@@ -126,14 +126,19 @@ def tick_regimes(source: RegimeSource, time: FloatArray) -> npt.NDArray[np.int8]
     """source.regime_at(t) at every tick time, as vote codes."""
     if isinstance(source, FixedRegime):
         return np.full(time.shape[0], _CODES[source.regime], dtype=np.int8)
-    minute = np.floor_divide(time, 60.0).astype(np.int64)  # int(now // 60), as RegimeTimeline does
-    if isinstance(source, RegimeTimeline):
-        k = minute - source.first_minute
-        inside = (k >= 0) & (k < source.codes.shape[0])
-        return np.where(inside, source.codes[np.where(inside, k, 0)], NOTHING).astype(np.int8)
+    if isinstance(source, RegimeTimeline):  # one compiled pass (kernel_tape.timeline_codes)
+        from trading_engine.backtest.fast.kernel_aot import compiled
+
+        return compiled("timeline_codes")(*timeline_arguments(source, time))  # type: ignore[no-any-return]
+    minute = np.floor_divide(time, 60.0).astype(np.int64)  # int(now // 60), as regime_at reads it
     unique, inverse = np.unique(minute, return_inverse=True)  # any other source: asked once per minute
     codes = np.array([_CODES[source.regime_at(float(m) * 60.0)] for m in unique.tolist()], dtype=np.int8)
     return codes[inverse]
+
+
+def timeline_arguments(source: RegimeTimeline, time: FloatArray) -> tuple[Any, ...]:
+    """What the timeline's pass reads: tick times, the timeline's first minute and its codes."""
+    return time, int(source.first_minute), source.codes
 
 
 def session_closes(session: SessionHours, first: float, last: float) -> FloatArray:

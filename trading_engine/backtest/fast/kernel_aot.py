@@ -53,6 +53,7 @@ EXPORTS = {
     "walk_bars": ("trading_engine.backtest.fast.kernel_tape", "walk_bars"),
     "ticks_zscores": ("trading_engine.backtest.fast.kernel_tape", "ticks_zscores"),
     "atr_totals": ("trading_engine.backtest.fast.kernel_tape", "atr_totals"),
+    "timeline_codes": ("trading_engine.backtest.fast.kernel_tape", "timeline_codes"),
 }
 Simulate = Callable[..., tuple[np.ndarray, np.ndarray]]
 _loaded: dict[Path, dict[str, Callable[..., Any]]] = {}
@@ -150,21 +151,23 @@ def sample_arguments() -> dict[str, tuple[Any, ...]]:
     from regime.contracts import Regime
     from regime.synthetic import synthetic_days
     from trading_engine.backtest.fast.fast_engine import FastEngine
-    from trading_engine.backtest.fast.inputs import atr_arguments, zscore_arguments
+    from trading_engine.backtest.fast.inputs import atr_arguments, timeline_arguments, zscore_arguments
     from trading_engine.broker.sim.market_tape import MarketTape, walk_arguments
     from trading_engine.config import HostConfig
     from trading_engine.fees import fee_schedule
     from trading_engine.instruments import SYNTHETIC_SESSION, contract
-    from trading_engine.regime_source import FixedRegime
+    from trading_engine.regime_source import FixedRegime, RegimeTimeline
 
     market = synthetic_days(1, seed=1)
     spec = contract(market.spec.symbol).with_session(SYNTHETIC_SESSION)
     engine = FastEngine(MarketTape.from_synthetic(market), spec, fee_schedule("none", spec.symbol))
+    timeline = RegimeTimeline(int(market.bars.minute[0]), np.ones(len(market.bars), dtype=np.int8))
     return {
         "simulate": engine.kernel_arguments(HostConfig(), FixedRegime(Regime.RANGE)),
         "walk_bars": walk_arguments(market.bars, float(spec.tick_size), 1),
         "ticks_zscores": zscore_arguments(engine.arrays, 20, 5),
         "atr_totals": atr_arguments(engine.arrays, 14, 5),
+        "timeline_codes": timeline_arguments(timeline, engine.arrays.time),
     }
 
 

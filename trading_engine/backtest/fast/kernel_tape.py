@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from regime.vote import NOTHING
+
 
 @njit(cache=True, error_model="numpy")
 def walk_bars(
@@ -115,3 +117,23 @@ def atr_totals(
         total[k] = sums[k + 1] - sums[max(k + 1 - window, 0)]
         full[k] = pos >= window - 1
     return total, full
+
+
+@njit(cache=True, error_model="numpy")
+def timeline_codes(time: np.ndarray, first_minute: int, codes: np.ndarray) -> np.ndarray:
+    """RegimeTimeline.regime_at(t) at every tick time t, as vote codes: the code of minute t // 60, NOTHING
+    outside the timeline. The floor division is numpy's and Python's own (fmod, then the rounding fix), so
+    every tick falls in the minute they would put it in."""
+    out = np.empty(time.shape[0], np.int8)
+    for i in range(time.shape[0]):
+        t = time[i]
+        mod = np.fmod(t, 60.0)
+        div = (t - mod) / 60.0
+        if mod != 0.0 and mod < 0.0:
+            div -= 1.0
+        floor = np.floor(div)
+        if div - floor > 0.5:
+            floor += 1.0
+        k = np.int64(floor) - first_minute
+        out[i] = codes[k] if 0 <= k < codes.shape[0] else NOTHING
+    return out
