@@ -123,17 +123,22 @@ def atr_totals(
 def timeline_codes(time: np.ndarray, first_minute: int, codes: np.ndarray) -> np.ndarray:
     """RegimeTimeline.regime_at(t) at every tick time t, as vote codes: the code of minute t // 60, NOTHING
     outside the timeline. The floor division is numpy's and Python's own (fmod, then the rounding fix), so
-    every tick falls in the minute they would put it in."""
+    every tick falls in the minute they would put it in; it is done once per minute of ticks (within a
+    minute's [60 k, 60 k + 60), t // 60 is k exactly)."""
     out = np.empty(time.shape[0], np.int8)
+    lo, hi, k = np.inf, -np.inf, 0  # the minute [lo, hi) of the tick before: every t in it has t // 60 = k
     for i in range(time.shape[0]):
         t = time[i]
-        mod = np.fmod(t, 60.0)
-        div = (t - mod) / 60.0
-        if mod != 0.0 and mod < 0.0:
-            div -= 1.0
-        floor = np.floor(div)
-        if div - floor > 0.5:
-            floor += 1.0
-        k = np.int64(floor) - first_minute
+        if not lo <= t < hi:
+            mod = np.fmod(t, 60.0)
+            div = (t - mod) / 60.0
+            if mod != 0.0 and mod < 0.0:
+                div -= 1.0
+            floor = np.floor(div)
+            if div - floor > 0.5:
+                floor += 1.0
+            k = np.int64(floor) - first_minute
+            lo = floor * 60.0
+            hi = lo + 60.0
         out[i] = codes[k] if 0 <= k < codes.shape[0] else NOTHING
     return out
