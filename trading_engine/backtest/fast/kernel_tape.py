@@ -137,7 +137,7 @@ def timeline_codes(time: np.ndarray, first_minute: int, codes: np.ndarray) -> np
             floor = np.floor(div)
             if div - floor > 0.5:
                 floor += 1.0
-            k = np.int64(floor) - first_minute
+            k = int(floor) - first_minute
             lo = floor * 60.0
             hi = lo + 60.0
         out[i] = codes[k] if 0 <= k < codes.shape[0] else NOTHING
