@@ -44,6 +44,10 @@ def ray_head() -> Iterator[str]:
     argv = [str(ray), "start", "--head", "--block", "--port", str(port), "--num-cpus", "2"]
     argv += ["--include-dashboard=false", "--node-ip-address", "127.0.0.1", "--disable-usage-stats"]
     argv += ["--temp-dir", temp]
+    # Token authentication off on both sides: `ray start` turns it on by itself when ~/.ray/auth_token exists
+    # (any earlier local `ray.init()` writes one), and this process's client would not send the token.
+    auth = os.environ.get("RAY_AUTH_MODE")
+    os.environ["RAY_AUTH_MODE"] = "disabled"
     head = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         assert head.stdout is not None
@@ -64,6 +68,10 @@ def ray_head() -> Iterator[str]:
             head.wait()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(head.pid, signal.SIGKILL)  # anything of the group still running
+        if auth is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = auth
 
 
 def test_ray_gives_the_local_executors_results_to_the_cent(ray_head: str, tmp_path: Path) -> None:
