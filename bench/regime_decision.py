@@ -25,7 +25,7 @@ from regime.models import TrainConfig
 from regime.synthetic import synthetic_days
 from regime.training import train_ensemble
 
-GRAPH_WRITERS = ("models.py", "ensemble_graph.py", "svm_graph.py", "mlp_graph.py")
+GRAPH_WRITERS = ("models.py", "ensemble_graph.py", "svm_graph.py", "mlp_graph.py", "graph_part.py")
 
 
 def _model_file() -> Path:

@@ -9,8 +9,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from regime.graph_part import INPUT
 from regime.models import TrainConfig, build_classifier
-from regime.svm_graph import INPUT, calibrated_svms_onnx
+from regime.svm_graph import calibrated_svms_onnx
 
 
 @pytest.fixture(scope="module")

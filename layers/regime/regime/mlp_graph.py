@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
-INPUT = "x"
-OUTPUT = "p_positive"  # (n, k): P(positive class) of each net, in the order given
+from regime.graph_part import INPUT, OUTPUT, part_model
 
 
 def _float(name: str, values: npt.ArrayLike) -> onnx.TensorProto:
@@ -70,14 +69,4 @@ def scaled_mlps_onnx(pipelines: Sequence[Any], n_features: int) -> onnx.ModelPro
             node("Add", [f"m{layer}", f"b{layer}"], [f"a{layer}"]),
             node("Sigmoid" if last else "Relu", [f"a{layer}"], [OUTPUT if last else f"h{layer + 1}"]),
         ]
-    graph = helper.make_graph(
-        nodes,
-        "scaled_mlps",
-        [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, [None, n_features])],
-        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [None, k])],
-        initializer=initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return part_model("scaled_mlps", nodes, initializers, n_features, k)

@@ -27,8 +27,7 @@ import numpy.typing as npt
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-INPUT = "x"
-OUTPUT = "p_positive"  # (n, k): P(positive class) of each SVM, in the order given
+from regime.graph_part import INPUT, OUTPUT, part_model
 
 
 def _double(name: str, values: npt.ArrayLike) -> onnx.TensorProto:
@@ -108,14 +107,4 @@ def calibrated_svms_onnx(pipelines: Sequence[Any], n_features: int) -> onnx.Mode
         node("Squeeze", ["p_1_n_k", "first_axis"], ["p64"]),
         node("Cast", ["p64"], [OUTPUT], to=TensorProto.FLOAT),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "calibrated_rbf_svms",
-        [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, [None, n_features])],
-        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [None, k])],
-        initializer=initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return part_model("calibrated_rbf_svms", nodes, initializers, n_features, k)

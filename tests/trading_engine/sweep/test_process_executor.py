@@ -100,19 +100,23 @@ def test_an_interrupted_map_stops_its_workers() -> None:
     assert not multiprocessing.active_children()
 
 
+# A sweep of slow tasks in two workers that prints the workers' pids once the first result is in.
+SLOW_SWEEP = (
+    "import multiprocessing, time\n"
+    "import numpy as np\n"
+    "from trading_engine.sweep.process_executor import ProcessExecutor\n"
+    "from trading_engine.sweep.sweep_executor import TaskResult\n"
+    "def slow(tasks):\n"
+    "    time.sleep(0.2)\n"
+    "    return [TaskResult(np.zeros(1), np.zeros(1)) for _ in tasks]\n"
+    "for i, _ in enumerate(ProcessExecutor(2).map(slow, list(range(1000)))):\n"
+    "    if i == 0:\n"
+    "        print(*[p.pid for p in multiprocessing.active_children()], flush=True)\n"
+)
+
+
 def test_ctrl_c_stops_the_sweep_and_its_workers(tmp_path: Path) -> None:
-    script = (
-        "import multiprocessing, time\n"
-        "import numpy as np\n"
-        "from trading_engine.sweep.process_executor import ProcessExecutor\n"
-        "from trading_engine.sweep.sweep_executor import TaskResult\n"
-        "def slow(tasks):\n"
-        "    time.sleep(0.2)\n"
-        "    return [TaskResult(np.zeros(1), np.zeros(1)) for _ in tasks]\n"
-        "for i, _ in enumerate(ProcessExecutor(2).map(slow, list(range(1000)))):\n"
-        "    if i == 0:\n"
-        "        print(*[p.pid for p in multiprocessing.active_children()], flush=True)\n"
-    )
+    script = SLOW_SWEEP
     proc = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, start_new_session=True
     )
@@ -140,18 +144,7 @@ def _gone(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_workers_stop_when_the_sweep_is_killed() -> None:
-    script = (
-        "import multiprocessing, time\n"
-        "import numpy as np\n"
-        "from trading_engine.sweep.process_executor import ProcessExecutor\n"
-        "from trading_engine.sweep.sweep_executor import TaskResult\n"
-        "def slow(tasks):\n"
-        "    time.sleep(0.2)\n"
-        "    return [TaskResult(np.zeros(1), np.zeros(1)) for _ in tasks]\n"
-        "for i, _ in enumerate(ProcessExecutor(2).map(slow, list(range(1000)))):\n"
-        "    if i == 0:\n"
-        "        print(*[p.pid for p in multiprocessing.active_children()], flush=True)\n"
-    )
+    script = SLOW_SWEEP
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     workers = [int(p) for p in proc.stdout.readline().split()]
