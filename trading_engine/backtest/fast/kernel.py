@@ -65,10 +65,51 @@ from trading_engine.backtest.fast.kernel_layout import (
 )
 from trading_engine.backtest.fast.kernel_ledger import atr_ticks
 from trading_engine.backtest.fast.kernel_trader import deliver, on_tick, on_time
+from trading_engine.backtest.fast.kernel_views import borrowed
 
 
 @njit(cache=True, error_model="numpy")
 def simulate(
+    times: np.ndarray,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    last: np.ndarray,
+    zs: np.ndarray,
+    regimes: np.ndarray,
+    no_entry: np.ndarray,
+    bar_end: np.ndarray,
+    atr_strategy: np.ndarray,
+    atr_broker: np.ndarray,
+    closes: np.ndarray,
+    par: np.ndarray,
+    ipar: np.ndarray,
+    orders: np.ndarray,
+    fills: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replay the whole tape, then the session's shutdown (`replay`), on borrowed views of the arrays (the
+    caller holds them for the call: no reference counting in the loop, kernel_views); returns the integer
+    and float state (counts and error code inside)."""
+    return replay(
+        borrowed(times),
+        borrowed(bid),
+        borrowed(ask),
+        borrowed(last),
+        borrowed(zs),
+        borrowed(regimes),
+        borrowed(no_entry),
+        borrowed(bar_end),
+        borrowed(atr_strategy),
+        borrowed(atr_broker),
+        borrowed(closes),
+        borrowed(par),
+        borrowed(ipar),
+        borrowed(orders),
+        borrowed(fills),
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def replay(
     times: np.ndarray,
     bid: np.ndarray,
     ask: np.ndarray,

@@ -45,6 +45,7 @@ SOURCES = (
     "kernel_ledger.py",
     "kernel_layout.py",
     "kernel_tape.py",
+    "kernel_views.py",
     "kernel_aot.py",
 )
 # What the module exports: name -> (module, function) of the njit function it compiles.
