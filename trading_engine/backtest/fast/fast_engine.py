@@ -36,7 +36,7 @@ from trading_engine.backtest.fast.inputs import (
     tick_regimes,
     tick_zscores,
 )
-from trading_engine.backtest.fast.kernel_aot import BUILD_DIR, module_path, simulate_function, source_key
+from trading_engine.backtest.fast.kernel_aot import built, simulate_function
 from trading_engine.broker.port import Execution
 from trading_engine.broker.sim.market_tape import MarketTape
 from trading_engine.config import STOP_EXIT_MODES, WEEKDAYS, HostConfig, entry_window_minutes
@@ -380,7 +380,7 @@ class FastEngine:
 def ahead_of_time_built() -> bool:
     """Whether `FastEngine.run` has the loop compiled ahead of time for today's sources (`make venv` builds
     it), so that it runs without importing numba."""
-    return module_path(BUILD_DIR, source_key()).exists()
+    return built("simulate") is not None
 
 
 def run_fast_backtest(
