@@ -50,21 +50,20 @@ def walk_bars(
         m = 1 + abs(first - o[k]) + abs(second - first) + abs(c[k] - second)
         start = float(minute[k]) * 60.0
         share = max(1, vol[k] // m)
-        p, j, up = o[k], 0, False  # a bar's open is a jump from the previous close: never an up-step
-        for leg in range(4):  # the open, then one tick at a time to each extreme and to the close
-            target = o[k] if leg == 0 else first if leg == 1 else second if leg == 2 else c[k]
-            step = 1 if target >= p else -1
-            while j == 0 or p != target:
-                if j > 0:
-                    p += step
-                    up = step > 0
-                time[i] = 60.0 * j / m + start
-                last[i] = p
-                bid[i] = p - spread if up else p
-                ask[i] = p if up else p + spread
-                size[i] = share
-                i += 1
-                j += 1
+        to_first = abs(first - o[k])
+        to_second = to_first + abs(second - first)
+        p, up = o[k], False  # a bar's open is a jump from the previous close: never an up-step
+        for j in range(m):
+            if j > 0:  # one tick towards the leg's end: the first extreme, the second, then the close
+                target = first if j <= to_first else second if j <= to_second else c[k]
+                up = target > p
+                p += 1 if up else -1
+            time[i] = 60.0 * j / m + start
+            last[i] = p
+            bid[i] = p - spread if up else p
+            ask[i] = p if up else p + spread
+            size[i] = share
+            i += 1
     return time, bid, ask, last, size
 
 
