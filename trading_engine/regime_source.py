@@ -5,6 +5,7 @@ Whatever the source, a missing or expired decision is `nothing`: no new entry.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Protocol
 
@@ -65,8 +66,14 @@ class RegimeTimeline:
     def regime_at(self, now: float) -> Regime:
         k = int(now // 60) - self.first_minute
         if 0 <= k < self.codes.shape[0]:
-            return REGIMES[int(self.codes[k])]
+            return self._regimes[k]
         return Regime.NOTHING
+
+    @functools.cached_property
+    def _regimes(self) -> list[Regime]:
+        """Each minute's Regime, listed on the first `regime_at` (the reference engine asks at every tick;
+        the fast engine reads `codes` and never needs the list)."""
+        return [REGIMES[c] for c in self.codes.tolist()]
 
     def decision_at(self, now: float) -> datetime | None:
         return None  # backtests' regimes come from batched inference, not from stored decisions
